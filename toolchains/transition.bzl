@@ -1,0 +1,70 @@
+"""Builds a target for another platform (freestanding ELF or UEFI PE32+).
+
+`bazel build //...` builds host code for the host platform; a freestanding or
+UEFI binary is reached through `platform_binary`, whose transition switches
+the platform (and so the resolved clang-14 toolchain) for that one dependency.
+"""
+
+def _platform_transition_impl(settings, attr):
+    return {"//command_line_option:platforms": str(attr.platform)}
+
+_platform_transition = transition(
+    implementation = _platform_transition_impl,
+    inputs = [],
+    outputs = ["//command_line_option:platforms"],
+)
+
+def _platform_binary_impl(ctx):
+    src = ctx.attr.binary[0][DefaultInfo].files.to_list()
+    if len(src) != 1:
+        fail("%s must produce exactly one file, got %d" % (ctx.attr.binary[0].label, len(src)))
+    out = ctx.actions.declare_file(ctx.attr.out or ctx.label.name)
+    ctx.actions.symlink(output = out, target_file = src[0])
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
+
+platform_binary = rule(
+    implementation = _platform_binary_impl,
+    attrs = {
+        "binary": attr.label(mandatory = True, cfg = _platform_transition),
+        "platform": attr.label(mandatory = True),
+        "out": attr.string(doc = "Output file name; defaults to the rule's name."),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+    doc = "The single output of `binary`, built for `platform`.",
+)
+
+def _cc_toolchain_report_impl(ctx):
+    cc = ctx.toolchains["@bazel_tools//tools/cpp:toolchain_type"]
+    out = ctx.actions.declare_file(ctx.label.name + ".txt")
+    ctx.actions.write(out, "compiler=%s\ntarget=%s\nlinker=%s\n" % (
+        cc.compiler_executable,
+        cc.target_gnu_system_name,
+        cc.ld_executable,
+    ))
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
+
+cc_toolchain_report = rule(
+    implementation = _cc_toolchain_report_impl,
+    toolchains = ["@bazel_tools//tools/cpp:toolchain_type"],
+    doc = "Writes which C++ toolchain resolution picked for this target's platform.",
+)
+
+def _report_for_platform_impl(ctx):
+    src = ctx.attr.report[0][DefaultInfo].files.to_list()[0]
+    out = ctx.actions.declare_file(ctx.label.name + ".txt")
+    ctx.actions.symlink(output = out, target_file = src)
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
+
+report_for_platform = rule(
+    implementation = _report_for_platform_impl,
+    attrs = {
+        "report": attr.label(mandatory = True, cfg = _platform_transition),
+        "platform": attr.label(mandatory = True),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+    doc = "A cc_toolchain_report resolved for `platform`.",
+)
