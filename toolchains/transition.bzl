@@ -68,3 +68,32 @@ report_for_platform = rule(
     },
     doc = "A cc_toolchain_report resolved for `platform`.",
 )
+
+def _flat_binary_impl(ctx):
+    elf = ctx.attr.elf[0][DefaultInfo].files.to_list()
+    if len(elf) != 1:
+        fail("%s must produce exactly one file" % ctx.attr.elf[0].label)
+    cc = ctx.toolchains["@bazel_tools//tools/cpp:toolchain_type"]
+    out = ctx.actions.declare_file(ctx.label.name)
+    ctx.actions.run(
+        executable = cc.objcopy_executable,
+        arguments = ["-O", "binary", elf[0].path, out.path],
+        inputs = elf,
+        outputs = [out],
+        mnemonic = "FlatBinary",
+        progress_message = "Flattening %s" % out.short_path,
+    )
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
+
+flat_binary = rule(
+    implementation = _flat_binary_impl,
+    attrs = {
+        "elf": attr.label(mandatory = True, cfg = _platform_transition),
+        "platform": attr.label(mandatory = True),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+    toolchains = ["@bazel_tools//tools/cpp:toolchain_type"],
+    doc = "`elf` built for `platform`, then flattened with objcopy -O binary.",
+)
