@@ -73,7 +73,7 @@ inline uint32_t RotateRight(uint32_t x, int n) {
 void CompressPortable(uint32_t state[8], const uint8_t* data, size_t blocks) {
   for (; blocks > 0; --blocks, data += kSha256BlockSize) {
     uint32_t w[16];
-    for (int t = 0; t < 16; ++t) w[t] = LoadBigEndian32(data + 4 * t);
+    for (size_t t = 0; t < 16; ++t) w[t] = LoadBigEndian32(data + 4 * t);
 
     uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
     uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
@@ -121,9 +121,13 @@ void CompressPortable(uint32_t state[8], const uint8_t* data, size_t blocks) {
 
 // Every function that touches XMM registers carries this attribute, so the
 // translation unit itself can be compiled with -mno-sse (purgatory) and only
-// this code uses the SHA extensions. Helpers taking or returning __m128i must
-// be always_inline into a function with the same target: passing vectors
-// between functions compiled for different targets would change the ABI.
+// this code uses the SHA extensions. Helpers share that target, so calls
+// between them (and their inlining) stay within code built for SSE; vectors
+// never cross into a function compiled without it. ShaNiGroup takes its
+// vectors by reference and is left to the inliner: forcing it inline makes
+// CompressShaNi's -O0 frame exceed a page (then needing __chkstk on the
+// Windows target), while at -O1 and up each single-use instance is inlined
+// anyway.
 #define SAVEOOPS_SHA_NI_TARGET __attribute__((target("sha,sse4.1,ssse3")))
 
 // Four rounds of group `kGroup` (rounds 4*kGroup .. 4*kGroup+3).
@@ -138,8 +142,8 @@ void CompressPortable(uint32_t state[8], const uint8_t* data, size_t blocks) {
 // W[t-7..t-4] assembled with PALIGNR from the two previous groups, and
 // SHA256MSG2 (the sigma1 part, which depends on words of the same group).
 template <int kGroup>
-SAVEOOPS_SHA_NI_TARGET __attribute__((always_inline)) inline void ShaNiGroup(
-    __m128i msg[4], __m128i& abef, __m128i& cdgh) {
+SAVEOOPS_SHA_NI_TARGET inline void ShaNiGroup(__m128i msg[4], __m128i& abef,
+                                              __m128i& cdgh) {
   __m128i& current = msg[kGroup % 4];
   if constexpr (kGroup >= 4) {
     const __m128i minus1 = msg[(kGroup + 3) % 4];  // Group g-1.
@@ -150,7 +154,7 @@ SAVEOOPS_SHA_NI_TARGET __attribute__((always_inline)) inline void ShaNiGroup(
     current = _mm_sha256msg2_epu32(w, minus1);
   }
   const __m128i k = _mm_load_si128(
-      reinterpret_cast<const __m128i*>(&kRoundConstants[4 * kGroup]));
+      reinterpret_cast<const __m128i*>(&kRoundConstants[size_t{4} * kGroup]));
   const __m128i wk = _mm_add_epi32(current, k);
   cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
   // The next two rounds take W+K from the high half.
@@ -256,7 +260,8 @@ Sha256Engine Sha256BestEngine() {
 Sha256::Sha256(Sha256Engine engine)
     : total_bytes_(0), buffered_(0), engine_(engine) {
   for (int i = 0; i < 8; ++i) state_[i] = kInitialState[i];
-  for (size_t i = 0; i < kSha256BlockSize; ++i) buffer_[i] = 0;
+  // buffer_ is left uninitialized: only its first buffered_ bytes are ever
+  // read, and not clearing it keeps short hashes cheap.
 }
 
 void Sha256::Compress(const uint8_t* data, size_t blocks) {
@@ -314,7 +319,9 @@ Sha256Digest Sha256::Finish() {
   buffered_ = 0;
 
   Sha256Digest digest;
-  for (int i = 0; i < 8; ++i) StoreBigEndian32(state_[i], &digest.bytes[4 * i]);
+  for (size_t i = 0; i < 8; ++i) {
+    StoreBigEndian32(state_[i], &digest.bytes[4 * i]);
+  }
   return digest;
 }
 

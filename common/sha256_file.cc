@@ -55,8 +55,8 @@ absl::StatusOr<Sha256Digest> Sha256OfFile(const std::string& path) {
     if (n < 0) {
       if (errno == EINTR) continue;
       return absl::ErrnoToStatus(
-          errno, absl::StrCat("sha256: cannot read '", path, "' at offset ",
-                              offset));
+          errno,
+          absl::StrCat("sha256: cannot read '", path, "' at offset ", offset));
     }
     if (n == 0) break;
     SHA256_Update(&ctx, chunk.get(), static_cast<size_t>(n));

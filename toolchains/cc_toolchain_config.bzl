@@ -173,7 +173,7 @@ def _impl(ctx):
             feature(name = "supports_start_end_lib", enabled = True),
         ]
 
-    builtin_includes = [CLANG_RESOURCE_DIR + "/include"]
+    builtin_includes = [CLANG_RESOURCE_DIR + "/include", CLANG_RESOURCE_DIR + "/share"]
     if kind == "host":
         builtin_includes += [
             "/usr/include",

@@ -1,0 +1,194 @@
+// Reading a kdump core: the ELF-64 file /proc/vmcore that the capture kernel
+// exports for the kernel that panicked.
+//
+// fs/proc/vmcore.c presents the dead kernel as an ET_CORE file: one PT_NOTE
+// segment holding the per-CPU "CORE" notes (NT_PRSTATUS) and the
+// "VMCOREINFO" note, and one PT_LOAD segment per range of the dead kernel's
+// memory, with p_paddr its physical address and p_vaddr where the dead
+// kernel mapped it (PAGE_OFFSET + p_paddr for RAM; __START_KERNEL_map + ...
+// for the kernel image). Vmcore reads the headers once, keeps the notes and
+// the segment table, and then serves reads of physical or virtual addresses
+// from the underlying bytes.
+//
+// Every size it is given is distrusted: the header must be a well-formed
+// x86-64 little-endian ELF-64 core, every table and note must lie inside the
+// file, and caps (kMaxNoteDescSize, kMaxNoteSegmentSize, ...) keep a garbage
+// header from making it allocate much memory.
+//
+// Example:
+//   ASSIGN_OR_RETURN(std::unique_ptr<FileByteSource> file,
+//                    FileByteSource::Open("/proc/vmcore"));
+//   ASSIGN_OR_RETURN(Vmcore core, Vmcore::Open(file.get()));
+//   std::optional<std::string> info = core.VmcoreInfo();
+//   uint64_t prb_pointer;
+//   RETURN_IF_ERROR(core.ReadVirt(0xffffffff82a3c6d8,
+//                   absl::MakeSpan(reinterpret_cast<uint8_t*>(&prb_pointer),
+//                                  sizeof(prb_pointer))));
+#ifndef SAVEOOPS_CAPTURE_VMCORE_H_
+#define SAVEOOPS_CAPTURE_VMCORE_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+
+namespace saveoops {
+
+// Random-access bytes: a file read with pread(2), or a buffer in memory. The
+// vmcore reader only ever asks for what the headers describe, so it works
+// the same on /proc/vmcore and on a test image.
+class ByteSource {
+ public:
+  // Value of size() when the length is not known (then reads past the end
+  // simply come back short).
+  static constexpr uint64_t kUnknownSize = UINT64_MAX;
+
+  virtual ~ByteSource() = default;
+
+  // Reads up to out.size() bytes at `offset` into `out`. Returns how many
+  // were read: fewer than out.size() only at the end of the source (0 at or
+  // past it). Fails only on an I/O error.
+  virtual absl::StatusOr<size_t> ReadAt(uint64_t offset,
+                                        absl::Span<uint8_t> out) = 0;
+
+  // Total length in bytes, or kUnknownSize.
+  virtual uint64_t size() const = 0;
+};
+
+// A ByteSource over a caller-owned buffer that must outlive it.
+class MemoryByteSource : public ByteSource {
+ public:
+  explicit MemoryByteSource(absl::Span<const uint8_t> bytes) : bytes_(bytes) {}
+
+  absl::StatusOr<size_t> ReadAt(uint64_t offset,
+                                absl::Span<uint8_t> out) override;
+  uint64_t size() const override { return bytes_.size(); }
+
+ private:
+  absl::Span<const uint8_t> bytes_;
+};
+
+// A ByteSource over a file descriptor, read with pread(2) (so it never moves
+// the descriptor's file offset). The size comes from fstat(2) for regular
+// files (/proc/vmcore reports its true size there) and is kUnknownSize for
+// anything else.
+class FileByteSource : public ByteSource {
+ public:
+  // Wraps `fd` without taking ownership; the caller closes it.
+  explicit FileByteSource(int fd);
+  ~FileByteSource() override;
+  FileByteSource(const FileByteSource&) = delete;
+  FileByteSource& operator=(const FileByteSource&) = delete;
+
+  // Opens `path` read-only; the returned source closes it when destroyed.
+  // The error names the path and errno text.
+  static absl::StatusOr<std::unique_ptr<FileByteSource>> Open(
+      const std::string& path);
+
+  absl::StatusOr<size_t> ReadAt(uint64_t offset,
+                                absl::Span<uint8_t> out) override;
+  uint64_t size() const override { return size_; }
+
+ private:
+  FileByteSource(int fd, bool owns_fd);
+
+  int fd_;
+  bool owns_fd_;
+  uint64_t size_;
+};
+
+// One ELF note from a PT_NOTE segment.
+struct ElfNote {
+  // The name without its terminating NUL ("CORE", "VMCOREINFO", ...).
+  std::string name;
+  // n_type (NT_PRSTATUS = 1 for "CORE" notes; 0 for "VMCOREINFO").
+  uint32_t type = 0;
+  // The descriptor bytes, exactly n_descsz of them (no padding).
+  std::vector<uint8_t> desc;
+};
+
+// One PT_LOAD segment: memsz bytes of the dead kernel's memory at physical
+// address `paddr` and virtual address `vaddr`; the first filesz of them are
+// in the file at `offset`, the rest read as zero (ELF semantics).
+struct VmcoreSegment {
+  uint64_t paddr = 0;
+  uint64_t vaddr = 0;
+  uint64_t offset = 0;
+  uint64_t filesz = 0;
+  uint64_t memsz = 0;
+};
+
+// A validated kdump core. Holds the notes and the PT_LOAD table; reads memory
+// on demand through the ByteSource given to Open(), which must outlive it.
+// Not thread-safe (reads share a lookup cache).
+class Vmcore {
+ public:
+  // Caps applied while parsing (see the file comment).
+  // Largest accepted note descriptor. A CORE note is a few hundred bytes and
+  // VMCOREINFO at most one page (VMCOREINFO_BYTES, include/linux/crash_core.h).
+  static constexpr uint32_t kMaxNoteDescSize = 1 << 20;
+  // Largest accepted note name (names are short ASCII: "CORE", "VMCOREINFO").
+  static constexpr uint32_t kMaxNoteNameSize = 256;
+  // Largest accepted PT_NOTE segment: 8192 CPUs' notes fit in a few MiB.
+  static constexpr uint64_t kMaxNoteSegmentSize = 64 << 20;
+  // Most notes kept across all PT_NOTE segments.
+  static constexpr size_t kMaxNotes = 1 << 16;
+
+  // Validates the ELF header, the program headers and every note, and keeps
+  // the notes and PT_LOAD segments. Errors say which field is wrong and why,
+  // e.g. "vmcore: ELF header field 'e_machine' is 3, need 62 (EM_X86_64)".
+  static absl::StatusOr<Vmcore> Open(ByteSource* source);
+
+  Vmcore(Vmcore&&) = default;
+  Vmcore& operator=(Vmcore&&) = default;
+
+  // Every note of every PT_NOTE segment, in file order.
+  const std::vector<ElfNote>& notes() const { return notes_; }
+
+  // Every non-empty PT_LOAD segment, in file order.
+  const std::vector<VmcoreSegment>& segments() const { return segments_; }
+
+  // The text of the first "VMCOREINFO" note with trailing NULs removed, or
+  // nullopt if there is none.
+  std::optional<std::string> VmcoreInfo() const;
+
+  // Fills `out` with the dead kernel's memory at physical address `paddr`,
+  // located through the segments' p_paddr. The range may span several
+  // segments as long as they are contiguous; fails (naming the first
+  // address not covered) if any byte is not in a segment.
+  absl::Status ReadPhys(uint64_t paddr, absl::Span<uint8_t> out) const;
+
+  // As ReadPhys, but through the segments' p_vaddr.
+  absl::Status ReadVirt(uint64_t vaddr, absl::Span<uint8_t> out) const;
+
+ private:
+  Vmcore(ByteSource* source, std::vector<ElfNote> notes,
+         std::vector<VmcoreSegment> segments)
+      : source_(source),
+        notes_(std::move(notes)),
+        segments_(std::move(segments)) {}
+
+  // Shared by ReadPhys and ReadVirt; `use_vaddr` picks the address field.
+  absl::Status Read(uint64_t addr, absl::Span<uint8_t> out, bool use_vaddr,
+                    absl::string_view what) const;
+
+  ByteSource* source_;
+  std::vector<ElfNote> notes_;
+  std::vector<VmcoreSegment> segments_;
+  // Index of the segment that served the last read: reads walk memory
+  // mostly sequentially, so try it first.
+  mutable size_t last_hit_ = 0;
+};
+
+}  // namespace saveoops
+
+#endif  // SAVEOOPS_CAPTURE_VMCORE_H_

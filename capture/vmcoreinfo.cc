@@ -1,0 +1,166 @@
+#include "capture/vmcoreinfo.h"
+
+#include <string.h>
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace saveoops {
+namespace {
+
+int DigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return 99;
+}
+
+// Strict unsigned parse in `base` (10 or 16): at least one digit, nothing
+// else (no sign, no spaces), no overflow. The kernel's printf output never
+// has anything else, so anything else means the note is damaged.
+std::optional<uint64_t> ParseUnsigned(absl::string_view s, int base) {
+  if (s.empty()) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    const int d = DigitValue(c);
+    if (d >= base) return std::nullopt;
+    if (v > (UINT64_MAX - static_cast<uint64_t>(d)) / base) return std::nullopt;
+    v = v * base + static_cast<uint64_t>(d);
+  }
+  return v;
+}
+
+bool HasHexPrefix(absl::string_view s) {
+  return s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+}
+
+absl::Status BadValue(absl::string_view key, absl::string_view value,
+                      absl::string_view want) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("VMCOREINFO: ", key, "='",
+                   absl::CHexEscape(value.substr(0, 64)), "' is not ", want));
+}
+
+}  // namespace
+
+absl::StatusOr<absl::string_view> VmcoreInfo::Require(
+    absl::string_view key) const {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    return absl::NotFoundError(absl::StrCat("VMCOREINFO has no ", key));
+  }
+  return absl::string_view(it->second);
+}
+
+std::optional<std::string> VmcoreInfo::Get(absl::string_view key) const {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::StatusOr<uint64_t> VmcoreInfo::Unsigned(absl::string_view key,
+                                              int base) const {
+  absl::StatusOr<absl::string_view> v = Require(key);
+  if (!v.ok()) return v.status();
+  absl::string_view digits = *v;
+  // "%lx" prints bare hex; accept a 0x prefix too, nothing else reads it
+  // differently.
+  if (base == 16 && HasHexPrefix(digits)) digits.remove_prefix(2);
+  std::optional<uint64_t> n = ParseUnsigned(digits, base);
+  if (!n) {
+    return BadValue(
+        key, *v,
+        base == 16 ? "a hexadecimal number" : "an unsigned decimal number");
+  }
+  return *n;
+}
+
+absl::StatusOr<int64_t> VmcoreInfo::Signed(absl::string_view key) const {
+  absl::StatusOr<absl::string_view> v = Require(key);
+  if (!v.ok()) return v.status();
+  if (HasHexPrefix(*v)) {
+    std::optional<uint64_t> n = ParseUnsigned(v->substr(2), 16);
+    if (!n) return BadValue(key, *v, "a hexadecimal number");
+    return static_cast<int64_t>(*n);  // Two's complement, like "0x%llx".
+  }
+  const bool negative = !v->empty() && (*v)[0] == '-';
+  std::optional<uint64_t> n = ParseUnsigned(v->substr(negative ? 1 : 0), 10);
+  const uint64_t limit = negative ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
+  if (!n || *n > limit) return BadValue(key, *v, "a signed 64-bit number");
+  // Negate in unsigned arithmetic so that INT64_MIN does not overflow.
+  return static_cast<int64_t>(negative ? 0 - *n : *n);
+}
+
+absl::StatusOr<uint64_t> VmcoreInfo::Symbol(absl::string_view name) const {
+  return Unsigned(absl::StrCat("SYMBOL(", name, ")"), 16);
+}
+
+absl::StatusOr<uint64_t> VmcoreInfo::Size(absl::string_view name) const {
+  return Unsigned(absl::StrCat("SIZE(", name, ")"), 10);
+}
+
+absl::StatusOr<uint64_t> VmcoreInfo::Offset(absl::string_view name) const {
+  return Unsigned(absl::StrCat("OFFSET(", name, ")"), 10);
+}
+
+absl::StatusOr<uint64_t> VmcoreInfo::Length(absl::string_view name) const {
+  return Unsigned(absl::StrCat("LENGTH(", name, ")"), 10);
+}
+
+absl::StatusOr<int64_t> VmcoreInfo::Number(absl::string_view name) const {
+  return Signed(absl::StrCat("NUMBER(", name, ")"));
+}
+
+std::string VmcoreInfo::OsRelease() const {
+  return Get("OSRELEASE").value_or("");
+}
+
+absl::StatusOr<uint64_t> VmcoreInfo::PageSize() const {
+  return Unsigned("PAGESIZE", 10);
+}
+
+absl::StatusOr<uint64_t> VmcoreInfo::KernelOffset() const {
+  return Unsigned("KERNELOFFSET", 16);
+}
+
+absl::StatusOr<int64_t> VmcoreInfo::CrashTime() const {
+  return Signed("CRASHTIME");
+}
+
+absl::StatusOr<VmcoreInfo> ParseVmcoreInfo(absl::string_view text) {
+  const size_t nul = text.find('\0');
+  if (nul != absl::string_view::npos) text = text.substr(0, nul);
+  if (text.size() > VmcoreInfo::kMaxTextSize) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("VMCOREINFO: text is %u bytes, more than the %u "
+                        "accepted (the kernel writes at most one page)",
+                        text.size(), VmcoreInfo::kMaxTextSize));
+  }
+  VmcoreInfo info;
+  while (!text.empty()) {
+    const size_t eol = text.find('\n');
+    absl::string_view line = text.substr(0, eol);
+    text = eol == absl::string_view::npos ? absl::string_view()
+                                          : text.substr(eol + 1);
+    if (line.empty()) continue;
+    const size_t eq = line.find('=');
+    if (eq == absl::string_view::npos || eq == 0) {
+      ++info.malformed_lines_;
+      continue;
+    }
+    // emplace keeps the first value of a repeated key.
+    info.entries_.emplace(std::string(line.substr(0, eq)),
+                          std::string(line.substr(eq + 1)));
+  }
+  if (info.entries_.empty()) {
+    return absl::InvalidArgumentError(
+        "VMCOREINFO: no KEY=VALUE line in the note");
+  }
+  return info;
+}
+
+}  // namespace saveoops

@@ -1,0 +1,261 @@
+// The Saveoops record store: a small ring of crash records on a raw
+// partition, a plain file, or a partition inside a disk image.
+//
+// The on-disk format, the placement rule and why a torn write never loses
+// an older record are described in store/store_format.h.
+//
+// Writer (the capture program, a static binary; needs only absl and
+// common/sha256, no BoringSSL):
+//   StoreLocation where{"/dev/vda2"};
+//   NewRecord r;
+//   r.capture_time_unix = time(nullptr);
+//   r.kernel_release = "6.1.0-18-amd64";
+//   r.panic_reason = "Kernel panic - not syncing: sysrq triggered crash";
+//   r.log_text = std::move(log);
+//   absl::StatusOr<CaptureRecord> written = AppendRecord(where, r);
+//
+// Readers (the saveoops CLI, on the machine or on a host):
+//   absl::StatusOr<StoreLocation> where = FindStoreInImage("disk.img");
+//   absl::StatusOr<StoreListing> listing = ListRecords(*where);
+//   for (const CaptureRecord& r : listing->records)
+//     std::cout << FormatRecordForDisplay(r);
+//   absl::StatusOr<CollectResult> c =
+//       CollectRecords(*where, kDefaultCollectDir);
+//
+// Every error names the file or device, the store's byte offset in it, and
+// what is wrong, e.g.
+//   store 'disk.img' at offset 1048576: no valid superblock (not a Saveoops
+//   store, or both copies damaged): copy 0 (store byte 0): SHA-256 mismatch
+//   (damaged superblock); copy 1 (store byte 4096): magic is
+//   "\x00\x00\x00\x00\x00\x00\x00\x00", expected "SVOOPSST"
+#ifndef SAVEOOPS_STORE_STORE_H_
+#define SAVEOOPS_STORE_STORE_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "store/store_format.h"
+
+namespace saveoops {
+
+// A store's bytes: [offset, offset + size) of the file or block device at
+// `path`. size 0 means "to the end of the file/device" (BLKGETSIZE64 for a
+// block device, st_size for a file).
+struct StoreLocation {
+  std::string path;
+  uint64_t offset = 0;
+  uint64_t size = 0;
+};
+
+// A store UUID or boot id: 16 raw bytes.
+using Uuid = std::array<uint8_t, kUuidSize>;
+
+// Where `collect` puts records by default.
+inline constexpr char kDefaultCollectDir[] = "/var/lib/saveoops";
+
+// Geometry and identity of a formatted store, from its superblock.
+struct StoreInfo {
+  Uuid uuid{};
+  uint64_t store_size = 0;  // bytes, as formatted
+  uint64_t ring_start = 0;  // store-relative byte offset
+  uint64_t ring_end = 0;    // store-relative, exclusive
+  // Largest record (header + log + padding) an append will write; longer
+  // logs are truncated from the front.
+  uint64_t max_record_bytes = 0;
+  // Which superblock copy was used: 0, or 1 if copy 0 did not verify.
+  int superblock_used = 0;
+};
+
+// One valid record read back from a store.
+struct CaptureRecord {
+  uint64_t sequence = 0;
+  Uuid store_uuid{};
+  Uuid boot_id{};  // all zero if the capture program did not know it
+  uint64_t capture_time_unix = 0;
+  std::string kernel_release;
+  std::string panic_reason;
+  // Empty in AppendRecord()'s result only if the log was empty; ListRecords
+  // always fills it.
+  std::string log_text;
+  // The log was cut from the front to fit; original_log_size is its length
+  // before the cut (== log_text.size() when not truncated).
+  bool log_truncated = false;
+  uint64_t original_log_size = 0;
+  // kernel_release / panic_reason were cut to fit their header fields.
+  bool kernel_release_truncated = false;
+  bool panic_reason_truncated = false;
+  // SHA-256 of log_text, as stored in the header.
+  std::array<uint8_t, 32> log_sha256{};
+  // Store-relative byte offset of the record's first block, and the number
+  // of bytes (whole blocks) it occupies.
+  uint64_t offset_in_store = 0;
+  uint64_t record_bytes = 0;
+};
+
+// What the capture program hands to AppendRecord().
+struct NewRecord {
+  Uuid boot_id{};
+  uint64_t capture_time_unix = 0;
+  std::string kernel_release;  // cut (and flagged) beyond 64 bytes
+  std::string panic_reason;    // cut (and flagged) beyond 256 bytes
+  std::string log_text;        // cut from the front beyond the record limit
+};
+
+// The valid records of a store and what the scan had to skip.
+struct StoreListing {
+  // Geometry; info.superblock_used says which superblock copy was read.
+  StoreInfo info;
+  // Sorted by sequence, oldest first.
+  std::vector<CaptureRecord> records;
+  // Places that carried the record magic (and this store's UUID, or a
+  // header that does not verify) but did not hold a valid record: damaged
+  // media, torn writes, records partly overwritten by newer ones.
+  int skipped_corrupt = 0;
+  // Verified headers of another store UUID (left over from an earlier
+  // format of the same region); ignored, not damage.
+  int skipped_foreign = 0;
+  // One line per skipped place: store byte offset and what failed.
+  std::vector<std::string> problems;
+  // Highest sequence in any header whose own digest verified (0 if none);
+  // the next append uses this + 1.
+  uint64_t highest_sequence_seen = 0;
+};
+
+// The single write an append performs: `bytes` at store byte
+// `offset_in_store` (header, log, zero padding; a whole number of blocks).
+struct PlannedRecordWrite {
+  uint64_t offset_in_store = 0;
+  std::vector<uint8_t> bytes;
+  CaptureRecord record;  // what ListRecords() will return once written
+};
+
+// A record `collect` wrote to the collection directory.
+struct CollectedRecord {
+  uint64_t sequence = 0;
+  std::string log_path;
+  std::string meta_path;
+};
+
+// What CollectRecords() did.
+struct CollectResult {
+  StoreInfo info;
+  std::vector<CollectedRecord> written;  // newly written, by sequence
+  int already_present = 0;               // records whose .json existed
+  int skipped_corrupt = 0;               // as in StoreListing
+};
+
+// A partition found in a partition table.
+struct PartitionExtent {
+  std::string scheme;   // "mbr" or "gpt"
+  int number = 0;       // 1-based, as Linux numbers it (MBR logical: 5, 6..)
+  uint64_t offset = 0;  // bytes from the start of the image
+  uint64_t size = 0;    // bytes
+};
+
+// --- Writing -----------------------------------------------------------------
+
+// Writes both superblock copies of a new, empty store with the given UUID
+// and syncs them. Records left from an earlier format carry another UUID
+// and are ignored afterwards (keep the UUID to keep them). If `path` is a
+// regular file that does not exist or is shorter than offset + size, and
+// size != 0, it is created/extended. Fails if the region is smaller than
+// kMinStoreSize.
+absl::Status FormatStore(const StoreLocation& location, const Uuid& uuid);
+
+// As above with a random (RFC 4122 version 4) UUID from getrandom(2).
+absl::Status FormatStore(const StoreLocation& location);
+
+// Formats an in-memory store image (tests, fuzzing): zeroes `image` and
+// writes both superblocks.
+absl::Status FormatStoreImage(absl::Span<uint8_t> image, const Uuid& uuid);
+
+// Appends one record (see store_format.h for the placement rule) with a
+// single pwrite() followed by fdatasync(); never writes the superblocks.
+// Returns the record as it was written (log possibly truncated).
+absl::StatusOr<CaptureRecord> AppendRecord(const StoreLocation& location,
+                                           const NewRecord& record);
+
+// Computes AppendRecord()'s write without performing it.
+absl::StatusOr<PlannedRecordWrite> PlanAppend(const StoreLocation& location,
+                                              const NewRecord& record);
+
+// PlanAppend() on an in-memory store image.
+absl::StatusOr<PlannedRecordWrite> PlanAppendToImage(
+    absl::Span<const uint8_t> image, const NewRecord& record);
+
+// --- Reading -----------------------------------------------------------------
+
+// Reads the superblock (copy 0, else copy 1) and returns the geometry.
+absl::StatusOr<StoreInfo> ReadStoreInfo(const StoreLocation& location);
+
+// Scans the store (read-only) and returns every valid record, by sequence.
+// Fails only if neither superblock copy verifies or the device cannot be
+// read; damaged records are skipped and counted.
+absl::StatusOr<StoreListing> ListRecords(const StoreLocation& location);
+
+// ListRecords() on an in-memory store image (the bytes of the store region).
+// Never reads outside `image`, whatever it holds.
+absl::StatusOr<StoreListing> ParseStoreImage(absl::Span<const uint8_t> image);
+
+// Copies records not yet collected into `dir` (created if missing, mode
+// 0700): <dir>/<uuid>-<seq, 8 digits>.log holds the log text and
+// <dir>/<uuid>-<seq>.json the metadata. A record is "already collected" iff
+// its .json exists; both files are written to a temporary name, fsync()ed
+// and renamed, the .json last, so an interrupted collect is redone.
+// The store is opened read-only.
+absl::StatusOr<CollectResult> CollectRecords(const StoreLocation& location,
+                                             const std::string& dir);
+
+// File names (without directory) CollectRecords() uses for a record.
+std::string CollectedLogName(const CaptureRecord& record);
+std::string CollectedMetaName(const CaptureRecord& record);
+
+// The .json metadata CollectRecords() writes for a record.
+std::string RecordMetadataJson(const CaptureRecord& record);
+
+// A header block (sequence, capture time as UTC ISO-8601, kernel release,
+// panic reason, boot id, log size and truncation), a separator line, then
+// the log text (ending in a newline). Control characters in the release and
+// reason are shown as '?' so a damaged record cannot drive the terminal.
+//
+//   Record:         #3 (store 5c6e...-..., offset 16384)
+//   Captured:       2024-05-01T12:34:56Z
+//   Kernel release: 6.1.0-18-amd64
+//   Panic reason:   Kernel panic - not syncing: sysrq triggered crash
+//   Boot ID:        unknown
+//   Log:            81234 bytes
+//   ----------------------------------------------------------------
+//   <log text>
+std::string FormatRecordForDisplay(const CaptureRecord& record);
+
+// Lowercase 8-4-4-4-12 text of a UUID.
+std::string FormatUuid(const Uuid& uuid);
+
+// --- Disk images -------------------------------------------------------------
+
+// Finds a store in a disk image or device: the whole file if it starts
+// with a valid superblock (copy 0 or 1), else the first partition (GPT
+// entries in table order; MBR primaries 1-4, then logicals 5..) whose start
+// holds a valid superblock. Fails with NotFound listing every candidate
+// tried and why it was rejected.
+absl::StatusOr<StoreLocation> FindStoreInImage(const std::string& path);
+
+// Lists the partitions of a GPT (primary header at LBA 1 for 512- or
+// 4096-byte LBAs, else the backup header in the last 512-byte sector) or,
+// without a GPT, of an MBR including logical partitions. Returns an empty
+// list if there is no partition table. Entries are bounds-checked against
+// the image; CRCs are not required to match, because every candidate is
+// verified by the store superblock's own SHA-256 before it is used.
+absl::StatusOr<std::vector<PartitionExtent>> ParsePartitionTable(
+    absl::Span<const uint8_t> image);
+
+}  // namespace saveoops
+
+#endif  // SAVEOOPS_STORE_STORE_H_

@@ -1,0 +1,1050 @@
+#include "store/store.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gtest/gtest.h"
+#include "store/store_format.h"
+
+namespace saveoops {
+namespace {
+
+constexpr uint64_t kBlock = kStoreBlockSize;
+constexpr uint64_t kHeader = sizeof(RecordHeader);
+
+// --- Helpers -----------------------------------------------------------------
+
+std::string MakeTempDir() {
+  std::string tmpl = testing::TempDir();
+  if (tmpl.empty() || tmpl.back() != '/') tmpl += '/';
+  tmpl += "store_test.XXXXXX";
+  char* made = mkdtemp(&tmpl[0]);
+  EXPECT_NE(made, nullptr);
+  return tmpl;
+}
+
+void WriteFile(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  ASSERT_TRUE(f.good()) << path;
+}
+
+std::vector<uint8_t> ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  std::vector<uint8_t> bytes(static_cast<size_t>(f.tellg()));
+  f.seekg(0);
+  f.read(reinterpret_cast<char*>(bytes.data()), bytes.size());
+  return bytes;
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+Uuid TestUuid(uint8_t seed) {
+  Uuid u;
+  for (size_t i = 0; i < u.size(); ++i)
+    u[i] = static_cast<uint8_t>(seed + i * 7);
+  return u;
+}
+
+// Kernel-log-like text of exactly `size` bytes.
+std::string MakeLog(std::mt19937_64& rng, size_t size) {
+  static const char kAlphabet[] =
+      "abcdefghijklmnopqrstuvwxyz0123456789 []:.,-_=ABCDEFXYZ";
+  std::string s;
+  s.reserve(size);
+  while (s.size() < size) {
+    if (rng() % 60 == 0) {
+      s += '\n';
+    } else {
+      s += kAlphabet[rng() % (sizeof(kAlphabet) - 1)];
+    }
+  }
+  return s;
+}
+
+NewRecord MakeNewRecord(std::mt19937_64& rng, size_t log_size) {
+  NewRecord r;
+  for (auto& b : r.boot_id) b = static_cast<uint8_t>(rng());
+  r.capture_time_unix = 1700000000 + rng() % 100000000;
+  r.kernel_release = absl::StrCat("6.1.0-", rng() % 40, "-amd64");
+  r.panic_reason = absl::StrCat("Kernel panic - not syncing: test ", rng());
+  r.log_text = MakeLog(rng, log_size);
+  return r;
+}
+
+// Every field, including where the record lives.
+void ExpectSameRecord(const CaptureRecord& a, const CaptureRecord& b) {
+  EXPECT_EQ(a.sequence, b.sequence);
+  EXPECT_EQ(a.store_uuid, b.store_uuid);
+  EXPECT_EQ(a.boot_id, b.boot_id);
+  EXPECT_EQ(a.capture_time_unix, b.capture_time_unix);
+  EXPECT_EQ(a.kernel_release, b.kernel_release);
+  EXPECT_EQ(a.panic_reason, b.panic_reason);
+  EXPECT_TRUE(a.log_text == b.log_text)
+      << "log text differs, seq " << a.sequence;
+  EXPECT_EQ(a.log_truncated, b.log_truncated);
+  EXPECT_EQ(a.original_log_size, b.original_log_size);
+  EXPECT_EQ(a.kernel_release_truncated, b.kernel_release_truncated);
+  EXPECT_EQ(a.panic_reason_truncated, b.panic_reason_truncated);
+  EXPECT_EQ(a.log_sha256, b.log_sha256);
+  EXPECT_EQ(a.offset_in_store, b.offset_in_store);
+  EXPECT_EQ(a.record_bytes, b.record_bytes);
+}
+
+bool Overlaps(uint64_t a, uint64_t a_len, uint64_t b, uint64_t b_len) {
+  return a < b + b_len && b < a + a_len;
+}
+
+// An in-memory store of `ring_blocks` ring blocks.
+std::vector<uint8_t> NewImage(uint64_t ring_blocks, uint8_t uuid_seed = 1) {
+  std::vector<uint8_t> image(kRingStartOffset + ring_blocks * kBlock);
+  EXPECT_TRUE(
+      FormatStoreImage(absl::MakeSpan(image), TestUuid(uuid_seed)).ok());
+  return image;
+}
+
+// Appends to an in-memory image exactly as AppendRecord does to a file.
+CaptureRecord AppendToImage(std::vector<uint8_t>& image, const NewRecord& r) {
+  absl::StatusOr<PlannedRecordWrite> plan = PlanAppendToImage(image, r);
+  EXPECT_TRUE(plan.ok()) << plan.status();
+  if (!plan.ok()) return {};
+  std::copy(plan->bytes.begin(), plan->bytes.end(),
+            image.begin() + plan->offset_in_store);
+  return plan->record;
+}
+
+StoreListing MustParse(const std::vector<uint8_t>& image) {
+  absl::StatusOr<StoreListing> l = ParseStoreImage(image);
+  EXPECT_TRUE(l.ok()) << l.status();
+  return l.ok() ? *l : StoreListing{};
+}
+
+const CaptureRecord* FindSeq(const StoreListing& l, uint64_t seq) {
+  for (const CaptureRecord& r : l.records) {
+    if (r.sequence == seq) return &r;
+  }
+  return nullptr;
+}
+
+// --- Format, append, list ----------------------------------------------------
+
+TEST(StoreTest, FormatAppendListRoundTrip) {
+  const std::string dir = MakeTempDir();
+  // Unaligned offset inside a bigger file: stores live at any byte offset.
+  const StoreLocation loc{dir + "/store.img", 12345, 256 * 1024};
+  ASSERT_TRUE(FormatStore(loc, TestUuid(9)).ok());
+  EXPECT_EQ(ReadFile(loc.path).size(), loc.offset + loc.size);
+
+  absl::StatusOr<StoreInfo> info = ReadStoreInfo(loc);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->uuid, TestUuid(9));
+  EXPECT_EQ(info->store_size, 256u * 1024);
+  EXPECT_EQ(info->ring_start, kRingStartOffset);
+  EXPECT_EQ(info->ring_end, 256u * 1024);
+  EXPECT_EQ(info->max_record_bytes, (62 / 3) * kBlock);
+  EXPECT_EQ(info->superblock_used, 0);
+
+  std::mt19937_64 rng(1);
+  std::vector<CaptureRecord> written;
+  for (size_t size : {0, 100, 5000}) {
+    NewRecord r = MakeNewRecord(rng, size);
+    absl::StatusOr<CaptureRecord> w = AppendRecord(loc, r);
+    ASSERT_TRUE(w.ok()) << w.status();
+    EXPECT_EQ(w->log_text, r.log_text);
+    EXPECT_EQ(w->kernel_release, r.kernel_release);
+    EXPECT_EQ(w->panic_reason, r.panic_reason);
+    EXPECT_EQ(w->boot_id, r.boot_id);
+    EXPECT_EQ(w->capture_time_unix, r.capture_time_unix);
+    EXPECT_FALSE(w->log_truncated);
+    EXPECT_EQ(w->original_log_size, size);
+    written.push_back(*w);
+  }
+  EXPECT_EQ(written[0].sequence, 1u);
+  EXPECT_EQ(written[1].sequence, 2u);
+  EXPECT_EQ(written[2].sequence, 3u);
+  EXPECT_EQ(written[0].offset_in_store, kRingStartOffset);
+  EXPECT_EQ(written[0].record_bytes, kBlock);
+  EXPECT_EQ(written[1].offset_in_store, kRingStartOffset + kBlock);
+  EXPECT_EQ(written[2].offset_in_store, kRingStartOffset + 2 * kBlock);
+  EXPECT_EQ(written[2].record_bytes, 2 * kBlock);  // 480 + 5000 bytes
+
+  absl::StatusOr<StoreListing> l = ListRecords(loc);
+  ASSERT_TRUE(l.ok()) << l.status();
+  EXPECT_EQ(l->skipped_corrupt, 0);
+  EXPECT_EQ(l->skipped_foreign, 0);
+  EXPECT_EQ(l->info.superblock_used, 0);
+  ASSERT_EQ(l->records.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) ExpectSameRecord(l->records[i], written[i]);
+
+  // The same bytes parse identically from memory.
+  std::vector<uint8_t> file = ReadFile(loc.path);
+  std::vector<uint8_t> region(file.begin() + loc.offset, file.end());
+  StoreListing from_memory = MustParse(region);
+  ASSERT_EQ(from_memory.records.size(), 3u);
+  for (size_t i = 0; i < 3; ++i)
+    ExpectSameRecord(from_memory.records[i], written[i]);
+  // Bytes before the store are untouched.
+  for (uint64_t i = 0; i < loc.offset; ++i) ASSERT_EQ(file[i], 0) << i;
+}
+
+TEST(StoreTest, SizeZeroMeansToEndOfFile) {
+  const std::string dir = MakeTempDir();
+  WriteFile(dir + "/s", std::vector<uint8_t>(4096 + 64 * 1024 + 100, 0));
+  const StoreLocation loc{dir + "/s", 4096, 0};
+  ASSERT_TRUE(FormatStore(loc, TestUuid(3)).ok());
+  absl::StatusOr<StoreInfo> info = ReadStoreInfo(loc);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->store_size, 64u * 1024 + 100);
+  EXPECT_EQ(info->ring_end, 64u * 1024);  // rounded down to a block
+}
+
+TEST(StoreTest, RandomUuidsDifferAndAreVersion4) {
+  const std::string dir = MakeTempDir();
+  const StoreLocation a{dir + "/a", 0, 64 * 1024};
+  const StoreLocation b{dir + "/b", 0, 64 * 1024};
+  ASSERT_TRUE(FormatStore(a).ok());
+  ASSERT_TRUE(FormatStore(b).ok());
+  absl::StatusOr<StoreInfo> ia = ReadStoreInfo(a);
+  absl::StatusOr<StoreInfo> ib = ReadStoreInfo(b);
+  ASSERT_TRUE(ia.ok() && ib.ok());
+  EXPECT_NE(ia->uuid, ib->uuid);
+  EXPECT_EQ(ia->uuid[6] >> 4, 4);
+  EXPECT_EQ(ia->uuid[8] >> 6, 2);
+}
+
+TEST(StoreTest, AppendNeverWritesSuperblocks) {
+  const std::string dir = MakeTempDir();
+  const StoreLocation loc{dir + "/s", 0, 20 * kBlock};
+  ASSERT_TRUE(FormatStore(loc, TestUuid(4)).ok());
+  const std::vector<uint8_t> before = ReadFile(loc.path);
+  std::mt19937_64 rng(2);
+  for (int i = 0; i < 20; ++i) {  // wraps the 18-block ring several times
+    ASSERT_TRUE(AppendRecord(loc, MakeNewRecord(rng, rng() % 20000)).ok());
+  }
+  const std::vector<uint8_t> after = ReadFile(loc.path);
+  ASSERT_EQ(after.size(), before.size());
+  EXPECT_TRUE(std::equal(before.begin(), before.begin() + kRingStartOffset,
+                         after.begin()));
+}
+
+// --- The ring ----------------------------------------------------------------
+
+// Many records of random sizes fill a small ring several times. A model
+// tracks which records must still exist: a record disappears exactly when a
+// newer record's blocks overlap it. The newest record always survives and
+// sequence numbers increase by one per append.
+TEST(StoreTest, RingWrapsKeepingNewestRecords) {
+  constexpr uint64_t kRingBlocks = 15;  // per-record limit: 5 blocks
+  std::vector<uint8_t> image = NewImage(kRingBlocks);
+  const uint64_t max_log = kRingBlocks / 3 * kBlock - kHeader;
+  std::mt19937_64 rng(42);
+  std::map<uint64_t, CaptureRecord> model;  // by sequence
+  uint64_t wraps = 0, last_offset = 0, truncated = 0;
+  for (uint64_t i = 1; i <= 150; ++i) {
+    NewRecord r = MakeNewRecord(rng, rng() % (max_log + 5000));
+    CaptureRecord w = AppendToImage(image, r);
+    ASSERT_EQ(w.sequence, i);
+    if (r.log_text.size() > max_log) {
+      ++truncated;
+      ASSERT_TRUE(w.log_truncated);
+      ASSERT_EQ(w.log_text, r.log_text.substr(r.log_text.size() - max_log));
+    }
+    if (i > 1 && w.offset_in_store <= last_offset) ++wraps;
+    last_offset = w.offset_in_store;
+    ASSERT_GE(w.offset_in_store, kRingStartOffset);
+    ASSERT_LE(w.offset_in_store + w.record_bytes, image.size());
+    for (auto it = model.begin(); it != model.end();) {
+      if (Overlaps(it->second.offset_in_store, it->second.record_bytes,
+                   w.offset_in_store, w.record_bytes)) {
+        ASSERT_LT(it->first + 1, i) << "the newest record was overwritten";
+        it = model.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    model[i] = w;
+
+    StoreListing l = MustParse(image);
+    ASSERT_EQ(l.skipped_corrupt, 0) << "append " << i;
+    ASSERT_EQ(l.records.size(), model.size()) << "append " << i;
+    size_t k = 0;
+    for (const auto& [seq, expected] : model) {
+      ExpectSameRecord(l.records[k++], expected);
+    }
+    ASSERT_EQ(l.records.back().sequence, i);
+    ASSERT_EQ(l.highest_sequence_seen, i);
+  }
+  EXPECT_GE(wraps, 20u);      // the ring really was filled many times
+  EXPECT_GE(truncated, 10u);  // and over-long logs were exercised
+}
+
+// The same on a real file through AppendRecord/ListRecords (fewer rounds:
+// every append is fdatasync()ed).
+TEST(StoreTest, RingWrapsOnFile) {
+  const std::string dir = MakeTempDir();
+  const StoreLocation loc{dir + "/s", 0, kRingStartOffset + 12 * kBlock};
+  ASSERT_TRUE(FormatStore(loc, TestUuid(5)).ok());
+  std::mt19937_64 rng(3);
+  uint64_t last_seq = 0;
+  for (int i = 0; i < 30; ++i) {
+    absl::StatusOr<CaptureRecord> w =
+        AppendRecord(loc, MakeNewRecord(rng, rng() % 9000));
+    ASSERT_TRUE(w.ok()) << w.status();
+    ASSERT_EQ(w->sequence, last_seq + 1);
+    last_seq = w->sequence;
+    absl::StatusOr<StoreListing> l = ListRecords(loc);
+    ASSERT_TRUE(l.ok()) << l.status();
+    ASSERT_FALSE(l->records.empty());
+    ExpectSameRecord(l->records.back(), *w);
+    for (size_t k = 1; k < l->records.size(); ++k) {
+      ASSERT_LT(l->records[k - 1].sequence, l->records[k].sequence);
+    }
+  }
+}
+
+TEST(StoreTest, HugeLogIsTruncatedFromTheFront) {
+  const std::string dir = MakeTempDir();
+  const StoreLocation loc{dir + "/s", 0, kRingStartOffset + 30 * kBlock};
+  ASSERT_TRUE(FormatStore(loc, TestUuid(6)).ok());
+  std::mt19937_64 rng(4);
+  NewRecord r = MakeNewRecord(rng, 5 * 30 * kBlock);
+  r.log_text += "\nKernel panic - not syncing: the end\n";
+  r.kernel_release = std::string(100, 'r');
+  r.panic_reason = std::string(300, 'p');
+  absl::StatusOr<CaptureRecord> w = AppendRecord(loc, r);
+  ASSERT_TRUE(w.ok()) << w.status();
+  const size_t kept = 10 * kBlock - kHeader;
+  EXPECT_TRUE(w->log_truncated);
+  EXPECT_EQ(w->original_log_size, r.log_text.size());
+  EXPECT_EQ(w->log_text, r.log_text.substr(r.log_text.size() - kept));
+  EXPECT_TRUE(absl::EndsWith(w->log_text, "the end\n"));
+  EXPECT_EQ(w->record_bytes, 10 * kBlock);
+  EXPECT_TRUE(w->kernel_release_truncated);
+  EXPECT_TRUE(w->panic_reason_truncated);
+  EXPECT_EQ(w->kernel_release, std::string(64, 'r'));
+  EXPECT_EQ(w->panic_reason, std::string(256, 'p'));
+
+  absl::StatusOr<StoreListing> l = ListRecords(loc);
+  ASSERT_TRUE(l.ok()) << l.status();
+  ASSERT_EQ(l->records.size(), 1u);
+  ExpectSameRecord(l->records[0], *w);
+  const std::string shown = FormatRecordForDisplay(l->records[0]);
+  EXPECT_TRUE(absl::StrContains(
+      shown, absl::StrCat("TRUNCATED: the first ", r.log_text.size() - kept,
+                          " of ", r.log_text.size(), " bytes")))
+      << shown.substr(0, 600);
+  EXPECT_TRUE(absl::StrContains(shown, "[cut]"));
+}
+
+// --- Torn writes -------------------------------------------------------------
+
+// Sets `torn` to `image` with only the first k bytes of `plan`'s write
+// applied: the state a power cut leaves if the medium wrote a prefix.
+// `torn` must already equal `image` outside the write's extent (it is
+// reused across calls to keep the every-byte loops fast).
+void ApplyPrefix(const std::vector<uint8_t>& image,
+                 const PlannedRecordWrite& plan, size_t k,
+                 std::vector<uint8_t>& torn) {
+  const size_t at = plan.offset_in_store;
+  std::copy(image.begin() + at, image.begin() + at + plan.bytes.size(),
+            torn.begin() + at);
+  std::copy(plan.bytes.begin(), plan.bytes.begin() + k, torn.begin() + at);
+}
+
+// Power cut after every byte of a record write into free ring space: all
+// older records survive, the new one is complete or absent, and the next
+// append works.
+TEST(StoreTest, TornWriteAtEveryByteKeepsOlderRecords) {
+  std::vector<uint8_t> image = NewImage(24);
+  std::mt19937_64 rng(5);
+  std::vector<CaptureRecord> older;
+  for (int i = 0; i < 3; ++i)
+    older.push_back(AppendToImage(image, MakeNewRecord(rng, 500 * i)));
+  const NewRecord fresh = MakeNewRecord(rng, 3000);  // 1 block
+  absl::StatusOr<PlannedRecordWrite> plan = PlanAppendToImage(image, fresh);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->bytes.size(), kBlock);
+  const size_t len = plan->bytes.size();
+
+  const std::string dir = MakeTempDir();
+  const std::string path = dir + "/torn.img";
+  int present = 0;
+  std::vector<uint8_t> torn = image;
+  for (size_t k = 0; k <= len; ++k) {
+    ApplyPrefix(image, *plan, k, torn);
+    StoreListing l = MustParse(torn);
+    ASSERT_LE(l.skipped_corrupt, 1) << "k=" << k;
+    for (const CaptureRecord& o : older) {
+      const CaptureRecord* got = FindSeq(l, o.sequence);
+      ASSERT_NE(got, nullptr)
+          << "older record " << o.sequence << " lost, k=" << k;
+      ExpectSameRecord(*got, o);
+    }
+    const CaptureRecord* got = FindSeq(l, plan->record.sequence);
+    if (got != nullptr) {
+      ++present;
+      ExpectSameRecord(*got, plan->record);
+    }
+    ASSERT_EQ(l.records.size(), older.size() + (got != nullptr ? 1 : 0));
+    if (k == len) ASSERT_NE(got, nullptr);
+    // The header alone is not a record.
+    if (k < kHeader + fresh.log_text.size()) ASSERT_EQ(got, nullptr) << k;
+
+    // Now and then: the same through a file, then recover by appending.
+    if (k % 1021 == 0 || k == len || k == kHeader) {
+      WriteFile(path, torn);
+      const StoreLocation loc{path, 0, 0};
+      absl::StatusOr<StoreListing> fl = ListRecords(loc);
+      ASSERT_TRUE(fl.ok()) << fl.status();
+      ASSERT_EQ(fl->records.size(), l.records.size());
+      std::mt19937_64 rng2(k);
+      absl::StatusOr<CaptureRecord> next =
+          AppendRecord(loc, MakeNewRecord(rng2, 2000));
+      ASSERT_TRUE(next.ok()) << next.status();
+      fl = ListRecords(loc);
+      ASSERT_TRUE(fl.ok()) << fl.status();
+      for (const CaptureRecord& o : older) {
+        const CaptureRecord* g = FindSeq(*fl, o.sequence);
+        ASSERT_NE(g, nullptr);
+        ExpectSameRecord(*g, o);
+      }
+      ASSERT_NE(FindSeq(*fl, next->sequence), nullptr);
+      ASSERT_GT(next->sequence, older.back().sequence);
+      // A complete new record is kept; an incomplete one is replaced in place.
+      if (got != nullptr) {
+        EXPECT_EQ(next->offset_in_store,
+                  plan->offset_in_store + plan->bytes.size());
+      } else {
+        EXPECT_EQ(next->offset_in_store, plan->offset_in_store);
+      }
+    }
+  }
+  // The zero padding needs no writing on a fresh ring, so the record is
+  // complete as soon as header + log are written.
+  EXPECT_EQ(present,
+            static_cast<int>(len - kHeader - fresh.log_text.size() + 1));
+}
+
+// Power cut after every byte of a record that wraps to the ring start and
+// overwrites the oldest records: records outside its extent (including the
+// newest) survive intact, overlapped ones are either intact or gone, and the
+// new record is complete or absent.
+TEST(StoreTest, TornWrappingWriteAtEveryByteKeepsNewestRecords) {
+  std::vector<uint8_t> image = NewImage(9);  // limit: 3 blocks per record
+  std::mt19937_64 rng(6);
+  // One block each: A=0, B=1, ..., H=7; block 8 free.
+  std::vector<CaptureRecord> older;
+  for (int i = 0; i < 8; ++i)
+    older.push_back(AppendToImage(image, MakeNewRecord(rng, 100 + 50 * i)));
+  ASSERT_EQ(older.back().offset_in_store, kRingStartOffset + 7 * kBlock);
+  ASSERT_EQ(MustParse(image).records.size(), 8u);
+
+  const NewRecord fresh = MakeNewRecord(rng, 3700);  // 2 blocks: wraps
+  absl::StatusOr<PlannedRecordWrite> plan = PlanAppendToImage(image, fresh);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->offset_in_store, kRingStartOffset);
+  const size_t len = plan->bytes.size();
+  ASSERT_EQ(len, 2 * kBlock);
+
+  std::vector<uint8_t> torn = image;
+  for (size_t k = 0; k <= len; ++k) {
+    ApplyPrefix(image, *plan, k, torn);
+    StoreListing l = MustParse(torn);
+    for (const CaptureRecord& o : older) {
+      const CaptureRecord* got = FindSeq(l, o.sequence);
+      const bool hit = Overlaps(o.offset_in_store, o.record_bytes,
+                                plan->offset_in_store, len);
+      if (!hit) {
+        ASSERT_NE(got, nullptr)
+            << "record " << o.sequence << " lost at k=" << k;
+      }
+      if (got != nullptr) ExpectSameRecord(*got, o);
+    }
+    const CaptureRecord* got = FindSeq(l, plan->record.sequence);
+    if (got != nullptr) ExpectSameRecord(*got, plan->record);
+    if (k == len) {
+      ASSERT_NE(got, nullptr);
+      ASSERT_EQ(l.records.size(), 7u);  // A and B overwritten: C..H + new
+    }
+    if (k < kHeader + fresh.log_text.size()) ASSERT_EQ(got, nullptr) << k;
+    // Nothing else is ever listed (no half-written or phantom record).
+    for (const CaptureRecord& r : l.records) {
+      ASSERT_TRUE(r.sequence == plan->record.sequence ||
+                  std::any_of(older.begin(), older.end(),
+                              [&](const CaptureRecord& o) {
+                                return o.sequence == r.sequence;
+                              }))
+          << r.sequence;
+    }
+  }
+}
+
+// --- Damage ------------------------------------------------------------------
+
+TEST(StoreTest, DamagedSuperblockCopyZeroUsesCopyOne) {
+  const std::string dir = MakeTempDir();
+  const StoreLocation loc{dir + "/s", 0, 64 * 1024};
+  ASSERT_TRUE(FormatStore(loc, TestUuid(7)).ok());
+  std::mt19937_64 rng(7);
+  absl::StatusOr<CaptureRecord> w = AppendRecord(loc, MakeNewRecord(rng, 500));
+  ASSERT_TRUE(w.ok());
+
+  std::vector<uint8_t> bytes = ReadFile(loc.path);
+  bytes[offsetof(StoreSuperblock, uuid)] ^= 0x10;  // copy 0
+  WriteFile(loc.path, bytes);
+  absl::StatusOr<StoreListing> l = ListRecords(loc);
+  ASSERT_TRUE(l.ok()) << l.status();
+  EXPECT_EQ(l->info.superblock_used, 1);
+  EXPECT_EQ(l->info.uuid, TestUuid(7));
+  ASSERT_EQ(l->records.size(), 1u);
+  ExpectSameRecord(l->records[0], *w);
+  // Appending still works and does not "repair" (write) copy 0.
+  ASSERT_TRUE(AppendRecord(loc, MakeNewRecord(rng, 500)).ok());
+  std::vector<uint8_t> after = ReadFile(loc.path);
+  EXPECT_TRUE(std::equal(bytes.begin(), bytes.begin() + kRingStartOffset,
+                         after.begin()));
+
+  // Copy 1 damaged, copy 0 good again: copy 0 is used.
+  bytes = after;
+  bytes[offsetof(StoreSuperblock, uuid)] ^= 0x10;
+  bytes[kBlock + offsetof(StoreSuperblock, ring_end)] ^= 0x01;
+  WriteFile(loc.path, bytes);
+  l = ListRecords(loc);
+  ASSERT_TRUE(l.ok()) << l.status();
+  EXPECT_EQ(l->info.superblock_used, 0);
+  EXPECT_EQ(l->records.size(), 2u);
+}
+
+TEST(StoreTest, BothSuperblocksDamagedIsAClearError) {
+  const std::string dir = MakeTempDir();
+  const StoreLocation loc{dir + "/s", 8192, 64 * 1024};
+  ASSERT_TRUE(FormatStore(loc, TestUuid(8)).ok());
+  std::vector<uint8_t> bytes = ReadFile(loc.path);
+  bytes[loc.offset + 0] = 'X';  // magic
+  bytes[loc.offset + kBlock + offsetof(StoreSuperblock, store_size)] ^=
+      4;  // digest
+  WriteFile(loc.path, bytes);
+  absl::StatusOr<StoreListing> l = ListRecords(loc);
+  ASSERT_FALSE(l.ok());
+  const std::string msg(l.status().message());
+  EXPECT_TRUE(absl::StrContains(msg, loc.path)) << msg;
+  EXPECT_TRUE(absl::StrContains(msg, "at offset 8192")) << msg;
+  EXPECT_TRUE(absl::StrContains(msg, "no valid superblock")) << msg;
+  EXPECT_TRUE(
+      absl::StrContains(msg, "copy 0 (store byte 0): magic is \"XVOOPSST\""))
+      << msg;
+  EXPECT_TRUE(
+      absl::StrContains(msg, "copy 1 (store byte 4096): SHA-256 mismatch"))
+      << msg;
+  absl::StatusOr<CaptureRecord> w = AppendRecord(loc, NewRecord{});
+  EXPECT_FALSE(w.ok());
+}
+
+TEST(StoreTest, BitFlipsSkipExactlyTheDamagedRecord) {
+  std::mt19937_64 rng(8);
+  std::vector<uint8_t> image = NewImage(40);
+  std::vector<CaptureRecord> recs;
+  for (int i = 0; i < 5; ++i)
+    recs.push_back(
+        AppendToImage(image, MakeNewRecord(rng, 1000 + rng() % 5000)));
+  for (int iter = 0; iter < 200; ++iter) {
+    const CaptureRecord& victim = recs[rng() % recs.size()];
+    const bool in_log = iter % 2 == 0;
+    // Log bytes, or header bytes after the magic (the magic's own damage
+    // just hides the record; see below).
+    const uint64_t at =
+        in_log
+            ? victim.offset_in_store + kHeader + rng() % victim.log_text.size()
+            : victim.offset_in_store + 8 + rng() % (kHeader - 8);
+    std::vector<uint8_t> damaged = image;
+    damaged[at] ^= static_cast<uint8_t>(1u << (rng() % 8));
+    StoreListing l = MustParse(damaged);
+    ASSERT_EQ(l.skipped_corrupt, 1) << "byte " << at;
+    ASSERT_EQ(l.problems.size(), 1u);
+    EXPECT_TRUE(absl::StrContains(
+        l.problems[0], in_log ? "log SHA-256 mismatch" : "store byte"))
+        << l.problems[0];
+    ASSERT_EQ(l.records.size(), recs.size() - 1);
+    ASSERT_EQ(FindSeq(l, victim.sequence), nullptr);
+    for (const CaptureRecord& r : recs) {
+      if (r.sequence == victim.sequence) continue;
+      const CaptureRecord* got = FindSeq(l, r.sequence);
+      ASSERT_NE(got, nullptr);
+      ExpectSameRecord(*got, r);
+    }
+  }
+  // Damaged magic: the record is simply not seen (nothing claims to be one).
+  std::vector<uint8_t> damaged = image;
+  damaged[recs[2].offset_in_store] ^= 1;
+  StoreListing l = MustParse(damaged);
+  EXPECT_EQ(l.skipped_corrupt, 0);
+  EXPECT_EQ(l.records.size(), recs.size() - 1);
+}
+
+// A damaged newest record's sequence number is not reused (it may already
+// have been collected under that number); its space is reused.
+TEST(StoreTest, DamagedNewestRecordSequenceIsNotReused) {
+  std::mt19937_64 rng(9);
+  std::vector<uint8_t> image = NewImage(40);
+  std::vector<CaptureRecord> recs;
+  for (int i = 0; i < 3; ++i)
+    recs.push_back(AppendToImage(image, MakeNewRecord(rng, 3000)));
+  image[recs[2].offset_in_store + kHeader + 10] ^= 0x20;
+  StoreListing l = MustParse(image);
+  EXPECT_EQ(l.records.size(), 2u);
+  EXPECT_EQ(l.highest_sequence_seen, 3u);
+  CaptureRecord w = AppendToImage(image, MakeNewRecord(rng, 100));
+  EXPECT_EQ(w.sequence, 4u);
+  EXPECT_EQ(w.offset_in_store, recs[2].offset_in_store);
+}
+
+TEST(StoreTest, RecordsOfAnEarlierFormatAreIgnored) {
+  const std::string dir = MakeTempDir();
+  const StoreLocation loc{dir + "/s", 0, 64 * 1024};
+  ASSERT_TRUE(FormatStore(loc, TestUuid(10)).ok());
+  std::mt19937_64 rng(10);
+  ASSERT_TRUE(AppendRecord(loc, MakeNewRecord(rng, 10)).ok());
+  ASSERT_TRUE(AppendRecord(loc, MakeNewRecord(rng, 10)).ok());
+  ASSERT_TRUE(FormatStore(loc, TestUuid(11)).ok());
+  absl::StatusOr<StoreListing> l = ListRecords(loc);
+  ASSERT_TRUE(l.ok());
+  EXPECT_TRUE(l->records.empty());
+  EXPECT_EQ(l->skipped_foreign, 2);
+  EXPECT_EQ(l->skipped_corrupt, 0);
+  absl::StatusOr<CaptureRecord> w = AppendRecord(loc, MakeNewRecord(rng, 10));
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->sequence, 1u);
+  EXPECT_EQ(w->offset_in_store, kRingStartOffset);
+  EXPECT_EQ(w->store_uuid, TestUuid(11));
+}
+
+// Garbage in the ring, including fake magics, never yields a record.
+TEST(StoreTest, RandomRingContentsYieldNoRecords) {
+  std::mt19937_64 rng(11);
+  for (int iter = 0; iter < 100; ++iter) {
+    std::vector<uint8_t> image = NewImage(3 + rng() % 10);
+    for (uint64_t i = kRingStartOffset; i < image.size(); ++i) {
+      image[i] = static_cast<uint8_t>(rng());
+    }
+    int fakes = 0;
+    for (uint64_t b = kRingStartOffset; b < image.size(); b += kBlock) {
+      if (rng() % 2) {
+        memcpy(&image[b], kRecordMagic, 8);
+        ++fakes;
+      }
+    }
+    StoreListing l = MustParse(image);
+    ASSERT_TRUE(l.records.empty());
+    ASSERT_EQ(l.skipped_corrupt, fakes);
+  }
+}
+
+TEST(StoreTest, ErrorsNameTheFileAndOffset) {
+  const std::string dir = MakeTempDir();
+  absl::StatusOr<StoreListing> l = ListRecords({dir + "/missing", 0, 0});
+  ASSERT_FALSE(l.ok());
+  EXPECT_TRUE(absl::StrContains(l.status().message(), dir + "/missing"));
+
+  WriteFile(dir + "/small", std::vector<uint8_t>(10000, 0));
+  l = ListRecords({dir + "/small", 20000, 0});
+  ASSERT_FALSE(l.ok());
+  EXPECT_TRUE(
+      absl::StrContains(l.status().message(), "offset 20000 is past the end"))
+      << l.status();
+  l = ListRecords({dir + "/small", 100, 10000});
+  ASSERT_FALSE(l.ok());
+  EXPECT_TRUE(
+      absl::StrContains(l.status().message(), "size 10000 runs past the end"))
+      << l.status();
+  l = ListRecords({dir + "/small", 0, 0});
+  ASSERT_FALSE(l.ok());
+  EXPECT_TRUE(absl::StrContains(l.status().message(), "no valid superblock"));
+
+  absl::Status s = FormatStore({dir + "/small", 0, 0}, TestUuid(1));
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(absl::StrContains(s.message(), "10000 bytes is too small")) << s;
+
+  // A store whose superblock claims more bytes than the region has.
+  const StoreLocation loc{dir + "/cut", 0, 64 * 1024};
+  ASSERT_TRUE(FormatStore(loc, TestUuid(1)).ok());
+  ASSERT_EQ(truncate(loc.path.c_str(), 32 * 1024), 0);
+  l = ListRecords({loc.path, 0, 0});
+  ASSERT_FALSE(l.ok());
+  EXPECT_TRUE(absl::StrContains(
+      l.status().message(),
+      "store_size is 65536 bytes but the region holds only 32768"))
+      << l.status();
+}
+
+// --- Display and collection --------------------------------------------------
+
+TEST(StoreTest, DisplayShowsHeaderThenLog) {
+  CaptureRecord r;
+  r.sequence = 42;
+  r.store_uuid = TestUuid(1);
+  r.capture_time_unix = 1714566896;  // 2024-05-01T12:34:56Z
+  r.kernel_release = "6.1.0-18-amd64";
+  r.panic_reason = "Kernel panic - not syncing: sysrq\x1b[2J";
+  r.log_text = "[    0.000000] Linux version 6.1.0\n[   12.3] Oops";
+  r.original_log_size = r.log_text.size();
+  const std::string s = FormatRecordForDisplay(r);
+  EXPECT_TRUE(absl::StrContains(s, "Record:         #42 (store ")) << s;
+  EXPECT_TRUE(absl::StrContains(s, "Captured:       2024-05-01T12:34:56Z\n"))
+      << s;
+  EXPECT_TRUE(absl::StrContains(s, "Kernel release: 6.1.0-18-amd64\n")) << s;
+  EXPECT_TRUE(absl::StrContains(
+      s, "Panic reason:   Kernel panic - not syncing: sysrq?[2J\n"))
+      << s;
+  EXPECT_TRUE(absl::StrContains(s, "Boot ID:        unknown\n")) << s;
+  EXPECT_TRUE(absl::StrContains(s, "Log:            49 bytes\n")) << s;
+  EXPECT_FALSE(absl::StrContains(s, "TRUNCATED"));
+  EXPECT_TRUE(absl::EndsWith(s, "-\n" + r.log_text + "\n")) << s;
+  r.boot_id[0] = 0xab;
+  EXPECT_TRUE(absl::StrContains(
+      FormatRecordForDisplay(r),
+      "Boot ID:        ab000000-0000-0000-0000-000000000000"));
+}
+
+TEST(StoreTest, MetadataJsonEscapes) {
+  CaptureRecord r;
+  r.sequence = 7;
+  r.kernel_release = "a\"b\\c";
+  r.panic_reason = std::string("x\x01y\xff\xc3\xa9z\n", 8);
+  const std::string j = RecordMetadataJson(r);
+  EXPECT_TRUE(absl::StrContains(j, "\"kernel_release\": \"a\\\"b\\\\c\"")) << j;
+  EXPECT_TRUE(absl::StrContains(
+      j, "\"panic_reason\": \"x\\u0001y\\ufffd\xc3\xa9z\\n\""))
+      << j;
+  EXPECT_TRUE(absl::StrContains(j, "\"sequence\": 7,")) << j;
+  EXPECT_TRUE(absl::StrContains(j, "\"boot_id\": null,")) << j;
+  EXPECT_TRUE(
+      absl::StrContains(j, "\"capture_time_utc\": \"1970-01-01T00:00:00Z\""))
+      << j;
+}
+
+TEST(StoreTest, CollectWritesEachRecordOnce) {
+  const std::string dir = MakeTempDir();
+  const StoreLocation loc{dir + "/s", 0, 128 * 1024};
+  ASSERT_TRUE(FormatStore(loc, TestUuid(12)).ok());
+  std::mt19937_64 rng(12);
+  std::vector<CaptureRecord> recs;
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<CaptureRecord> w =
+        AppendRecord(loc, MakeNewRecord(rng, 1000 * i));
+    ASSERT_TRUE(w.ok());
+    recs.push_back(*w);
+  }
+  // Collecting must not need write access to the store.
+  ASSERT_EQ(chmod(loc.path.c_str(), 0400), 0);
+  const std::string out = dir + "/var/lib/saveoops";  // created
+  absl::StatusOr<CollectResult> c = CollectRecords(loc, out);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->written.size(), 3u);
+  EXPECT_EQ(c->already_present, 0);
+  const std::string uuid = FormatUuid(TestUuid(12));
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(c->written[i].sequence, recs[i].sequence);
+    EXPECT_EQ(c->written[i].log_path,
+              absl::StrFormat("%s/%s-%08d.log", out, uuid, i + 1));
+    EXPECT_EQ(ReadText(c->written[i].log_path), recs[i].log_text);
+    const std::string json = ReadText(c->written[i].meta_path);
+    EXPECT_TRUE(
+        absl::StrContains(json, absl::StrCat("\"sequence\": ", i + 1, ",")))
+        << json;
+    EXPECT_TRUE(absl::StrContains(json, recs[i].kernel_release)) << json;
+  }
+  struct stat st;
+  ASSERT_EQ(stat(out.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+
+  c = CollectRecords(loc, out);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->written.empty());
+  EXPECT_EQ(c->already_present, 3);
+
+  // An interrupted collect (log written, .json missing) is redone, and a
+  // new record is picked up.
+  ASSERT_EQ(c->info.uuid, TestUuid(12));
+  const std::string meta2 = absl::StrFormat("%s/%s-%08d.json", out, uuid, 2);
+  ASSERT_EQ(unlink(meta2.c_str()), 0);
+  ASSERT_EQ(chmod(loc.path.c_str(), 0600), 0);
+  absl::StatusOr<CaptureRecord> w = AppendRecord(loc, MakeNewRecord(rng, 10));
+  ASSERT_TRUE(w.ok());
+  c = CollectRecords(loc, out);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->written.size(), 2u);
+  EXPECT_EQ(c->written[0].sequence, 2u);
+  EXPECT_EQ(c->written[1].sequence, 4u);
+  EXPECT_EQ(c->already_present, 2);
+  EXPECT_TRUE(Exists(absl::StrFormat("%s/%s-%08d.json", out, uuid, 4)));
+}
+
+// --- Disk images -------------------------------------------------------------
+
+void PutLe32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
+  memcpy(&b[at], &v, 4);
+}
+
+void SetMbrEntry(std::vector<uint8_t>& img, uint64_t sector, int slot,
+                 uint8_t type, uint32_t lba, uint32_t count) {
+  const size_t at = sector * 512 + offsetof(LegacyMbr, partition) + slot * 16;
+  img[at + offsetof(MbrPartitionRecord, os_type)] = type;
+  PutLe32(img, at + offsetof(MbrPartitionRecord, starting_lba), lba);
+  PutLe32(img, at + offsetof(MbrPartitionRecord, size_in_lba), count);
+  img[sector * 512 + 510] = 0x55;
+  img[sector * 512 + 511] = 0xAA;
+}
+
+// Formats a store inside `path` at the given extent and adds one record.
+CaptureRecord FormatAndAppend(const std::string& path, uint64_t offset,
+                              uint64_t size) {
+  const StoreLocation loc{path, offset, size};
+  EXPECT_TRUE(FormatStore(loc, TestUuid(20)).ok());
+  std::mt19937_64 rng(offset);
+  absl::StatusOr<CaptureRecord> w = AppendRecord(loc, MakeNewRecord(rng, 3000));
+  EXPECT_TRUE(w.ok());
+  return w.ok() ? *w : CaptureRecord{};
+}
+
+void ExpectStoreFoundAt(const std::string& path, uint64_t offset, uint64_t size,
+                        const CaptureRecord& rec) {
+  absl::StatusOr<StoreLocation> found = FindStoreInImage(path);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->path, path);
+  EXPECT_EQ(found->offset, offset);
+  EXPECT_EQ(found->size, size);
+  absl::StatusOr<StoreListing> l = ListRecords(*found);
+  ASSERT_TRUE(l.ok()) << l.status();
+  ASSERT_EQ(l->records.size(), 1u);
+  ExpectSameRecord(l->records[0], rec);
+}
+
+TEST(StoreTest, FindsStoreInMbrImage) {
+  const std::string dir = MakeTempDir();
+  const std::string path = dir + "/mbr.img";
+  std::vector<uint8_t> img(1 << 20, 0);
+  SetMbrEntry(img, 0, 0, 0x83, 64, 512);  // 256 KiB of zeros: not a store
+  SetMbrEntry(img, 0, 1, 0x83, 1024, 512);
+  WriteFile(path, img);
+  const CaptureRecord rec = FormatAndAppend(path, 1024 * 512, 512 * 512);
+  ExpectStoreFoundAt(path, 1024 * 512, 512 * 512, rec);
+
+  absl::StatusOr<std::vector<PartitionExtent>> parts =
+      ParsePartitionTable(ReadFile(path));
+  ASSERT_TRUE(parts.ok());
+  ASSERT_EQ(parts->size(), 2u);
+  EXPECT_EQ((*parts)[1].scheme, "mbr");
+  EXPECT_EQ((*parts)[1].number, 2);
+}
+
+// A store in a partition at byte 4096 (LBA 8) puts its copy 0 where a
+// whole-disk store would keep copy 1. copy_index tells them apart, so the
+// partition is found, not a whole-disk store misplaced by one block.
+TEST(StoreTest, PartitionAtLba8IsNotTakenForAWholeDiskStore) {
+  const std::string dir = MakeTempDir();
+  const std::string path = dir + "/lba8.img";
+  std::vector<uint8_t> img(512 * 1024, 0);
+  SetMbrEntry(img, 0, 0, 0x83, 8, 512);
+  WriteFile(path, img);
+  const CaptureRecord rec = FormatAndAppend(path, 4096, 512 * 512);
+  ExpectStoreFoundAt(path, 4096, 512 * 512, rec);
+  absl::StatusOr<StoreListing> l = ListRecords({path, 0, 0});
+  ASSERT_FALSE(l.ok());
+  EXPECT_TRUE(absl::StrContains(
+      l.status().message(),
+      "copy 1 (store byte 4096): copy_index is 0 but this is block 1: the "
+      "store starts 4096 bytes from here"))
+      << l.status();
+}
+
+TEST(StoreTest, FindsStoreInMbrLogicalPartition) {
+  const std::string dir = MakeTempDir();
+  const std::string path = dir + "/ebr.img";
+  std::vector<uint8_t> img(2 << 20, 0);
+  SetMbrEntry(img, 0, 0, 0x83, 64, 1024);
+  SetMbrEntry(img, 0, 1, kMbrTypeExtendedLba, 2048, 2048);
+  // EBR 1 at 2048: logical 5 at 2048+1..+500; next EBR at 2048+1000.
+  SetMbrEntry(img, 2048, 0, 0x83, 1, 500);
+  SetMbrEntry(img, 2048, 1, kMbrTypeExtendedChs, 1000, 3000);
+  // EBR 2 at 3048: logical 6 at 3048+500, 256 KiB.
+  SetMbrEntry(img, 3048, 0, 0x83, 500, 512);
+  WriteFile(path, img);
+  const CaptureRecord rec =
+      FormatAndAppend(path, (3048 + 500) * 512, 512 * 512);
+  ExpectStoreFoundAt(path, (3048 + 500) * 512, 512 * 512, rec);
+
+  absl::StatusOr<std::vector<PartitionExtent>> parts =
+      ParsePartitionTable(ReadFile(path));
+  ASSERT_TRUE(parts.ok());
+  ASSERT_EQ(parts->size(), 3u);
+  EXPECT_EQ((*parts)[1].number, 5);
+  EXPECT_EQ((*parts)[1].offset, (2048u + 1) * 512);
+  EXPECT_EQ((*parts)[2].number, 6);
+}
+
+// Protective MBR + GPT (header in LBA 1, entries from LBA 2); the store is
+// entry 3 (entry 2 unused). With `backup_only` the primary header is
+// wiped and only the backup in the last sector remains.
+void BuildGptImage(const std::string& path, bool backup_only) {
+  const uint64_t sectors = 4096;  // 2 MiB
+  std::vector<uint8_t> img(sectors * 512, 0);
+  SetMbrEntry(img, 0, 0, kMbrTypeGptProtective, 1, sectors - 1);
+  GptHeader h;
+  memset(&h, 0, sizeof(h));
+  memcpy(h.signature, kGptSignature, 8);
+  h.revision = 0x00010000;
+  h.header_size = 92;
+  h.my_lba = 1;
+  h.alternate_lba = sectors - 1;
+  h.first_usable_lba = 34;
+  h.last_usable_lba = sectors - 34;
+  h.partition_entry_lba = 2;
+  h.number_of_partition_entries = 128;
+  h.size_of_partition_entry = 128;
+  memcpy(&img[backup_only ? (sectors - 1) * 512 : 512], &h, sizeof(h));
+  auto entry = [&](int index, uint64_t first, uint64_t last) {
+    GptPartitionEntry e;
+    memset(&e, 0, sizeof(e));
+    e.partition_type_guid[0] = 0xaf;
+    e.partition_type_guid[15] = static_cast<uint8_t>(index);
+    e.starting_lba = first;
+    e.ending_lba = last;
+    memcpy(&img[2 * 512 + index * 128], &e, sizeof(e));
+  };
+  entry(0, 1024, 1535);
+  entry(2, 2048, 2559);
+  WriteFile(path, img);
+}
+
+TEST(StoreTest, FindsStoreInGptImage) {
+  const std::string dir = MakeTempDir();
+  for (bool backup_only : {false, true}) {
+    const std::string path =
+        dir + (backup_only ? "/gpt_backup.img" : "/gpt.img");
+    BuildGptImage(path, backup_only);
+    const CaptureRecord rec = FormatAndAppend(path, 2048 * 512, 512 * 512);
+    ExpectStoreFoundAt(path, 2048 * 512, 512 * 512, rec);
+    absl::StatusOr<std::vector<PartitionExtent>> parts =
+        ParsePartitionTable(ReadFile(path));
+    ASSERT_TRUE(parts.ok()) << parts.status();
+    ASSERT_EQ(parts->size(), 2u);
+    EXPECT_EQ((*parts)[0].scheme, "gpt");
+    EXPECT_EQ((*parts)[0].number, 1);
+    EXPECT_EQ((*parts)[0].size, 512u * 512);
+    EXPECT_EQ((*parts)[1].number, 3);
+    EXPECT_EQ((*parts)[1].offset, 2048u * 512);
+  }
+}
+
+TEST(StoreTest, FindStoreInImageWholeFileAndNotFound) {
+  const std::string dir = MakeTempDir();
+  const std::string whole = dir + "/whole.img";
+  const CaptureRecord rec = FormatAndAppend(whole, 0, 64 * 1024);
+  absl::StatusOr<StoreLocation> found = FindStoreInImage(whole);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->offset, 0u);
+  EXPECT_EQ(found->size, 0u);
+  absl::StatusOr<StoreListing> l = ListRecords(*found);
+  ASSERT_TRUE(l.ok());
+  ASSERT_EQ(l->records.size(), 1u);
+  ExpectSameRecord(l->records[0], rec);
+
+  const std::string none = dir + "/none.img";
+  WriteFile(none, std::vector<uint8_t>(1 << 20, 0));
+  found = FindStoreInImage(none);
+  ASSERT_FALSE(found.ok());
+  EXPECT_EQ(found.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(absl::StrContains(found.status().message(),
+                                "no MBR or GPT partition table"))
+      << found.status();
+
+  std::vector<uint8_t> img(2 << 20, 0);
+  SetMbrEntry(img, 0, 0, 0x83, 2048, 100);
+  SetMbrEntry(img, 0, 1, 0x83, 100000, 100);  // past the end
+  const std::string bad = dir + "/bad.img";
+  WriteFile(bad, img);
+  found = FindStoreInImage(bad);
+  ASSERT_FALSE(found.ok());
+  const std::string msg(found.status().message());
+  EXPECT_TRUE(absl::StrContains(
+      msg, "MBR partition 1 (image byte 1048576, 51200 bytes)"))
+      << msg;
+  EXPECT_TRUE(absl::StrContains(msg, "MBR partition 2")) << msg;
+  EXPECT_TRUE(absl::StrContains(msg, "starts past the end")) << msg;
+}
+
+TEST(StoreTest, HostilePartitionTablesAreBounded) {
+  std::mt19937_64 rng(13);
+  // GPT headers with absurd fields are rejected with a reason, not read.
+  std::vector<uint8_t> img(64 * 1024, 0);
+  GptHeader h;
+  memset(&h, 0, sizeof(h));
+  memcpy(h.signature, kGptSignature, 8);
+  h.header_size = 92;
+  h.partition_entry_lba = 2;
+  h.size_of_partition_entry = 100;
+  h.number_of_partition_entries = 4;
+  memcpy(&img[512], &h, sizeof(h));
+  absl::StatusOr<std::vector<PartitionExtent>> p = ParsePartitionTable(img);
+  ASSERT_FALSE(p.ok());
+  EXPECT_TRUE(
+      absl::StrContains(p.status().message(), "SizeOfPartitionEntry is 100"));
+  h.size_of_partition_entry = 128;
+  h.number_of_partition_entries = 0xffffffff;
+  memcpy(&img[512], &h, sizeof(h));
+  p = ParsePartitionTable(img);
+  ASSERT_FALSE(p.ok());
+  h.number_of_partition_entries = 4;
+  h.partition_entry_lba = uint64_t{1} << 60;
+  memcpy(&img[512], &h, sizeof(h));
+  p = ParsePartitionTable(img);
+  ASSERT_FALSE(p.ok());
+  EXPECT_TRUE(absl::StrContains(p.status().message(), "outside")) << p.status();
+
+  // An EBR chain pointing back to itself terminates.
+  std::vector<uint8_t> mbr(1 << 20, 0);
+  SetMbrEntry(mbr, 0, 0, kMbrTypeExtendedLba, 8, 100);
+  SetMbrEntry(mbr, 8, 0, 0x83, 1, 10);
+  SetMbrEntry(mbr, 8, 1, kMbrTypeExtendedLba, 0, 10);  // link to itself: 0
+  p = ParsePartitionTable(mbr);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->size(), 1u);
+  // Random bytes never crash.
+  for (int i = 0; i < 300; ++i) {
+    std::vector<uint8_t> junk(rng() % 5000);
+    for (auto& b : junk) b = static_cast<uint8_t>(rng());
+    if (junk.size() >= 512 && rng() % 2) {
+      junk[510] = 0x55;
+      junk[511] = 0xAA;
+    }
+    (void)ParsePartitionTable(junk);
+  }
+}
+
+}  // namespace
+}  // namespace saveoops
