@@ -1,0 +1,95 @@
+// Staging a capture kernel: from a verified bundle and what the running
+// kernel reports (CrashSystemInfo) to the kexec segments, and the syscalls
+// that load, inspect and unload them. Every backend arms through this code:
+// `saveoops arm` (kexec backend) and the early-boot arming programs of the
+// Syslinux and UEFI backends.
+#ifndef SAVEOOPS_BACKENDS_KEXEC_ARM_H_
+#define SAVEOOPS_BACKENDS_KEXEC_ARM_H_
+
+#include <stdint.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "backends/kexec/sysinfo.h"
+#include "common/bundle.h"
+#include "common/bzimage.h"
+#include "common/planner.h"
+
+namespace saveoops {
+
+// Free memory the capture kernel needs besides its own image and initramfs
+// to boot, unpack the initramfs and run saveoops-capture. Measured with the
+// Debian 6.1 kernel in the e2e suite; see README "Sizing the reservation".
+inline constexpr uint64_t kDefaultRuntimeHeadroom = 48ull << 20;
+
+struct ArmOptions {
+  // Appended to the bundle's capture command line.
+  std::string append;
+  // Test only: hand the purgatory a wrong digest for this staged segment
+  // (index into ArmPlan::verified_segments), to prove it refuses. -1: off.
+  int corrupt_digest_segment = -1;
+  // PurgatoryParams.flags (kPurgatoryFlag*).
+  uint32_t purgatory_flags = 0;
+  uint64_t runtime_headroom = kDefaultRuntimeHeadroom;
+};
+
+// One kexec segment (struct kexec_segment): bytes copied to `mem`, the rest
+// of `memsz` zero-filled by the kernel.
+struct KexecSegment {
+  std::string name;
+  std::vector<uint8_t> bytes;
+  uint64_t mem = 0;
+  uint64_t memsz = 0;
+};
+
+struct ArmPlan {
+  Plan plan;
+  // In ascending address order; purgatory included.
+  std::vector<KexecSegment> segments;
+  // Names of the segments the purgatory verifies, in its region order.
+  std::vector<std::string> verified_segments;
+  uint64_t entry = 0;  // purgatory entry, physical
+  std::string capture_cmdline;
+  std::string capture_kernel_version;
+  std::vector<BootE820Entry> capture_e820;
+
+  // A human-readable summary (layout, command line, digests).
+  std::string ToString() const;
+};
+
+// The sizes the planner needs for `bundle` on this system (without
+// placement): used by `saveoops plan` and by BuildArmPlan.
+absl::StatusOr<CaptureSizes> CaptureSizesFor(const BundleContents& bundle,
+                                             const BzImageInfo& kernel,
+                                             size_t first_kernel_regions,
+                                             size_t crash_notes, size_t ram_ranges,
+                                             uint64_t runtime_headroom);
+
+// Plans placement inside the crash reservation and builds every segment:
+// boot_params (with elfcorehdr= on the command line), the ELF core header,
+// the kernel, the initramfs, and the purgatory with its parameter block.
+absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
+                                     const CrashSystemInfo& system,
+                                     const ArmOptions& options);
+
+// Loads the plan with kexec_load(KEXEC_ON_CRASH). Errors say why in terms a
+// user can act on (not root, lockdown, reservation, kernel support).
+absl::Status LoadCrashKernel(const ArmPlan& plan);
+
+// The fallback when kexec_load is refused (lockdown): kexec_file_load with
+// the kernel's own purgatory. The kernel then builds boot_params and the
+// ELF core header itself; Saveoops' purgatory does not run.
+absl::Status LoadCrashKernelFile(const BundleContents& bundle, const std::string& cmdline);
+
+// Unloads the crash kernel.
+absl::Status UnloadCrashKernel();
+
+// /sys/kernel/kexec_crash_loaded.
+absl::StatusOr<bool> CrashKernelLoaded(const std::string& root = "/");
+
+}  // namespace saveoops
+
+#endif  // SAVEOOPS_BACKENDS_KEXEC_ARM_H_

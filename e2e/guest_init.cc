@@ -1,0 +1,135 @@
+// /init of the first kernel's test initramfs in the e2e suite.
+//
+// It does what a distro's early boot would do for Saveoops, and then what a
+// bad day does: mount the pseudo filesystems, run `saveoops arm` on the
+// packed bundle, and panic the kernel with sysrq-c on the CPU the test asked
+// for. Options come from the kernel command line:
+//   saveoops_e2e.arm_args="..."   extra arguments for `saveoops arm`
+//                                  (',' separates arguments)
+//   saveoops_e2e.panic_cpu=N      raise the panic on CPU N (default: last)
+//   saveoops_e2e.no_panic=1       arm, print status, power off
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+void Say(const std::string& s) {
+  // /dev/console is the serial console (console=ttyS0).
+  std::string line = "saveoops-e2e: " + s + "\n";
+  if (write(STDOUT_FILENO, line.data(), line.size()) < 0) {
+  }
+}
+
+[[noreturn]] void PowerOff(const std::string& why) {
+  Say("powering off: " + why);
+  sync();
+  reboot(RB_POWER_OFF);
+  for (;;) pause();
+}
+
+std::string ReadFile(const char* path) {
+  std::string out;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, n);
+  close(fd);
+  return out;
+}
+
+// Value of key=... on the kernel command line ("" if absent). Quotes around
+// the value are removed.
+std::string CmdlineValue(const std::string& cmdline, const std::string& key) {
+  size_t pos = 0;
+  while ((pos = cmdline.find(key + "=", pos)) != std::string::npos) {
+    if (pos == 0 || cmdline[pos - 1] == ' ') {
+      size_t start = pos + key.size() + 1;
+      if (start < cmdline.size() && cmdline[start] == '"') {
+        size_t end = cmdline.find('"', start + 1);
+        return cmdline.substr(start + 1, end == std::string::npos ? std::string::npos
+                                                                  : end - start - 1);
+      }
+      size_t end = cmdline.find_first_of(" \n", start);
+      return cmdline.substr(start, end == std::string::npos ? std::string::npos
+                                                            : end - start);
+    }
+    pos += key.size();
+  }
+  return "";
+}
+
+int Run(const std::vector<std::string>& argv) {
+  std::string joined;
+  for (const auto& a : argv) joined += a + " ";
+  Say("running: " + joined);
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) < 0) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+int main() {
+  mount("proc", "/proc", "proc", 0, nullptr);
+  mount("sysfs", "/sys", "sysfs", 0, nullptr);
+  mount("devtmpfs", "/dev", "devtmpfs", 0, nullptr);
+  int console = open("/dev/console", O_RDWR);
+  if (console >= 0) {
+    dup2(console, 0);
+    dup2(console, 1);
+    dup2(console, 2);
+  }
+  const std::string cmdline = ReadFile("/proc/cmdline");
+  Say("first kernel up; cmdline: " + cmdline.substr(0, cmdline.find('\n')));
+
+  std::vector<std::string> arm = {"/bin/saveoops", "arm", "--bundle=/saveoops.bundle"};
+  std::string extra = CmdlineValue(cmdline, "saveoops_e2e.arm_args");
+  for (size_t start = 0; !extra.empty() && start <= extra.size();) {
+    size_t comma = extra.find(',', start);
+    std::string arg = extra.substr(start, comma == std::string::npos ? std::string::npos
+                                                                      : comma - start);
+    if (!arg.empty()) arm.push_back(arg);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  const int rc = Run(arm);
+  if (rc != 0) PowerOff("saveoops arm failed with exit code " + std::to_string(rc));
+  Run({"/bin/saveoops", "status"});
+  if (CmdlineValue(cmdline, "saveoops_e2e.no_panic") == "1") PowerOff("no_panic set");
+
+  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  std::string cpu_arg = CmdlineValue(cmdline, "saveoops_e2e.panic_cpu");
+  long cpu = cpu_arg.empty() ? cpus - 1 : std::strtol(cpu_arg.c_str(), nullptr, 10);
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+    PowerOff("cannot move to CPU " + std::to_string(cpu));
+  }
+  Say("triggering panic on CPU " + std::to_string(sched_getcpu()) + " of " +
+      std::to_string(cpus));
+  int fd = open("/proc/sysrq-trigger", O_WRONLY);
+  if (fd < 0 || write(fd, "c", 1) != 1) PowerOff("cannot write /proc/sysrq-trigger");
+  // Not reached: the kernel panics inside the write.
+  PowerOff("sysrq-c returned");
+}

@@ -1,0 +1,539 @@
+// saveoops: the Saveoops command-line tool.
+//
+//   saveoops plan      where the capture pieces go; the crashkernel= to boot with
+//   saveoops arm       stage the capture kernel from a bundle (kexec backend)
+//   saveoops disarm    unload it
+//   saveoops status    armed or not, and the layout
+//   saveoops bundle    create / verify a saveoops.bundle
+//   saveoops initramfs build the capture initramfs
+//   saveoops store     format a record store
+//   saveoops list | show | collect   read captured logs from a store
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "backends/kexec/arm.h"
+#include "backends/kexec/sysinfo.h"
+#include "common/bundle.h"
+#include "common/bzimage.h"
+#include "common/memmap.h"
+#include "common/planner.h"
+#include "initramfs/builder.h"
+#include "purgatory/purgatory_abi.h"
+#include "store/store.h"
+#include "tools/cli.h"
+#include "tools/defaults.h"
+
+namespace saveoops {
+namespace {
+
+absl::StatusOr<std::vector<uint8_t>> ReadBytes(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path));
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+absl::Status WriteBytes(const std::string& path, const std::vector<uint8_t>& bytes) {
+  const std::string tmp = path + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) return absl::InternalError(absl::StrCat("cannot create ", tmp));
+  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  if (std::fclose(f) != 0 || !ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot write ", path));
+  }
+  return absl::OkStatus();
+}
+
+// Runs `body` after parsing; prints help or the error.
+int Finish(const absl::Status& s, const char* cmd) {
+  if (s.ok()) return 0;
+  std::fprintf(stderr, "saveoops %s: %s\n", cmd, std::string(s.message()).c_str());
+  return 1;
+}
+
+bool ParseOrHelp(CommandLine& cl, int argc, char** argv, int first, const char* cmd, int* rc) {
+  absl::StatusOr<bool> parsed = cl.Parse(argc, argv, first);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "saveoops %s: %s\n", cmd, std::string(parsed.status().message()).c_str());
+    *rc = 2;
+    return false;
+  }
+  if (!*parsed) {
+    std::fputs(cl.Help().c_str(), stdout);
+    *rc = 0;
+    return false;
+  }
+  return true;
+}
+
+// ---- plan ----------------------------------------------------------------
+
+int CmdPlan(int argc, char** argv) {
+  CommandLine cl("saveoops plan (--bundle=FILE | --kernel=FILE --initrd=FILE) [flags]",
+                 "Plans where the capture pieces go inside the crash reservation and prints\n"
+                 "the smallest crashkernel= that fits this bundle on this machine.");
+  cl.Flag("bundle", "", "a saveoops.bundle");
+  cl.Flag("kernel", "", "capture kernel bzImage (instead of --bundle)");
+  cl.Flag("initrd", "", "capture initramfs (instead of --bundle)");
+  cl.Flag("purgatory", DefaultPurgatoryPath(), "purgatory.bin (with --kernel)");
+  cl.Flag("memmap", "/proc/iomem", "memory map to plan against (/proc/iomem format)");
+  cl.Flag("cpus", std::to_string(sysconf(_SC_NPROCESSORS_CONF)), "CPUs with crash notes");
+  cl.Flag("headroom", absl::StrCat(kDefaultRuntimeHeadroom >> 20, "M"),
+          "free memory the capture kernel needs to run");
+  cl.Flag("print", "table", "table | crashkernel | crashkernel-mib");
+  int rc = 0;
+  if (!ParseOrHelp(cl, argc, argv, 2, "plan", &rc)) return rc;
+  auto run = [&]() -> absl::Status {
+    BundleContents bundle;
+    if (!cl.Get("bundle").empty()) {
+      absl::StatusOr<BundleContents> b = ReadBundleFile(cl.Get("bundle"));
+      if (!b.ok()) return b.status();
+      bundle = *std::move(b);
+    } else if (!cl.Get("kernel").empty() && !cl.Get("initrd").empty()) {
+      auto k = ReadBytes(cl.Get("kernel"), "kernel");
+      if (!k.ok()) return k.status();
+      auto i = ReadBytes(cl.Get("initrd"), "initrd");
+      if (!i.ok()) return i.status();
+      auto p = ReadBytes(cl.Get("purgatory"), "purgatory");
+      if (!p.ok()) return p.status();
+      bundle.capture_kernel = *std::move(k);
+      bundle.capture_initramfs = *std::move(i);
+      bundle.purgatory = *std::move(p);
+      bundle.capture_cmdline = kDefaultCaptureCmdline;
+    } else {
+      return absl::InvalidArgumentError("give --bundle, or --kernel and --initrd");
+    }
+    absl::StatusOr<BzImageInfo> kernel = ParseBzImage(bundle.capture_kernel);
+    if (!kernel.ok()) return kernel.status();
+    absl::StatusOr<uint64_t> headroom = cl.GetSize("headroom");
+    if (!headroom.ok()) return headroom.status();
+    absl::StatusOr<int64_t> cpus = cl.GetInt("cpus");
+    if (!cpus.ok()) return cpus.status();
+    auto text = ReadBytes(cl.Get("memmap"), "memory map");
+    if (!text.ok()) return text.status();
+    absl::StatusOr<MemoryMap> map =
+        ParseProcIomem(std::string(text->begin(), text->end()));
+    if (!map.ok()) return absl::Status(map.status().code(), absl::StrCat(cl.Get("memmap"), ": ", map.status().message()));
+    absl::StatusOr<CaptureSizes> sizes =
+        CaptureSizesFor(bundle, *kernel, map->regions().size(), *cpus,
+                        map->RangesOf(MemoryType::kRam).size() + 1, *headroom);
+    if (!sizes.ok()) return sizes.status();
+    const CaptureRequest request = MakeCaptureRequest(*sizes);
+    absl::StatusOr<uint64_t> smallest = SmallestReservation(request);
+    if (!smallest.ok()) return smallest.status();
+    const std::string print = cl.Get("print");
+    if (print == "crashkernel-mib") {
+      std::printf("%llu\n", static_cast<unsigned long long>((*smallest + (1 << 20) - 1) >> 20));
+      return absl::OkStatus();
+    }
+    if (print == "crashkernel") {
+      std::printf("%s\n", CrashkernelArgument(*smallest).c_str());
+      return absl::OkStatus();
+    }
+    if (print != "table") return absl::InvalidArgumentError("--print must be table, crashkernel or crashkernel-mib");
+    std::printf("capture kernel: %s\n", kernel->kernel_version.c_str());
+    std::printf("  init_size %.1f MiB, alignment %u KiB, initramfs %.1f MiB, headroom %.0f MiB\n",
+                kernel->init_size / 1048576.0, kernel->kernel_alignment / 1024,
+                bundle.capture_initramfs.size() / 1048576.0, *headroom / 1048576.0);
+    std::printf("smallest reservation: %.1f MiB -> boot with %s\n", *smallest / 1048576.0,
+                CrashkernelArgument(*smallest).c_str());
+    absl::StatusOr<Range> res = map->CrashReservation();
+    if (!res.ok()) {
+      std::printf("%s has no crash reservation yet (%s)\n", cl.Get("memmap").c_str(),
+                  std::string(res.status().message()).c_str());
+      return absl::OkStatus();
+    }
+    absl::StatusOr<Plan> plan = PlanPlacement(request, *res);
+    if (!plan.ok()) {
+      std::printf("current reservation does not fit: %s\n",
+                  std::string(plan.status().message()).c_str());
+      return absl::OkStatus();
+    }
+    std::printf("%s", plan->ToString().c_str());
+    return absl::OkStatus();
+  };
+  return Finish(run(), "plan");
+}
+
+// ---- arm / disarm / status -------------------------------------------------
+
+constexpr char kArmedStateFile[] = "/run/saveoops/armed";
+
+int CmdArm(int argc, char** argv) {
+  CommandLine cl("saveoops arm --bundle=FILE [flags]",
+                 "Verifies the bundle, plans the layout inside the crash reservation and\n"
+                 "loads the capture kernel with kexec_load(KEXEC_ON_CRASH). Needs root and a\n"
+                 "kernel booted with crashkernel= (see `saveoops plan`).");
+  cl.Flag("bundle", "/var/lib/saveoops/saveoops.bundle", "the bundle to stage");
+  cl.Flag("append", "", "extra capture kernel command line");
+  cl.Flag("headroom", absl::StrCat(kDefaultRuntimeHeadroom >> 20, "M"),
+          "free memory the capture kernel needs to run");
+  cl.Flag("root", "/", "read /proc and /sys under this directory (testing)");
+  cl.Flag("test-corrupt-digest", "-1",
+          "TEST ONLY: give purgatory a wrong digest for segment N, to see it refuse");
+  cl.Switch("dry-run", "plan and print, load nothing");
+  cl.Switch("quiet-purgatory", "purgatory prints only refusals");
+  cl.Switch("no-fallback", "never fall back to kexec_file_load");
+  int rc = 0;
+  if (!ParseOrHelp(cl, argc, argv, 2, "arm", &rc)) return rc;
+  auto run = [&]() -> absl::Status {
+    absl::StatusOr<BundleContents> bundle = ReadBundleFile(cl.Get("bundle"));
+    if (!bundle.ok()) return bundle.status();
+    absl::StatusOr<CrashSystemInfo> system = ReadCrashSystemInfo(cl.Get("root"));
+    if (!system.ok()) {
+      if (absl::StrContains(system.status().message(), "Crash kernel")) {
+        absl::StatusOr<BzImageInfo> k = ParseBzImage(bundle->capture_kernel);
+        if (k.ok()) {
+          auto sizes = CaptureSizesFor(*bundle, *k, 64, sysconf(_SC_NPROCESSORS_CONF), 8,
+                                       kDefaultRuntimeHeadroom);
+          if (sizes.ok()) {
+            auto need = SmallestReservation(MakeCaptureRequest(*sizes));
+            if (need.ok()) {
+              return absl::FailedPreconditionError(absl::StrCat(
+                  system.status().message(), "; this bundle needs ", CrashkernelArgument(*need)));
+            }
+          }
+        }
+      }
+      return system.status();
+    }
+    for (const std::string& note : system->notes) std::printf("saveoops arm: note: %s\n", note.c_str());
+    ArmOptions options;
+    options.append = cl.Get("append");
+    // The capture kernel talks where the first kernel did.
+    options.append = absl::StrCat(FirstKernelConsoleArgs(cl.Get("root"), bundle->capture_cmdline),
+                                  options.append.empty() ? "" : " ", options.append);
+    absl::StatusOr<uint64_t> headroom = cl.GetSize("headroom");
+    if (!headroom.ok()) return headroom.status();
+    options.runtime_headroom = *headroom;
+    absl::StatusOr<int64_t> corrupt = cl.GetInt("test-corrupt-digest");
+    if (!corrupt.ok()) return corrupt.status();
+    options.corrupt_digest_segment = static_cast<int>(*corrupt);
+    options.purgatory_flags = cl.Enabled("quiet-purgatory") ? kPurgatoryFlagQuiet : 0;
+    absl::StatusOr<ArmPlan> plan = BuildArmPlan(*bundle, *system, options);
+    if (!plan.ok()) return plan.status();
+    std::printf("%s", plan->ToString().c_str());
+    if (options.corrupt_digest_segment >= 0) {
+      std::printf("saveoops arm: TEST: digest of segment %d (%s) deliberately wrong\n",
+                  options.corrupt_digest_segment,
+                  plan->verified_segments[options.corrupt_digest_segment].c_str());
+    }
+    if (cl.Enabled("dry-run")) return absl::OkStatus();
+    absl::Status loaded = LoadCrashKernel(*plan);
+    if (!loaded.ok()) {
+      if (loaded.code() != absl::StatusCode::kPermissionDenied || geteuid() != 0 ||
+          cl.Enabled("no-fallback")) {
+        return loaded;
+      }
+      std::printf("saveoops arm: %s\nsaveoops arm: falling back to kexec_file_load with the "
+                  "kernel's own purgatory (Saveoops' digest check does not run)\n",
+                  std::string(loaded.message()).c_str());
+      absl::Status file = LoadCrashKernelFile(*bundle, plan->capture_cmdline.substr(
+                                                           0, plan->capture_cmdline.rfind(" elfcorehdr=")));
+      if (!file.ok()) return file;
+    }
+    mkdir("/run/saveoops", 0755);
+    std::string state = plan->ToString();
+    (void)WriteBytes(kArmedStateFile, std::vector<uint8_t>(state.begin(), state.end()));
+    std::printf("saveoops arm: armed: capture kernel %s staged in %s\n",
+                plan->capture_kernel_version.c_str(),
+                absl::StrFormat("[%#x, %#x)", plan->plan.reservation.start,
+                                plan->plan.reservation.end()).c_str());
+    return absl::OkStatus();
+  };
+  return Finish(run(), "arm");
+}
+
+int CmdDisarm(int argc, char** argv) {
+  CommandLine cl("saveoops disarm", "Unloads the staged capture kernel.");
+  int rc = 0;
+  if (!ParseOrHelp(cl, argc, argv, 2, "disarm", &rc)) return rc;
+  absl::Status s = UnloadCrashKernel();
+  if (s.ok()) {
+    unlink(kArmedStateFile);
+    std::printf("saveoops disarm: capture kernel unloaded\n");
+  }
+  return Finish(s, "disarm");
+}
+
+int CmdStatus(int argc, char** argv) {
+  CommandLine cl("saveoops status", "Says whether a capture kernel is armed, and its layout.");
+  cl.Flag("root", "/", "read /sys under this directory (testing)");
+  int rc = 0;
+  if (!ParseOrHelp(cl, argc, argv, 2, "status", &rc)) return rc;
+  absl::StatusOr<bool> loaded = CrashKernelLoaded(cl.Get("root"));
+  if (!loaded.ok()) return Finish(loaded.status(), "status");
+  std::printf("saveoops status: %s\n", *loaded ? "armed" : "not armed");
+  if (*loaded) {
+    auto state = ReadBytes(kArmedStateFile, "state");
+    if (state.ok()) {
+      std::fwrite(state->data(), 1, state->size(), stdout);
+    } else {
+      std::printf("(loaded by something other than saveoops arm, or %s is gone)\n", kArmedStateFile);
+    }
+  }
+  return *loaded ? 0 : 3;
+}
+
+// ---- bundle ------------------------------------------------------------------
+
+int CmdBundle(int argc, char** argv) {
+  const std::string sub = argc > 2 ? argv[2] : "";
+  CommandLine cl("saveoops bundle (create|verify) [flags]",
+                 "create: packs the capture kernel, capture initramfs, command line and\n"
+                 "purgatory into one saveoops.bundle with a SHA-256 per part.\n"
+                 "verify: checks every digest of --bundle.");
+  cl.Flag("kernel", DefaultKernelPath(), "capture kernel bzImage");
+  cl.Flag("initramfs", "", "capture initramfs (from `saveoops initramfs`)");
+  cl.Flag("purgatory", DefaultPurgatoryPath(), "purgatory.bin");
+  cl.Flag("cmdline", kDefaultCaptureCmdline, "capture kernel command line");
+  cl.Flag("out", "saveoops.bundle", "output file (create)");
+  cl.Flag("bundle", "saveoops.bundle", "bundle to check (verify)");
+  int rc = 0;
+  if (sub != "create" && sub != "verify") {
+    std::fputs(cl.Help().c_str(), sub == "--help" ? stdout : stderr);
+    return sub == "--help" ? 0 : 2;
+  }
+  if (!ParseOrHelp(cl, argc, argv, 3, "bundle", &rc)) return rc;
+  auto run = [&]() -> absl::Status {
+    if (sub == "verify") {
+      absl::StatusOr<BundleContents> b = ReadBundleFile(cl.Get("bundle"));
+      if (!b.ok()) return b.status();
+      std::printf("%s: ok (kernel %zu, initramfs %zu, purgatory %zu bytes; cmdline \"%s\")\n",
+                  cl.Get("bundle").c_str(), b->capture_kernel.size(),
+                  b->capture_initramfs.size(), b->purgatory.size(), b->capture_cmdline.c_str());
+      return absl::OkStatus();
+    }
+    if (cl.Get("initramfs").empty()) return absl::InvalidArgumentError("--initramfs is required");
+    BundleContents b;
+    auto k = ReadBytes(cl.Get("kernel"), "kernel");
+    if (!k.ok()) return k.status();
+    absl::StatusOr<BzImageInfo> info = ParseBzImage(*k);
+    if (!info.ok()) return absl::InvalidArgumentError(absl::StrCat(cl.Get("kernel"), ": ", info.status().message()));
+    auto i = ReadBytes(cl.Get("initramfs"), "initramfs");
+    if (!i.ok()) return i.status();
+    auto p = ReadBytes(cl.Get("purgatory"), "purgatory");
+    if (!p.ok()) return p.status();
+    b.capture_kernel = *std::move(k);
+    b.capture_initramfs = *std::move(i);
+    b.purgatory = *std::move(p);
+    b.capture_cmdline = cl.Get("cmdline");
+    absl::Status s = WriteBundleFile(cl.Get("out"), b);
+    if (!s.ok()) return s;
+    std::printf("wrote %s: capture kernel %s\n", cl.Get("out").c_str(), info->kernel_version.c_str());
+    return absl::OkStatus();
+  };
+  return Finish(run(), "bundle");
+}
+
+// ---- initramfs -------------------------------------------------------------
+
+int CmdInitramfs(int argc, char** argv) {
+  CommandLine cl("saveoops initramfs --capture-binary=FILE [flags]",
+                 "Builds the capture initramfs: saveoops-capture as /init plus the kernel\n"
+                 "modules needed to reach the store disk, resolved through modules.dep.");
+  cl.Flag("capture-binary", DefaultCaptureBinaryPath(), "the static saveoops-capture binary");
+  cl.Flag("modules-dir", "", "/lib/modules/RELEASE of the capture kernel (default: newest)");
+  cl.Flag("modules", "virtio_pci,virtio_blk,ahci,sd_mod,nvme", "modules to include (with dependencies)");
+  cl.Flag("out", "capture.cpio", "output file");
+  int rc = 0;
+  if (!ParseOrHelp(cl, argc, argv, 2, "initramfs", &rc)) return rc;
+  auto run = [&]() -> absl::Status {
+    CaptureInitramfsSpec spec;
+    spec.capture_binary_path = cl.Get("capture-binary");
+    spec.modules_dir = cl.Get("modules-dir");
+    if (spec.modules_dir.empty()) {
+      absl::StatusOr<std::string> dir = DefaultModulesDir();
+      if (!dir.ok()) return dir.status();
+      spec.modules_dir = *dir;
+    }
+    spec.modules = absl::StrSplit(cl.Get("modules"), ',', absl::SkipEmpty());
+    absl::StatusOr<std::vector<uint8_t>> cpio = BuildCaptureInitramfs(spec);
+    if (!cpio.ok()) return cpio.status();
+    absl::Status s = WriteBytes(cl.Get("out"), *cpio);
+    if (!s.ok()) return s;
+    std::printf("wrote %s: %.2f MiB (modules from %s)\n", cl.Get("out").c_str(),
+                cpio->size() / 1048576.0, spec.modules_dir.c_str());
+    return absl::OkStatus();
+  };
+  return Finish(run(), "initramfs");
+}
+
+// ---- store, list, show, collect ----------------------------------------------
+
+absl::StatusOr<StoreLocation> Locate(const std::string& path) {
+  if (path.empty()) return absl::InvalidArgumentError("--store is required (a device, partition or disk image)");
+  return FindStoreInImage(path);
+}
+
+int CmdStore(int argc, char** argv) {
+  const std::string sub = argc > 2 ? argv[2] : "";
+  CommandLine cl("saveoops store format --store=PATH [--size=SIZE]",
+                 "Formats a record store on a partition, device or file. Erases it.\n"
+                 "A file that does not exist is created with --size.");
+  cl.Flag("store", "", "device, partition or file");
+  cl.Flag("size", "16M", "size when creating a file");
+  cl.Flag("offset", "0", "byte offset of the store inside --store");
+  int rc = 0;
+  if (sub != "format") {
+    std::fputs(cl.Help().c_str(), sub == "--help" ? stdout : stderr);
+    return sub == "--help" ? 0 : 2;
+  }
+  if (!ParseOrHelp(cl, argc, argv, 3, "store", &rc)) return rc;
+  auto run = [&]() -> absl::Status {
+    StoreLocation loc;
+    loc.path = cl.Get("store");
+    if (loc.path.empty()) return absl::InvalidArgumentError("--store is required");
+    absl::StatusOr<uint64_t> off = cl.GetSize("offset");
+    if (!off.ok()) return off.status();
+    loc.offset = *off;
+    struct stat st;
+    if (stat(loc.path.c_str(), &st) != 0) {
+      absl::StatusOr<uint64_t> size = cl.GetSize("size");
+      if (!size.ok()) return size.status();
+      int fd = open(loc.path.c_str(), O_CREAT | O_WRONLY | O_EXCL, 0644);
+      if (fd < 0 || ftruncate(fd, *size + loc.offset) != 0) {
+        if (fd >= 0) close(fd);
+        return absl::InternalError(absl::StrCat("cannot create ", loc.path));
+      }
+      close(fd);
+    }
+    absl::Status s = FormatStore(loc);
+    if (!s.ok()) return s;
+    absl::StatusOr<StoreInfo> info = ReadStoreInfo(loc);
+    if (!info.ok()) return info.status();
+    std::printf("formatted %s: store %s, %llu KiB ring\n", loc.path.c_str(),
+                FormatUuid(info->uuid).c_str(),
+                static_cast<unsigned long long>((info->ring_end - info->ring_start) >> 10));
+    return absl::OkStatus();
+  };
+  return Finish(run(), "store");
+}
+
+int CmdList(int argc, char** argv) {
+  CommandLine cl("saveoops list --store=PATH",
+                 "Lists the records of a store (a device, partition, or a disk image holding\n"
+                 "one, e.g. a VM's disk).");
+  cl.Flag("store", "", "device, partition or disk image");
+  int rc = 0;
+  if (!ParseOrHelp(cl, argc, argv, 2, "list", &rc)) return rc;
+  auto run = [&]() -> absl::Status {
+    absl::StatusOr<StoreLocation> loc = Locate(cl.Get("store"));
+    if (!loc.ok()) return loc.status();
+    absl::StatusOr<StoreListing> l = ListRecords(*loc);
+    if (!l.ok()) return l.status();
+    std::printf("store %s at offset %llu: %zu record(s)", FormatUuid(l->info.uuid).c_str(),
+                static_cast<unsigned long long>(loc->offset), l->records.size());
+    if (l->skipped_corrupt > 0) std::printf(", %d damaged skipped", l->skipped_corrupt);
+    std::printf("\n");
+    for (const CaptureRecord& r : l->records) {
+      std::printf("seq %llu  %s  %s  %s\n", static_cast<unsigned long long>(r.sequence),
+                  r.kernel_release.c_str(),
+                  absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(r.capture_time_unix), absl::UTCTimeZone()).c_str(),
+                  r.panic_reason.c_str());
+    }
+    return absl::OkStatus();
+  };
+  return Finish(run(), "list");
+}
+
+int CmdShow(int argc, char** argv) {
+  CommandLine cl("saveoops show --store=PATH [N]",
+                 "Prints record N (a sequence number; default: the newest) with its\n"
+                 "metadata and the captured kernel log.");
+  cl.Flag("store", "", "device, partition or disk image");
+  int rc = 0;
+  if (!ParseOrHelp(cl, argc, argv, 2, "show", &rc)) return rc;
+  auto run = [&]() -> absl::Status {
+    absl::StatusOr<StoreLocation> loc = Locate(cl.Get("store"));
+    if (!loc.ok()) return loc.status();
+    absl::StatusOr<StoreListing> l = ListRecords(*loc);
+    if (!l.ok()) return l.status();
+    if (l->records.empty()) return absl::NotFoundError(absl::StrCat(cl.Get("store"), " holds no records"));
+    const CaptureRecord* pick = &l->records.back();
+    if (!cl.positional().empty()) {
+      uint64_t want = 0;
+      if (!absl::SimpleAtoi(cl.positional()[0], &want)) {
+        return absl::InvalidArgumentError(absl::StrCat("'", cl.positional()[0], "' is not a record number"));
+      }
+      pick = nullptr;
+      for (const CaptureRecord& r : l->records) if (r.sequence == want) pick = &r;
+      if (pick == nullptr) return absl::NotFoundError(absl::StrCat("no record with sequence ", want));
+    }
+    std::fputs(FormatRecordForDisplay(*pick).c_str(), stdout);
+    return absl::OkStatus();
+  };
+  return Finish(run(), "show");
+}
+
+int CmdCollect(int argc, char** argv) {
+  CommandLine cl("saveoops collect --store=PATH [--dir=DIR]",
+                 "Copies records not collected before into DIR (one .log and one .json each).");
+  cl.Flag("store", "", "device, partition or disk image");
+  cl.Flag("dir", kDefaultCollectDir, "where collected records go");
+  int rc = 0;
+  if (!ParseOrHelp(cl, argc, argv, 2, "collect", &rc)) return rc;
+  auto run = [&]() -> absl::Status {
+    absl::StatusOr<StoreLocation> loc = Locate(cl.Get("store"));
+    if (!loc.ok()) return loc.status();
+    absl::StatusOr<CollectResult> r = CollectRecords(*loc, cl.Get("dir"));
+    if (!r.ok()) return r.status();
+    std::printf("collected %zu new record(s) into %s\n", r->written.size(), cl.Get("dir").c_str());
+    for (const CollectedRecord& c : r->written) std::printf("  %s\n", c.log_path.c_str());
+    return absl::OkStatus();
+  };
+  return Finish(run(), "collect");
+}
+
+int Usage(FILE* out) {
+  std::fputs(
+      "usage: saveoops COMMAND [flags]   (saveoops COMMAND --help for each)\n\n"
+      "Saveoops stages a verified capture kernel that saves a panicking kernel's log.\n\n"
+      "commands:\n"
+      "  plan        plan the layout; print the crashkernel= this bundle needs\n"
+      "  arm         stage the capture kernel (kexec_load on crash)\n"
+      "  disarm      unload it\n"
+      "  status      is a capture kernel armed?\n"
+      "  bundle      create | verify a saveoops.bundle\n"
+      "  initramfs   build the capture initramfs\n"
+      "  store       format a record store\n"
+      "  list        list captured records\n"
+      "  show        print a captured record\n"
+      "  collect     copy new records into /var/lib/saveoops\n",
+      out);
+  return out == stdout ? 0 : 2;
+}
+
+}  // namespace
+}  // namespace saveoops
+
+int main(int argc, char** argv) {
+  using namespace saveoops;
+  if (argc < 2) return Usage(stderr);
+  const std::string cmd = argv[1];
+  static const std::map<std::string, int (*)(int, char**)> kCommands = {
+      {"plan", CmdPlan},     {"arm", CmdArm},   {"disarm", CmdDisarm},
+      {"status", CmdStatus}, {"bundle", CmdBundle}, {"initramfs", CmdInitramfs},
+      {"store", CmdStore},   {"list", CmdList}, {"show", CmdShow},
+      {"collect", CmdCollect},
+  };
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") return Usage(stdout);
+  auto it = kCommands.find(cmd);
+  if (it == kCommands.end()) {
+    std::fprintf(stderr, "saveoops: unknown command '%s'\n", cmd.c_str());
+    return Usage(stderr);
+  }
+  return it->second(argc, argv);
+}
