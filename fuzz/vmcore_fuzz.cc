@@ -2,6 +2,7 @@
 // it accepts), then builds a core from a spec drawn from the same bytes
 // with the test builder and checks that reading it gives back exactly the
 // notes, segments and memory bytes the spec describes.
+#include <fuzzer/FuzzedDataProvider.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,28 +18,6 @@ void Check(bool ok) {
   if (!ok) __builtin_trap();
 }
 
-// Hands out the fuzz input; zeros once it runs dry.
-class ByteReader {
- public:
-  ByteReader(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  uint8_t U8() { return pos_ < size_ ? data_[pos_++] : 0; }
-  uint64_t U64() {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= uint64_t{U8()} << (8 * i);
-    return v;
-  }
-  std::vector<uint8_t> Bytes(size_t n) {
-    std::vector<uint8_t> v(n);
-    for (uint8_t& b : v) b = U8();
-    return v;
-  }
-
- private:
-  const uint8_t* data_;
-  size_t size_;
-  size_t pos_ = 0;
-};
-
 void ReadEverything(const saveoops::Vmcore& core) {
   (void)core.VmcoreInfo();
   std::vector<uint8_t> out(48);
@@ -51,7 +30,7 @@ void ReadEverything(const saveoops::Vmcore& core) {
 }
 
 void RoundTrip(const uint8_t* data, size_t size) {
-  ByteReader in(data, size);
+  FuzzedDataProvider in(data, size);
   saveoops::VmcoreImageBuilder builder;
   struct Note {
     std::string name;
@@ -59,15 +38,15 @@ void RoundTrip(const uint8_t* data, size_t size) {
     std::vector<uint8_t> desc;
   };
   std::vector<Note> notes;
-  const int note_count = in.U8() % 5;
+  const int note_count = in.ConsumeIntegralInRange(0, 4);
   for (int i = 0; i < note_count; ++i) {
     Note n;
-    const int name_len = in.U8() % 12;
+    const int name_len = in.ConsumeIntegralInRange(0, 11);
     for (int j = 0; j < name_len; ++j) {
-      n.name += static_cast<char>('A' + in.U8() % 26);  // No NUL inside.
+      n.name += in.ConsumeIntegralInRange('A', 'Z');  // No NUL inside.
     }
-    n.type = static_cast<uint32_t>(in.U64());
-    n.desc = in.Bytes(in.U8() % 40);
+    n.type = in.ConsumeIntegral<uint32_t>();
+    n.desc = in.ConsumeBytes<uint8_t>(in.ConsumeIntegralInRange(0, 39));
     builder.AddNote(n.name, n.type, n.desc);
     notes.push_back(n);
   }
@@ -76,14 +55,16 @@ void RoundTrip(const uint8_t* data, size_t size) {
     std::vector<uint8_t> bytes;
   };
   std::vector<Load> loads;
-  uint64_t paddr = in.U64() >> 8;
-  const int load_count = 1 + in.U8() % 4;
+  uint64_t paddr = in.ConsumeIntegral<uint64_t>() >> 8;
+  const int load_count = in.ConsumeIntegralInRange(1, 4);
   for (int i = 0; i < load_count; ++i) {
     Load l;
     l.paddr = paddr;
-    l.vaddr = in.U64() >> 1;
-    l.bytes = in.Bytes(1 + in.U8() % 64);
-    paddr += l.bytes.size() + in.U8();  // Disjoint, maybe contiguous.
+    l.vaddr = in.ConsumeIntegral<uint64_t>() >> 1;
+    l.bytes = in.ConsumeBytes<uint8_t>(in.ConsumeIntegralInRange(1, 64));
+    if (l.bytes.empty()) l.bytes.push_back(0);
+    // Disjoint, maybe contiguous.
+    paddr += l.bytes.size() + in.ConsumeIntegral<uint8_t>();
     builder.AddLoad(l.paddr, l.vaddr, l.bytes);
     loads.push_back(l);
   }

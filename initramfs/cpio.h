@@ -20,8 +20,7 @@
 //   RETURN_IF_ERROR(w.AddCharDevice("/dev/console", 0600, 5, 1));
 //   std::vector<uint8_t> archive = w.Finish();
 //   ASSIGN_OR_RETURN(std::vector<CpioEntry> entries, ParseCpio(archive));
-//   // entries[0].name == "dev" (created for /dev/console's parent),
-//   // entries[1].name == "dev/console", ...
+//   // entries: "init", "dev" (added as /dev/console's parent), "dev/console"
 #ifndef SAVEOOPS_INITRAMFS_CPIO_H_
 #define SAVEOOPS_INITRAMFS_CPIO_H_
 

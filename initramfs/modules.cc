@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -66,8 +67,14 @@ absl::Status CheckRelativeModulePath(absl::string_view path) {
     }
     start = end + 1;
   }
-  if (path.find('\0') != absl::string_view::npos) {
-    return absl::InvalidArgumentError("module path contains a NUL byte");
+  // Whitespace separates paths in modules.dep, so a path cannot hold any;
+  // control bytes (NUL included) would only garble file names and logs.
+  for (char c : path) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == '\x7f') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("module path '", absl::CEscape(path),
+                       "' contains whitespace or a control byte"));
+    }
   }
   return absl::OkStatus();
 }
@@ -186,13 +193,22 @@ class LoadOrder {
   std::vector<std::string> order_;
 };
 
-// Reads `dir`/`name`; a missing optional file reads as empty.
-absl::StatusOr<std::string> ReadIndexFile(const std::string& dir,
-                                          absl::string_view name,
-                                          bool required) {
+// Reads `dir`/`name` (a missing optional file reads as empty) and parses
+// it; parse errors, which name the file by its base name, get `dir/` in
+// front.
+template <typename T>
+absl::StatusOr<T> LoadIndexFile(const std::string& dir, absl::string_view name,
+                                bool required,
+                                absl::StatusOr<T> (*parse)(absl::string_view)) {
   absl::StatusOr<std::string> text = ReadHostFile(absl::StrCat(dir, "/", name));
-  if (!required && absl::IsNotFound(text.status())) return std::string();
-  return text;
+  if (!required && absl::IsNotFound(text.status())) text = std::string();
+  if (!text.ok()) return text.status();
+  absl::StatusOr<T> parsed = parse(*text);
+  if (!parsed.ok()) {
+    return absl::Status(parsed.status().code(),
+                        absl::StrCat(dir, "/", parsed.status().message()));
+  }
+  return parsed;
 }
 
 }  // namespace
@@ -365,48 +381,22 @@ absl::StatusOr<std::vector<ModuleAlias>> ParseBuiltinModinfoAliases(
 absl::StatusOr<ModuleIndex> LoadModuleIndex(const std::string& modules_dir) {
   ModuleIndex index;
   index.modules_dir = modules_dir;
-  absl::StatusOr<std::string> dep =
-      ReadIndexFile(modules_dir, "modules.dep", /*required=*/true);
-  if (!dep.ok()) return dep.status();
-  absl::StatusOr<std::map<std::string, ModuleDep>> modules =
-      ParseModulesDep(*dep);
-  if (!modules.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(modules_dir, "/", modules.status().message()));
-  }
+  absl::StatusOr<std::map<std::string, ModuleDep>> modules = LoadIndexFile(
+      modules_dir, "modules.dep", /*required=*/true, &ParseModulesDep);
+  if (!modules.ok()) return modules.status();
   index.modules = *std::move(modules);
-
-  absl::StatusOr<std::string> builtin_text =
-      ReadIndexFile(modules_dir, "modules.builtin", /*required=*/false);
-  if (!builtin_text.ok()) return builtin_text.status();
-  absl::StatusOr<std::set<std::string>> builtin =
-      ParseModulesBuiltin(*builtin_text);
-  if (!builtin.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(modules_dir, "/", builtin.status().message()));
-  }
+  absl::StatusOr<std::set<std::string>> builtin = LoadIndexFile(
+      modules_dir, "modules.builtin", /*required=*/false, &ParseModulesBuiltin);
+  if (!builtin.ok()) return builtin.status();
   index.builtin = *std::move(builtin);
-
-  absl::StatusOr<std::string> alias_text =
-      ReadIndexFile(modules_dir, "modules.alias", /*required=*/false);
-  if (!alias_text.ok()) return alias_text.status();
-  absl::StatusOr<std::vector<ModuleAlias>> aliases =
-      ParseModulesAlias(*alias_text);
-  if (!aliases.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(modules_dir, "/", aliases.status().message()));
-  }
+  absl::StatusOr<std::vector<ModuleAlias>> aliases = LoadIndexFile(
+      modules_dir, "modules.alias", /*required=*/false, &ParseModulesAlias);
+  if (!aliases.ok()) return aliases.status();
   index.aliases = *std::move(aliases);
-
-  absl::StatusOr<std::string> modinfo =
-      ReadIndexFile(modules_dir, "modules.builtin.modinfo", /*required=*/false);
-  if (!modinfo.ok()) return modinfo.status();
   absl::StatusOr<std::vector<ModuleAlias>> builtin_aliases =
-      ParseBuiltinModinfoAliases(*modinfo);
-  if (!builtin_aliases.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(modules_dir, "/", builtin_aliases.status().message()));
-  }
+      LoadIndexFile(modules_dir, "modules.builtin.modinfo",
+                    /*required=*/false, &ParseBuiltinModinfoAliases);
+  if (!builtin_aliases.ok()) return builtin_aliases.status();
   index.aliases.insert(index.aliases.end(), builtin_aliases->begin(),
                        builtin_aliases->end());
   return index;

@@ -86,7 +86,8 @@ bool IsCompressedModulePath(absl::string_view path);
 
 // Parses modules.dep text into modules by normalized name. Strict: fails,
 // naming the line, on a line without ':', a path that is absolute, contains
-// an empty, "." or ".." component or is not a module file name, two lines
+// an empty, "." or ".." component, whitespace or a control byte, or is not a
+// module file name, two lines
 // for one module, or a dependency that has no line of its own or whose path
 // differs from that line's. Blank lines are allowed.
 absl::StatusOr<std::map<std::string, ModuleDep>> ParseModulesDep(

@@ -260,6 +260,8 @@ TEST(ModulesDepTest, RejectsMalformedLines) {
       {"kernel/a.o:\n", "'kernel/a.o' is not a module file name"},
       {"kernel/.ko:\n", "not a module file name"},
       {":\n", "empty module path"},
+      {" kernel/a.ko:\n", "whitespace or a control byte"},
+      {"kernel/a\x01.ko:\n", "'kernel/a\\001.ko' contains whitespace"},
       {"kernel/a.ko: kernel/b.ko.bz2\n", "'kernel/b.ko.bz2' is not a module"},
       {"kernel/a.ko:\nkernel/x/a.ko:\n",
        "line 2: module 'a' (kernel/x/a.ko) "

@@ -80,13 +80,18 @@ bool ParseOrHelp(CommandLine& cl, int argc, char** argv, int first, const char* 
 
 // ---- plan ----------------------------------------------------------------
 
+// "6.1.0-56-amd64 (debian-kernel@...) #1 SMP ..." -> "6.1.0-56-amd64".
+std::string KernelRelease(const std::string& kernel_version) {
+  return kernel_version.substr(0, kernel_version.find(' '));
+}
+
 int CmdPlan(int argc, char** argv) {
-  CommandLine cl("saveoops plan (--bundle=FILE | --kernel=FILE --initrd=FILE) [flags]",
+  CommandLine cl("saveoops plan [--bundle=FILE | --kernel=FILE [--initrd=FILE]] [flags]",
                  "Plans where the capture pieces go inside the crash reservation and prints\n"
                  "the smallest crashkernel= that fits this bundle on this machine.");
   cl.Flag("bundle", "", "a saveoops.bundle");
-  cl.Flag("kernel", "", "capture kernel bzImage (instead of --bundle)");
-  cl.Flag("initrd", "", "capture initramfs (instead of --bundle)");
+  cl.Flag("kernel", DefaultKernelPath(), "capture kernel bzImage (instead of --bundle)");
+  cl.Flag("initrd", "", "capture initramfs (default: build the standard one)");
   cl.Flag("purgatory", DefaultPurgatoryPath(), "purgatory.bin (with --kernel)");
   cl.Flag("memmap", "/proc/iomem", "memory map to plan against (/proc/iomem format)");
   cl.Flag("cpus", std::to_string(sysconf(_SC_NPROCESSORS_CONF)), "CPUs with crash notes");
@@ -101,19 +106,36 @@ int CmdPlan(int argc, char** argv) {
       absl::StatusOr<BundleContents> b = ReadBundleFile(cl.Get("bundle"));
       if (!b.ok()) return b.status();
       bundle = *std::move(b);
-    } else if (!cl.Get("kernel").empty() && !cl.Get("initrd").empty()) {
-      auto k = ReadBytes(cl.Get("kernel"), "kernel");
+    } else {
+      // No bundle: plan for the one `pack` would build by default.
+      const std::string kernel_path = cl.Get("kernel");
+      if (kernel_path.empty()) return absl::NotFoundError("no /boot/vmlinuz-*: give --kernel or --bundle");
+      auto k = ReadBytes(kernel_path, "kernel");
       if (!k.ok()) return k.status();
-      auto i = ReadBytes(cl.Get("initrd"), "initrd");
-      if (!i.ok()) return i.status();
+      absl::StatusOr<BzImageInfo> info = ParseBzImage(*k);
+      if (!info.ok()) return absl::InvalidArgumentError(absl::StrCat(kernel_path, ": ", info.status().message()));
+      if (!cl.Get("initrd").empty()) {
+        auto i = ReadBytes(cl.Get("initrd"), "initrd");
+        if (!i.ok()) return i.status();
+        bundle.capture_initramfs = *std::move(i);
+      } else {
+        CaptureInitramfsSpec spec;
+        spec.capture_binary_path = DefaultCaptureBinaryPath();
+        absl::StatusOr<std::string> dir =
+            DefaultModulesDir(KernelRelease(info->kernel_version));
+        if (!dir.ok()) return dir.status();
+        spec.modules_dir = *dir;
+        absl::StatusOr<std::vector<uint8_t>> cpio = BuildCaptureInitramfs(spec);
+        if (!cpio.ok()) return cpio.status();
+        bundle.capture_initramfs = *std::move(cpio);
+        std::printf("capture initramfs: saveoops-capture + modules from %s (%.2f MiB)\n",
+                    spec.modules_dir.c_str(), bundle.capture_initramfs.size() / 1048576.0);
+      }
       auto p = ReadBytes(cl.Get("purgatory"), "purgatory");
       if (!p.ok()) return p.status();
       bundle.capture_kernel = *std::move(k);
-      bundle.capture_initramfs = *std::move(i);
       bundle.purgatory = *std::move(p);
       bundle.capture_cmdline = kDefaultCaptureCmdline;
-    } else {
-      return absl::InvalidArgumentError("give --bundle, or --kernel and --initrd");
     }
     absl::StatusOr<BzImageInfo> kernel = ParseBzImage(bundle.capture_kernel);
     if (!kernel.ok()) return kernel.status();
