@@ -138,23 +138,30 @@ TEST(VmcoreTest, UnmappedReadsFailNamingTheAddress) {
   EXPECT_TRUE(absl::IsNotFound(s)) << s;
 }
 
-// Sets a little-endian field of `width` bytes at `offset` of `image`.
-void Poke(std::vector<uint8_t>* image, size_t offset, uint64_t value,
-          int width) {
-  for (int i = 0; i < width; ++i) {
-    (*image)[offset + i] = static_cast<uint8_t>(value >> (8 * i));
-  }
-}
-
-struct HeaderCase {
+// One damaged field: `width` little-endian bytes at file offset `offset` of a
+// SampleCore() image set to `value`, and a substring of the error it must
+// give.
+struct Damage {
   size_t offset;
   uint64_t value;
   int width;
-  const char* want;  // Substring of the error.
+  const char* want;
 };
 
+void ExpectRejected(const Damage& d) {
+  BuiltVmcore image = SampleCore();
+  for (int i = 0; i < d.width; ++i) {
+    image.bytes[d.offset + i] = static_cast<uint8_t>(d.value >> (8 * i));
+  }
+  MemoryByteSource source(image.bytes);
+  absl::StatusOr<Vmcore> core = Vmcore::Open(&source);
+  ASSERT_FALSE(core.ok()) << d.want;
+  EXPECT_NE(core.status().message().find(d.want), std::string::npos)
+      << core.status() << " (want '" << d.want << "')";
+}
+
 TEST(VmcoreTest, RejectsBadElfHeaderFieldsNamingThem) {
-  const HeaderCase cases[] = {
+  const Damage cases[] = {
       {0, 0x7e, 1, "e_ident"},
       {3, 'G', 1, "e_ident"},
       {kEiClass, 1, 1, "EI_CLASS"},
@@ -170,94 +177,36 @@ TEST(VmcoreTest, RejectsBadElfHeaderFieldsNamingThem) {
       {offsetof(Elf64Ehdr, e_phnum), 0xfffe, 2, "e_phoff"},
       {offsetof(Elf64Ehdr, e_phoff), 0xfffffffffffffff0, 8, "e_phoff"},
   };
-  for (const HeaderCase& c : cases) {
-    BuiltVmcore image = SampleCore();
-    Poke(&image.bytes, c.offset, c.value, c.width);
-    MemoryByteSource source(image.bytes);
-    absl::StatusOr<Vmcore> core = Vmcore::Open(&source);
-    ASSERT_FALSE(core.ok()) << c.want;
-    EXPECT_NE(core.status().message().find(c.want), std::string::npos)
-        << core.status() << " (want '" << c.want << "')";
-  }
+  for (const Damage& d : cases) ExpectRejected(d);
 }
 
 // File offset of program header `i` of a SampleCore() image.
 size_t PhdrAt(size_t i) { return sizeof(Elf64Ehdr) + i * sizeof(Elf64Phdr); }
 
 TEST(VmcoreTest, RejectsSegmentsOutsideTheFile) {
-  {
-    BuiltVmcore image = SampleCore();
-    // PT_LOAD #1 (program header 1) claims more bytes than the file has.
-    Poke(&image.bytes, PhdrAt(1) + offsetof(Elf64Phdr, p_filesz), 0x100000, 8);
-    Poke(&image.bytes, PhdrAt(1) + offsetof(Elf64Phdr, p_memsz), 0x100000, 8);
-    MemoryByteSource source(image.bytes);
-    absl::StatusOr<Vmcore> core = Vmcore::Open(&source);
-    ASSERT_FALSE(core.ok());
-    EXPECT_NE(core.status().message().find("PT_LOAD (program header 1)"),
-              std::string::npos)
-        << core.status();
-  }
-  {
-    BuiltVmcore image = SampleCore();
-    Poke(&image.bytes, PhdrAt(1) + offsetof(Elf64Phdr, p_memsz), 0x10, 8);
-    MemoryByteSource source(image.bytes);
-    absl::StatusOr<Vmcore> core = Vmcore::Open(&source);
-    ASSERT_FALSE(core.ok());
-    EXPECT_NE(core.status().message().find("more than p_memsz"),
-              std::string::npos)
-        << core.status();
-  }
-  {
-    BuiltVmcore image = SampleCore();
-    Poke(&image.bytes, PhdrAt(1) + offsetof(Elf64Phdr, p_paddr),
-         0xfffffffffffff800, 8);
-    MemoryByteSource source(image.bytes);
-    absl::StatusOr<Vmcore> core = Vmcore::Open(&source);
-    ASSERT_FALSE(core.ok());
-    EXPECT_NE(core.status().message().find("overflows"), std::string::npos)
-        << core.status();
-  }
-  {
-    BuiltVmcore image = SampleCore();
-    Poke(&image.bytes, PhdrAt(0) + offsetof(Elf64Phdr, p_offset),
-         0xffffffffffffff00, 8);
-    MemoryByteSource source(image.bytes);
-    absl::StatusOr<Vmcore> core = Vmcore::Open(&source);
-    ASSERT_FALSE(core.ok());
-    EXPECT_NE(core.status().message().find("PT_NOTE"), std::string::npos)
-        << core.status();
-  }
+  const Damage cases[] = {
+      // Program header 1 (the first PT_LOAD) claims more than the file has.
+      {PhdrAt(1) + offsetof(Elf64Phdr, p_filesz), 0x100000, 8,
+       "PT_LOAD (program header 1)"},
+      {PhdrAt(1) + offsetof(Elf64Phdr, p_memsz), 0x10, 8, "more than p_memsz"},
+      {PhdrAt(1) + offsetof(Elf64Phdr, p_paddr), 0xfffffffffffff800, 8,
+       "overflows"},
+      {PhdrAt(1) + offsetof(Elf64Phdr, p_vaddr), 0xfffffffffffff800, 8,
+       "overflows"},
+      {PhdrAt(0) + offsetof(Elf64Phdr, p_offset), 0xffffffffffffff00, 8,
+       "PT_NOTE"},
+  };
+  for (const Damage& d : cases) ExpectRejected(d);
 }
 
 TEST(VmcoreTest, RejectsBadNotes) {
   const size_t first_note = PhdrAt(4);  // After the 4 program headers.
-  {
-    BuiltVmcore image = SampleCore();
-    Poke(&image.bytes, first_note + 4, Vmcore::kMaxNoteDescSize + 1, 4);
-    MemoryByteSource source(image.bytes);
-    absl::StatusOr<Vmcore> core = Vmcore::Open(&source);
-    ASSERT_FALSE(core.ok());
-    EXPECT_NE(core.status().message().find("n_descsz"), std::string::npos)
-        << core.status();
-  }
-  {
-    BuiltVmcore image = SampleCore();
-    Poke(&image.bytes, first_note + 4, 0x10000, 4);  // Past the segment.
-    MemoryByteSource source(image.bytes);
-    absl::StatusOr<Vmcore> core = Vmcore::Open(&source);
-    ASSERT_FALSE(core.ok());
-    EXPECT_NE(core.status().message().find("runs past"), std::string::npos)
-        << core.status();
-  }
-  {
-    BuiltVmcore image = SampleCore();
-    Poke(&image.bytes, first_note, 5000, 4);
-    MemoryByteSource source(image.bytes);
-    absl::StatusOr<Vmcore> core = Vmcore::Open(&source);
-    ASSERT_FALSE(core.ok());
-    EXPECT_NE(core.status().message().find("n_namesz"), std::string::npos)
-        << core.status();
-  }
+  const Damage cases[] = {
+      {first_note + 4, Vmcore::kMaxNoteDescSize + 1, 4, "n_descsz"},
+      {first_note + 4, 0x10000, 4, "runs past"},
+      {first_note, 5000, 4, "n_namesz"},
+  };
+  for (const Damage& d : cases) ExpectRejected(d);
 }
 
 TEST(VmcoreTest, AllZeroNoteHeaderEndsTheNotes) {
@@ -269,7 +218,7 @@ TEST(VmcoreTest, AllZeroNoteHeaderEndsTheNotes) {
   b.AddLoad(0, 0, Pattern(16, 0));
   BuiltVmcore image = b.Build();
   const size_t second_note = PhdrAt(2) + 12 + 8 + 8;
-  Poke(&image.bytes, second_note, 0, 4);
+  memset(&image.bytes[second_note], 0, 4);  // n_namesz = 0
   MemoryByteSource source(image.bytes);
   absl::StatusOr<Vmcore> core = Vmcore::Open(&source);
   ASSERT_TRUE(core.ok()) << core.status();

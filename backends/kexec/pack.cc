@@ -1,0 +1,174 @@
+// The kexec backend's pack step: a directory a distro (or a user) installs to
+// arm the capture kernel at every boot, two ways:
+//   - systemd: saveoops-arm.service runs `saveoops arm` early in boot;
+//   - initramfs-tools: a hook copies saveoops and the bundle into the initrd
+//     and an init-bottom script arms before the root filesystem's /sbin/init,
+//     so panics in early userspace are caught too.
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "backends/backend.h"
+
+namespace saveoops {
+namespace {
+
+absl::Status WriteFile(const std::string& path, const std::string& bytes, mode_t mode) {
+  const std::string tmp = path + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return absl::InternalError(absl::StrFormat("cannot create %s: %s", tmp, strerror(errno)));
+  size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t n = write(fd, bytes.data() + off, bytes.size() - off);
+    if (n <= 0) {
+      close(fd);
+      return absl::InternalError(absl::StrFormat("cannot write %s: %s", tmp, strerror(errno)));
+    }
+    off += n;
+  }
+  if (fchmod(fd, mode) != 0 || fsync(fd) != 0 || close(fd) != 0 ||
+      rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(absl::StrFormat("cannot finish %s: %s", path, strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CopyFile(const std::string& from, const std::string& to, mode_t mode) {
+  std::ifstream in(from, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", from));
+  return WriteFile(to, std::string(std::istreambuf_iterator<char>(in), {}), mode);
+}
+
+absl::Status MakeDir(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(path, " exists and is not a directory; choose another --out"));
+  }
+  if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+    return absl::InternalError(absl::StrFormat("cannot create %s: %s", path, strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+constexpr char kInstalledBinary[] = "/usr/sbin/saveoops";
+constexpr char kInstalledBundle[] = "/var/lib/saveoops/saveoops.bundle";
+
+std::string SystemdUnit() {
+  return absl::StrCat(
+      "# Arms the Saveoops capture kernel at boot (kexec backend).\n"
+      "[Unit]\n"
+      "Description=Saveoops: stage the capture kernel for kernel panics\n"
+      "Documentation=man:saveoops(8)\n"
+      "DefaultDependencies=no\n"
+      "After=local-fs.target\n"
+      "Before=sysinit.target shutdown.target\n"
+      "Conflicts=shutdown.target\n"
+      "ConditionKernelCommandLine=crashkernel\n"
+      "\n"
+      "[Service]\n"
+      "Type=oneshot\n"
+      "RemainAfterExit=yes\n"
+      "ExecStart=", kInstalledBinary, " arm --bundle=", kInstalledBundle, "\n",
+      "ExecStop=", kInstalledBinary, " disarm\n"
+      "\n"
+      "[Install]\n"
+      "WantedBy=sysinit.target\n");
+}
+
+std::string InitramfsHook() {
+  return absl::StrCat(
+      "#!/bin/sh\n"
+      "# initramfs-tools hook: puts saveoops and the capture bundle into the initrd.\n"
+      "PREREQ=\"\"\n"
+      "prereqs() { echo \"$PREREQ\"; }\n"
+      "case \"$1\" in prereqs) prereqs; exit 0 ;; esac\n"
+      ". /usr/share/initramfs-tools/hook-functions\n"
+      "copy_exec ", kInstalledBinary, " /sbin/saveoops\n"
+      "mkdir -p \"${DESTDIR}/var/lib/saveoops\"\n"
+      "cp ", kInstalledBundle, " \"${DESTDIR}", kInstalledBundle, "\"\n");
+}
+
+std::string InitBottomScript() {
+  return absl::StrCat(
+      "#!/bin/sh\n"
+      "# initramfs-tools init-bottom: arm before the real init runs. Never blocks\n"
+      "# boot: a failure is logged and boot continues.\n"
+      "PREREQ=\"\"\n"
+      "prereqs() { echo \"$PREREQ\"; }\n"
+      "case \"$1\" in prereqs) prereqs; exit 0 ;; esac\n"
+      "grep -q crashkernel= /proc/cmdline || exit 0\n"
+      "/sbin/saveoops arm --bundle=", kInstalledBundle, " >/dev/kmsg 2>&1 || "
+      "echo \"saveoops: arming failed; boot continues unprotected\" >/dev/kmsg\n"
+      "exit 0\n");
+}
+
+std::string InstallScript(uint64_t crashkernel_mib) {
+  return absl::StrCat(
+      "#!/bin/sh\n"
+      "# Installs the Saveoops kexec backend on this machine (run as root).\n"
+      "set -eu\n"
+      "here=$(cd \"$(dirname \"$0\")\" && pwd)\n"
+      "install -D -m 0755 \"$here/bin/saveoops\" ", kInstalledBinary, "\n",
+      "install -D -m 0644 \"$here/saveoops.bundle\" ", kInstalledBundle, "\n",
+      "install -D -m 0644 \"$here/systemd/saveoops-arm.service\" /etc/systemd/system/saveoops-arm.service\n"
+      "if [ -d /etc/initramfs-tools ]; then\n"
+      "  install -D -m 0755 \"$here/initramfs-tools/hooks/saveoops\" /etc/initramfs-tools/hooks/saveoops\n"
+      "  install -D -m 0755 \"$here/initramfs-tools/scripts/init-bottom/saveoops\" "
+      "/etc/initramfs-tools/scripts/init-bottom/saveoops\n"
+      "  update-initramfs -u\n"
+      "fi\n"
+      "if command -v systemctl >/dev/null; then systemctl enable saveoops-arm.service; fi\n"
+      "echo \"saveoops: installed. Add crashkernel=", crashkernel_mib,
+      "M to the kernel command line (e.g. GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) and reboot.\"\n");
+}
+
+class KexecBackend : public Backend {
+ public:
+  std::string name() const override { return "kexec"; }
+  std::string description() const override {
+    return "files + systemd unit + initramfs-tools hook that arm at boot with kexec_load";
+  }
+  std::string default_out() const override { return "saveoops-kexec"; }
+
+  absl::Status Pack(const PackContext& ctx, const CommandLine& cl) const override {
+    const std::string& out = ctx.out;
+    for (const std::string& d : {out, out + "/bin", out + "/systemd", out + "/initramfs-tools",
+                                 out + "/initramfs-tools/hooks", out + "/initramfs-tools/scripts",
+                                 out + "/initramfs-tools/scripts/init-bottom"}) {
+      if (absl::Status s = MakeDir(d); !s.ok()) return s;
+    }
+    ctx.progress("copying saveoops and the bundle");
+    if (absl::Status s = CopyFile(ctx.saveoops_binary_path, out + "/bin/saveoops", 0755); !s.ok()) return s;
+    if (absl::Status s = CopyFile(ctx.bundle_path, out + "/saveoops.bundle", 0644); !s.ok()) return s;
+    ctx.progress("writing the systemd unit and initramfs-tools hook");
+    const uint64_t mib = ctx.crashkernel_bytes >> 20;
+    const std::pair<std::string, std::pair<std::string, mode_t>> files[] = {
+        {"/systemd/saveoops-arm.service", {SystemdUnit(), 0644}},
+        {"/initramfs-tools/hooks/saveoops", {InitramfsHook(), 0755}},
+        {"/initramfs-tools/scripts/init-bottom/saveoops", {InitBottomScript(), 0755}},
+        {"/install.sh", {InstallScript(mib), 0755}},
+        {"/crashkernel.txt", {absl::StrCat("crashkernel=", mib, "M\n"), 0644}},
+    };
+    for (const auto& [path, content] : files) {
+      if (absl::Status s = WriteFile(out + path, content.first, content.second); !s.ok()) return s;
+    }
+    ctx.progress(absl::StrCat("install with: sudo ", out, "/install.sh; boot with crashkernel=", mib, "M"));
+    return absl::OkStatus();
+  }
+};
+
+const bool kRegistered = RegisterBackend(std::make_unique<KexecBackend>());
+
+}  // namespace
+}  // namespace saveoops
