@@ -310,8 +310,11 @@ absl::StatusOr<Vmcore> Vmcore::Open(ByteSource* source) {
           i, ph.p_filesz, ph.p_memsz));
     }
     // One past the last byte must still be representable so that range
-    // arithmetic in Read() cannot wrap.
-    if (ph.p_paddr + ph.p_memsz < ph.p_paddr) {
+    // arithmetic in Read() cannot wrap. p_paddr = ~0 is /proc/kcore's "no
+    // physical address" (vmalloc, modules; fs/proc/kcore.c): such a segment
+    // is kept for virtual reads only.
+    if (ph.p_paddr != VmcoreSegment::kNoPhysicalAddress &&
+        ph.p_paddr + ph.p_memsz < ph.p_paddr) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "vmcore: PT_LOAD (program header %u): p_paddr 0x%x + p_memsz 0x%x "
           "overflows 64 bits",
@@ -349,6 +352,7 @@ absl::Status Vmcore::Read(uint64_t addr, absl::Span<uint8_t> out,
   while (!out.empty()) {
     const VmcoreSegment* hit = nullptr;
     auto contains = [&](const VmcoreSegment& s) {
+      if (!use_vaddr && s.paddr == VmcoreSegment::kNoPhysicalAddress) return false;
       const uint64_t base = use_vaddr ? s.vaddr : s.paddr;
       return addr >= base && addr - base < s.memsz;
     };

@@ -120,6 +120,10 @@ struct ElfNote {
 // address `paddr` and virtual address `vaddr`; the first filesz of them are
 // in the file at `offset`, the rest read as zero (ELF semantics).
 struct VmcoreSegment {
+  // p_paddr of a segment with no physical address (/proc/kcore's vmalloc and
+  // module areas); ReadPhys() never uses such a segment.
+  static constexpr uint64_t kNoPhysicalAddress = UINT64_MAX;
+
   uint64_t paddr = 0;
   uint64_t vaddr = 0;
   uint64_t offset = 0;

@@ -328,3 +328,32 @@ TEST(VmcoreTest, FileByteSourceOnAPipeHasUnknownSize) {
 
 }  // namespace
 }  // namespace saveoops
+
+namespace saveoops {
+namespace {
+
+// /proc/kcore marks segments without a physical address (vmalloc, modules)
+// with p_paddr = ~0 and a memsz that would overflow from there. `saveoops
+// arm` reads kcore with this class, so such segments must be accepted for
+// virtual reads and never used for physical ones.
+TEST(VmcoreTest, KcoreSegmentsWithoutPhysicalAddress) {
+  VmcoreImageBuilder b;
+  b.AddVmcoreInfo("OSRELEASE=6.1.0\n");
+  b.AddLoad(VmcoreSegment::kNoPhysicalAddress, 0xffffc90000000000ull,
+            std::vector<uint8_t>(64, 0xab), 0x1fffffffffffull);
+  b.AddLoad(0x1000, 0xffff888000001000ull, std::vector<uint8_t>(64, 0xcd));
+  BuiltVmcore image = b.Build();
+  MemoryByteSource source(image.bytes);
+  absl::StatusOr<Vmcore> core = Vmcore::Open(&source);
+  ASSERT_TRUE(core.ok()) << core.status();
+  std::vector<uint8_t> out(16);
+  ASSERT_TRUE(core->ReadVirt(0xffffc90000000000ull, absl::MakeSpan(out)).ok());
+  EXPECT_EQ(out[0], 0xab);
+  ASSERT_TRUE(core->ReadPhys(0x1000, absl::MakeSpan(out)).ok());
+  EXPECT_EQ(out[0], 0xcd);
+  // A physical read at an address the ~0 segment would "cover" fails.
+  EXPECT_FALSE(core->ReadPhys(0xfffffffffffff000ull, absl::MakeSpan(out)).ok());
+}
+
+}  // namespace
+}  // namespace saveoops
