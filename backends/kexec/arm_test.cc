@@ -1,0 +1,277 @@
+// Arming on a fake /proc + /sys tree: what `saveoops arm` reads, what it
+// builds, and the errors a user sees when the system is not ready.
+#include "backends/kexec/arm.h"
+
+#include <glob.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "backends/kexec/sysinfo.h"
+#include "common/bootproto.h"
+#include "common/elfcore.h"
+#include "common/sha256.h"
+#include "gtest/gtest.h"
+#include "purgatory/purgatory_abi.h"
+
+namespace saveoops {
+namespace {
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << path;
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<uint8_t> ReadBytes(const std::string& path) {
+  const std::string s = ReadText(path);
+  return std::vector<uint8_t>(s.begin(), s.end());
+}
+
+void WriteText(const std::string& path, const std::string& text) {
+  for (size_t i = 1; i < path.size(); ++i) {
+    if (path[i] == '/') mkdir(path.substr(0, i).c_str(), 0755);
+  }
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  ASSERT_TRUE(out.good()) << path;
+}
+
+constexpr char kIomem[] = "common/testdata/iomem_qemu_bios_1g_crashkernel_256m.txt";
+
+// A fake root as a 1 GiB QEMU guest with crashkernel=256M shows it.
+std::string MakeRoot(const std::string& name, const std::string& iomem, int cpus) {
+  const std::string root = absl::StrCat(getenv("TEST_TMPDIR"), "/", name);
+  WriteText(root + "/proc/iomem", iomem);
+  WriteText(root + "/proc/sys/kernel/osrelease", "6.1.0-56-amd64\n");
+  WriteText(root + "/proc/cmdline", "console=ttyS0,115200 crashkernel=256M quiet\n");
+  // kernel/crash_core.c: "%pa %x\n" — address with 0x, size in hex.
+  WriteText(root + "/sys/kernel/vmcoreinfo", "0x0000000001e6f000 1024\n");
+  for (int c = 0; c < cpus; ++c) {
+    // drivers/base/cpu.c: crash_notes is "%llx\n", crash_notes_size "%zu\n".
+    WriteText(absl::StrCat(root, "/sys/devices/system/cpu/cpu", c, "/crash_notes"),
+              absl::StrCat(absl::Hex(0x3fc13e00 + c * 0x1000), "\n"));
+    WriteText(absl::StrCat(root, "/sys/devices/system/cpu/cpu", c, "/crash_notes_size"), "400\n");
+  }
+  WriteText(root + "/sys/devices/system/cpu/online", "0\n");
+  return root;
+}
+
+BundleContents TestBundle() {
+  glob_t g{};
+  EXPECT_EQ(glob("/boot/vmlinuz-*", 0, nullptr, &g), 0) << "linux-image-amd64 must be installed";
+  BundleContents b;
+  if (g.gl_pathc > 0) b.capture_kernel = ReadBytes(g.gl_pathv[g.gl_pathc - 1]);
+  globfree(&g);
+  b.capture_initramfs.assign(3 << 20, 0x5a);
+  b.purgatory = ReadBytes("purgatory/purgatory.bin");
+  b.capture_cmdline = "nokaslr nr_cpus=1";
+  return b;
+}
+
+TEST(SysInfo, ReadsFakeRoot) {
+  const std::string root = MakeRoot("ok", ReadText(kIomem), 2);
+  absl::StatusOr<CrashSystemInfo> info = ReadCrashSystemInfo(root);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->crash_reservation.start, 0x2f000000u);
+  EXPECT_EQ(info->crash_reservation.size, 256u << 20);
+  ASSERT_EQ(info->cpu_crash_notes.size(), 2u);
+  EXPECT_EQ(info->cpu_crash_notes[1].start, 0x3fc14e00u);
+  EXPECT_EQ(info->cpu_crash_notes[1].size, 400u);
+  EXPECT_EQ(info->vmcoreinfo_note.start, 0x1e6f000u);
+  EXPECT_EQ(info->vmcoreinfo_note.size, 0x1024u);
+  EXPECT_GT(info->kernel_image.size, 0u);
+  EXPECT_EQ(info->kernel_release, "6.1.0-56-amd64");
+  // No /proc/kcore in the fake tree: the fallback is reported, not hidden.
+  EXPECT_FALSE(info->page_offset_from_kcore);
+  EXPECT_EQ(info->page_offset, kDefaultPageOffset);
+  bool noted = false;
+  for (const auto& n : info->notes) noted |= absl::StrContains(n, "kcore");
+  EXPECT_TRUE(noted);
+}
+
+TEST(SysInfo, NoReservationSaysCrashkernel) {
+  std::string iomem = ReadText(kIomem);
+  const size_t at = iomem.find("  2f000000-3effffff : Crash kernel\n");
+  ASSERT_NE(at, std::string::npos);
+  iomem.erase(at, strlen("  2f000000-3effffff : Crash kernel\n"));
+  const std::string root = MakeRoot("nores", iomem, 1);
+  absl::StatusOr<CrashSystemInfo> info = ReadCrashSystemInfo(root);
+  ASSERT_FALSE(info.ok());
+  EXPECT_TRUE(absl::StrContains(info.status().message(), "crashkernel=")) << info.status();
+}
+
+TEST(SysInfo, NoCrashNotesSaysKernelSupport) {
+  const std::string root = MakeRoot("nonotes", ReadText(kIomem), 0);
+  absl::StatusOr<CrashSystemInfo> info = ReadCrashSystemInfo(root);
+  ASSERT_FALSE(info.ok());
+  EXPECT_TRUE(absl::StrContains(info.status().message(), "crash_notes")) << info.status();
+}
+
+TEST(SysInfo, MalformedVmcoreinfoNamesFile) {
+  const std::string root = MakeRoot("badvmci", ReadText(kIomem), 1);
+  WriteText(root + "/sys/kernel/vmcoreinfo", "zz 12\n");
+  absl::StatusOr<CrashSystemInfo> info = ReadCrashSystemInfo(root);
+  ASSERT_FALSE(info.ok());
+  EXPECT_TRUE(absl::StrContains(info.status().message(), "/sys/kernel/vmcoreinfo")) << info.status();
+}
+
+TEST(Arm, PlanStagesVerifiedSegmentsInsideReservation) {
+  const std::string root = MakeRoot("plan", ReadText(kIomem), 2);
+  absl::StatusOr<CrashSystemInfo> info = ReadCrashSystemInfo(root);
+  ASSERT_TRUE(info.ok()) << info.status();
+  const BundleContents bundle = TestBundle();
+  ArmOptions options;
+  options.append = "console=ttyS0";
+  absl::StatusOr<ArmPlan> plan = BuildArmPlan(bundle, *info, options);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+
+  // Segments: page aligned, inside the reservation, not overlapping.
+  ASSERT_EQ(plan->segments.size(), 5u);
+  for (size_t i = 0; i < plan->segments.size(); ++i) {
+    const KexecSegment& s = plan->segments[i];
+    EXPECT_EQ(s.mem % 4096, 0u) << s.name;
+    EXPECT_TRUE(info->crash_reservation.Contains(Range{s.mem, s.memsz})) << s.name;
+    EXPECT_LE(s.bytes.size(), s.memsz) << s.name;
+    if (i > 0) {
+      const KexecSegment& p = plan->segments[i - 1];
+      EXPECT_LE(p.mem + p.memsz, s.mem) << p.name << " overlaps " << s.name;
+    }
+  }
+  const KexecSegment* purgatory = nullptr;
+  const KexecSegment* kernel = nullptr;
+  const KexecSegment* boot = nullptr;
+  const KexecSegment* core = nullptr;
+  for (const KexecSegment& s : plan->segments) {
+    if (s.name == "purgatory") purgatory = &s;
+    if (s.name == "kernel") kernel = &s;
+    if (s.name == "boot_params") boot = &s;
+    if (s.name == "elfcorehdr") core = &s;
+  }
+  ASSERT_TRUE(purgatory && kernel && boot && core);
+
+  // The kernel honours its alignment and gets init_size room.
+  absl::StatusOr<BzImageInfo> k = ParseBzImage(bundle.capture_kernel);
+  ASSERT_TRUE(k.ok());
+  EXPECT_EQ(kernel->mem % k->kernel_alignment, 0u);
+
+  // Purgatory: entry inside its image, parameter block describing the
+  // other segments with their true digests and the 64-bit entry.
+  PurgatoryHeader h;
+  std::memcpy(&h, purgatory->bytes.data(), sizeof(h));
+  EXPECT_EQ(plan->entry, purgatory->mem + h.entry_offset);
+  PurgatoryParams p;
+  std::memcpy(&p, purgatory->bytes.data() + h.params_offset, sizeof(p));
+  ASSERT_EQ(p.region_count, 4u);
+  for (uint32_t i = 0; i < p.region_count; ++i) {
+    const KexecSegment* seg = nullptr;
+    for (const KexecSegment& s : plan->segments) {
+      if (s.mem == p.regions[i].start) seg = &s;
+    }
+    ASSERT_NE(seg, nullptr) << "region " << i << " names no segment";
+    EXPECT_EQ(p.regions[i].length, seg->bytes.size());
+    const Sha256Digest d = Sha256Hash(seg->bytes.data(), seg->bytes.size(), Sha256Engine::kPortable);
+    EXPECT_EQ(std::memcmp(d.bytes, p.regions[i].sha256, 32), 0) << seg->name;
+  }
+  EXPECT_EQ(p.entry_rip, kernel->mem + 0x200);
+  EXPECT_EQ(p.entry_rsi, boot->mem);
+
+  // boot_params: the command line carries elfcorehdr= at the core header,
+  // and the initrd fields point at the initrd segment.
+  EXPECT_TRUE(absl::StrContains(plan->capture_cmdline,
+                                absl::StrCat("elfcorehdr=0x", absl::Hex(core->mem, absl::kZeroPad16))))
+      << plan->capture_cmdline;
+  EXPECT_TRUE(absl::StrContains(plan->capture_cmdline, "console=ttyS0"));
+  BootParams bp;
+  std::memcpy(&bp, boot->bytes.data(), sizeof(bp));
+  EXPECT_GT(bp.e820_entries, 0);
+
+  // The core header is a valid ELF core with one note per CPU + VMCOREINFO.
+  absl::StatusOr<ElfCoreInfo> elf = ParseElfCoreHeader(core->bytes);
+  ASSERT_TRUE(elf.ok()) << elf.status();
+  EXPECT_EQ(elf->note_count, 3u);
+  // No dumped RAM range overlaps the reservation (it is the capture
+  // kernel's own memory).
+  for (const ElfCoreProgramHeader& ph : elf->phdrs) {
+    if (ph.type != kPtLoad || ph.vaddr >= kStartKernelMap) continue;
+    EXPECT_FALSE(info->crash_reservation.Overlaps(Range{ph.paddr, ph.memsz}))
+        << absl::StrCat(absl::Hex(ph.paddr));
+  }
+}
+
+TEST(Arm, CorruptDigestFlagChangesOnlyThatDigest) {
+  const std::string root = MakeRoot("corrupt", ReadText(kIomem), 1);
+  absl::StatusOr<CrashSystemInfo> info = ReadCrashSystemInfo(root);
+  ASSERT_TRUE(info.ok());
+  const BundleContents bundle = TestBundle();
+  ArmOptions good, bad;
+  bad.corrupt_digest_segment = 2;
+  absl::StatusOr<ArmPlan> a = BuildArmPlan(bundle, *info, good);
+  absl::StatusOr<ArmPlan> b = BuildArmPlan(bundle, *info, bad);
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto params = [](const ArmPlan& plan) {
+    for (const KexecSegment& s : plan.segments) {
+      if (s.name != "purgatory") continue;
+      PurgatoryHeader h;
+      std::memcpy(&h, s.bytes.data(), sizeof(h));
+      PurgatoryParams p;
+      std::memcpy(&p, s.bytes.data() + h.params_offset, sizeof(p));
+      return p;
+    }
+    return PurgatoryParams{};
+  };
+  const PurgatoryParams pa = params(*a), pb = params(*b);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(std::memcmp(pa.regions[i].sha256, pb.regions[i].sha256, 32) == 0, i != 2) << i;
+  }
+  bad.corrupt_digest_segment = 9;
+  EXPECT_FALSE(BuildArmPlan(bundle, *info, bad).ok());
+}
+
+TEST(Arm, TooSmallReservationSaysWhatFits) {
+  std::string iomem = ReadText(kIomem);
+  const std::string old_line = "  2f000000-3effffff : Crash kernel";
+  const size_t at = iomem.find(old_line);
+  ASSERT_NE(at, std::string::npos);
+  iomem.replace(at, old_line.size(), "  3d000000-3effffff : Crash kernel");  // 32 MiB
+  const std::string root = MakeRoot("small", iomem, 1);
+  absl::StatusOr<CrashSystemInfo> info = ReadCrashSystemInfo(root);
+  ASSERT_TRUE(info.ok()) << info.status();
+  absl::StatusOr<ArmPlan> plan = BuildArmPlan(TestBundle(), *info, ArmOptions{});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_TRUE(absl::StrContains(plan.status().message(), "too small")) << plan.status();
+  EXPECT_TRUE(absl::StrContains(plan.status().message(), "boot with crashkernel=")) << plan.status();
+}
+
+TEST(Arm, RejectsForeignPurgatory) {
+  const std::string root = MakeRoot("badpurg", ReadText(kIomem), 1);
+  absl::StatusOr<CrashSystemInfo> info = ReadCrashSystemInfo(root);
+  ASSERT_TRUE(info.ok());
+  BundleContents bundle = TestBundle();
+  bundle.purgatory[0] ^= 0xff;  // magic
+  absl::StatusOr<ArmPlan> plan = BuildArmPlan(bundle, *info, ArmOptions{});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_TRUE(absl::StrContains(plan.status().message(), "purgatory")) << plan.status();
+}
+
+TEST(Arm, RejectsNonBzImageCaptureKernel) {
+  const std::string root = MakeRoot("badkernel", ReadText(kIomem), 1);
+  absl::StatusOr<CrashSystemInfo> info = ReadCrashSystemInfo(root);
+  ASSERT_TRUE(info.ok());
+  BundleContents bundle = TestBundle();
+  bundle.capture_kernel.resize(4096);
+  absl::StatusOr<ArmPlan> plan = BuildArmPlan(bundle, *info, ArmOptions{});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_TRUE(absl::StrContains(plan.status().message(), "capture kernel")) << plan.status();
+}
+
+}  // namespace
+}  // namespace saveoops
