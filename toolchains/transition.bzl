@@ -6,12 +6,27 @@ the platform (and so the resolved clang-14 toolchain) for that one dependency.
 """
 
 def _platform_transition_impl(settings, attr):
-    return {"//command_line_option:platforms": str(attr.platform)}
+    # Host-only flags (--config=asan's -fsanitize=..., for example) must not
+    # leak into freestanding or UEFI code, which has no sanitizer runtime: the
+    # declared toolchain alone decides those flags.
+    return {
+        "//command_line_option:platforms": str(attr.platform),
+        "//command_line_option:copt": [],
+        "//command_line_option:cxxopt": [],
+        "//command_line_option:conlyopt": [],
+        "//command_line_option:linkopt": [],
+    }
 
 _platform_transition = transition(
     implementation = _platform_transition_impl,
     inputs = [],
-    outputs = ["//command_line_option:platforms"],
+    outputs = [
+        "//command_line_option:platforms",
+        "//command_line_option:copt",
+        "//command_line_option:cxxopt",
+        "//command_line_option:conlyopt",
+        "//command_line_option:linkopt",
+    ],
 )
 
 def _platform_binary_impl(ctx):
