@@ -78,6 +78,9 @@ def _impl(ctx):
             "--target=x86_64-linux-gnu",
             "-fno-omit-frame-pointer",
             "-fstack-protector-strong",
+            # Lets static initramfs binaries drop unused code (--gc-sections).
+            "-ffunction-sections",
+            "-fdata-sections",
         ]
         link_flags = [
             "--target=x86_64-linux-gnu",
