@@ -6,9 +6,11 @@
 #   [--panic-cpu=N] [--corrupt-segment=N]
 # --corrupt-segment arms with a wrong digest for one staged segment: the
 # serial log must show the purgatory's refusal and no capture kernel boots.
+# --lockdown boots the first kernel with lockdown=integrity: kexec_load is
+# refused and `saveoops arm` must fall back to kexec_file_load.
 set -euo pipefail
 
-CASE=default SMP=1 MEM=1G PANIC_CPU="" CORRUPT="" CRASHKERNEL=""
+CASE=default SMP=1 MEM=1G PANIC_CPU="" CORRUPT="" CRASHKERNEL="" LOCKDOWN=""
 for arg in "$@"; do
   case "$arg" in
     --case=*) CASE=${arg#*=} ;;
@@ -17,6 +19,7 @@ for arg in "$@"; do
     --panic-cpu=*) PANIC_CPU=${arg#*=} ;;
     --corrupt-segment=*) CORRUPT=${arg#*=} ;;
     --crashkernel=*) CRASHKERNEL=${arg#*=} ;;
+    --lockdown) LOCKDOWN=1 ;;
     *) echo "panic_capture: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -73,6 +76,7 @@ ARM_ARGS=""
 APPEND="console=ttyS0 crashkernel=${CRASHKERNEL}M panic=1 loglevel=7"
 [ -n "$ARM_ARGS" ] && APPEND="$APPEND saveoops_e2e.arm_args=$ARM_ARGS"
 [ -n "$PANIC_CPU" ] && APPEND="$APPEND saveoops_e2e.panic_cpu=$PANIC_CPU"
+[ -n "$LOCKDOWN" ] && APPEND="$APPEND lockdown=integrity"
 
 step "booting QEMU (timeout ${QEMU_TIMEOUT}s)"
 START=$(date +%s)
@@ -103,6 +107,17 @@ while :; do
   sleep 0.5
 done
 step "QEMU exited ($QEMU_RC) after $(( $(date +%s) - START ))s"
+
+if [ -n "$LOCKDOWN" ]; then
+  # Under lockdown only signed images may be loaded, and on a BIOS machine
+  # the kernel trusts no key that signs the Debian kernel: the fallback must
+  # be tried and fail with an error that says so.
+  grep -q "kexec_load(KEXEC_ON_CRASH) failed: EPERM" "$SERIAL" || fail "kexec_load was not refused"
+  grep -q "falling back to kexec_file_load" "$SERIAL" || fail "arm did not fall back to kexec_file_load"
+  grep -q "only loads signed capture kernels" "$SERIAL" || fail "no clear error about signed kernels"
+  step "PASS: locked-down kernel refused kexec_load, arm fell back to kexec_file_load and explained the refusal"
+  exit 0
+fi
 
 grep -q "saveoops-e2e: triggering panic" "$SERIAL" || fail "the first kernel never reached the panic"
 
