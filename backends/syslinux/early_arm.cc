@@ -1,0 +1,253 @@
+#include "backends/syslinux/early_arm.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "backends/kexec/sysinfo.h"
+#include "backends/syslinux/staging.h"
+#include "common/bzimage.h"
+#include "common/planner.h"
+#include "tools/defaults.h"
+
+namespace saveoops {
+namespace {
+
+std::string Under(const std::string& root, const std::string& path) {
+  if (root.empty() || root == "/") return path;
+  return absl::StrCat(absl::StripSuffix(root, "/"), path);
+}
+
+// Reads a whole file with plain read(2)s (sysfs binary attributes report
+// size 0 in stat, so the size is only known at EOF), refusing more than
+// `limit` bytes.
+absl::StatusOr<std::vector<uint8_t>> ReadWhole(const std::string& path, uint64_t limit) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::NotFoundError(absl::StrCat("cannot open ", path, ": ", strerror(errno)));
+  std::vector<uint8_t> out;
+  std::vector<uint8_t> buf(1 << 20);
+  for (;;) {
+    const ssize_t n = read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      close(fd);
+      return absl::InternalError(absl::StrCat("cannot read ", path, ": ", strerror(err)));
+    }
+    if (n == 0) break;
+    if (out.size() + n > limit) {
+      close(fd);
+      return absl::ResourceExhaustedError(
+          absl::StrCat(path, " holds more than ", limit >> 20, " MiB; not a Saveoops bundle"));
+    }
+    out.insert(out.end(), buf.begin(), buf.begin() + n);
+  }
+  close(fd);
+  return out;
+}
+
+std::string TypeText(uint32_t type) { return absl::StrFormat("0x%x", type); }
+
+}  // namespace
+
+EarlyArmOptions ParseEarlyArmOptions(absl::string_view cmdline) {
+  EarlyArmOptions o;
+  for (absl::string_view word :
+       absl::StrSplit(cmdline, absl::ByAnyChar(" \t\n"), absl::SkipEmpty())) {
+    // The kernel stops parsing its own parameters at "--"; what follows is
+    // init's argv.
+    if (word == "--") break;
+    if (absl::ConsumePrefix(&word, "saveoops.init=")) {
+      if (!word.empty() && word[0] == '/') {
+        o.next_init = std::string(word);
+      } else {
+        o.ignored.push_back(absl::StrCat("saveoops.init=", word, " (not an absolute path)"));
+      }
+    } else if (absl::ConsumePrefix(&word, "saveoops.early_arm=")) {
+      if (word == "0" || word == "off" || word == "no") {
+        o.enabled = false;
+      } else if (word == "1" || word == "on" || word == "yes") {
+        o.enabled = true;
+      } else {
+        o.ignored.push_back(absl::StrCat("saveoops.early_arm=", word, " (want 0 or 1)"));
+      }
+    } else if (word == kStagingFailedArgument) {
+      o.staging_failed = true;
+    } else if (absl::ConsumePrefix(&word, "saveoops.arm_timeout=")) {
+      int s = 0;
+      if (absl::SimpleAtoi(word, &s) && s > 0 && s <= 3600) {
+        o.timeout_seconds = s;
+      } else {
+        o.ignored.push_back(absl::StrCat("saveoops.arm_timeout=", word, " (want 1..3600 seconds)"));
+      }
+    }
+  }
+  return o;
+}
+
+absl::StatusOr<uint32_t> ParseSetupDataType(absl::string_view text) {
+  absl::string_view t = text;
+  absl::ConsumeSuffix(&t, "\n");
+  if (!absl::ConsumePrefix(&t, "0x") || t.empty() || t.size() > 8) {
+    return absl::InvalidArgumentError(absl::StrCat("setup_data type '", absl::CEscape(text),
+                                                   "' is not 0x followed by 1-8 hex digits"));
+  }
+  uint32_t v = 0;
+  for (char c : t) {
+    if (!absl::ascii_isxdigit(c)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("setup_data type '", absl::CEscape(text), "' has a non-hex digit"));
+    }
+    v = v * 16 + (absl::ascii_isdigit(c) ? c - '0' : absl::ascii_tolower(c) - 'a' + 10);
+  }
+  return v;
+}
+
+std::string SetupDataDir(const std::string& root) {
+  return Under(root, "/sys/kernel/boot_params/setup_data");
+}
+
+absl::StatusOr<StagedBundle> ReadStagedBundle(const std::string& root) {
+  const std::string dir = SetupDataDir(root);
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("no Saveoops bundle: ", dir, " is missing (", strerror(errno),
+                     "): the boot loader passed no setup_data at all; was the kernel booted by the "
+                     "syslinux.cfg pack wrote (blob.",
+                     kBundleSetupDataType, "=", kFatBundleName, ")?"));
+  }
+  std::vector<int> nodes;
+  while (dirent* e = readdir(d)) {
+    int n = 0;
+    if (absl::SimpleAtoi(e->d_name, &n) && n >= 0 && absl::StrCat(n) == e->d_name)
+      nodes.push_back(n);
+  }
+  closedir(d);
+  std::sort(nodes.begin(), nodes.end());
+  std::vector<std::string> seen;
+  for (int n : nodes) {
+    const std::string node_dir = absl::StrCat(dir, "/", n);
+    absl::StatusOr<std::vector<uint8_t>> type_text = ReadWhole(node_dir + "/type", 64);
+    if (!type_text.ok()) {
+      seen.push_back(absl::StrCat(n, " (unreadable type)"));
+      continue;
+    }
+    absl::StatusOr<uint32_t> type = ParseSetupDataType(
+        absl::string_view(reinterpret_cast<const char*>(type_text->data()), type_text->size()));
+    if (!type.ok()) {
+      seen.push_back(absl::StrCat(n, " (", type.status().message(), ")"));
+      continue;
+    }
+    if (*type != kBundleSetupDataType) {
+      seen.push_back(absl::StrCat(n, " (type ", TypeText(*type), ")"));
+      continue;
+    }
+    absl::StatusOr<std::vector<uint8_t>> data =
+        ReadWhole(node_dir + "/data", kMaxStagedBundleBytes);
+    if (!data.ok()) {
+      return absl::Status(data.status().code(),
+                          absl::StrCat("setup_data node ", n, " (type ", TypeText(*type),
+                                       "): ", data.status().message()));
+    }
+    return StagedBundle{n, *std::move(data)};
+  }
+  return absl::NotFoundError(absl::StrCat(
+      "no Saveoops bundle: no setup_data node of type ", TypeText(kBundleSetupDataType), " in ",
+      dir,
+      seen.empty() ? " (it is empty)" : absl::StrCat(" (nodes: ", absl::StrJoin(seen, ", "), ")"),
+      "; the boot entry lacks blob.", kBundleSetupDataType, "=", kFatBundleName));
+}
+
+absl::StatusOr<BundleContents> VerifyStagedBundle(const StagedBundle& staged) {
+  absl::StatusOr<BundleContents> b = ParseBundle(staged.bytes);
+  if (!b.ok()) {
+    return absl::Status(
+        b.status().code(),
+        absl::StrFormat("the bundle in setup_data node %d (%.1f MiB) is damaged: %s", staged.node,
+                        staged.bytes.size() / 1048576.0, b.status().message()));
+  }
+  return b;
+}
+
+absl::StatusOr<EarlyArmResult> ArmStagedBundle(const BundleContents& bundle,
+                                               const std::string& root, bool dry_run,
+                                               const std::function<void(const std::string&)>& say) {
+  absl::StatusOr<CrashSystemInfo> system = ReadCrashSystemInfo(root);
+  if (!system.ok()) {
+    // Like `saveoops arm`: say which crashkernel= this bundle needs when
+    // the reservation is missing or too small.
+    if (absl::StrContains(system.status().message(), "Crash kernel")) {
+      absl::StatusOr<BzImageInfo> k = ParseBzImage(bundle.capture_kernel);
+      if (k.ok()) {
+        auto sizes = CaptureSizesFor(bundle, *k, 64, sysconf(_SC_NPROCESSORS_CONF), 8,
+                                     kDefaultRuntimeHeadroom);
+        if (sizes.ok()) {
+          auto need = SmallestReservation(MakeCaptureRequest(*sizes));
+          if (need.ok()) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                system.status().message(), "; this bundle needs ", CrashkernelArgument(*need)));
+          }
+        }
+      }
+    }
+    return system.status();
+  }
+  for (const std::string& note : system->notes) say(absl::StrCat("note: ", note));
+  ArmOptions options;
+  // The capture kernel talks where the first kernel does.
+  options.append = FirstKernelConsoleArgs(root, bundle.capture_cmdline);
+  EarlyArmResult result;
+  absl::StatusOr<ArmPlan> plan = BuildArmPlan(bundle, *system, options);
+  if (!plan.ok()) return plan.status();
+  result.plan = *std::move(plan);
+  for (absl::string_view line : absl::StrSplit(result.plan.ToString(), '\n', absl::SkipEmpty())) {
+    say(std::string(line));
+  }
+  if (dry_run) return result;
+  absl::Status loaded = LoadCrashKernel(result.plan);
+  if (!loaded.ok()) {
+    // Lockdown refuses kexec_load with EPERM even for root; `saveoops arm`
+    // then uses kexec_file_load with the kernel's own purgatory.
+    if (loaded.code() != absl::StatusCode::kPermissionDenied || geteuid() != 0) return loaded;
+    say(absl::StrCat(loaded.message(),
+                     "; falling back to kexec_file_load with the kernel's own "
+                     "purgatory (Saveoops' digest check does not run)"));
+    const std::string& cmd = result.plan.capture_cmdline;
+    absl::Status file = LoadCrashKernelFile(bundle, cmd.substr(0, cmd.rfind(" elfcorehdr=")));
+    if (!file.ok()) return file;
+    result.used_file_load = true;
+  }
+  // The same state file `saveoops arm` writes, so `saveoops status` can
+  // show the layout. Best effort: /run may not exist yet this early.
+  const std::string state_dir = Under(root, "/run/saveoops");
+  mkdir(state_dir.c_str(), 0755);
+  const std::string state = result.plan.ToString();
+  const int fd =
+      open(Under(root, kArmedStateFile).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    if (write(fd, state.data(), state.size()) != static_cast<ssize_t>(state.size())) {
+      say("note: could not record the layout for `saveoops status`");
+    }
+    close(fd);
+  }
+  return result;
+}
+
+}  // namespace saveoops
