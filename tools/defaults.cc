@@ -89,17 +89,4 @@ std::string DefaultKernelPath() {
   return *std::max_element(kernels.begin(), kernels.end(), VersionLess);
 }
 
-std::string FirstKernelConsoleArgs(const std::string& root, const std::string& capture_cmdline) {
-  for (absl::string_view arg : absl::StrSplit(capture_cmdline, ' ', absl::SkipEmpty())) {
-    if (absl::StartsWith(arg, "console=")) return "";
-  }
-  std::ifstream in((root == "/" ? std::string() : root) + "/proc/cmdline");
-  std::string line((std::istreambuf_iterator<char>(in)), {});
-  std::vector<std::string> consoles;
-  for (absl::string_view arg : absl::StrSplit(line, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
-    if (absl::StartsWith(arg, "console=")) consoles.emplace_back(arg);
-  }
-  return absl::StrJoin(consoles, " ");
-}
-
 }  // namespace saveoops

@@ -29,10 +29,6 @@ std::string DefaultCaptureBinaryPath();   // saveoops-capture
 // The newest /boot/vmlinuz-* (or "" if none).
 std::string DefaultKernelPath();
 
-// The console= arguments of the running kernel's command line (under
-// `root`), unless `capture_cmdline` already has its own console=.
-std::string FirstKernelConsoleArgs(const std::string& root, const std::string& capture_cmdline);
-
 }  // namespace saveoops
 
 #endif  // SAVEOOPS_TOOLS_DEFAULTS_H_

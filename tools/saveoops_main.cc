@@ -191,7 +191,6 @@ int CmdPlan(int argc, char** argv) {
 
 // ---- arm / disarm / status -------------------------------------------------
 
-constexpr char kArmedStateFile[] = "/run/saveoops/armed";
 
 int CmdArm(int argc, char** argv) {
   CommandLine cl("saveoops arm --bundle=FILE [flags]",
@@ -213,62 +212,29 @@ int CmdArm(int argc, char** argv) {
   auto run = [&]() -> absl::Status {
     absl::StatusOr<BundleContents> bundle = ReadBundleFile(cl.Get("bundle"));
     if (!bundle.ok()) return bundle.status();
-    absl::StatusOr<CrashSystemInfo> system = ReadCrashSystemInfo(cl.Get("root"));
-    if (!system.ok()) {
-      if (absl::StrContains(system.status().message(), "Crash kernel")) {
-        absl::StatusOr<BzImageInfo> k = ParseBzImage(bundle->capture_kernel);
-        if (k.ok()) {
-          auto sizes = CaptureSizesFor(*bundle, *k, 64, sysconf(_SC_NPROCESSORS_CONF), 8,
-                                       kDefaultRuntimeHeadroom);
-          if (sizes.ok()) {
-            auto need = SmallestReservation(MakeCaptureRequest(*sizes));
-            if (need.ok()) {
-              return absl::FailedPreconditionError(absl::StrCat(
-                  system.status().message(), "; this bundle needs ", CrashkernelArgument(*need)));
-            }
-          }
-        }
-      }
-      return system.status();
-    }
-    for (const std::string& note : system->notes) std::printf("saveoops arm: note: %s\n", note.c_str());
-    ArmOptions options;
-    options.append = cl.Get("append");
-    // The capture kernel talks where the first kernel did.
-    options.append = absl::StrCat(FirstKernelConsoleArgs(cl.Get("root"), bundle->capture_cmdline),
-                                  options.append.empty() ? "" : " ", options.append);
+    ArmRequest request;
+    request.root = cl.Get("root");
+    request.options.append = cl.Get("append");
     absl::StatusOr<uint64_t> headroom = cl.GetSize("headroom");
     if (!headroom.ok()) return headroom.status();
-    options.runtime_headroom = *headroom;
+    request.options.runtime_headroom = *headroom;
     absl::StatusOr<int64_t> corrupt = cl.GetInt("test-corrupt-digest");
     if (!corrupt.ok()) return corrupt.status();
-    options.corrupt_digest_segment = static_cast<int>(*corrupt);
-    options.purgatory_flags = cl.Enabled("quiet-purgatory") ? kPurgatoryFlagQuiet : 0;
-    absl::StatusOr<ArmPlan> plan = BuildArmPlan(*bundle, *system, options);
-    if (!plan.ok()) return plan.status();
+    request.options.corrupt_digest_segment = static_cast<int>(*corrupt);
+    request.options.purgatory_flags = cl.Enabled("quiet-purgatory") ? kPurgatoryFlagQuiet : 0;
+    request.dry_run = cl.Enabled("dry-run");
+    request.allow_file_load_fallback = !cl.Enabled("no-fallback");
+    request.say = [](const std::string& line) { std::printf("saveoops arm: %s\n", line.c_str()); };
+    absl::StatusOr<ArmOutcome> armed = ArmBundle(*bundle, request);
+    if (!armed.ok()) return armed.status();
+    const ArmPlan* plan = &armed->plan;
     std::printf("%s", plan->ToString().c_str());
-    if (options.corrupt_digest_segment >= 0) {
+    if (request.options.corrupt_digest_segment >= 0) {
       std::printf("saveoops arm: TEST: digest of segment %d (%s) deliberately wrong\n",
-                  options.corrupt_digest_segment,
-                  plan->verified_segments[options.corrupt_digest_segment].c_str());
+                  request.options.corrupt_digest_segment,
+                  plan->verified_segments[request.options.corrupt_digest_segment].c_str());
     }
-    if (cl.Enabled("dry-run")) return absl::OkStatus();
-    absl::Status loaded = LoadCrashKernel(*plan);
-    if (!loaded.ok()) {
-      if (loaded.code() != absl::StatusCode::kPermissionDenied || geteuid() != 0 ||
-          cl.Enabled("no-fallback")) {
-        return loaded;
-      }
-      std::printf("saveoops arm: %s\nsaveoops arm: falling back to kexec_file_load with the "
-                  "kernel's own purgatory (Saveoops' digest check does not run)\n",
-                  std::string(loaded.message()).c_str());
-      absl::Status file = LoadCrashKernelFile(*bundle, plan->capture_cmdline.substr(
-                                                           0, plan->capture_cmdline.rfind(" elfcorehdr=")));
-      if (!file.ok()) return file;
-    }
-    mkdir("/run/saveoops", 0755);
-    std::string state = plan->ToString();
-    (void)WriteBytes(kArmedStateFile, std::vector<uint8_t>(state.begin(), state.end()));
+    if (request.dry_run) return absl::OkStatus();
     std::printf("saveoops arm: armed: capture kernel %s staged in %s\n",
                 plan->capture_kernel_version.c_str(),
                 absl::StrFormat("[%#x, %#x)", plan->plan.reservation.start,

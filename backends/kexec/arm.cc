@@ -5,6 +5,7 @@
 #include <linux/kexec.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -14,6 +15,9 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/boot_params.h"
@@ -356,6 +360,85 @@ absl::StatusOr<bool> CrashKernelLoaded(const std::string& root) {
   close(fd);
   if (n != 1) return absl::InternalError(absl::StrCat("cannot read ", path));
   return c == '1';
+}
+
+std::string FirstKernelConsoleArgs(const std::string& root, const std::string& capture_cmdline) {
+  for (absl::string_view arg : absl::StrSplit(capture_cmdline, ' ', absl::SkipEmpty())) {
+    if (absl::StartsWith(arg, "console=")) return "";
+  }
+  const std::string path = (root == "/" ? std::string() : root) + "/proc/cmdline";
+  std::string line;
+  if (int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0) line.append(buf, n);
+    close(fd);
+  }
+  std::vector<std::string> consoles;
+  for (absl::string_view arg : absl::StrSplit(line, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
+    if (absl::StartsWith(arg, "console=")) consoles.emplace_back(arg);
+  }
+  return absl::StrJoin(consoles, " ");
+}
+
+absl::StatusOr<ArmOutcome> ArmBundle(const BundleContents& bundle, const ArmRequest& request) {
+  absl::StatusOr<CrashSystemInfo> system = ReadCrashSystemInfo(request.root);
+  if (!system.ok()) {
+    if (absl::StrContains(system.status().message(), "Crash kernel")) {
+      absl::StatusOr<BzImageInfo> k = ParseBzImage(bundle.capture_kernel);
+      if (k.ok()) {
+        absl::StatusOr<CaptureSizes> sizes =
+            CaptureSizesFor(bundle, *k, 64, sysconf(_SC_NPROCESSORS_CONF), 8,
+                            request.options.runtime_headroom);
+        if (sizes.ok()) {
+          absl::StatusOr<uint64_t> need = SmallestReservation(MakeCaptureRequest(*sizes));
+          if (need.ok()) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                system.status().message(), "; this bundle needs ", CrashkernelArgument(*need)));
+          }
+        }
+      }
+    }
+    return system.status();
+  }
+  for (const std::string& note : system->notes) request.say(absl::StrCat("note: ", note));
+  ArmOptions options = request.options;
+  const std::string console = FirstKernelConsoleArgs(request.root, bundle.capture_cmdline);
+  options.append =
+      absl::StrCat(console, !console.empty() && !options.append.empty() ? " " : "", options.append);
+  absl::StatusOr<ArmPlan> plan = BuildArmPlan(bundle, *system, options);
+  if (!plan.ok()) return plan.status();
+  ArmOutcome outcome;
+  outcome.plan = *std::move(plan);
+  if (request.dry_run) return outcome;
+  absl::Status loaded = LoadCrashKernel(outcome.plan);
+  if (!loaded.ok()) {
+    // Lockdown refuses kexec_load with EPERM even for root.
+    if (loaded.code() != absl::StatusCode::kPermissionDenied || geteuid() != 0 ||
+        !request.allow_file_load_fallback) {
+      return loaded;
+    }
+    request.say(absl::StrCat(loaded.message()));
+    request.say(
+        "falling back to kexec_file_load with the kernel's own purgatory (Saveoops' digest "
+        "check does not run)");
+    const std::string& cmd = outcome.plan.capture_cmdline;
+    absl::Status file = LoadCrashKernelFile(bundle, cmd.substr(0, cmd.rfind(" elfcorehdr=")));
+    if (!file.ok()) return file;
+    outcome.used_file_load = true;
+  }
+  // Best effort: /run may not exist yet in early boot.
+  const std::string base = request.root == "/" ? std::string() : request.root;
+  mkdir((base + "/run/saveoops").c_str(), 0755);
+  const std::string state = outcome.plan.ToString();
+  if (int fd = open((base + kArmedStateFile).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      fd >= 0) {
+    if (write(fd, state.data(), state.size()) != static_cast<ssize_t>(state.size())) {
+      request.say("note: could not record the layout for `saveoops status`");
+    }
+    close(fd);
+  }
+  return outcome;
 }
 
 }  // namespace saveoops

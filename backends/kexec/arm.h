@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,38 @@ absl::Status UnloadCrashKernel();
 
 // /sys/kernel/kexec_crash_loaded.
 absl::StatusOr<bool> CrashKernelLoaded(const std::string& root = "/");
+
+// Where arming records the layout for `saveoops status` (under the root).
+inline constexpr char kArmedStateFile[] = "/run/saveoops/armed";
+
+// The console= arguments of the running kernel's command line (under
+// `root`), unless `capture_cmdline` already has its own console=: the
+// capture kernel talks where the first kernel does.
+std::string FirstKernelConsoleArgs(const std::string& root, const std::string& capture_cmdline);
+
+// The whole arming sequence every backend runs once it holds a verified
+// bundle: read the system (a missing reservation names the crashkernel= the
+// bundle needs), plan with the first kernel's console= added, load with
+// kexec_load, fall back to kexec_file_load where the kernel refuses it
+// (lockdown), and record the layout for `saveoops status`.
+struct ArmRequest {
+  std::string root = "/";
+  ArmOptions options;
+  bool dry_run = false;
+  bool allow_file_load_fallback = true;
+  // Notes and fallbacks, one line each; few, because early-boot callers
+  // write them to /dev/kmsg, which rate-limits user messages. The layout is
+  // in ArmOutcome::plan.ToString() for callers that want to print it.
+  std::function<void(const std::string&)> say = [](const std::string&) {};
+};
+
+struct ArmOutcome {
+  ArmPlan plan;
+  // The kernel refused kexec_load and kexec_file_load was used instead.
+  bool used_file_load = false;
+};
+
+absl::StatusOr<ArmOutcome> ArmBundle(const BundleContents& bundle, const ArmRequest& request);
 
 }  // namespace saveoops
 

@@ -189,64 +189,15 @@ absl::StatusOr<BundleContents> VerifyStagedBundle(const StagedBundle& staged) {
 absl::StatusOr<EarlyArmResult> ArmStagedBundle(const BundleContents& bundle,
                                                const std::string& root, bool dry_run,
                                                const std::function<void(const std::string&)>& say) {
-  absl::StatusOr<CrashSystemInfo> system = ReadCrashSystemInfo(root);
-  if (!system.ok()) {
-    // Like `saveoops arm`: say which crashkernel= this bundle needs when
-    // the reservation is missing or too small.
-    if (absl::StrContains(system.status().message(), "Crash kernel")) {
-      absl::StatusOr<BzImageInfo> k = ParseBzImage(bundle.capture_kernel);
-      if (k.ok()) {
-        auto sizes = CaptureSizesFor(bundle, *k, 64, sysconf(_SC_NPROCESSORS_CONF), 8,
-                                     kDefaultRuntimeHeadroom);
-        if (sizes.ok()) {
-          auto need = SmallestReservation(MakeCaptureRequest(*sizes));
-          if (need.ok()) {
-            return absl::FailedPreconditionError(absl::StrCat(
-                system.status().message(), "; this bundle needs ", CrashkernelArgument(*need)));
-          }
-        }
-      }
-    }
-    return system.status();
-  }
-  for (const std::string& note : system->notes) say(absl::StrCat("note: ", note));
-  ArmOptions options;
-  // The capture kernel talks where the first kernel does.
-  options.append = FirstKernelConsoleArgs(root, bundle.capture_cmdline);
+  ArmRequest request;
+  request.root = root;
+  request.dry_run = dry_run;
+  request.say = say;
+  absl::StatusOr<ArmOutcome> armed = ArmBundle(bundle, request);
+  if (!armed.ok()) return armed.status();
   EarlyArmResult result;
-  absl::StatusOr<ArmPlan> plan = BuildArmPlan(bundle, *system, options);
-  if (!plan.ok()) return plan.status();
-  result.plan = *std::move(plan);
-  for (absl::string_view line : absl::StrSplit(result.plan.ToString(), '\n', absl::SkipEmpty())) {
-    say(std::string(line));
-  }
-  if (dry_run) return result;
-  absl::Status loaded = LoadCrashKernel(result.plan);
-  if (!loaded.ok()) {
-    // Lockdown refuses kexec_load with EPERM even for root; `saveoops arm`
-    // then uses kexec_file_load with the kernel's own purgatory.
-    if (loaded.code() != absl::StatusCode::kPermissionDenied || geteuid() != 0) return loaded;
-    say(absl::StrCat(loaded.message(),
-                     "; falling back to kexec_file_load with the kernel's own "
-                     "purgatory (Saveoops' digest check does not run)"));
-    const std::string& cmd = result.plan.capture_cmdline;
-    absl::Status file = LoadCrashKernelFile(bundle, cmd.substr(0, cmd.rfind(" elfcorehdr=")));
-    if (!file.ok()) return file;
-    result.used_file_load = true;
-  }
-  // The same state file `saveoops arm` writes, so `saveoops status` can
-  // show the layout. Best effort: /run may not exist yet this early.
-  const std::string state_dir = Under(root, "/run/saveoops");
-  mkdir(state_dir.c_str(), 0755);
-  const std::string state = result.plan.ToString();
-  const int fd =
-      open(Under(root, kArmedStateFile).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd >= 0) {
-    if (write(fd, state.data(), state.size()) != static_cast<ssize_t>(state.size())) {
-      say("note: could not record the layout for `saveoops status`");
-    }
-    close(fd);
-  }
+  result.plan = std::move(armed->plan);
+  result.used_file_load = armed->used_file_load;
   return result;
 }
 

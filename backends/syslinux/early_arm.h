@@ -89,9 +89,6 @@ absl::StatusOr<EarlyArmResult> ArmStagedBundle(const BundleContents& bundle,
                                                const std::string& root, bool dry_run,
                                                const std::function<void(const std::string&)>& say);
 
-// Where `saveoops status` looks for the layout of an armed capture kernel.
-inline constexpr char kArmedStateFile[] = "/run/saveoops/armed";
-
 }  // namespace saveoops
 
 #endif  // SAVEOOPS_BACKENDS_SYSLINUX_EARLY_ARM_H_

@@ -119,29 +119,16 @@ absl::StatusOr<FirmwareArmingResult> ArmFromFirmwareStage(const FirmwareArmingOp
   file->clear();
   file->shrink_to_fit();
 
-  absl::StatusOr<CrashSystemInfo> system = ReadCrashSystemInfo(options.root);
-  if (!system.ok()) return system.status();
-  for (const std::string& note : system->notes) options.progress(absl::StrCat("note: ", note));
-  ArmOptions arm = options.arm;
-  // The capture kernel talks where the first kernel did (as `saveoops arm`).
-  const std::string console = FirstKernelConsoleArgs(options.root, bundle->capture_cmdline);
-  arm.append =
-      absl::StrCat(console, !console.empty() && !arm.append.empty() ? " " : "", arm.append);
-  absl::StatusOr<ArmPlan> plan = BuildArmPlan(*bundle, *system, arm);
-  if (!plan.ok()) return plan.status();
+  ArmRequest request;
+  request.root = options.root;
+  request.options = options.arm;
+  request.dry_run = options.dry_run;
+  request.say = options.progress;
+  absl::StatusOr<ArmOutcome> armed = ArmBundle(*bundle, request);
+  if (!armed.ok()) return armed.status();
   FirmwareArmingResult result;
-  result.plan = *std::move(plan);
-  if (options.dry_run) return result;
-  absl::Status loaded = LoadCrashKernel(result.plan);
-  if (loaded.code() == absl::StatusCode::kPermissionDenied && geteuid() == 0) {
-    options.progress(absl::StrCat(loaded.message(),
-                                  "; falling back to kexec_file_load (the kernel's own purgatory, "
-                                  "Saveoops' digest check does not run)"));
-    const std::string& cmdline = result.plan.capture_cmdline;
-    loaded = LoadCrashKernelFile(*bundle, cmdline.substr(0, cmdline.rfind(" elfcorehdr=")));
-    result.used_kexec_file_load = loaded.ok();
-  }
-  if (!loaded.ok()) return loaded;
+  result.plan = std::move(armed->plan);
+  result.used_kexec_file_load = armed->used_file_load;
   return result;
 }
 

@@ -1,6 +1,10 @@
-// The four memory functions the compiler may emit calls to even in
-// freestanding code (struct copies, zeroing). Byte loops: the purgatory only
-// moves small amounts and must not depend on SSE state.
+// The four memory functions clang may emit calls to even in freestanding
+// code (struct copies, zeroing; -fno-builtin does not stop that), for the
+// programs that link no C library: purgatory.bin and saveoops.efi. Byte
+// loops: the purgatory moves small amounts and must not depend on SSE state
+// (saveoops.efi does large copies through boot services instead), and
+// `volatile` keeps the optimiser from turning a loop back into a call to
+// itself.
 #include <stddef.h>
 
 extern "C" {
