@@ -1,0 +1,202 @@
+#include "bench/bench_lib.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace saveoops {
+
+const char* StackName(Stack stack) { return stack == Stack::kSaveoops ? "saveoops" : "kdump"; }
+
+void SerialLineSplitter::Feed(absl::string_view bytes, double t) {
+  for (char c : bytes) {
+    if (!in_line_) {
+      in_line_ = true;
+      partial_t_ = t;
+    }
+    if (c == '\r') continue;
+    if (c == '\n') {
+      lines_.push_back({partial_t_, partial_});
+      partial_.clear();
+      in_line_ = false;
+      continue;
+    }
+    partial_.push_back(c);
+  }
+}
+
+void SerialLineSplitter::Flush() {
+  if (in_line_ && !partial_.empty()) lines_.push_back({partial_t_, partial_});
+  partial_.clear();
+  in_line_ = false;
+}
+
+std::optional<double> RunTimeline::Latency() const {
+  if (!panic || !done) return std::nullopt;
+  return *done - *panic;
+}
+
+namespace {
+
+// The integer after "us=" in `text`, if it is one.
+std::optional<int64_t> MicrosecondsField(absl::string_view text) {
+  const size_t pos = text.find(" us=");
+  if (pos == absl::string_view::npos) return std::nullopt;
+  absl::string_view digits = text.substr(pos + 4);
+  digits = digits.substr(0, digits.find(' '));
+  int64_t v = 0;
+  if (!absl::SimpleAtoi(digits, &v) || v < 0) return std::nullopt;
+  return v;
+}
+
+void SetOnce(std::optional<double>* slot, double t) {
+  if (!slot->has_value()) *slot = t;
+}
+
+}  // namespace
+
+RunTimeline ParseRunTimeline(const std::vector<SerialLine>& lines, Stack stack) {
+  RunTimeline r;
+  const absl::string_view init_marker = stack == Stack::kSaveoops
+                                            ? "saveoops-capture: capture kernel up"
+                                            : "kdump-bench: capture kernel up";
+  for (const SerialLine& line : lines) {
+    const absl::string_view text = line.text;
+    if (absl::StrContains(text, "bench-guest: arm-sample tool=")) {
+      std::optional<int64_t> us = MicrosecondsField(text);
+      if (!us) continue;
+      if (absl::StrContains(text, "tool=kexec-p ")) r.kexec_arm_us.push_back(*us);
+      if (absl::StrContains(text, "tool=saveoops-arm ")) r.saveoops_arm_us.push_back(*us);
+      continue;
+    }
+    if (absl::StrContains(text, "bench-guest: arm failed")) r.arm_failed = true;
+    if (absl::StrContains(text, "Kernel panic - not syncing")) {
+      SetOnce(&r.panic, line.t);
+      continue;
+    }
+    if (!r.panic) continue;
+    if (absl::StrContains(text, "Linux version ")) SetOnce(&r.capture_kernel, line.t);
+    if (absl::StrContains(text, init_marker)) SetOnce(&r.capture_init, line.t);
+    const bool done = stack == Stack::kSaveoops
+                          ? absl::StrContains(text, "saveoops-capture: record ") &&
+                                absl::StrContains(text, " written")
+                          : absl::StrContains(text, "kdump-bench: dmesg synced");
+    if (done) SetOnce(&r.done, line.t);
+  }
+  return r;
+}
+
+absl::StatusOr<std::vector<std::string>> ParseLddOutput(absl::string_view text) {
+  std::vector<std::string> out;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipWhitespace())) {
+    const absl::string_view l = absl::StripAsciiWhitespace(line);
+    if (absl::StrContains(l, "not a dynamic executable")) {
+      return absl::InvalidArgumentError(absl::StrCat("ldd: '", l, "'"));
+    }
+    if (absl::StrContains(l, "not found")) {
+      return absl::NotFoundError(absl::StrCat("ldd: a library is missing: '", l, "'"));
+    }
+    absl::string_view path;
+    const size_t arrow = l.find(" => ");
+    if (arrow != absl::string_view::npos) {
+      path = l.substr(arrow + 4);
+    } else {
+      path = l;
+    }
+    path = path.substr(0, path.find(" ("));
+    path = absl::StripAsciiWhitespace(path);
+    // No path: the vDSO, which the kernel provides.
+    if (path.empty() || path[0] != '/') continue;
+    out.emplace_back(path);
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> ParseKdumpDisk(absl::string_view disk) {
+  if (!absl::StartsWith(disk, kKdumpDiskMagic)) {
+    return absl::NotFoundError("the disk does not start with the kdump baseline's header");
+  }
+  const absl::string_view rest = disk.substr(kKdumpDiskMagic.size());
+  // At most 10 digits (N < 2^31 fits), so only the first 11 bytes are
+  // searched for the newline.
+  const size_t nl = rest.substr(0, 11).find('\n');
+  if (nl == absl::string_view::npos || nl == 0 || nl > 10) {
+    return absl::InvalidArgumentError("kdump header: no length line");
+  }
+  const absl::string_view digits = rest.substr(0, nl);
+  uint64_t n = 0;
+  if (!std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(digits, &n) || n >= (1ull << 31)) {
+    return absl::InvalidArgumentError(absl::StrCat("kdump header: bad length '", digits, "'"));
+  }
+  const absl::string_view body = rest.substr(nl + 1);
+  if (body.size() < n) {
+    return absl::OutOfRangeError(
+        absl::StrCat("kdump header says ", n, " bytes, the disk holds ", body.size()));
+  }
+  return std::string(body.substr(0, n));
+}
+
+Summary Summarize(std::vector<double> samples) {
+  Summary s;
+  s.n = samples.size();
+  if (samples.empty()) return s;
+  std::sort(samples.begin(), samples.end());
+  s.min = samples.front();
+  s.max = samples.back();
+  const size_t mid = samples.size() / 2;
+  s.median = samples.size() % 2 ? samples[mid] : (samples[mid - 1] + samples[mid]) / 2;
+  return s;
+}
+
+absl::StatusOr<uint64_t> BisectSmallest(uint64_t lo, uint64_t hi, uint64_t step,
+                                        const std::function<bool(uint64_t)>& captures,
+                                        std::vector<std::pair<uint64_t, bool>>* probes) {
+  if (step == 0) return absl::InvalidArgumentError("bisection step must be positive");
+  if (lo > hi)
+    return absl::InvalidArgumentError(
+        absl::StrCat("bisection range [", lo, ", ", hi, "] is empty"));
+  // Grid points below hi: lo, lo + step, ..., all < hi; index `count` stands
+  // for hi itself, known to succeed.
+  const uint64_t count = (hi - lo + step - 1) / step;
+  auto value = [&](uint64_t k) { return k == count ? hi : lo + k * step; };
+  uint64_t good = count, bad_end = 0;  // answer index in [bad_end, good]
+  while (bad_end < good) {
+    const uint64_t mid = bad_end + (good - bad_end) / 2;
+    const bool ok = captures(value(mid));
+    if (probes != nullptr) probes->push_back({value(mid), ok});
+    if (ok) {
+      good = mid;
+    } else {
+      bad_end = mid + 1;
+    }
+  }
+  return value(good);
+}
+
+std::vector<ShaResult> ParseShaBenchOutput(absl::string_view text) {
+  std::vector<ShaResult> out;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipWhitespace())) {
+    if (!absl::ConsumePrefix(&line, "sha256 ")) continue;
+    ShaResult r;
+    bool have_best = false, have_median = false;
+    for (absl::string_view field : absl::StrSplit(line, ' ', absl::SkipEmpty())) {
+      if (absl::ConsumePrefix(&field, "engine=")) r.engine = std::string(field);
+      if (absl::ConsumePrefix(&field, "best_mbps="))
+        have_best = absl::SimpleAtod(field, &r.best_mbps);
+      if (absl::ConsumePrefix(&field, "median_mbps=")) {
+        have_median = absl::SimpleAtod(field, &r.median_mbps);
+      }
+    }
+    if (!r.engine.empty() && have_best && have_median) out.push_back(r);
+  }
+  return out;
+}
+
+}  // namespace saveoops

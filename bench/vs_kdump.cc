@@ -1,0 +1,1186 @@
+// vs_kdump: Saveoops against the standard kdump stack (kexec-tools
+// `kexec -p` + a capture initramfs running `makedumpfile --dump-dmesg`), on
+// the same Debian kernel, QEMU settings and store disk, in one run.
+//
+//   bazel run //bench:vs_kdump             # full run, ~10-15 min
+//   bazel run //bench:vs_kdump -- --quick  # 1 boot each, coarse bisection
+//
+// Figures (see bench/README section in the top-level README):
+//   1. panic -> record on disk, from host-side timestamps of serial lines
+//   2. smallest crashkernel= that still captures (bisection per stack), and
+//      how `saveoops plan` predicts it
+//   3. capture initramfs size
+//   4. arm time: `saveoops arm` vs `kexec -p`, same kernel and initramfs
+//   5. SHA-256 throughput of the purgatory's code vs BoringSSL (sha_bench)
+// Writes bench/results.json, bench/RESULTS.md and bench/latency.png (plus
+// bench/latency.tsv, the chart's data) into the workspace.
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "bench/bench_lib.h"
+#include "bench/kdump_initramfs.h"
+#include "initramfs/cpio.h"
+#include "tools/cli.h"
+#include "tools/defaults.h"
+
+namespace saveoops {
+namespace {
+
+// The panic line both stacks must get onto the disk (sysrq-c's panic).
+constexpr char kPanicLine[] = "Kernel panic - not syncing: sysrq triggered crash";
+
+double Now() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void Progress(const std::string& s) {
+  std::printf("[vs_kdump %s] %s\n",
+              absl::FormatTime("%H:%M:%S", absl::Now(), absl::LocalTimeZone()).c_str(), s.c_str());
+  std::fflush(stdout);
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read '", path, "'"));
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+absl::Status WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) return absl::InternalError(absl::StrCat("cannot write '", path, "'"));
+  return absl::OkStatus();
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+size_t FileSize(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? static_cast<size_t>(st.st_size) : 0;
+}
+
+// The 1/5/15-minute load averages: the machine is shared, and TCG guests
+// slow down when other work competes for the cores.
+std::string LoadAverage() {
+  absl::StatusOr<std::string> text = ReadFile("/proc/loadavg");
+  if (!text.ok()) return "unknown";
+  std::vector<std::string> f = absl::StrSplit(*text, ' ');
+  return f.size() >= 3 ? absl::StrCat(f[0], " ", f[1], " ", f[2]) : "unknown";
+}
+
+// Runs argv (argv[0] a path or a name on PATH) and returns its exit status;
+// stdout and stderr go to *output.
+int RunCommand(const std::vector<std::string>& argv, std::string* output) {
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    dup2(fds[1], STDERR_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    const int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    std::fprintf(stderr, "cannot run %s: %s\n", argv[0].c_str(), strerror(errno));
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[8192];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) out.append(buf, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
+  if (output != nullptr) *output = std::move(out);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+absl::Status MustRun(const std::vector<std::string>& argv, std::string* output = nullptr) {
+  std::string out;
+  const int rc = RunCommand(argv, &out);
+  if (rc != 0) {
+    return absl::InternalError(
+        absl::StrCat("`", absl::StrJoin(argv, " "), "` failed (exit ", rc, "):\n", out));
+  }
+  if (output != nullptr) *output = std::move(out);
+  return absl::OkStatus();
+}
+
+// ---- where things are --------------------------------------------------------
+
+struct Inputs {
+  std::string saveoops, capture, purgatory, guest_init, kdump_init, sha_bench, iomem_1g;
+  std::string kernel, release, modules_dir;
+};
+
+// A data dependency of this binary: $RUNFILES_DIR/saveoops/<path>, else
+// next to /proc/self/exe in its .runfiles tree.
+std::string Runfile(const std::string& path) {
+  const char* dir = getenv("RUNFILES_DIR");
+  if (dir != nullptr && Exists(absl::StrCat(dir, "/saveoops/", path))) {
+    return absl::StrCat(dir, "/saveoops/", path);
+  }
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    const std::string candidate = absl::StrCat(self, ".runfiles/saveoops/", path);
+    if (Exists(candidate)) return candidate;
+  }
+  return absl::StrCat("bazel-bin/", path);
+}
+
+absl::StatusOr<Inputs> FindInputs(const std::string& kernel) {
+  Inputs in;
+  in.saveoops = Runfile("tools/saveoops");
+  in.capture = Runfile("capture/saveoops-capture");
+  in.purgatory = Runfile("purgatory/purgatory.bin");
+  in.guest_init = Runfile("bench/bench_guest_init");
+  in.kdump_init = Runfile("bench/kdump_init");
+  in.sha_bench = Runfile("bench/sha_bench");
+  in.iomem_1g = Runfile("common/testdata/iomem_qemu_bios_1g_crashkernel_256m.txt");
+  for (const std::string* p : {&in.saveoops, &in.capture, &in.purgatory, &in.guest_init,
+                               &in.kdump_init, &in.sha_bench, &in.iomem_1g}) {
+    if (!Exists(*p)) {
+      return absl::NotFoundError(
+          absl::StrCat("missing ", *p, ": run through `bazel run //bench:vs_kdump`"));
+    }
+  }
+  in.kernel = kernel;
+  if (in.kernel.empty()) {
+    std::string out;
+    if (RunCommand({"sh", "-c", "ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1"}, &out) ==
+        0) {
+      in.kernel = std::string(absl::StripAsciiWhitespace(out));
+    }
+  }
+  if (in.kernel.empty() || !Exists(in.kernel)) {
+    return absl::NotFoundError(
+        "no /boot/vmlinuz-*: run tools/setup.sh (linux-image-amd64) or give --kernel");
+  }
+  const size_t dash = in.kernel.find("vmlinuz-");
+  if (dash == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--kernel=", in.kernel, " is not named vmlinuz-RELEASE"));
+  }
+  in.release = in.kernel.substr(dash + 8);
+  in.modules_dir = "/lib/modules/" + in.release;
+  if (!Exists(in.modules_dir + "/modules.dep")) {
+    return absl::NotFoundError(absl::StrCat(in.modules_dir, "/modules.dep is missing"));
+  }
+  for (const char* tool :
+       {"/usr/sbin/kexec", "/usr/bin/makedumpfile", "/usr/bin/qemu-system-x86_64"}) {
+    if (!Exists(tool))
+      return absl::NotFoundError(absl::StrCat(tool, " is missing: run tools/setup.sh"));
+  }
+  return in;
+}
+
+// ---- artifacts -----------------------------------------------------------------
+
+struct Artifacts {
+  std::string capture_cpio, bundle, kdump_cpio, guest_cpio;
+  KdumpInitramfsSummary kdump;
+  size_t capture_init_bytes = 0;
+};
+
+absl::Status AddHostFileTo(CpioWriter& w, const std::string& dest, const std::string& src) {
+  absl::StatusOr<std::string> bytes = ReadFile(src);
+  if (!bytes.ok()) return bytes.status();
+  struct stat st;
+  const bool exec = stat(src.c_str(), &st) == 0 && (st.st_mode & 0111) != 0;
+  return w.AddFile(dest, absl::string_view(*bytes), exec ? 0755 : 0644);
+}
+
+absl::StatusOr<Artifacts> BuildArtifacts(const Inputs& in, const std::string& work,
+                                         const std::string& capture_extra) {
+  Artifacts a;
+  a.capture_cpio = work + "/capture.cpio";
+  a.bundle = work + "/saveoops.bundle";
+  a.kdump_cpio = work + "/kdump.cpio";
+  a.guest_cpio = work + "/guest.cpio";
+  a.capture_init_bytes = FileSize(in.capture);
+
+  Progress("building Saveoops' capture initramfs (saveoops initramfs)");
+  absl::Status s = MustRun({in.saveoops, "initramfs", "--capture-binary=" + in.capture,
+                            "--modules-dir=" + in.modules_dir, "--out=" + a.capture_cpio});
+  if (!s.ok()) return s;
+  Progress("building the bundle (saveoops bundle create)");
+  std::vector<std::string> create = {in.saveoops,
+                                     "bundle",
+                                     "create",
+                                     "--kernel=" + in.kernel,
+                                     "--initramfs=" + a.capture_cpio,
+                                     "--purgatory=" + in.purgatory,
+                                     "--out=" + a.bundle};
+  if (!capture_extra.empty()) {
+    create.push_back(absl::StrCat("--cmdline=", kDefaultCaptureCmdline, " ",
+                                  absl::StrReplaceAll(capture_extra, {{",", " "}})));
+  }
+  s = MustRun(create);
+  if (!s.ok()) return s;
+
+  Progress(
+      "building the kdump baseline initramfs (kdump_init + makedumpfile + libraries + same "
+      "modules)");
+  KdumpInitramfsSpec spec;
+  spec.init_path = in.kdump_init;
+  spec.modules_dir = in.modules_dir;
+  absl::StatusOr<std::vector<uint8_t>> kdump = BuildKdumpInitramfs(spec, &a.kdump);
+  if (!kdump.ok()) return kdump.status();
+  s = WriteFile(a.kdump_cpio, std::string(kdump->begin(), kdump->end()));
+  if (!s.ok()) return s;
+
+  Progress("building the first kernel's initramfs (both stacks, bench_guest_init as /init)");
+  CpioWriter w;
+  for (const char* dir : {"/dev", "/proc", "/sys", "/run"}) {
+    if (absl::Status d = w.AddDirectory(dir, 0755); !d.ok()) return d;
+  }
+  if (absl::Status d = w.AddDirectory("/tmp", 01777); !d.ok()) return d;
+  if (absl::Status d = w.AddCharDevice("/dev/console", 0600, 5, 1); !d.ok()) return d;
+  std::vector<std::pair<std::string, std::string>> files = {
+      {"/init", in.guest_init},           {"/bin/saveoops", in.saveoops},
+      {"/saveoops.bundle", a.bundle},     {"/vmlinuz", in.kernel},
+      {"/capture.cpio", a.capture_cpio},  {"/kdump.cpio", a.kdump_cpio},
+      {"/sbin/kexec", "/usr/sbin/kexec"},
+  };
+  absl::StatusOr<std::vector<std::string>> libs = SharedLibrariesOf("/usr/sbin/kexec");
+  if (!libs.ok()) return libs.status();
+  for (const std::string& lib : *libs) files.push_back({lib, lib});
+  for (const auto& [dest, src] : files) {
+    if (absl::Status f = AddHostFileTo(w, dest, src); !f.ok()) {
+      return absl::Status(f.code(), absl::StrCat("guest initramfs ", dest, ": ", f.message()));
+    }
+  }
+  const std::vector<uint8_t> guest = w.Finish();
+  return WriteFile(a.guest_cpio, std::string(guest.begin(), guest.end())).ok()
+             ? absl::StatusOr<Artifacts>(a)
+             : absl::InternalError("cannot write " + a.guest_cpio);
+}
+
+// ---- one QEMU boot ----------------------------------------------------------------
+
+struct BenchConfig {
+  std::string work;
+  std::string mem = "1G";
+  int smp = 1;
+  double boot_timeout = 240;    // whole boot, seconds
+  double capture_timeout = 90;  // from the panic line to the record
+  // Extra capture kernel arguments for both stacks, ',' separated.
+  std::string capture_extra;
+};
+
+struct Boot {
+  Stack stack = Stack::kSaveoops;
+  int crashkernel_mib = 256;
+  int arm_reps = 0;
+  std::string headroom;  // --headroom for saveoops arm ("" = its default)
+  std::string label;
+};
+
+struct BootOutcome {
+  std::vector<SerialLine> lines;
+  RunTimeline timeline;
+  bool captured = false;
+  std::string why;  // when !captured
+  double wall = 0;
+  std::string serial_log;
+  std::string load;  // /proc/loadavg's 1-minute figure when the boot started
+};
+
+// Why a boot that did not capture failed, from its serial log.
+std::string FailureReason(const BootOutcome& o, bool timed_out) {
+  if (o.timeline.arm_failed) return "arm refused";
+  if (!o.timeline.panic) return timed_out ? "timed out before the panic" : "no panic";
+  std::string last_panic;
+  bool oom = false;
+  for (const SerialLine& l : o.lines) {
+    if (o.timeline.capture_kernel && l.t >= *o.timeline.capture_kernel) {
+      if (absl::StrContains(l.text, "Kernel panic")) last_panic = l.text;
+      if (absl::StrContains(l.text, "Out of memory") || absl::StrContains(l.text, "oom-kill"))
+        oom = true;
+    }
+  }
+  std::string why = !o.timeline.capture_kernel ? "capture kernel never started"
+                    : !o.timeline.capture_init ? "capture kernel did not reach /init"
+                                               : "capture program did not finish";
+  if (oom) absl::StrAppend(&why, ", out of memory");
+  if (!last_panic.empty()) {
+    const size_t at = last_panic.find("Kernel panic");
+    absl::StrAppend(&why, ", '", last_panic.substr(at, 90), "'");
+  }
+  if (timed_out) absl::StrAppend(&why, " (timeout)");
+  return why;
+}
+
+absl::StatusOr<BootOutcome> RunBoot(const BenchConfig& cfg, const Inputs& in, const Artifacts& art,
+                                    const Boot& boot) {
+  BootOutcome o;
+  const std::string disk = absl::StrCat(cfg.work, "/disk-", boot.label, ".img");
+  o.serial_log = absl::StrCat(cfg.work, "/serial-", boot.label, ".log");
+  unlink(disk.c_str());
+  if (absl::Status s = MustRun({in.saveoops, "store", "format", "--store=" + disk, "--size=16M"});
+      !s.ok()) {
+    return s;
+  }
+  std::string append = absl::StrCat("console=ttyS0 crashkernel=", boot.crashkernel_mib,
+                                    "M panic=1 loglevel=7 bench.stack=", StackName(boot.stack),
+                                    " bench.arm_reps=", boot.arm_reps);
+  if (!boot.headroom.empty()) absl::StrAppend(&append, " bench.headroom=", boot.headroom);
+  if (!cfg.capture_extra.empty())
+    absl::StrAppend(&append, " bench.capture_extra=", cfg.capture_extra);
+  const std::vector<std::string> argv = {"qemu-system-x86_64",
+                                         "-accel",
+                                         "tcg",
+                                         "-machine",
+                                         "pc",
+                                         "-cpu",
+                                         "qemu64",
+                                         "-m",
+                                         cfg.mem,
+                                         "-smp",
+                                         std::to_string(cfg.smp),
+                                         "-kernel",
+                                         in.kernel,
+                                         "-initrd",
+                                         art.guest_cpio,
+                                         "-append",
+                                         append,
+                                         "-drive",
+                                         absl::StrCat("file=", disk, ",format=raw,if=virtio"),
+                                         "-display",
+                                         "none",
+                                         "-monitor",
+                                         "none",
+                                         "-serial",
+                                         "stdio",
+                                         "-no-reboot",
+                                         "-nodefaults"};
+
+  o.load = LoadAverage();
+  o.load = o.load.substr(0, o.load.find(' '));
+  int fds[2];
+  if (pipe(fds) != 0) return absl::ErrnoToStatus(errno, "pipe");
+  const std::string qemu_stderr = o.serial_log + ".qemu-stderr";
+  const double start = Now();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    const int err = open(qemu_stderr.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (err >= 0) dup2(err, STDERR_FILENO);
+    const int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  if (pid < 0) {
+    close(fds[0]);
+    return absl::ErrnoToStatus(errno, "fork");
+  }
+
+  SerialLineSplitter splitter;
+  size_t scanned = 0;
+  std::optional<double> panic_at, done_at;
+  bool timed_out = false, exited = false;
+  int status = 0;
+  char buf[16384];
+  while (true) {
+    struct pollfd p = {fds[0], POLLIN, 0};
+    const int ready = poll(&p, 1, 100);
+    const double t = Now() - start;
+    bool eof = false;
+    if (ready > 0) {
+      const ssize_t n = read(fds[0], buf, sizeof(buf));
+      if (n > 0) {
+        splitter.Feed(absl::string_view(buf, static_cast<size_t>(n)), t);
+      } else if (n == 0 || errno != EINTR) {
+        eof = true;
+      }
+    }
+    for (; scanned < splitter.lines().size(); ++scanned) {
+      const std::string& text = splitter.lines()[scanned].text;
+      if (!panic_at && absl::StrContains(text, "Kernel panic - not syncing")) panic_at = t;
+      if (panic_at && (absl::StrContains(text, "saveoops-capture: record ") ||
+                       absl::StrContains(text, "kdump-bench: dmesg synced"))) {
+        done_at = t;
+      }
+    }
+    if (eof) break;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      // Drain what QEMU wrote before it exited.
+      ssize_t n;
+      while ((n = read(fds[0], buf, sizeof(buf))) > 0) {
+        splitter.Feed(absl::string_view(buf, static_cast<size_t>(n)), Now() - start);
+      }
+      break;
+    }
+    const bool too_long = t > cfg.boot_timeout ||
+                          (panic_at && t - *panic_at > cfg.capture_timeout) ||
+                          (done_at && t - *done_at > 20);
+    if (too_long) {
+      timed_out = !done_at;
+      kill(pid, SIGKILL);
+      break;
+    }
+  }
+  close(fds[0]);
+  if (!exited) waitpid(pid, &status, 0);
+  splitter.Flush();
+  o.wall = Now() - start;
+  o.lines = splitter.lines();
+  o.timeline = ParseRunTimeline(o.lines, boot.stack);
+
+  std::string log;
+  for (const SerialLine& l : o.lines) absl::StrAppendFormat(&log, "%11.6f %s\n", l.t, l.text);
+  (void)WriteFile(o.serial_log, log);
+
+  // The verdict comes from the disk, not from the console.
+  std::string text;
+  if (boot.stack == Stack::kSaveoops) {
+    const int rc = RunCommand({in.saveoops, "show", "--store=" + disk}, &text);
+    o.captured = rc == 0 && absl::StrContains(text, kPanicLine);
+  } else {
+    absl::StatusOr<std::string> bytes = ReadFile(disk);
+    absl::StatusOr<std::string> dmesg =
+        bytes.ok() ? ParseKdumpDisk(*bytes) : absl::StatusOr<std::string>(bytes.status());
+    o.captured = dmesg.ok() && absl::StrContains(*dmesg, kPanicLine);
+    if (dmesg.ok()) text = *dmesg;
+  }
+  (void)WriteFile(absl::StrCat(cfg.work, "/record-", boot.label, ".txt"), text);
+  if (o.captured && !o.timeline.done) {
+    o.captured = false;
+    o.why = "record on disk but no end marker on the console";
+  } else if (!o.captured) {
+    o.why = FailureReason(o, timed_out);
+  }
+  unlink(disk.c_str());
+  return o;
+}
+
+std::string TailOf(const BootOutcome& o, size_t n) {
+  std::string out;
+  const size_t from = o.lines.size() > n ? o.lines.size() - n : 0;
+  for (size_t i = from; i < o.lines.size(); ++i)
+    absl::StrAppend(&out, "    ", o.lines[i].text, "\n");
+  return out;
+}
+
+// ---- figures ------------------------------------------------------------------------
+
+struct LatencyRun {
+  int round = 0;
+  Stack stack = Stack::kSaveoops;
+  RunTimeline timeline;
+  std::string load;
+};
+
+struct ProbeResult {
+  uint64_t mib = 0;
+  bool captured = false;
+  std::string why;
+};
+
+struct ReservationResult {
+  uint64_t smallest_mib = 0;
+  std::vector<ProbeResult> probes;
+};
+
+struct PlanFit {
+  uint64_t default_headroom_mib = 48;
+  uint64_t predicted_default_mib = 0;
+  uint64_t predicted_zero_headroom_mib = 0;
+  // Smallest headroom (MiB) whose prediction is >= the measured minimum, and
+  // the headroom range whose prediction is within one step of it.
+  std::optional<uint64_t> safe_headroom_mib;
+  std::optional<uint64_t> within_step_lo, within_step_hi;
+  std::map<uint64_t, uint64_t> prediction;  // headroom MiB -> crashkernel MiB
+};
+
+struct Results {
+  std::vector<LatencyRun> latency;
+  std::optional<ReservationResult> reservation[2];
+  std::optional<PlanFit> plan;
+  std::vector<ShaResult> sha;
+  size_t capture_cpio_bytes = 0, kdump_cpio_bytes = 0;
+  Artifacts art;
+  std::vector<double> arm_kexec_ms, arm_saveoops_ms;
+  int step_mib = 2;
+  int arm_reps = 0;
+  std::string load_start, load_end;
+  int latency_crashkernel_mib = 256;
+  double elapsed_s = 0;
+};
+
+absl::StatusOr<ReservationResult> BisectReservation(const BenchConfig& cfg, const Inputs& in,
+                                                    const Artifacts& art, Stack stack, uint64_t lo,
+                                                    uint64_t hi, uint64_t step,
+                                                    bool hi_known_good) {
+  ReservationResult r;
+  absl::Status error = absl::OkStatus();
+  auto captures = [&](uint64_t mib) -> bool {
+    if (!error.ok()) return false;
+    Boot b;
+    b.stack = stack;
+    b.crashkernel_mib = static_cast<int>(mib);
+    // Saveoops arms whatever fits: the bisection measures how much the
+    // capture really needs, not what the planner asks for.
+    if (stack == Stack::kSaveoops) b.headroom = "0";
+    b.label = absl::StrCat("reservation-", StackName(stack), "-", mib, "M");
+    absl::StatusOr<BootOutcome> o = RunBoot(cfg, in, art, b);
+    if (!o.ok()) {
+      error = o.status();
+      return false;
+    }
+    r.probes.push_back({mib, o->captured, o->why});
+    Progress(absl::StrFormat("  %-8s crashkernel=%4dM: %s (%.0f s)", StackName(stack), mib,
+                             o->captured ? "captured" : "FAILED: " + o->why, o->wall));
+    return o->captured;
+  };
+  // The upper end must capture; grow it if not (up to half the guest).
+  while (!hi_known_good) {
+    if (captures(hi)) break;
+    if (!error.ok()) return error;
+    if (hi >= 512) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(StackName(stack), " did not capture even with crashkernel=", hi, "M"));
+    }
+    lo = hi;
+    hi *= 2;
+  }
+  absl::StatusOr<uint64_t> smallest = BisectSmallest(lo, hi, step, captures);
+  if (!error.ok()) return error;
+  if (!smallest.ok()) return smallest.status();
+  r.smallest_mib = *smallest;
+  return r;
+}
+
+absl::StatusOr<PlanFit> FitPlan(const Inputs& in, const Artifacts& art, uint64_t measured_mib,
+                                uint64_t step_mib, uint64_t default_headroom_mib) {
+  PlanFit fit;
+  fit.default_headroom_mib = default_headroom_mib;
+  auto predict = [&](uint64_t headroom_mib) -> absl::StatusOr<uint64_t> {
+    std::string out;
+    absl::Status s = MustRun(
+        {in.saveoops, "plan", "--bundle=" + art.bundle, "--cpus=1", "--memmap=" + in.iomem_1g,
+         absl::StrCat("--headroom=", headroom_mib, "M"), "--print=crashkernel-mib"},
+        &out);
+    if (!s.ok()) return s;
+    uint64_t mib = 0;
+    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(out), &mib)) {
+      return absl::InternalError(absl::StrCat("saveoops plan printed '", out, "', not a number"));
+    }
+    return mib;
+  };
+  for (uint64_t h = 0; h <= 192; h += 1) {
+    absl::StatusOr<uint64_t> p = predict(h);
+    if (!p.ok()) return p.status();
+    fit.prediction[h] = *p;
+    if (!fit.safe_headroom_mib && *p >= measured_mib) fit.safe_headroom_mib = h;
+    const uint64_t diff = *p > measured_mib ? *p - measured_mib : measured_mib - *p;
+    if (diff <= step_mib) {
+      if (!fit.within_step_lo) fit.within_step_lo = h;
+      fit.within_step_hi = h;
+    }
+    if (*p > measured_mib + 2 * step_mib) break;
+  }
+  absl::StatusOr<uint64_t> d = predict(default_headroom_mib);
+  if (!d.ok()) return d.status();
+  fit.predicted_default_mib = *d;
+  fit.predicted_zero_headroom_mib = fit.prediction[0];
+  return fit;
+}
+
+// ---- reporting -------------------------------------------------------------------------
+
+std::string Trim(const std::string& s) { return std::string(absl::StripAsciiWhitespace(s)); }
+
+std::string CpuModel() {
+  absl::StatusOr<std::string> info = ReadFile("/proc/cpuinfo");
+  if (!info.ok()) return "unknown CPU";
+  for (absl::string_view line : absl::StrSplit(*info, '\n')) {
+    if (absl::ConsumePrefix(&line, "model name")) {
+      const size_t colon = line.find(':');
+      if (colon != absl::string_view::npos) return Trim(std::string(line.substr(colon + 1)));
+    }
+  }
+  return "unknown CPU";
+}
+
+std::string FirstLineOf(const std::vector<std::string>& argv) {
+  std::string out;
+  RunCommand(argv, &out);
+  return Trim(out.substr(0, out.find('\n')));
+}
+
+std::optional<double> Ratio(std::optional<double> ours, std::optional<double> base) {
+  if (!ours || !base || *base <= 0) return std::nullopt;
+  return *ours / *base;
+}
+
+std::string Json(std::optional<double> v, int digits = 3) {
+  return v ? absl::StrFormat("%.*f", digits, *v) : "null";
+}
+
+struct Figures {
+  std::optional<double> latency_ratio, reservation_ratio, reservation_mib, initramfs_ratio,
+      arm_ratio, sha_ni_vs_boringssl, sha_portable_vs_boringssl;
+  Summary lat[2], kernel_phase[2], init_phase[2], tool_phase[2];
+  Summary arm_kexec, arm_saveoops;
+  std::optional<double> sha_mbps_portable, sha_mbps_ni, sha_mbps_boringssl;
+};
+
+Figures Compute(const Results& r) {
+  Figures f;
+  for (int s = 0; s < 2; ++s) {
+    std::vector<double> total, kern, init, tool;
+    for (const LatencyRun& run : r.latency) {
+      if (static_cast<int>(run.stack) != s) continue;
+      const RunTimeline& t = run.timeline;
+      if (t.Latency()) total.push_back(*t.Latency());
+      if (t.panic && t.capture_kernel) kern.push_back(*t.capture_kernel - *t.panic);
+      if (t.capture_kernel && t.capture_init) init.push_back(*t.capture_init - *t.capture_kernel);
+      if (t.capture_init && t.done) tool.push_back(*t.done - *t.capture_init);
+    }
+    f.lat[s] = Summarize(total);
+    f.kernel_phase[s] = Summarize(kern);
+    f.init_phase[s] = Summarize(init);
+    f.tool_phase[s] = Summarize(tool);
+  }
+  if (f.lat[0].n && f.lat[1].n) f.latency_ratio = f.lat[0].median / f.lat[1].median;
+  if (r.reservation[0] && r.reservation[1]) {
+    f.reservation_ratio =
+        static_cast<double>(r.reservation[0]->smallest_mib) / r.reservation[1]->smallest_mib;
+  }
+  if (r.reservation[0]) f.reservation_mib = static_cast<double>(r.reservation[0]->smallest_mib);
+  if (r.capture_cpio_bytes && r.kdump_cpio_bytes) {
+    f.initramfs_ratio = static_cast<double>(r.capture_cpio_bytes) / r.kdump_cpio_bytes;
+  }
+  f.arm_kexec = Summarize(r.arm_kexec_ms);
+  f.arm_saveoops = Summarize(r.arm_saveoops_ms);
+  if (f.arm_kexec.n && f.arm_saveoops.n) f.arm_ratio = f.arm_saveoops.median / f.arm_kexec.median;
+  for (const ShaResult& s : r.sha) {
+    if (s.engine == "portable") f.sha_mbps_portable = s.best_mbps;
+    if (s.engine == "sha-ni") f.sha_mbps_ni = s.best_mbps;
+    if (s.engine == "boringssl") f.sha_mbps_boringssl = s.best_mbps;
+  }
+  f.sha_ni_vs_boringssl = Ratio(f.sha_mbps_ni, f.sha_mbps_boringssl);
+  f.sha_portable_vs_boringssl = Ratio(f.sha_mbps_portable, f.sha_mbps_boringssl);
+  return f;
+}
+
+std::string ResultsJson(const Figures& f) {
+  return absl::StrCat("{\n", "  \"latency_ratio\": ", Json(f.latency_ratio), ",\n",
+                      "  \"reservation_ratio\": ", Json(f.reservation_ratio), ",\n",
+                      "  \"reservation_mib\": ", Json(f.reservation_mib, 0), ",\n",
+                      "  \"initramfs_ratio\": ", Json(f.initramfs_ratio), ",\n",
+                      "  \"arm_ratio\": ", Json(f.arm_ratio), ",\n",
+                      "  \"sha_ni_vs_boringssl\": ", Json(f.sha_ni_vs_boringssl), ",\n",
+                      "  \"sha_portable_vs_boringssl\": ", Json(f.sha_portable_vs_boringssl),
+                      "\n}\n");
+}
+
+std::string Spread(const Summary& s, double scale, int digits) {
+  if (!s.n) return "n/a";
+  return absl::StrFormat("%.*f (%.*f–%.*f, n=%d)", digits, s.median * scale, digits, s.min * scale,
+                         digits, s.max * scale, s.n);
+}
+
+std::string Mib(size_t bytes) { return absl::StrFormat("%.2f", bytes / 1048576.0); }
+
+std::string ResultsMarkdown(const Results& r, const Figures& f, const Inputs& in,
+                            const BenchConfig& cfg, const std::string& flags) {
+  const std::string date = absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::Now(), absl::UTCTimeZone());
+  std::string md;
+  absl::StrAppend(&md, "# Saveoops vs kdump: benchmark results\n\n",
+                  "Regenerated by `bazel run //bench:vs_kdump", flags.empty() ? "" : " -- " + flags,
+                  "` on ", date, " (", absl::StrFormat("%.1f", r.elapsed_s / 60),
+                  " min). Do not edit by hand.\n\n");
+  absl::StrAppend(
+      &md, "- Machine: ", CpuModel(), ", ", sysconf(_SC_NPROCESSORS_ONLN), " cores (load average ",
+      r.load_start, " at the start, ", r.load_end, " at the end)\n",
+      "- QEMU: ", FirstLineOf({"qemu-system-x86_64", "--version"}),
+      ", `-accel tcg -machine pc -cpu qemu64 -smp ", cfg.smp, " -m ", cfg.mem,
+      "`, virtio disk (16 MiB Saveoops store image, fresh per boot)\n",
+      "- Kernel (first and capture): Debian ", in.release, "\n",
+      "- Baseline: ", FirstLineOf({"/usr/sbin/kexec", "--version"}), " (`kexec -p`, kexec_load), ",
+      FirstLineOf({"sh", "-c", "/usr/bin/makedumpfile -v 2>&1 | head -n 1"}),
+      " (`--dump-dmesg`, output written raw to the disk and fdatasync'ed)\n",
+      "- Both capture kernels boot with `nokaslr nr_cpus=1 reset_devices irqpoll "
+      "panic=1 console=ttyS0",
+      cfg.capture_extra.empty() ? std::string()
+                                : " " + absl::StrReplaceAll(cfg.capture_extra, {{",", " "}}),
+      "` (Saveoops' bundle also has `saveoops.action=reboot`)\n\n");
+
+  absl::StrAppend(&md, "| # | figure | Saveoops | kdump (baseline) | ratio | target | met |\n",
+                  "|---|---|---|---|---|---|---|\n");
+  auto ratio = [](std::optional<double> v) {
+    return v ? absl::StrFormat("%.2f×", *v) : std::string("n/a");
+  };
+  auto met = [](std::optional<double> v, double limit, bool at_most) -> std::string {
+    if (!v) return "n/a";
+    return (at_most ? *v <= limit : *v >= limit) ? "yes" : "**no**";
+  };
+  absl::StrAppend(&md, "| 1 | panic → record on disk, s (median, min–max) | ",
+                  Spread(f.lat[0], 1, 2), " | ", Spread(f.lat[1], 1, 2), " | ",
+                  ratio(f.latency_ratio), " | ≤ 0.6× | ", met(f.latency_ratio, 0.6, true), " |\n");
+  const std::string res_s =
+      r.reservation[0] ? absl::StrCat(r.reservation[0]->smallest_mib, " MiB") : "n/a";
+  const std::string res_k =
+      r.reservation[1] ? absl::StrCat(r.reservation[1]->smallest_mib, " MiB") : "n/a";
+  std::string res_met = met(f.reservation_ratio, 0.5, true);
+  if (f.reservation_mib) {
+    absl::StrAppend(&res_met, "; ≤ 64 MiB: ", met(f.reservation_mib, 64, true));
+  }
+  absl::StrAppend(&md, "| 2 | smallest crashkernel= that captures (step ", r.step_mib, " MiB) | ",
+                  res_s, " | ", res_k, " | ", ratio(f.reservation_ratio),
+                  " | ≤ 0.5× and ≤ 64 MiB | ", res_met, " |\n");
+  absl::StrAppend(&md, "| 3 | capture initramfs, MiB | ",
+                  r.capture_cpio_bytes ? Mib(r.capture_cpio_bytes) : "n/a", " | ",
+                  r.kdump_cpio_bytes ? Mib(r.kdump_cpio_bytes) : "n/a", " | ",
+                  ratio(f.initramfs_ratio), " | ≤ 0.25× | ", met(f.initramfs_ratio, 0.25, true),
+                  " |\n");
+  absl::StrAppend(&md, "| 4 | arm time in the guest, ms (median, min–max) | ",
+                  Spread(f.arm_saveoops, 1, 0), " | ", Spread(f.arm_kexec, 1, 0), " | ",
+                  ratio(f.arm_ratio), " | ≤ 1× | ", met(f.arm_ratio, 1.0, true), " |\n");
+  auto mbps = [](std::optional<double> v) {
+    return v ? absl::StrFormat("%.0f MB/s", *v) : std::string("n/a");
+  };
+  absl::StrAppend(&md, "| 5a | SHA-256, purgatory code, SHA-NI engine (host, 64 MiB, best) | ",
+                  mbps(f.sha_mbps_ni), " | BoringSSL ", mbps(f.sha_mbps_boringssl), " | ",
+                  ratio(f.sha_ni_vs_boringssl), " | ≥ 0.8× | ",
+                  met(f.sha_ni_vs_boringssl, 0.8, false), " |\n");
+  absl::StrAppend(&md, "| 5b | SHA-256, purgatory code, portable engine | ",
+                  mbps(f.sha_mbps_portable), " | BoringSSL ", mbps(f.sha_mbps_boringssl), " | ",
+                  ratio(f.sha_portable_vs_boringssl), " | — | — |\n\n");
+  absl::StrAppend(
+      &md,
+      "`bench/results.json` holds the ratios (Saveoops / kdump; ours / BoringSSL for SHA) "
+      "and `reservation_mib`.\n\n");
+
+  // 1. Latency.
+  absl::StrAppend(
+      &md, "## 1. Panic → record on disk\n\n",
+      "Host-side timestamps of serial lines: from the first-kernel line `Kernel panic - not "
+      "syncing` to `saveoops-capture: record N written` (after the store's fdatasync) or "
+      "`kdump-bench: dmesg synced` (after makedumpfile's output was written to the disk and "
+      "fdatasync'ed). Runs alternate in ABBA order (Saveoops, kdump, kdump, Saveoops, "
+      "...), so a drift in the shared machine's speed hits both stacks alike; crashkernel=",
+      r.latency_crashkernel_mib, "M for both.\n\n![latency per run](latency.png)\n\n",
+      "| phase (median s, min–max) | Saveoops | kdump |\n|---|---|---|\n",
+      "| panic → capture kernel banner (purgatory, capture kernel entry) | ",
+      Spread(f.kernel_phase[0], 1, 2), " | ", Spread(f.kernel_phase[1], 1, 2), " |\n",
+      "| banner → capture /init's first line (kernel boot) | ", Spread(f.init_phase[0], 1, 2),
+      " | ", Spread(f.init_phase[1], 1, 2), " |\n",
+      "| /init → log durable on disk (capture tool) | ", Spread(f.tool_phase[0], 1, 2), " | ",
+      Spread(f.tool_phase[1], 1, 2), " |\n", "| **total** | ", Spread(f.lat[0], 1, 2), " | ",
+      Spread(f.lat[1], 1, 2), " |\n\n");
+  absl::StrAppend(
+      &md, "| run | stack | panic → on disk, s | host load (1 min) at boot |\n|---|---|---|---|\n");
+  for (const LatencyRun& run : r.latency) {
+    absl::StrAppend(
+        &md, "| ", run.round + 1, " | ", StackName(run.stack), " | ",
+        run.timeline.Latency() ? absl::StrFormat("%.3f", *run.timeline.Latency()) : "failed", " | ",
+        run.load, " |\n");
+  }
+  absl::StrAppend(&md, "\n");
+
+  // 2. Reservation.
+  absl::StrAppend(
+      &md, "## 2. Smallest crash reservation\n\n", "Bisection of `crashkernel=XM` on a ",
+      r.step_mib,
+      " MiB grid; a probe succeeds when the record (Saveoops) or the dmesg (kdump) holding `",
+      kPanicLine,
+      "` is on the disk. Saveoops arms with `--headroom=0` here, so the planner "
+      "places whatever fits and the boot shows what the capture really needs.\n\n");
+  for (int s = 0; s < 2; ++s) {
+    if (!r.reservation[s]) continue;
+    absl::StrAppend(&md, "- ", StackName(static_cast<Stack>(s)), ": smallest ",
+                    r.reservation[s]->smallest_mib, " MiB; probes: ");
+    std::vector<std::string> probes;
+    for (const ProbeResult& p : r.reservation[s]->probes) {
+      probes.push_back(
+          absl::StrCat(p.mib, "M ", p.captured ? "ok" : absl::StrCat("failed (", p.why, ")")));
+    }
+    absl::StrAppend(&md, absl::StrJoin(probes, "; "), "\n");
+  }
+  if (r.plan && r.reservation[0]) {
+    const PlanFit& p = *r.plan;
+    const uint64_t m = r.reservation[0]->smallest_mib;
+    const uint64_t d =
+        p.predicted_default_mib > m ? p.predicted_default_mib - m : m - p.predicted_default_mib;
+    absl::StrAppend(
+        &md, "\n`saveoops plan --cpus=1 --memmap=<the 1 GiB QEMU map>` against the measured ", m,
+        " MiB:\n\n", "- with the default headroom (", p.default_headroom_mib, " MiB): predicts ",
+        p.predicted_default_mib, " MiB — ",
+        d <= static_cast<uint64_t>(r.step_mib) ? "within one step" : "**not** within one step",
+        "\n- placement alone (headroom 0): ", p.predicted_zero_headroom_mib,
+        " MiB, so the capture kernel needs about ",
+        m > p.predicted_zero_headroom_mib ? m - p.predicted_zero_headroom_mib : 0,
+        " MiB free beyond its image, initramfs and the other segments\n");
+    if (p.safe_headroom_mib) {
+      absl::StrAppend(&md, "- smallest headroom whose prediction is not below the measurement: ",
+                      *p.safe_headroom_mib, " MiB (predicts ",
+                      p.prediction.at(*p.safe_headroom_mib), " MiB)\n");
+    }
+    if (p.within_step_lo) {
+      absl::StrAppend(&md, "- headroom values that predict within one step: ", *p.within_step_lo,
+                      "–", *p.within_step_hi, " MiB\n");
+    }
+  }
+  absl::StrAppend(&md, "\n");
+
+  // 3. Initramfs.
+  absl::StrAppend(
+      &md, "## 3. Capture initramfs\n\n",
+      "Both uncompressed newc archives built by `initramfs/builder.h` with the same modules "
+      "(virtio_pci, virtio_blk, ahci, sd_mod, nvme and dependencies, ",
+      r.art.kdump.module_count, " files, ", Mib(r.art.kdump.module_bytes), " MiB).\n\n",
+      "| part | Saveoops | kdump |\n|---|---|---|\n", "| /init | saveoops-capture (static) ",
+      Mib(r.art.capture_init_bytes), " MiB | kdump_init (static) ", Mib(r.art.kdump.init_bytes),
+      " MiB |\n");
+  size_t programs = 0;
+  std::vector<std::string> names;
+  for (const auto& [path, size] : r.art.kdump.programs) {
+    programs += size;
+    names.push_back(path.substr(path.rfind('/') + 1));
+  }
+  absl::StrAppend(&md, "| capture tool + shared libraries | (in /init) | ", Mib(programs), " MiB (",
+                  absl::StrJoin(names, ", "), ") |\n", "| modules | ",
+                  Mib(r.art.kdump.module_bytes), " MiB | ", Mib(r.art.kdump.module_bytes),
+                  " MiB |\n", "| **total** | ", Mib(r.capture_cpio_bytes), " MiB | ",
+                  Mib(r.kdump_cpio_bytes), " MiB |\n\n");
+
+  // 4. Arm.
+  absl::StrAppend(
+      &md, "## 4. Arm time\n\n",
+      "Inside the guest (CLOCK_MONOTONIC around fork → exit), the same capture kernel and the same "
+      "initramfs (Saveoops' capture.cpio; `saveoops arm` reads them from the bundle and checks "
+      "their SHA-256, `kexec -p` from files). ",
+      r.arm_reps,
+      " sample(s) of each tool in every latency boot, the order alternating; each sample is "
+      "unloaded again (`kexec -p -u`, `saveoops disarm`).\n\n");
+
+  // 5. SHA.
+  absl::StrAppend(
+      &md, "## 5. SHA-256 throughput\n\n",
+      "`bench/sha_bench` (built with -c opt, i.e. -O2 like the purgatory) hashes one 64 MiB "
+      "buffer; "
+      "best of the rounds, MB = 10^6 bytes. The purgatory's SHA-256 is `common/sha256.cc` compiled "
+      "for the host; BoringSSL is Debian's android-libboringssl.\n\n| engine | best MB/s | median "
+      "MB/s |\n"
+      "|---|---|---|\n");
+  for (const ShaResult& s : r.sha) {
+    absl::StrAppend(&md, "| ", s.engine, " | ", absl::StrFormat("%.0f", s.best_mbps), " | ",
+                    absl::StrFormat("%.0f", s.median_mbps), " |\n");
+  }
+  return md;
+}
+
+absl::Status WriteChart(const Results& r, const Figures& f, const std::string& out_dir) {
+  // latency.tsv: round, Saveoops seconds, kdump seconds.
+  std::map<int, std::pair<std::string, std::string>> rows;
+  for (const LatencyRun& run : r.latency) {
+    const std::string v =
+        run.timeline.Latency() ? absl::StrFormat("%.3f", *run.timeline.Latency()) : "NaN";
+    (run.stack == Stack::kSaveoops ? rows[run.round].first : rows[run.round].second) = v;
+  }
+  std::string tsv =
+      "# round\tsaveoops_s\tkdump_s  (panic line -> log durable on disk, host serial timestamps)\n";
+  for (const auto& [round, v] : rows) {
+    absl::StrAppend(&tsv, round + 1, "\t", v.first.empty() ? "NaN" : v.first, "\t",
+                    v.second.empty() ? "NaN" : v.second, "\n");
+  }
+  const std::string tsv_path = out_dir + "/latency.tsv";
+  if (absl::Status s = WriteFile(tsv_path, tsv); !s.ok()) return s;
+  if (!Exists("/usr/bin/gnuplot")) {
+    return absl::NotFoundError(
+        "gnuplot is missing (tools/setup.sh installs gnuplot-nox): no latency.png");
+  }
+  const std::string script = absl::StrCat(
+      "set terminal pngcairo size 800,450 font 'sans,10'\n", "set output '", out_dir,
+      "/latency.png'\n",
+      absl::StrFormat("set title \"Panic -> log durable on disk (QEMU TCG, 1 vCPU, 1 GiB)\\n"
+                      "median: Saveoops %.2f s, kdump %.2f s (%.2fx)\"\n",
+                      f.lat[0].median, f.lat[1].median, f.latency_ratio.value_or(0)),
+      "set ylabel 'seconds'\nset xlabel 'round (ABBA order)'\nset yrange [0:*]\nset grid ytics\n",
+      "set style data histograms\nset style histogram clustered gap 1\n",
+      "set style fill solid 0.8 border -1\nset boxwidth 0.9\n",
+      "set key outside top center horizontal\n", "plot '", tsv_path,
+      "' using 2:xtic(1) title 'Saveoops' lc rgb '#2a7ab0', '' using 3 title "
+      "'kdump (kexec-tools + makedumpfile)' lc rgb '#c0504d'\n");
+  const std::string script_path = out_dir + "/.latency.gnuplot";
+  if (absl::Status s = WriteFile(script_path, script); !s.ok()) return s;
+  absl::Status s = MustRun({"/usr/bin/gnuplot", script_path});
+  unlink(script_path.c_str());
+  return s;
+}
+
+// ---- main -----------------------------------------------------------------------------
+
+int Main(int argc, char** argv) {
+  CommandLine cl(
+      "vs_kdump [flags]",
+      "Benchmarks Saveoops against kdump (kexec-tools `kexec -p` + makedumpfile --dump-dmesg)\n"
+      "in QEMU (-accel tcg) with the installed Debian kernel: panic-to-disk latency, smallest\n"
+      "crashkernel=, capture initramfs size, arm time and SHA-256 throughput. Writes\n"
+      "results.json, RESULTS.md, latency.tsv and latency.png into --out-dir.\n"
+      "Run it with `bazel run //bench:vs_kdump [-- flags]`; a full run takes ~10-15 min on 2 cores "
+      "(more on a loaded machine).");
+  cl.Switch("quick", "one latency boot per stack, 8 MiB bisection steps (development)");
+  cl.Flag("runs", "7", "latency boots per stack (alternating, ABBA)");
+  cl.Flag("arm-reps", "2", "arm-time samples per tool in each latency boot");
+  cl.Flag("step", "2", "bisection step in MiB");
+  cl.Flag("latency-crashkernel", "256", "crashkernel= (MiB) for the latency boots");
+  cl.Flag("bisect-lo", "32", "lowest crashkernel= (MiB) the bisection probes");
+  cl.Flag("sha-rounds", "7", "rounds of the SHA-256 benchmark");
+  cl.Flag("figures", "latency,reservation,initramfs,sha",
+          "which figures to measure (arm time comes with latency)");
+  cl.Flag("kernel", "", "guest and capture kernel (default: newest /boot/vmlinuz-*)");
+  cl.Flag("out-dir", "",
+          "where results go (default: <workspace>/bench under bazel run for a full run; the "
+          "work dir for --quick or a subset of --figures, so they never replace the committed "
+          "results)");
+  cl.Flag("work-dir", "",
+          "scratch directory with serial logs (default: a new /tmp/saveoops-bench.*)");
+  cl.Flag("capture-extra", "",
+          "extra capture kernel arguments for both stacks, ',' separated (e.g. quiet)");
+  cl.Flag("default-headroom", "48", "the headroom (MiB) `saveoops plan` uses by default");
+  absl::StatusOr<bool> parsed = cl.Parse(argc, argv, 1);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "vs_kdump: %s\n", std::string(parsed.status().message()).c_str());
+    return 2;
+  }
+  if (!*parsed) {
+    std::fputs(cl.Help().c_str(), stdout);
+    return 0;
+  }
+  const bool quick = cl.Enabled("quick");
+  // The flags that shape the figures, for RESULTS.md (not where files go).
+  std::vector<std::string> shaping;
+  for (int i = 1; i < argc; ++i) {
+    const absl::string_view a = argv[i];
+    if (!absl::StartsWith(a, "--work-dir") && !absl::StartsWith(a, "--out-dir")) {
+      shaping.emplace_back(a);
+    }
+  }
+  const std::string flags = absl::StrJoin(shaping, " ");
+  auto int_flag = [&](const char* name, int64_t lo, int64_t hi) -> int64_t {
+    absl::StatusOr<int64_t> v = cl.GetInt(name);
+    if (!v.ok() || *v < lo || *v > hi) {
+      std::fprintf(stderr, "vs_kdump: --%s must be an integer in [%lld, %lld], got '%s'\n", name,
+                   static_cast<long long>(lo), static_cast<long long>(hi), cl.Get(name).c_str());
+      exit(2);
+    }
+    return *v;
+  };
+  const int runs = quick && !cl.IsSet("runs") ? 1 : static_cast<int>(int_flag("runs", 1, 50));
+  const int arm_reps =
+      quick && !cl.IsSet("arm-reps") ? 1 : static_cast<int>(int_flag("arm-reps", 0, 20));
+  const int step = quick && !cl.IsSet("step") ? 8 : static_cast<int>(int_flag("step", 1, 64));
+  const int latency_ck = static_cast<int>(int_flag("latency-crashkernel", 64, 512));
+  const int bisect_lo = static_cast<int>(int_flag("bisect-lo", 16, 512));
+  const int sha_rounds =
+      quick && !cl.IsSet("sha-rounds") ? 3 : static_cast<int>(int_flag("sha-rounds", 1, 100));
+  const uint64_t default_headroom = static_cast<uint64_t>(int_flag("default-headroom", 0, 1024));
+  std::map<std::string, bool> want;
+  for (absl::string_view f : absl::StrSplit(cl.Get("figures"), ',', absl::SkipEmpty())) {
+    if (f != "latency" && f != "reservation" && f != "initramfs" && f != "sha") {
+      std::fprintf(stderr, "vs_kdump: --figures: unknown figure '%s'\n", std::string(f).c_str());
+      return 2;
+    }
+    want[std::string(f)] = true;
+  }
+
+  const bool full = !quick && want.size() == 4;
+  std::string out_dir = cl.Get("out-dir");
+  const char* ws = getenv("BUILD_WORKSPACE_DIRECTORY");
+  if (out_dir.empty() && full) {
+    if (ws == nullptr) {
+      std::fprintf(stderr, "vs_kdump: not under `bazel run`: give --out-dir\n");
+      return 2;
+    }
+    out_dir = absl::StrCat(ws, "/bench");
+  }
+  BenchConfig cfg;
+  cfg.work = cl.Get("work-dir");
+  if (cfg.work.empty()) {
+    char tmpl[] = "/tmp/saveoops-bench.XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) {
+      std::perror("vs_kdump: mkdtemp");
+      return 1;
+    }
+    cfg.work = tmpl;
+  } else {
+    mkdir(cfg.work.c_str(), 0755);
+  }
+  if (out_dir.empty()) out_dir = cfg.work;
+
+  cfg.capture_extra = cl.Get("capture-extra");
+  if (cfg.capture_extra.find_first_of(" \"'") != std::string::npos) {
+    std::fprintf(stderr, "vs_kdump: --capture-extra separates arguments with ',', not spaces\n");
+    return 2;
+  }
+  const double t0 = Now();
+  auto fail = [](const absl::Status& s) {
+    std::fprintf(stderr, "vs_kdump: %s\n", std::string(s.message()).c_str());
+    return 1;
+  };
+  absl::StatusOr<Inputs> in = FindInputs(cl.Get("kernel"));
+  if (!in.ok()) return fail(in.status());
+  Progress(absl::StrCat("kernel ", in->kernel, "; work dir ", cfg.work, "; results to ", out_dir));
+  absl::StatusOr<Artifacts> art = BuildArtifacts(*in, cfg.work, cfg.capture_extra);
+  if (!art.ok()) return fail(art.status());
+
+  Results r;
+  r.art = *art;
+  r.load_start = LoadAverage();
+  r.arm_reps = arm_reps;
+  r.step_mib = step;
+  r.latency_crashkernel_mib = latency_ck;
+  if (want["initramfs"]) {
+    r.capture_cpio_bytes = FileSize(art->capture_cpio);
+    r.kdump_cpio_bytes = FileSize(art->kdump_cpio);
+    Progress(absl::StrFormat("initramfs: Saveoops %s MiB, kdump %s MiB", Mib(r.capture_cpio_bytes),
+                             Mib(r.kdump_cpio_bytes)));
+  }
+
+  if (want["sha"]) {
+    Progress(absl::StrCat("SHA-256 throughput on the host (64 MiB, ", sha_rounds, " rounds)"));
+    std::string out;
+    absl::Status s =
+        MustRun({in->sha_bench, "--mib=64", absl::StrCat("--rounds=", sha_rounds)}, &out);
+    if (!s.ok()) return fail(s);
+    r.sha = ParseShaBenchOutput(out);
+    for (const ShaResult& x : r.sha) {
+      Progress(
+          absl::StrFormat("  %-9s %8.0f MB/s (median %.0f)", x.engine, x.best_mbps, x.median_mbps));
+    }
+  }
+
+  bool latency_ok[2] = {false, false};
+  if (want["latency"]) {
+    Progress(absl::StrCat("latency + arm time: ", runs,
+                          " boot(s) per stack, alternating, crashkernel=", latency_ck, "M"));
+    for (int round = 0; round < runs; ++round) {
+      // ABBA order (Saveoops, kdump, kdump, Saveoops, ...): the stacks
+      // alternate, and a drift in the shared machine's speed hits both alike.
+      const Stack first = round % 2 == 0 ? Stack::kSaveoops : Stack::kKdump;
+      const Stack second = round % 2 == 0 ? Stack::kKdump : Stack::kSaveoops;
+      for (Stack stack : {first, second}) {
+        Boot b;
+        b.stack = stack;
+        b.crashkernel_mib = latency_ck;
+        b.arm_reps = arm_reps;
+        b.label = absl::StrCat("latency-", round + 1, "-", StackName(stack));
+        absl::StatusOr<BootOutcome> o = RunBoot(cfg, *in, *art, b);
+        if (!o.ok()) return fail(o.status());
+        if (!o->captured) {
+          std::fprintf(stderr, "vs_kdump: %s did not capture: %s\n  serial log %s ends:\n%s",
+                       b.label.c_str(), o->why.c_str(), o->serial_log.c_str(),
+                       TailOf(*o, 30).c_str());
+          return 1;
+        }
+        latency_ok[static_cast<int>(stack)] = true;
+        r.latency.push_back({round, stack, o->timeline, o->load});
+        for (int64_t us : o->timeline.kexec_arm_us) r.arm_kexec_ms.push_back(us / 1000.0);
+        for (int64_t us : o->timeline.saveoops_arm_us) r.arm_saveoops_ms.push_back(us / 1000.0);
+        Progress(absl::StrFormat("  run %d %-8s panic -> on disk %.2f s (boot %.0f s)", round + 1,
+                                 StackName(stack), *o->timeline.Latency(), o->wall));
+      }
+    }
+  }
+
+  if (want["reservation"]) {
+    Progress(absl::StrCat("smallest crashkernel=: bisection in [", bisect_lo, ", ", latency_ck,
+                          "] MiB, step ", step, " MiB"));
+    for (Stack stack : {Stack::kSaveoops, Stack::kKdump}) {
+      absl::StatusOr<ReservationResult> res = BisectReservation(
+          cfg, *in, *art, stack, bisect_lo, latency_ck, step, latency_ok[static_cast<int>(stack)]);
+      if (!res.ok()) return fail(res.status());
+      Progress(
+          absl::StrCat("  ", StackName(stack), ": smallest crashkernel=", res->smallest_mib, "M"));
+      r.reservation[static_cast<int>(stack)] = *res;
+    }
+    absl::StatusOr<PlanFit> fit =
+        FitPlan(*in, *art, r.reservation[0]->smallest_mib, step, default_headroom);
+    if (!fit.ok()) return fail(fit.status());
+    r.plan = *fit;
+    Progress(absl::StrFormat("  saveoops plan: %dM with the default %dM headroom, %dM with none",
+                             fit->predicted_default_mib, default_headroom,
+                             fit->predicted_zero_headroom_mib));
+  }
+
+  r.elapsed_s = Now() - t0;
+  r.load_end = LoadAverage();
+  const Figures f = Compute(r);
+  mkdir(out_dir.c_str(), 0755);
+  for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
+           {"results.json", ResultsJson(f)},
+           {"RESULTS.md", ResultsMarkdown(r, f, *in, cfg, flags)}}) {
+    if (absl::Status s = WriteFile(out_dir + "/" + name, text); !s.ok()) return fail(s);
+  }
+  if (want["latency"]) {
+    if (absl::Status s = WriteChart(r, f, out_dir); !s.ok()) {
+      std::fprintf(stderr, "vs_kdump: chart: %s\n", std::string(s.message()).c_str());
+    }
+  }
+  std::printf("%s", ResultsJson(f).c_str());
+  Progress(absl::StrFormat("done in %.1f min: %s/RESULTS.md, results.json%s; serial logs in %s",
+                           r.elapsed_s / 60, out_dir, want["latency"] ? ", latency.png" : "",
+                           cfg.work));
+  return 0;
+}
+
+}  // namespace
+}  // namespace saveoops
+
+int main(int argc, char** argv) { return saveoops::Main(argc, argv); }
