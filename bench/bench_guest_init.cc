@@ -19,10 +19,11 @@
 //                                `saveoops arm` first (default 0)
 //   bench.headroom=SIZE          --headroom for the final `saveoops arm`
 //                                (the reservation bisection passes 0)
-//   bench.capture_extra=A,B      extra capture kernel arguments for
-//                                `kexec -p` (',' separates them); the
-//                                benchmark puts the same ones into the
-//                                Saveoops bundle's command line
+//   bench.kdump_append=A,B,...   the capture kernel's command line for
+//                                `kexec -p --append` (',' separates the
+//                                arguments); the benchmark derives it from
+//                                the Saveoops bundle's command line so both
+//                                capture kernels boot with the same one
 //
 // Console lines the benchmark reads (prefix "bench-guest: "):
 //   arm-sample tool=kexec-p us=N          one timed `kexec -p`
@@ -45,13 +46,6 @@
 #include <vector>
 
 namespace {
-
-// The capture kernel's command line for kexec -p: Saveoops' default
-// (tools/defaults.h kDefaultCaptureCmdline, minus its saveoops.* option)
-// plus the console that `saveoops arm` copies from the first kernel, so both
-// capture kernels boot with the same arguments. kexec-tools appends
-// elfcorehdr= itself.
-constexpr char kKdumpAppend[] = "nokaslr nr_cpus=1 reset_devices irqpoll panic=1 console=ttyS0";
 
 void Say(const std::string& s) {
   const std::string line = "bench-guest: " + s + "\n";
@@ -123,19 +117,18 @@ int Run(const std::vector<std::string>& argv, const std::string& log, int64_t* e
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-// bench.capture_extra with ',' read as ' '.
-std::string CaptureExtra() {
-  std::string extra = CmdlineValue(ReadFile("/proc/cmdline"), "bench.capture_extra");
-  for (char& c : extra) {
+// bench.kdump_append with ',' read as ' '. kexec-tools adds elfcorehdr=
+// itself.
+std::string KdumpAppend() {
+  std::string append = CmdlineValue(ReadFile("/proc/cmdline"), "bench.kdump_append");
+  for (char& c : append) {
     if (c == ',') c = ' ';
   }
-  return extra;
+  return append;
 }
 
 std::vector<std::string> KexecLoad(const std::string& initrd) {
-  const std::string extra = CaptureExtra();
-  return {"/sbin/kexec", "-p", "/vmlinuz", "--initrd=" + initrd,
-          std::string("--append=") + kKdumpAppend + (extra.empty() ? "" : " " + extra)};
+  return {"/sbin/kexec", "-p", "/vmlinuz", "--initrd=" + initrd, "--append=" + KdumpAppend()};
 }
 
 std::vector<std::string> SaveoopsArm(const std::string& headroom) {
@@ -176,6 +169,7 @@ int main() {
   Say("first kernel up; cmdline: " + cmdline.substr(0, cmdline.find('\n')));
   const std::string stack = CmdlineValue(cmdline, "bench.stack");
   if (stack != "saveoops" && stack != "kdump") PowerOff("bench.stack must be saveoops or kdump");
+  if (KdumpAppend().empty()) PowerOff("bench.kdump_append is missing");
 
   // Alternate which tool goes first so neither always finds a warm page
   // cache for the shared kernel file.
