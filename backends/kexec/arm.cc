@@ -223,12 +223,13 @@ absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
   PurgatoryParams params{};
   params.region_count = static_cast<uint32_t>(verified.size());
   params.flags = options.purgatory_flags;
+  const Sha256Engine engine = Sha256BestEngine();
   for (size_t i = 0; i < verified.size(); ++i) {
-    const KexecSegment& s = verified[i];
+    KexecSegment& s = verified[i];
     params.regions[i].start = s.mem;
     params.regions[i].length = s.bytes.size();
-    const Sha256Digest d = Sha256Hash(s.bytes.data(), s.bytes.size(), Sha256BestEngine());
-    std::memcpy(params.regions[i].sha256, d.bytes, sizeof(d.bytes));
+    s.sha256 = Sha256Hash(s.bytes.data(), s.bytes.size(), engine);
+    std::memcpy(params.regions[i].sha256, s.sha256.bytes, sizeof(s.sha256.bytes));
     out.verified_segments.push_back(s.name);
   }
   if (options.corrupt_digest_segment >= 0) {
@@ -247,8 +248,9 @@ absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
 
   out.entry = p_purgatory->range.start + header.entry_offset;
   out.segments = std::move(verified);
+  const Sha256Digest purgatory_digest = Sha256Hash(purgatory.data(), purgatory.size(), engine);
   out.segments.push_back({"purgatory", std::move(purgatory), p_purgatory->range.start,
-                          p_purgatory->range.size});
+                          p_purgatory->range.size, purgatory_digest});
   std::sort(out.segments.begin(), out.segments.end(),
             [](const KexecSegment& a, const KexecSegment& b) { return a.mem < b.mem; });
   for (const KexecSegment& s : out.segments) {
@@ -269,9 +271,8 @@ std::string ArmPlan::ToString() const {
   absl::StrAppend(&s, "capture command line: ", capture_cmdline, "\n");
   absl::StrAppendFormat(&s, "entry (purgatory): %#x\n", entry);
   for (const KexecSegment& seg : segments) {
-    const Sha256Digest d = Sha256Hash(seg.bytes.data(), seg.bytes.size(), Sha256BestEngine());
     absl::StrAppendFormat(&s, "segment %-12s %#012x +%#010x  %9d bytes  sha256 %s\n", seg.name,
-                          seg.mem, seg.memsz, seg.bytes.size(), Hex(d));
+                          seg.mem, seg.memsz, seg.bytes.size(), Hex(seg.sha256));
   }
   return s;
 }

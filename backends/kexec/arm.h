@@ -18,6 +18,7 @@
 #include "common/bundle.h"
 #include "common/bzimage.h"
 #include "common/planner.h"
+#include "common/sha256.h"
 
 namespace saveoops {
 
@@ -44,6 +45,9 @@ struct KexecSegment {
   std::vector<uint8_t> bytes;
   uint64_t mem = 0;
   uint64_t memsz = 0;
+  // SHA-256 of `bytes`, computed once by BuildArmPlan (hashing megabytes
+  // again for every printout costs visible time at boot).
+  Sha256Digest sha256{};
 };
 
 struct ArmPlan {
