@@ -63,6 +63,11 @@ class Backend {
   virtual absl::Status Pack(const PackContext& context, const CommandLine& cl) const = 0;
 };
 
+// root= of the machine pack runs on (from /proc/cmdline), or "" if none:
+// the default for image backends, whose images most often boot the same root
+// file system (a rescue stick, a VM of this install).
+std::string HostRoot();
+
 // Registers a backend; called from a static initialiser in each backend.
 bool RegisterBackend(std::unique_ptr<Backend> backend);
 // The registered backends, by name order.

@@ -89,18 +89,6 @@ uint64_t FileSize(const std::string& path) {
   return stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
-// root= of the machine pack runs on: the image most often boots the same
-// root file system (a rescue stick, a VM of this install).
-std::string HostRoot() {
-  std::ifstream in("/proc/cmdline");
-  std::string line((std::istreambuf_iterator<char>(in)), {});
-  for (absl::string_view w : absl::StrSplit(line, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
-    if (w == "--") break;
-    if (absl::ConsumePrefix(&w, "root=")) return std::string(w);
-  }
-  return "";
-}
-
 std::vector<std::string> ParseConsoles(const std::string& flag) {
   if (flag == "none") return {};
   return absl::StrSplit(flag, ' ', absl::SkipEmpty());

@@ -51,18 +51,6 @@ absl::Status WriteFile(const std::string& path, const std::string& bytes) {
   return absl::OkStatus();
 }
 
-// root= of the machine pack runs on: the image most often boots the same
-// root file system (a rescue stick, a VM of this install).
-std::string HostRoot() {
-  std::ifstream in("/proc/cmdline");
-  std::string line((std::istreambuf_iterator<char>(in)), {});
-  for (absl::string_view w : absl::StrSplit(line, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
-    if (w == "--") break;
-    if (absl::ConsumePrefix(&w, "root=")) return std::string(w);
-  }
-  return "";
-}
-
 absl::StatusOr<uint64_t> SizeFlag(const CommandLine& cl, const std::string& name) {
   if (cl.Get(name).empty()) return 0;
   absl::StatusOr<uint64_t> v = cl.GetSize(name);
