@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -113,6 +114,12 @@ absl::Status Run(const Backend& backend, const CommandLine& cl) {
   char tmpl[] = "/tmp/saveoops-pack.XXXXXX";
   if (mkdtemp(tmpl) == nullptr) return absl::InternalError("cannot create a temporary directory");
   ctx.bundle_path = absl::StrCat(tmpl, "/saveoops.bundle");
+  // The backends copy the bundle into their artifact; the scratch copy goes.
+  const std::string scratch_dir = tmpl;
+  absl::Cleanup remove_scratch = [&] {
+    unlink(ctx.bundle_path.c_str());
+    rmdir(scratch_dir.c_str());
+  };
   absl::Status written = WriteBundleFile(ctx.bundle_path, ctx.bundle);
   if (!written.ok()) return written;
   ctx.saveoops_binary_path = FindSaveoopsFile("saveoops", "tools/saveoops");
