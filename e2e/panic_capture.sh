@@ -25,30 +25,8 @@ for arg in "$@"; do
 done
 
 RUNFILES=${TEST_SRCDIR:-$PWD/..}/${TEST_WORKSPACE:-saveoops}
-SAVEOOPS=$RUNFILES/tools/saveoops
-CAPTURE=$RUNFILES/capture/saveoops-capture
-PURGATORY=$RUNFILES/purgatory/purgatory.bin
-GUEST_INIT=$RUNFILES/e2e/guest_init
-MKCPIO=$RUNFILES/e2e/mkcpio
-OUT=${TEST_UNDECLARED_OUTPUTS_DIR:-$(mktemp -d)}
-WORK=$(mktemp -d "${TEST_TMPDIR:-/tmp}/e2e.XXXXXX")
-SERIAL=$OUT/serial-$CASE.log
+. "$RUNFILES/e2e/lib.sh"
 QEMU_TIMEOUT=${SAVEOOPS_E2E_TIMEOUT:-150}
-
-step() { echo "[$(date +%T)] $CASE: $*"; }
-fail() {
-  echo "FAIL ($CASE): $*" >&2
-  if [ -f "$SERIAL" ]; then
-    echo "---- last 60 lines of the serial log ($SERIAL) ----" >&2
-    tail -n 60 "$SERIAL" >&2
-  fi
-  exit 1
-}
-
-KERNEL=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
-[ -n "$KERNEL" ] || fail "no /boot/vmlinuz-*: run tools/setup.sh (linux-image-amd64)"
-[ -r "$KERNEL" ] || fail "$KERNEL is not readable"
-RELEASE=${KERNEL#/boot/vmlinuz-}
 
 step "kernel $KERNEL, smp=$SMP, mem=$MEM"
 step "building capture initramfs"

@@ -22,32 +22,13 @@ for arg in "$@"; do
 done
 
 RUNFILES=${TEST_SRCDIR:-$PWD/..}/${TEST_WORKSPACE:-saveoops}
-SAVEOOPS=$RUNFILES/tools/saveoops
-PACK=$RUNFILES/tools/pack
-GUEST_INIT=$RUNFILES/e2e/guest_init
-MKCPIO=$RUNFILES/e2e/mkcpio
-OUT=${TEST_UNDECLARED_OUTPUTS_DIR:-$(mktemp -d)}
-WORK=$(mktemp -d "${TEST_TMPDIR:-/tmp}/e2e.XXXXXX")
-SERIAL=$OUT/serial-$CASE.log
+. "$RUNFILES/e2e/lib.sh"
 IMAGE=$WORK/disk.img
 QEMU_TIMEOUT=${SAVEOOPS_E2E_TIMEOUT:-100}
 
-step() { echo "[$(date +%T)] $CASE: $*"; }
-fail() {
-  echo "FAIL ($CASE): $*" >&2
-  if [ -f "$SERIAL" ]; then
-    echo "---- last 60 lines of the serial log ($SERIAL) ----" >&2
-    tail -n 60 "$SERIAL" >&2
-  fi
-  exit 1
-}
 # Unsigned little-endian integer of $2 bytes at byte $1 of the image.
 read_le() { od -An -t "u$2" -j "$1" -N "$2" "$IMAGE" | tr -d ' '; }
 
-KERNEL=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
-[ -n "$KERNEL" ] || fail "no /boot/vmlinuz-*: run tools/setup.sh (linux-image-amd64)"
-[ -r "$KERNEL" ] || fail "$KERNEL is not readable"
-RELEASE=${KERNEL#/boot/vmlinuz-}
 T0=$(date +%s)
 
 step "kernel $KERNEL; building the test initramfs (guest_init as /init, skip_arm)"

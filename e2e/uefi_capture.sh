@@ -26,13 +26,7 @@ for arg in "$@"; do
 done
 
 RUNFILES=${TEST_SRCDIR:-$PWD/..}/${TEST_WORKSPACE:-saveoops}
-SAVEOOPS=$RUNFILES/tools/saveoops
-PACK=$RUNFILES/tools/pack
-GUEST_INIT=$RUNFILES/e2e/guest_init
-MKCPIO=$RUNFILES/e2e/mkcpio
-OUT=${TEST_UNDECLARED_OUTPUTS_DIR:-$(mktemp -d)}
-WORK=$(mktemp -d "${TEST_TMPDIR:-/tmp}/e2e.XXXXXX")
-SERIAL=$OUT/serial-$CASE.log
+. "$RUNFILES/e2e/lib.sh"
 IMAGE=$WORK/disk.img
 OVMF_CODE=${SAVEOOPS_OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
 OVMF_VARS=${SAVEOOPS_OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
@@ -41,26 +35,12 @@ ESP="$IMAGE@@1M"
 QEMU_TIMEOUT=${SAVEOOPS_E2E_TIMEOUT:-150}
 export MTOOLS_SKIP_CHECK=1
 
-step() { echo "[$(date +%T)] $CASE: $*"; }
-fail() {
-  echo "FAIL ($CASE): $*" >&2
-  if [ -f "$SERIAL" ]; then
-    echo "---- last 60 lines of the serial log ($SERIAL) ----" >&2
-    # OVMF paints its console with ANSI escapes; strip them for reading.
-    sed 's/\x1b\[[0-9;=]*[a-zA-Z]//g' "$SERIAL" | tr -d '\r' | tail -n 60 >&2
-  fi
-  exit 1
-}
 # The serial log without OVMF's escape sequences and CRs.
 serial() { sed 's/\x1b\[[0-9;=]*[a-zA-Z]//g' "$SERIAL" 2>/dev/null | tr -d '\r'; }
 # Not grep -q: it would stop reading early, and under pipefail the SIGPIPE
 # that kills sed would turn a match into a failure.
 seen() { serial | grep -a -- "$1" >/dev/null; }
 
-KERNEL=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
-[ -n "$KERNEL" ] || fail "no /boot/vmlinuz-*: run tools/setup.sh (linux-image-amd64)"
-[ -r "$KERNEL" ] || fail "$KERNEL is not readable"
-RELEASE=${KERNEL#/boot/vmlinuz-}
 for f in "$OVMF_CODE" "$OVMF_VARS"; do
   [ -r "$f" ] || fail "$f missing: run tools/setup.sh (ovmf)"
 done

@@ -1,0 +1,33 @@
+# Shared by the e2e scripts (panic_capture.sh, syslinux_capture.sh,
+# uefi_capture.sh); sourced after CASE is set and RUNFILES points at the
+# Bazel runfiles tree. Provides the tools under test, scratch and output
+# places, progress and failure reporting, and the guest kernel.
+
+SAVEOOPS=$RUNFILES/tools/saveoops
+PACK=$RUNFILES/tools/pack
+CAPTURE=$RUNFILES/capture/saveoops-capture
+PURGATORY=$RUNFILES/purgatory/purgatory.bin
+GUEST_INIT=$RUNFILES/e2e/guest_init
+MKCPIO=$RUNFILES/e2e/mkcpio
+OUT=${TEST_UNDECLARED_OUTPUTS_DIR:-$(mktemp -d)}
+WORK=$(mktemp -d "${TEST_TMPDIR:-/tmp}/e2e.XXXXXX")
+SERIAL=$OUT/serial-$CASE.log
+
+step() { echo "[$(date +%T)] $CASE: $*"; }
+
+# Reports the failure with the tail of the serial log (without the ANSI
+# escapes and CRs firmware consoles paint with) and ends the test.
+fail() {
+  echo "FAIL ($CASE): $*" >&2
+  if [ -f "$SERIAL" ]; then
+    echo "---- last 60 lines of the serial log ($SERIAL) ----" >&2
+    sed 's/\x1b\[[0-9;=]*[a-zA-Z]//g' "$SERIAL" | tr -d '\r' | tail -n 60 >&2
+  fi
+  exit 1
+}
+
+# The guest kernel: the newest installed Debian kernel (linux-image-amd64).
+KERNEL=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
+[ -n "$KERNEL" ] || fail "no /boot/vmlinuz-*: run tools/setup.sh (linux-image-amd64)"
+[ -r "$KERNEL" ] || fail "$KERNEL is not readable"
+RELEASE=${KERNEL#/boot/vmlinuz-}
