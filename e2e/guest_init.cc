@@ -18,6 +18,7 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -33,6 +34,11 @@ void Say(const std::string& s) {
   std::string line = "saveoops-e2e: " + s + "\n";
   if (write(STDOUT_FILENO, line.data(), line.size()) < 0) {
   }
+  // The tty drains to the UART after write() returns, while the kernel's
+  // printk goes to the same UART directly: without waiting, a kernel line
+  // (sysrq's "Trigger a crash") can land inside ours and the host-side
+  // checks miss it.
+  tcdrain(STDOUT_FILENO);
 }
 
 [[noreturn]] void PowerOff(const std::string& why) {
