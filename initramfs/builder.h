@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +53,16 @@ namespace saveoops {
 inline constexpr absl::string_view kCaptureModuleListPath =
     "/etc/saveoops/modules";
 
+// The modules of the disks Saveoops supports out of the box, the default of
+// CaptureInitramfsSpec::modules:
+//   virtio_pci + virtio_blk  QEMU/KVM virtio disks (the e2e tests)
+//   ahci + sd_mod            SATA disks on PCs and servers (and QEMU q35)
+//   nvme                     NVMe disks
+// A machine whose store disk is known needs only that disk's modules
+// (initramfs/device_modules.h finds them).
+inline constexpr absl::string_view kDefaultCaptureModules[] = {
+    "virtio_pci", "virtio_blk", "ahci", "sd_mod", "nvme"};
+
 // What to put into the capture initramfs.
 struct CaptureInitramfsSpec {
   // Host path of the static saveoops-capture ELF executable; becomes /init.
@@ -62,12 +73,9 @@ struct CaptureInitramfsSpec {
   std::string modules_dir;
   // Module names (or aliases) the capture kernel must load to reach the
   // store disk; dependencies are added automatically and built-in modules
-  // need nothing. The default covers the disks Saveoops supports:
-  //   virtio_pci + virtio_blk  QEMU/KVM virtio disks (the e2e tests)
-  //   ahci + sd_mod            SATA disks on PCs and servers (and QEMU q35)
-  //   nvme                     NVMe disks
-  std::vector<std::string> modules = {"virtio_pci", "virtio_blk", "ahci",
-                                      "sd_mod", "nvme"};
+  // need nothing. Default: kDefaultCaptureModules.
+  std::vector<std::string> modules{std::begin(kDefaultCaptureModules),
+                                   std::end(kDefaultCaptureModules)};
   // Additional files: {path inside the initramfs, host path to copy}.
   std::vector<std::pair<std::string, std::string>> extra_files;
 };

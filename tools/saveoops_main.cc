@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "backends/kexec/arm.h"
 #include "backends/kexec/sysinfo.h"
@@ -31,6 +32,8 @@
 #include "common/memmap.h"
 #include "common/planner.h"
 #include "initramfs/builder.h"
+#include "initramfs/device_modules.h"
+#include "initramfs/modules.h"
 #include "purgatory/purgatory_abi.h"
 #include "store/store.h"
 #include "tools/cli.h"
@@ -328,13 +331,40 @@ int CmdBundle(int argc, char** argv) {
 
 // ---- initramfs -------------------------------------------------------------
 
+// The modules the store's block device needs on this machine, from /sys;
+// reports the driver chain.
+absl::StatusOr<std::vector<std::string>> StoreDeviceModules(const std::string& device,
+                                                            const std::string& modules_dir) {
+  absl::StatusOr<std::string> name = BlockDeviceName(device);
+  if (!name.ok()) return name.status();
+  absl::StatusOr<std::vector<DeviceDriver>> drivers = DriversOfBlockDevice("/sys", *name);
+  if (!drivers.ok()) return drivers.status();
+  absl::StatusOr<ModuleIndex> index = LoadModuleIndex(modules_dir);
+  if (!index.ok()) return index.status();
+  std::vector<std::string> modules = ModulesForDrivers(*index, *drivers);
+  for (const DeviceDriver& d : *drivers) {
+    std::printf("store device %s: %s driver %s%s\n", name->c_str(), d.device.c_str(),
+                d.driver.c_str(),
+                d.module.empty() ? " (built into this kernel)"
+                                 : absl::StrCat(", module ", d.module).c_str());
+  }
+  return modules;
+}
+
 int CmdInitramfs(int argc, char** argv) {
-  CommandLine cl("saveoops initramfs --capture-binary=FILE [flags]",
+  CommandLine cl("saveoops initramfs [--modules=A,B | --store-device=DEV] [flags]",
                  "Builds the capture initramfs: saveoops-capture as /init plus the kernel\n"
-                 "modules needed to reach the store disk, resolved through modules.dep.");
+                 "modules needed to reach the store disk, resolved through modules.dep.\n"
+                 "By default it carries the modules of every disk kind Saveoops supports;\n"
+                 "--store-device=DEV (on the machine that has the store) or --modules\n"
+                 "narrow that to what the store disk needs.");
   cl.Flag("capture-binary", DefaultCaptureBinaryPath(), "the static saveoops-capture binary");
   cl.Flag("modules-dir", "", "/lib/modules/RELEASE of the capture kernel (default: newest)");
-  cl.Flag("modules", "virtio_pci,virtio_blk,ahci,sd_mod,nvme", "modules to include (with dependencies)");
+  cl.Flag("modules", absl::StrJoin(kDefaultCaptureModules, ","),
+          "modules (names or aliases) to include, comma-separated; dependencies are added");
+  cl.Flag("store-device", "",
+          "the store's block device here (e.g. /dev/vda2): its drivers' modules, read from "
+          "/sys, replace the default set (--modules given too: both)");
   cl.Flag("out", "capture.cpio", "output file");
   int rc = 0;
   if (!ParseOrHelp(cl, argc, argv, 2, "initramfs", &rc)) return rc;
@@ -347,13 +377,28 @@ int CmdInitramfs(int argc, char** argv) {
       if (!dir.ok()) return dir.status();
       spec.modules_dir = *dir;
     }
-    spec.modules = absl::StrSplit(cl.Get("modules"), ',', absl::SkipEmpty());
-    absl::StatusOr<std::vector<uint8_t>> cpio = BuildCaptureInitramfs(spec);
+    spec.modules.clear();
+    if (!cl.Get("store-device").empty()) {
+      absl::StatusOr<std::vector<std::string>> found =
+          StoreDeviceModules(cl.Get("store-device"), spec.modules_dir);
+      if (!found.ok()) return found.status();
+      spec.modules = *std::move(found);
+    }
+    if (cl.Get("store-device").empty() || cl.IsSet("modules")) {
+      for (absl::string_view m : absl::StrSplit(cl.Get("modules"), ',', absl::SkipEmpty())) {
+        spec.modules.emplace_back(m);
+      }
+    }
+    CaptureInitramfsSummary summary;
+    absl::StatusOr<std::vector<uint8_t>> cpio = BuildCaptureInitramfs(spec, &summary);
     if (!cpio.ok()) return cpio.status();
     absl::Status s = WriteBytes(cl.Get("out"), *cpio);
     if (!s.ok()) return s;
-    std::printf("wrote %s: %.2f MiB (modules from %s)\n", cl.Get("out").c_str(),
-                cpio->size() / 1048576.0, spec.modules_dir.c_str());
+    std::printf("wrote %s: %.2f MiB (/init %.2f MiB; modules %s: %zu files, %.2f MiB from %s)\n",
+                cl.Get("out").c_str(), cpio->size() / 1048576.0, summary.init_bytes / 1048576.0,
+                spec.modules.empty() ? "none" : absl::StrJoin(spec.modules, ",").c_str(),
+                summary.module_paths.size(), summary.module_bytes / 1048576.0,
+                spec.modules_dir.c_str());
     return absl::OkStatus();
   };
   return Finish(run(), "initramfs");
