@@ -37,14 +37,15 @@ std::string DigestHex(const Sha256Digest& d) {
 }
 
 
-// Part types in the order SerializeBundle() lays them out.
-constexpr uint32_t kPartOrder[] = {
+// Part types every bundle has, in the order SerializeBundle() lays them
+// out; the optional prepared kernel image follows them.
+constexpr uint32_t kRequiredParts[] = {
     kBundlePartCaptureKernel,
     kBundlePartCaptureInitramfs,
     kBundlePartCaptureCmdline,
     kBundlePartPurgatory,
 };
-constexpr uint32_t kPartCount = sizeof(kPartOrder) / sizeof(kPartOrder[0]);
+constexpr uint32_t kMaxPartCount = sizeof(kRequiredParts) / sizeof(kRequiredParts[0]) + 1;
 
 uint64_t AlignUp(uint64_t value, uint64_t alignment) {
   return (value + alignment - 1) / alignment * alignment;
@@ -67,6 +68,8 @@ absl::Span<const uint8_t> PartBytes(const BundleContents& contents,
       return AsBytes(contents.capture_cmdline);
     case kBundlePartPurgatory:
       return contents.purgatory;
+    case kBundlePartCaptureKernelImage:
+      return contents.capture_kernel_image;
   }
   return {};
 }
@@ -117,7 +120,8 @@ std::string DescribeHeaderError(absl::Span<const uint8_t> bytes,
       case BundleError::kUnknownPartType:
         return absl::StrFormat(
             "table entry %d: field 'type' is %u, need 1 (capture_kernel), 2 "
-            "(capture_initramfs), 3 (capture_cmdline) or 4 (purgatory)",
+            "(capture_initramfs), 3 (capture_cmdline), 4 (purgatory) or 5 "
+            "(capture_kernel_image)",
             failed_part, entry.type);
       case BundleError::kDuplicatePartType:
         return absl::StrFormat(
@@ -217,7 +221,7 @@ std::string DescribeHeaderError(absl::Span<const uint8_t> bytes,
     }
     case BundleError::kMissingPart: {
       std::string missing;
-      for (uint32_t type : kPartOrder) {
+      for (uint32_t type : kRequiredParts) {
         bool present = false;
         for (uint32_t i = 0; i < fixed.part_count; ++i) {
           if (ReadPartEntry(bytes, static_cast<int>(i)).type == type) {
@@ -287,6 +291,9 @@ absl::StatusOr<BundleContents> ParseBundleWithPrefix(
       case kBundlePartPurgatory:
         contents.purgatory.assign(begin, end);
         break;
+      case kBundlePartCaptureKernelImage:
+        contents.capture_kernel_image.assign(begin, end);
+        break;
     }
   }
   return contents;
@@ -295,9 +302,8 @@ absl::StatusOr<BundleContents> ParseBundleWithPrefix(
 // Checks `contents` against the rules ParseBundleHeader() enforces, so the
 // writer never produces a bundle the reader rejects.
 absl::Status CheckContents(const BundleContents& contents) {
-  for (uint32_t type : kPartOrder) {
-    if (type != kBundlePartCaptureCmdline &&
-        PartBytes(contents, type).empty()) {
+  for (uint32_t type : kRequiredParts) {
+    if (type != kBundlePartCaptureCmdline && PartBytes(contents, type).empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "bundle: part '", BundlePartTypeName(type), "' is empty"));
     }
@@ -439,19 +445,25 @@ absl::StatusOr<std::vector<uint8_t>> SerializeBundle(
   absl::Status status = CheckContents(contents);
   if (!status.ok()) return status;
 
-  constexpr uint32_t kHeaderSize = BundleHeaderSize(kPartCount);
+  uint32_t types[kMaxPartCount];
+  uint32_t part_count = 0;
+  for (uint32_t type : kRequiredParts) types[part_count++] = type;
+  if (!contents.capture_kernel_image.empty()) {
+    types[part_count++] = kBundlePartCaptureKernelImage;
+  }
+  const uint32_t header_size = BundleHeaderSize(part_count);
   BundleFixedHeader fixed = {};
   memcpy(fixed.magic, kBundleMagic, sizeof(fixed.magic));
   fixed.format_version = kBundleFormatVersion;
-  fixed.header_size = kHeaderSize;
-  fixed.part_count = kPartCount;
+  fixed.header_size = header_size;
+  fixed.part_count = part_count;
   fixed.flags = 0;
 
-  BundlePartEntry entries[kPartCount] = {};
-  uint64_t end = kHeaderSize;
-  for (uint32_t i = 0; i < kPartCount; ++i) {
-    const absl::Span<const uint8_t> data = PartBytes(contents, kPartOrder[i]);
-    entries[i].type = kPartOrder[i];
+  BundlePartEntry entries[kMaxPartCount] = {};
+  uint64_t end = header_size;
+  for (uint32_t i = 0; i < part_count; ++i) {
+    const absl::Span<const uint8_t> data = PartBytes(contents, types[i]);
+    entries[i].type = types[i];
     entries[i].reserved = 0;
     entries[i].offset = AlignUp(end, kBundlePartAlignment);
     entries[i].size = data.size();
@@ -463,13 +475,13 @@ absl::StatusOr<std::vector<uint8_t>> SerializeBundle(
   // Zero-filled, so padding needs no extra work.
   std::vector<uint8_t> bytes(static_cast<size_t>(fixed.file_size), 0);
   memcpy(bytes.data(), &fixed, sizeof(fixed));
-  memcpy(bytes.data() + sizeof(fixed), entries, sizeof(entries));
-  const size_t digest_offset = kHeaderSize - kSha256DigestSize;
+  memcpy(bytes.data() + sizeof(fixed), entries, part_count * sizeof(entries[0]));
+  const size_t digest_offset = header_size - kSha256DigestSize;
   const Sha256Digest header_digest =
       HashBytes(absl::Span<const uint8_t>(bytes.data(), digest_offset));
   memcpy(bytes.data() + digest_offset, header_digest.bytes, kSha256DigestSize);
-  for (uint32_t i = 0; i < kPartCount; ++i) {
-    const absl::Span<const uint8_t> data = PartBytes(contents, kPartOrder[i]);
+  for (uint32_t i = 0; i < part_count; ++i) {
+    const absl::Span<const uint8_t> data = PartBytes(contents, types[i]);
     if (!data.empty()) {
       memcpy(bytes.data() + entries[i].offset, data.data(), data.size());
     }

@@ -24,11 +24,15 @@ struct BundleContents {
   std::vector<uint8_t> capture_initramfs;  // cpio archive; non-empty.
   std::string capture_cmdline;             // <= 4096 bytes, no NUL.
   std::vector<uint8_t> purgatory;          // purgatory blob; non-empty.
+  // The kernel prepared for the purgatory (common/kernel_image.h); empty
+  // when the bundle has none and loaders stage the bzImage.
+  std::vector<uint8_t> capture_kernel_image;
 
   friend bool operator==(const BundleContents& a, const BundleContents& b) {
     return a.capture_kernel == b.capture_kernel &&
            a.capture_initramfs == b.capture_initramfs &&
-           a.capture_cmdline == b.capture_cmdline && a.purgatory == b.purgatory;
+           a.capture_cmdline == b.capture_cmdline && a.purgatory == b.purgatory &&
+           a.capture_kernel_image == b.capture_kernel_image;
   }
   friend bool operator!=(const BundleContents& a, const BundleContents& b) {
     return !(a == b);
@@ -36,7 +40,8 @@ struct BundleContents {
 };
 
 // Lays out `contents` as a format-version-1 bundle: header with four parts in
-// type order (kernel, initramfs, cmdline, purgatory), each part at the next
+// type order (kernel, initramfs, cmdline, purgatory; then the prepared
+// kernel image if there is one), each part at the next
 // 4096-aligned offset, zero padding, file_size = end of the last part.
 // Fails (InvalidArgument, naming the part) if a part breaks the rules the
 // reader enforces: empty kernel/initramfs/purgatory, command line longer than

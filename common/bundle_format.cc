@@ -24,7 +24,7 @@ void CopyBytes(void* dst, const uint8_t* src, size_t n) {
 }
 
 bool IsKnownPartType(uint32_t type) {
-  return type >= kBundlePartCaptureKernel && type <= kBundlePartPurgatory;
+  return type >= kBundlePartCaptureKernel && type <= kBundlePartCaptureKernelImage;
 }
 
 // Every part but the command line must have data: an empty kernel,
@@ -232,6 +232,8 @@ const char* BundlePartTypeName(uint32_t type) {
       return "capture_cmdline";
     case kBundlePartPurgatory:
       return "purgatory";
+    case kBundlePartCaptureKernelImage:
+      return "capture_kernel_image";
   }
   return "unknown";
 }

@@ -68,6 +68,10 @@ inline constexpr uint32_t kBundlePartCaptureKernel = 1;     // bzImage.
 inline constexpr uint32_t kBundlePartCaptureInitramfs = 2;  // newc cpio.
 inline constexpr uint32_t kBundlePartCaptureCmdline = 3;    // Text, no NUL.
 inline constexpr uint32_t kBundlePartPurgatory = 4;  // purgatory/ flat blob.
+// Optional: the capture kernel prepared for the purgatory to unpack
+// (KernelImageHeader + LZ4 block, common/kernel_image.h). Loaders that find
+// it stage it instead of the bzImage's compressed payload.
+inline constexpr uint32_t kBundlePartCaptureKernelImage = 5;
 
 // The fixed part of the header, at file offset 0.
 struct __attribute__((packed)) BundleFixedHeader {
@@ -133,7 +137,7 @@ enum class BundleError : uint8_t {
   kPartsOutOfOrder,       // A part starts before the previous one.
   kPartsOverlap,          // A part starts before the previous one ends.
   kMissingPart,           // One of the four required types is absent.
-  kEmptyPart,             // Kernel, initramfs or purgatory has size 0.
+  kEmptyPart,             // A part other than the command line has size 0.
   kCmdlineTooLong,        // capture_cmdline is > 4096 bytes.
   kCmdlineHasNul,         // capture_cmdline contains a NUL byte.
   kBadPartIndex,          // VerifyBundlePart() index not in the table.

@@ -166,6 +166,33 @@ TEST(BundleTest, RoundTrip) {
   EXPECT_TRUE(*parsed == contents);
 }
 
+TEST(BundleTest, PreparedKernelImageRoundTripsAsAFifthPart) {
+  BundleContents contents = SampleContents();
+  contents.capture_kernel_image.assign(10000, 0x5c);
+  const std::vector<uint8_t> bytes = Serialize(contents);
+  BundleView view;
+  ASSERT_EQ(ParseBundleHeader(bytes.data(), bytes.size(), &view), BundleError::kOk);
+  EXPECT_EQ(view.part_count, 5u);
+  const BundlePartView* image = FindBundlePart(view, kBundlePartCaptureKernelImage);
+  ASSERT_NE(image, nullptr);
+  EXPECT_EQ(image->size, 10000u);
+  absl::StatusOr<BundleContents> parsed = ParseBundle(bytes);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(*parsed == contents);
+
+  // Without one, the bundle is the four-part layout it always was.
+  contents.capture_kernel_image.clear();
+  const std::vector<uint8_t> four = Serialize(contents);
+  ASSERT_EQ(ParseBundleHeader(four.data(), four.size(), &view), BundleError::kOk);
+  EXPECT_EQ(view.part_count, 4u);
+  EXPECT_EQ(FindBundlePart(view, kBundlePartCaptureKernelImage), nullptr);
+
+  // A damaged image is named like any other part.
+  std::vector<uint8_t> damaged = bytes;
+  damaged[image->offset + 5000] ^= 1;
+  ExpectRejected(damaged, BundleError::kOk, {"part 'capture_kernel_image' SHA-256 mismatch"});
+}
+
 TEST(BundleTest, LayoutFollowsTheFormat) {
   const BundleContents contents = SampleContents();
   const std::vector<uint8_t> bytes = Serialize(contents);
@@ -489,9 +516,9 @@ TEST(BundleTest, PartTableEntriesAreChecked) {
        {"part 'capture_cmdline' (table entry 2): field 'reserved' is 0x1"}},
       {"unknown type",
        1,
-       [](BundlePartEntry& e) { e.type = 5; },
+       [](BundlePartEntry& e) { e.type = 6; },
        BundleError::kUnknownPartType,
-       {"table entry 1: field 'type' is 5, need 1 (capture_kernel)"}},
+       {"table entry 1: field 'type' is 6, need 1 (capture_kernel)"}},
       {"type zero",
        0,
        [](BundlePartEntry& e) { e.type = 0; },
@@ -627,6 +654,7 @@ TEST(BundleTest, ErrorAndTypeNamesAreDistinct) {
   EXPECT_STREQ(BundlePartTypeName(2), "capture_initramfs");
   EXPECT_STREQ(BundlePartTypeName(3), "capture_cmdline");
   EXPECT_STREQ(BundlePartTypeName(4), "purgatory");
+  EXPECT_STREQ(BundlePartTypeName(5), "capture_kernel_image");
   EXPECT_STREQ(BundlePartTypeName(0), "unknown");
   EXPECT_STREQ(BundlePartTypeName(99), "unknown");
 }

@@ -17,9 +17,9 @@
 // step with the structs.
 #define SAVEOOPS_PURGATORY_MAGIC_LO 0x55505653
 #define SAVEOOPS_PURGATORY_MAGIC_HI 0x54414752
-#define SAVEOOPS_PURGATORY_ABI_VERSION 1
+#define SAVEOOPS_PURGATORY_ABI_VERSION 2
 #define SAVEOOPS_PURGATORY_HEADER_SIZE 32
-#define SAVEOOPS_PURGATORY_PARAMS_SIZE 832
+#define SAVEOOPS_PURGATORY_PARAMS_SIZE 872
 #define SAVEOOPS_PURGATORY_PARAMS_ENTRY_RIP 776
 #define SAVEOOPS_PURGATORY_PARAMS_ENTRY_RSI 784
 #define SAVEOOPS_PURGATORY_PARAMS_ENTRY_RSP 792
@@ -32,7 +32,7 @@ namespace saveoops {
 
 // "SVPURGAT" read as a little-endian u64.
 inline constexpr uint64_t kPurgatoryMagic = 0x5441475255505653ull;
-inline constexpr uint32_t kPurgatoryAbiVersion = 1;
+inline constexpr uint32_t kPurgatoryAbiVersion = 2;
 inline constexpr uint32_t kPurgatoryMaxRegions = 16;
 // The conventional PC COM1 port; used when serial_port is 0.
 inline constexpr uint16_t kPurgatoryDefaultSerialPort = 0x3f8;
@@ -83,8 +83,9 @@ struct __attribute__((packed)) PurgatoryParams {
   uint32_t flags;         // kPurgatoryFlag*
   PurgatoryRegion regions[kPurgatoryMaxRegions];
   // Registers for the capture kernel's 64-bit entry (Documentation/arch/x86/
-  // boot.rst, "64-bit Boot Protocol"): rip = load address + 0x200, rsi = the
-  // boot_params address. rsp = 0 means "the purgatory's own stack".
+  // boot.rst, "64-bit Boot Protocol"): rip = load address + 0x200 for a
+  // bzImage, or startup_64 of a prepared image; rsi = the boot_params
+  // address. rsp = 0 means "the purgatory's own stack".
   uint64_t entry_rip;
   uint64_t entry_rsi;
   uint64_t entry_rsp;
@@ -96,8 +97,19 @@ struct __attribute__((packed)) PurgatoryParams {
   uint16_t serial_port;  // 0 = kPurgatoryDefaultSerialPort
   uint16_t reserved0;
   uint32_t reserved1;
+  // ABI 2: a prepared capture kernel (common/kernel_image.h). After every
+  // region verified, decode the LZ4 block [unpack_source, +source_length)
+  // into exactly unpack_dest_length bytes at unpack_dest, then zero
+  // zero_length bytes after them (the kernel's .bss and .brk, and the space
+  // the block itself occupied). source_length 0 = nothing to unpack (the
+  // capture kernel is a bzImage that decompresses itself).
+  uint64_t unpack_source;
+  uint64_t unpack_source_length;
+  uint64_t unpack_dest;
+  uint64_t unpack_dest_length;
+  uint64_t zero_length;
 };
-static_assert(sizeof(PurgatoryParams) == 8 + 16 * 48 + 6 * 8 + 8,
+static_assert(sizeof(PurgatoryParams) == 8 + 16 * 48 + 6 * 8 + 8 + 5 * 8,
               "params block size");
 static_assert(offsetof(PurgatoryParams, region_count) == 0, "region_count");
 static_assert(offsetof(PurgatoryParams, flags) == 4, "flags");
@@ -111,6 +123,8 @@ static_assert(offsetof(PurgatoryParams, backup_length) == 816, "backup_length");
 static_assert(offsetof(PurgatoryParams, serial_port) == 824, "serial_port");
 static_assert(offsetof(PurgatoryParams, reserved0) == 826, "reserved0");
 static_assert(offsetof(PurgatoryParams, reserved1) == 828, "reserved1");
+static_assert(offsetof(PurgatoryParams, unpack_source) == 832, "unpack_source");
+static_assert(offsetof(PurgatoryParams, zero_length) == 864, "zero_length");
 
 static_assert(((uint64_t)SAVEOOPS_PURGATORY_MAGIC_HI << 32 |
                SAVEOOPS_PURGATORY_MAGIC_LO) == kPurgatoryMagic, "");

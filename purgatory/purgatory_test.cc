@@ -2,6 +2,7 @@
 // reach the capture kernel's entry with the right registers when every
 // digest matches, and halt without reaching it when a single byte differs.
 // Plus: the linked ELF has no relocation a loader would need to apply.
+#include <lz4hc.h>
 #include <unicorn/unicorn.h>
 
 #include <cstdint>
@@ -122,11 +123,19 @@ uint32_t OnIn(uc_engine*, uint32_t port, int, void*) {
   return port == kPurgatoryDefaultSerialPort + 5 ? 0x20 : 0;
 }
 
+// What to unpack (PurgatoryParams' ABI 2 fields) and memory to fill before
+// the run that no digest covers.
+struct UnpackSetup {
+  uint64_t source = 0, source_length = 0, dest = 0, dest_length = 0, zero_length = 0;
+  std::vector<Region> unverified;
+};
+
 // Loads the image at `load`, stages `regions` with digests (corrupting one
 // byte of region `corrupt` after computing digests, if >= 0), runs it.
 Emulation RunPurgatory(uint64_t load, const std::vector<Region>& regions, int corrupt,
               uint32_t flags, uint64_t backup_src = 0, uint64_t backup_dst = 0,
-              uint64_t backup_len = 0, uc_engine** keep = nullptr) {
+              uint64_t backup_len = 0, uc_engine** keep = nullptr,
+              const UnpackSetup& unpack = UnpackSetup()) {
   const auto bin = ReadRunfile("purgatory/purgatory.bin");
   PurgatoryHeader h;
   std::memcpy(&h, bin.data(), sizeof(h));
@@ -147,6 +156,11 @@ Emulation RunPurgatory(uint64_t load, const std::vector<Region>& regions, int co
   p.backup_source = backup_src;
   p.backup_dest = backup_dst;
   p.backup_length = backup_len;
+  p.unpack_source = unpack.source;
+  p.unpack_source_length = unpack.source_length;
+  p.unpack_dest = unpack.dest;
+  p.unpack_dest_length = unpack.dest_length;
+  p.zero_length = unpack.zero_length;
 
   Emulation e;
   uc_engine* uc = nullptr;
@@ -158,6 +172,9 @@ Emulation RunPurgatory(uint64_t load, const std::vector<Region>& regions, int co
     std::vector<uint8_t> bytes = regions[i].bytes;
     if (static_cast<int>(i) == corrupt) bytes[bytes.size() / 3] ^= 0x01;
     EXPECT_EQ(uc_mem_write(uc, regions[i].start, bytes.data(), bytes.size()), UC_ERR_OK);
+  }
+  for (const Region& r : unpack.unverified) {
+    EXPECT_EQ(uc_mem_write(uc, r.start, r.bytes.data(), r.bytes.size()), UC_ERR_OK);
   }
   const uint8_t hlt = 0xf4;
   EXPECT_EQ(uc_mem_write(uc, kSentinel, &hlt, 1), UC_ERR_OK);
@@ -246,6 +263,76 @@ TEST_P(PurgatoryRun, CopiesBackupRegion) {
   ASSERT_EQ(uc_mem_read(uc, 0x2800000, copied.data(), copied.size()), UC_ERR_OK);
   EXPECT_EQ(copied, low);
   uc_close(uc);
+}
+
+std::vector<uint8_t> Lz4(const std::vector<uint8_t>& in) {
+  std::vector<uint8_t> out(LZ4_compressBound(static_cast<int>(in.size())));
+  const int n = LZ4_compress_HC(reinterpret_cast<const char*>(in.data()),
+                                reinterpret_cast<char*>(out.data()), in.size(), out.size(), 9);
+  EXPECT_GT(n, 0);
+  out.resize(n);
+  return out;
+}
+
+// A kernel-like image: code-ish random bytes, a run of zeroes, a table.
+std::vector<uint8_t> FakeKernelImage() {
+  std::mt19937_64 rng(11);
+  std::vector<uint8_t> image(200000);
+  for (size_t i = 0; i < image.size(); ++i) {
+    image[i] = i % 5000 < 3000 ? static_cast<uint8_t>(rng() % 16) : static_cast<uint8_t>(i / 7);
+  }
+  image.back() = 0x90;
+  return image;
+}
+
+constexpr uint64_t kImageDest = 0x2200000;
+constexpr uint64_t kBlockAt = 0x2400000;
+constexpr uint64_t kZeroLength = 0x40000;
+
+TEST_P(PurgatoryRun, UnpacksAPreparedKernelAndZeroesItsTail) {
+  const uint64_t load = GetParam();
+  const std::vector<uint8_t> image = FakeKernelImage();
+  std::vector<Region> regions = RandomRegions(load);
+  regions.resize(2);  // Region 2 of RandomRegions sits where the block goes.
+  regions.push_back({kBlockAt, Lz4(image)});
+  UnpackSetup unpack{kBlockAt, regions.back().bytes.size(), kImageDest, image.size(), kZeroLength, {}};
+  // Garbage where the image and its zeroed tail go.
+  unpack.unverified.push_back({kImageDest, std::vector<uint8_t>(image.size() + kZeroLength, 0xcc)});
+  uc_engine* uc = nullptr;
+  const Emulation e = RunPurgatory(load, regions, -1, 0, 0, 0, 0, &uc, unpack);
+  ASSERT_EQ(e.rip, kSentinel) << e.serial;
+  EXPECT_NE(e.serial.find("unpacked kernel image, 0x0000000000030d40 bytes at 0x0000000002200000"),
+            std::string::npos)
+      << e.serial;
+  std::vector<uint8_t> got(image.size());
+  ASSERT_EQ(uc_mem_read(uc, kImageDest, got.data(), got.size()), UC_ERR_OK);
+  EXPECT_TRUE(got == image);
+  std::vector<uint8_t> tail(kZeroLength + 16);
+  ASSERT_EQ(uc_mem_read(uc, kImageDest + image.size(), tail.data(), tail.size()), UC_ERR_OK);
+  for (size_t i = 0; i < kZeroLength; ++i) ASSERT_EQ(tail[i], 0) << "tail byte " << i;
+  EXPECT_EQ(tail[kZeroLength], 0) << "the block's own bytes after the tail are untouched";
+  uc_close(uc);
+}
+
+TEST_P(PurgatoryRun, RefusesAVerifiedBlockThatDoesNotUnpack) {
+  const uint64_t load = GetParam();
+  const std::vector<uint8_t> image = FakeKernelImage();
+  std::vector<uint8_t> block = Lz4(image);
+  block.resize(block.size() - 3);  // Its digest is taken after truncating.
+  std::vector<Region> regions = {{kBlockAt, block}};
+  for (uint64_t dest_length : {uint64_t{image.size()}, uint64_t{image.size() - 1}}) {
+    const UnpackSetup unpack{kBlockAt, block.size(), kImageDest, dest_length, 4096, {}};
+    const Emulation e = RunPurgatory(load, regions, -1, 0, 0, 0, 0, nullptr, unpack);
+    EXPECT_NE(e.rip, kSentinel);
+    EXPECT_NE(e.serial.find("REFUSING capture kernel: kernel image does not unpack: LZ4"),
+              std::string::npos)
+        << e.serial;
+  }
+  // Source overlapping the destination is refused before decoding.
+  const UnpackSetup overlap{kBlockAt, block.size(), kBlockAt - 4096, image.size(), 0, {}};
+  const Emulation e = RunPurgatory(load, regions, -1, 0, 0, 0, 0, nullptr, overlap);
+  EXPECT_NE(e.rip, kSentinel);
+  EXPECT_NE(e.serial.find("unpack ranges overlap"), std::string::npos) << e.serial;
 }
 
 TEST(PurgatoryRun, RefusesTooManyRegions) {

@@ -22,6 +22,7 @@
 #include "backends/backend.h"
 #include "backends/kexec/arm.h"
 #include "common/bundle.h"
+#include "common/kernel_image_prepare.h"
 #include "common/bzimage.h"
 #include "common/planner.h"
 #include "initramfs/builder.h"
@@ -57,7 +58,7 @@ std::string BackendNames() {
 
 absl::Status Run(const Backend& backend, const CommandLine& cl) {
   int step = 0;
-  const int steps = 4;
+  const int steps = 5;
   auto progress = [&](const std::string& s) {
     std::printf("[%d/%d] %s\n", ++step, steps, s.c_str());
     std::fflush(stdout);
@@ -103,8 +104,13 @@ absl::Status Run(const Backend& backend, const CommandLine& cl) {
   absl::StatusOr<std::vector<uint8_t>> initramfs = BuildCaptureInitramfs(spec);
   if (!initramfs.ok()) return initramfs.status();
 
-  progress("writing the bundle");
+  progress("preparing the capture kernel (unpacking it once, here, instead of after a panic)");
   ctx.bundle.capture_kernel = *std::move(ck);
+  absl::StatusOr<std::string> staged = AttachKernelImage(&ctx.bundle, cl.Get("kernel-image"));
+  if (!staged.ok()) return staged.status();
+  std::printf("      %s\n", staged->c_str());
+
+  progress("writing the bundle");
   ctx.bundle.capture_initramfs = *std::move(initramfs);
   ctx.bundle.capture_cmdline = cl.Get("capture-cmdline");
   absl::StatusOr<std::vector<uint8_t>> purgatory = ReadAll(DefaultPurgatoryPath(), "purgatory");
@@ -169,6 +175,7 @@ int main(int argc, char** argv) {
   cl.Flag("append", "", "extra first-kernel command line");
   cl.Flag("capture-kernel", "", "capture kernel bzImage (default: --kernel)");
   cl.Flag("capture-cmdline", kDefaultCaptureCmdline, "capture kernel command line");
+  cl.Flag("kernel-image", "auto", kKernelImageFlagHelp);
   cl.Flag("modules-dir", "", "/lib/modules/RELEASE of the capture kernel (default: from its version)");
   cl.Flag("modules", "virtio_pci,virtio_blk,ahci,sd_mod,nvme", "store disk drivers for the capture initramfs");
   cl.Flag("out", "", "output path (default depends on the backend)");

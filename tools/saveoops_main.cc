@@ -28,6 +28,7 @@
 #include "backends/kexec/arm.h"
 #include "backends/kexec/sysinfo.h"
 #include "common/bundle.h"
+#include "common/kernel_image_prepare.h"
 #include "common/bzimage.h"
 #include "common/memmap.h"
 #include "common/planner.h"
@@ -139,6 +140,9 @@ int CmdPlan(int argc, char** argv) {
       bundle.capture_kernel = *std::move(k);
       bundle.purgatory = *std::move(p);
       bundle.capture_cmdline = kDefaultCaptureCmdline;
+      absl::StatusOr<std::string> staged = AttachKernelImage(&bundle, "auto");
+      if (!staged.ok()) return staged.status();
+      std::printf("%s\n", staged->c_str());
     }
     absl::StatusOr<BzImageInfo> kernel = ParseBzImage(bundle.capture_kernel);
     if (!kernel.ok()) return kernel.status();
@@ -290,6 +294,7 @@ int CmdBundle(int argc, char** argv) {
   cl.Flag("initramfs", "", "capture initramfs (from `saveoops initramfs`)");
   cl.Flag("purgatory", DefaultPurgatoryPath(), "purgatory.bin");
   cl.Flag("cmdline", kDefaultCaptureCmdline, "capture kernel command line");
+  cl.Flag("kernel-image", "auto", kKernelImageFlagHelp);
   cl.Flag("out", "saveoops.bundle", "output file (create)");
   cl.Flag("bundle", "saveoops.bundle", "bundle to check (verify)");
   int rc = 0;
@@ -302,9 +307,11 @@ int CmdBundle(int argc, char** argv) {
     if (sub == "verify") {
       absl::StatusOr<BundleContents> b = ReadBundleFile(cl.Get("bundle"));
       if (!b.ok()) return b.status();
-      std::printf("%s: ok (kernel %zu, initramfs %zu, purgatory %zu bytes; cmdline \"%s\")\n",
-                  cl.Get("bundle").c_str(), b->capture_kernel.size(),
-                  b->capture_initramfs.size(), b->purgatory.size(), b->capture_cmdline.c_str());
+      std::printf(
+          "%s: ok (kernel %zu, prepared kernel image %zu, initramfs %zu, purgatory %zu bytes; "
+          "cmdline \"%s\")\n",
+          cl.Get("bundle").c_str(), b->capture_kernel.size(), b->capture_kernel_image.size(),
+          b->capture_initramfs.size(), b->purgatory.size(), b->capture_cmdline.c_str());
       return absl::OkStatus();
     }
     if (cl.Get("initramfs").empty()) return absl::InvalidArgumentError("--initramfs is required");
@@ -321,6 +328,9 @@ int CmdBundle(int argc, char** argv) {
     b.capture_initramfs = *std::move(i);
     b.purgatory = *std::move(p);
     b.capture_cmdline = cl.Get("cmdline");
+    absl::StatusOr<std::string> staged = AttachKernelImage(&b, cl.Get("kernel-image"));
+    if (!staged.ok()) return staged.status();
+    std::printf("%s\n", staged->c_str());
     absl::Status s = WriteBundleFile(cl.Get("out"), b);
     if (!s.ok()) return s;
     std::printf("wrote %s: capture kernel %s\n", cl.Get("out").c_str(), info->kernel_version.c_str());

@@ -10,6 +10,8 @@ PACKAGES=(
   clang-14 lld-14 llvm-14 libclang-rt-14-dev gnu-efi
   # Libraries wrapped in third_party/.
   googletest libabsl-dev android-libboringssl-dev libunicorn-dev
+  # Pack time: unpack the capture kernel (xz) and recompress it (LZ4).
+  liblzma-dev liblz4-dev
   # Images, boot loaders and emulation for e2e tests.
   qemu-system-x86 qemu-utils ovmf syslinux syslinux-common extlinux isolinux
   syslinux-utils mtools dosfstools fdisk cpio kmod binutils file

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "common/boot_params.h"
 #include "common/bootproto.h"
 #include "common/elfcore.h"
+#include "common/kernel_image.h"
 #include "common/sha256.h"
 #include "purgatory/purgatory_abi.h"
 
@@ -96,6 +98,24 @@ std::string ErrnoText(int err) {
   }
 }
 
+// The bundle's prepared kernel image, if it has one.
+absl::StatusOr<std::optional<KernelImage>> PreparedKernel(const BundleContents& bundle) {
+  if (bundle.capture_kernel_image.empty()) return std::optional<KernelImage>();
+  absl::StatusOr<KernelImage> image = ParseKernelImage(bundle.capture_kernel_image);
+  if (!image.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bundle: ", image.status().message()));
+  }
+  return std::optional<KernelImage>(*image);
+}
+
+// Memory the kernel piece needs for a prepared image: the kernel's span,
+// and room above the unpacked bytes for the LZ4 block, which is staged at
+// the top of the piece so that unpacking never writes over it.
+uint64_t PreparedKernelPieceSize(const KernelImage& image) {
+  return std::max(PageAlign(image.span), PageAlign(image.image_size) + PageAlign(image.lz4.size()));
+}
+
 }  // namespace
 
 absl::StatusOr<CaptureSizes> CaptureSizesFor(const BundleContents& bundle,
@@ -112,9 +132,17 @@ absl::StatusOr<CaptureSizes> CaptureSizesFor(const BundleContents& bundle,
                                           first_kernel_regions + 8);
   s.elfcorehdr_size = ElfCoreHeaderSize(crash_notes + ram_ranges + 2);
   s.backup_size = 0;  // Kernels >= 5.x keep low 1 MiB reserved with crashkernel=.
-  s.kernel_init_size = kernel.init_size;
-  s.kernel_payload_size = kernel.payload_size;
-  s.kernel_alignment = kernel.kernel_alignment;
+  absl::StatusOr<std::optional<KernelImage>> prepared = PreparedKernel(bundle);
+  if (!prepared.ok()) return prepared.status();
+  if (prepared->has_value()) {
+    s.kernel_init_size = PreparedKernelPieceSize(**prepared);
+    s.kernel_payload_size = PageAlign((*prepared)->lz4.size());
+    s.kernel_alignment = (*prepared)->alignment;
+  } else {
+    s.kernel_init_size = kernel.init_size;
+    s.kernel_payload_size = kernel.payload_size;
+    s.kernel_alignment = kernel.kernel_alignment;
+  }
   s.initrd_size = bundle.capture_initramfs.size();
   s.initrd_addr_max = kernel.initrd_addr_max;
   s.initrd_above_4g_ok = (kernel.xloadflags & kXlfCanBeLoadedAbove4G) != 0;
@@ -130,6 +158,8 @@ absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
     return absl::InvalidArgumentError(
         absl::StrCat("bundle's capture kernel: ", kernel.status().message()));
   }
+  absl::StatusOr<std::optional<KernelImage>> prepared = PreparedKernel(bundle);
+  if (!prepared.ok()) return prepared.status();
   absl::StatusOr<std::vector<uint8_t>> core = BuildCoreHeader(system);
   if (!core.ok()) return core.status();
 
@@ -196,10 +226,22 @@ absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
   std::vector<KexecSegment> verified;
   verified.push_back({"boot_params", *boot_params, p_boot->range.start, p_boot->range.size});
   verified.push_back({"elfcorehdr", *core, p_core->range.start, p_core->range.size});
-  verified.push_back({"kernel",
-                      std::vector<uint8_t>(bundle.capture_kernel.begin() + kernel->payload_offset,
-                                           bundle.capture_kernel.end()),
-                      p_kernel->range.start, PageAlign(kernel->payload_size)});
+  if (prepared->has_value()) {
+    // The LZ4 block at the top of the kernel piece; the purgatory unpacks
+    // it to the bottom (see PreparedKernelPieceSize).
+    const KernelImage& image = **prepared;
+    const uint64_t block_size = PageAlign(image.lz4.size());
+    if (p_kernel->range.size < PreparedKernelPieceSize(image)) {
+      return absl::InternalError("planner gave the prepared kernel a smaller piece than it needs");
+    }
+    verified.push_back({"kernel", std::vector<uint8_t>(image.lz4.begin(), image.lz4.end()),
+                        p_kernel->range.end() - block_size, block_size});
+  } else {
+    verified.push_back({"kernel",
+                        std::vector<uint8_t>(bundle.capture_kernel.begin() + kernel->payload_offset,
+                                             bundle.capture_kernel.end()),
+                        p_kernel->range.start, PageAlign(kernel->payload_size)});
+  }
   verified.push_back({"initrd", bundle.capture_initramfs, p_initrd->range.start,
                       PageAlign(bundle.capture_initramfs.size())});
 
@@ -240,7 +282,17 @@ absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
     }
     params.regions[options.corrupt_digest_segment].sha256[0] ^= 0x80;
   }
-  params.entry_rip = p_kernel->range.start + kKernel64BitEntryOffset;
+  if (prepared->has_value()) {
+    const KernelImage& image = **prepared;
+    params.unpack_source = p_kernel->range.end() - PageAlign(image.lz4.size());
+    params.unpack_source_length = image.lz4.size();
+    params.unpack_dest = p_kernel->range.start;
+    params.unpack_dest_length = image.image_size;
+    params.zero_length = image.span - image.image_size;
+    params.entry_rip = p_kernel->range.start + image.entry_offset;
+  } else {
+    params.entry_rip = p_kernel->range.start + kKernel64BitEntryOffset;
+  }
   params.entry_rsi = p_boot->range.start;
   params.entry_rsp = 0;
   params.serial_port = kPurgatoryDefaultSerialPort;
@@ -251,6 +303,15 @@ absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
   const Sha256Digest purgatory_digest = Sha256Hash(purgatory.data(), purgatory.size(), engine);
   out.segments.push_back({"purgatory", std::move(purgatory), p_purgatory->range.start,
                           p_purgatory->range.size, purgatory_digest});
+  if (prepared->has_value()) {
+    // The memory the LZ4 block unpacks into, as a segment without bytes
+    // (zero-filled by kexec_load): otherwise the kernel sees a hole in the
+    // reservation and puts its own page tables for the jump there, which
+    // unpacking would overwrite under the purgatory's feet.
+    const uint64_t block_size = PageAlign((*prepared)->lz4.size());
+    out.segments.push_back(
+        {"kernel_space", {}, p_kernel->range.start, p_kernel->range.size - block_size, {}});
+  }
   std::sort(out.segments.begin(), out.segments.end(),
             [](const KexecSegment& a, const KexecSegment& b) { return a.mem < b.mem; });
   for (const KexecSegment& s : out.segments) {

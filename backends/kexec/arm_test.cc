@@ -17,6 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "backends/kexec/sysinfo.h"
 #include "common/bootproto.h"
+#include "common/kernel_image.h"
+#include "common/kernel_image_prepare.h"
 #include "common/elfcore.h"
 #include "common/sha256.h"
 #include "gtest/gtest.h"
@@ -75,6 +77,82 @@ BundleContents TestBundle() {
   b.purgatory = ReadBytes("purgatory/purgatory.bin");
   b.capture_cmdline = "nokaslr nr_cpus=1";
   return b;
+}
+
+TEST(Arm, PreparedKernelIsUnpackedByThePurgatoryAtTheKernelPiece) {
+  const std::string root = MakeRoot("prepared", ReadText(kIomem), 1);
+  absl::StatusOr<CrashSystemInfo> info = ReadCrashSystemInfo(root);
+  ASSERT_TRUE(info.ok()) << info.status();
+  BundleContents bundle = TestBundle();
+  absl::StatusOr<std::vector<uint8_t>> part = PrepareKernelImage(bundle.capture_kernel);
+  ASSERT_TRUE(part.ok()) << part.status();
+  bundle.capture_kernel_image = *part;
+  absl::StatusOr<KernelImage> image = ParseKernelImage(bundle.capture_kernel_image);
+  ASSERT_TRUE(image.ok());
+  absl::StatusOr<ArmPlan> plan = BuildArmPlan(bundle, *info, ArmOptions());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+
+  const Placement* piece = plan->plan.Find("kernel");
+  ASSERT_NE(piece, nullptr);
+  EXPECT_EQ(piece->range.start % (2u << 20), 0u);
+  EXPECT_GE(piece->range.size, image->span);
+  // Less memory than the bzImage's decompressor asks for.
+  absl::StatusOr<BzImageInfo> k = ParseBzImage(bundle.capture_kernel);
+  ASSERT_TRUE(k.ok());
+  EXPECT_LT(piece->range.size, k->init_size);
+
+  const KexecSegment* kernel = nullptr;
+  const KexecSegment* purgatory = nullptr;
+  const KexecSegment* space = nullptr;
+  for (const KexecSegment& s : plan->segments) {
+    if (s.name == "kernel") kernel = &s;
+    if (s.name == "purgatory") purgatory = &s;
+    if (s.name == "kernel_space") space = &s;
+  }
+  ASSERT_TRUE(kernel && purgatory && space);
+  // The whole piece is staged (the unpack target as a zero-filled segment),
+  // so kexec_load finds no free hole there for its own page tables.
+  EXPECT_EQ(space->mem, piece->range.start);
+  EXPECT_TRUE(space->bytes.empty());
+  EXPECT_EQ(space->mem + space->memsz, kernel->mem);
+  EXPECT_EQ(plan->segments.size(), 6u);
+  for (size_t i = 1; i < plan->segments.size(); ++i) {
+    EXPECT_LE(plan->segments[i - 1].mem + plan->segments[i - 1].memsz, plan->segments[i].mem);
+  }
+  // The staged bytes are the LZ4 block, at the top of the piece, clear of
+  // the bytes it unpacks to.
+  EXPECT_TRUE(kernel->bytes == std::vector<uint8_t>(image->lz4.begin(), image->lz4.end()));
+  EXPECT_EQ(kernel->mem + kernel->memsz, piece->range.end());
+  EXPECT_GE(kernel->mem, piece->range.start + image->image_size);
+
+  PurgatoryHeader h;
+  std::memcpy(&h, purgatory->bytes.data(), sizeof(h));
+  PurgatoryParams p;
+  std::memcpy(&p, purgatory->bytes.data() + h.params_offset, sizeof(p));
+  EXPECT_EQ(p.unpack_source, kernel->mem);
+  EXPECT_EQ(p.unpack_source_length, image->lz4.size());
+  EXPECT_EQ(p.unpack_dest, piece->range.start);
+  EXPECT_EQ(p.unpack_dest_length, image->image_size);
+  EXPECT_EQ(p.unpack_dest + p.unpack_dest_length + p.zero_length, piece->range.start + image->span);
+  EXPECT_EQ(p.entry_rip, piece->range.start + image->entry_offset);
+
+  // Without the image the same bundle stages the bzImage as before.
+  bundle.capture_kernel_image.clear();
+  absl::StatusOr<ArmPlan> plain = BuildArmPlan(bundle, *info, ArmOptions());
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  for (const KexecSegment& s : plain->segments) {
+    if (s.name != "purgatory") continue;
+    std::memcpy(&p, s.bytes.data() + h.params_offset, sizeof(p));
+    EXPECT_EQ(p.unpack_source_length, 0u);
+  }
+
+  // A damaged image header is named.
+  bundle.capture_kernel_image = *part;
+  bundle.capture_kernel_image[0] = 'X';
+  absl::StatusOr<ArmPlan> bad = BuildArmPlan(bundle, *info, ArmOptions());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(absl::StrContains(bad.status().message(), "bundle: kernel image: bad magic"))
+      << bad.status();
 }
 
 TEST(SysInfo, ReadsFakeRoot) {
