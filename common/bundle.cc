@@ -276,6 +276,7 @@ absl::StatusOr<BundleContents> ParseBundleWithPrefix(
           "' SHA-256 mismatch: header says ", DigestHex(part.sha256),
           ", data hashes to ", DigestHex(actual)));
     }
+    contents.verified_sha256[part.type] = part.sha256;
     const uint8_t* begin = part.data;
     const uint8_t* end = part.data + part.size;
     switch (part.type) {

@@ -9,12 +9,14 @@
 
 #include <stdint.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "common/sha256.h"
 
 namespace saveoops {
 
@@ -27,6 +29,12 @@ struct BundleContents {
   // The kernel prepared for the purgatory (common/kernel_image.h); empty
   // when the bundle has none and loaders stage the bzImage.
   std::vector<uint8_t> capture_kernel_image;
+
+  // Filled by ParseBundle(): the SHA-256 of each part (by kBundlePart*
+  // type), already checked against the part's bytes, so loaders staging a
+  // part unchanged need not hash megabytes again. Not part of the contents
+  // (operator== ignores it); empty for contents built in memory.
+  std::map<uint32_t, Sha256Digest> verified_sha256;
 
   friend bool operator==(const BundleContents& a, const BundleContents& b) {
     return a.capture_kernel == b.capture_kernel &&

@@ -179,6 +179,11 @@ TEST(BundleTest, PreparedKernelImageRoundTripsAsAFifthPart) {
   absl::StatusOr<BundleContents> parsed = ParseBundle(bytes);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_TRUE(*parsed == contents);
+  // The reader hands on the digests it checked, one per part.
+  ASSERT_EQ(parsed->verified_sha256.size(), 5u);
+  const Sha256Digest want = Sha256Hash(contents.capture_kernel_image.data(),
+                                       contents.capture_kernel_image.size(), Sha256Engine::kPortable);
+  EXPECT_EQ(std::memcmp(parsed->verified_sha256.at(kBundlePartCaptureKernelImage).bytes, want.bytes, 32), 0);
 
   // Without one, the bundle is the four-part layout it always was.
   contents.capture_kernel_image.clear();

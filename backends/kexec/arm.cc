@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "absl/strings/str_format.h"
 #include "common/boot_params.h"
 #include "common/bootproto.h"
+#include "common/bundle_format.h"
 #include "common/elfcore.h"
 #include "common/kernel_image.h"
 #include "common/sha256.h"
@@ -110,10 +112,11 @@ absl::StatusOr<std::optional<KernelImage>> PreparedKernel(const BundleContents& 
 }
 
 // Memory the kernel piece needs for a prepared image: the kernel's span,
-// and room above the unpacked bytes for the LZ4 block, which is staged at
-// the top of the piece so that unpacking never writes over it.
-uint64_t PreparedKernelPieceSize(const KernelImage& image) {
-  return std::max(PageAlign(image.span), PageAlign(image.image_size) + PageAlign(image.lz4.size()));
+// and room above the unpacked bytes for the image part (header + LZ4
+// block), which is staged whole at the top of the piece so that unpacking
+// never writes over it and its digest is the bundle's.
+uint64_t PreparedKernelPieceSize(const KernelImage& image, uint64_t part_size) {
+  return std::max(PageAlign(image.span), PageAlign(image.image_size) + PageAlign(part_size));
 }
 
 }  // namespace
@@ -135,8 +138,8 @@ absl::StatusOr<CaptureSizes> CaptureSizesFor(const BundleContents& bundle,
   absl::StatusOr<std::optional<KernelImage>> prepared = PreparedKernel(bundle);
   if (!prepared.ok()) return prepared.status();
   if (prepared->has_value()) {
-    s.kernel_init_size = PreparedKernelPieceSize(**prepared);
-    s.kernel_payload_size = PageAlign((*prepared)->lz4.size());
+    s.kernel_init_size = PreparedKernelPieceSize(**prepared, bundle.capture_kernel_image.size());
+    s.kernel_payload_size = PageAlign(bundle.capture_kernel_image.size());
     s.kernel_alignment = (*prepared)->alignment;
   } else {
     s.kernel_init_size = kernel.init_size;
@@ -227,15 +230,14 @@ absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
   verified.push_back({"boot_params", *boot_params, p_boot->range.start, p_boot->range.size});
   verified.push_back({"elfcorehdr", *core, p_core->range.start, p_core->range.size});
   if (prepared->has_value()) {
-    // The LZ4 block at the top of the kernel piece; the purgatory unpacks
-    // it to the bottom (see PreparedKernelPieceSize).
-    const KernelImage& image = **prepared;
-    const uint64_t block_size = PageAlign(image.lz4.size());
-    if (p_kernel->range.size < PreparedKernelPieceSize(image)) {
+    // The image part at the top of the kernel piece; the purgatory unpacks
+    // its LZ4 block to the bottom (see PreparedKernelPieceSize).
+    const uint64_t part_size = PageAlign(bundle.capture_kernel_image.size());
+    if (p_kernel->range.size < PreparedKernelPieceSize(**prepared, bundle.capture_kernel_image.size())) {
       return absl::InternalError("planner gave the prepared kernel a smaller piece than it needs");
     }
-    verified.push_back({"kernel", std::vector<uint8_t>(image.lz4.begin(), image.lz4.end()),
-                        p_kernel->range.end() - block_size, block_size});
+    verified.push_back({"kernel", bundle.capture_kernel_image, p_kernel->range.end() - part_size,
+                        part_size});
   } else {
     verified.push_back({"kernel",
                         std::vector<uint8_t>(bundle.capture_kernel.begin() + kernel->payload_offset,
@@ -266,11 +268,21 @@ absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
   params.region_count = static_cast<uint32_t>(verified.size());
   params.flags = options.purgatory_flags;
   const Sha256Engine engine = Sha256BestEngine();
+  // Segments that are a bundle part unchanged take the digest ParseBundle()
+  // checked: hashing them again costs a visible second at boot.
+  std::map<std::string, Sha256Digest> staged_whole;
+  const auto reuse = [&](const std::string& segment, uint32_t part) {
+    auto it = bundle.verified_sha256.find(part);
+    if (it != bundle.verified_sha256.end()) staged_whole[segment] = it->second;
+  };
+  reuse("initrd", kBundlePartCaptureInitramfs);
+  if (prepared->has_value()) reuse("kernel", kBundlePartCaptureKernelImage);
   for (size_t i = 0; i < verified.size(); ++i) {
     KexecSegment& s = verified[i];
     params.regions[i].start = s.mem;
     params.regions[i].length = s.bytes.size();
-    s.sha256 = Sha256Hash(s.bytes.data(), s.bytes.size(), engine);
+    s.sha256 = staged_whole.count(s.name) != 0 ? staged_whole.at(s.name)
+                                               : Sha256Hash(s.bytes.data(), s.bytes.size(), engine);
     std::memcpy(params.regions[i].sha256, s.sha256.bytes, sizeof(s.sha256.bytes));
     out.verified_segments.push_back(s.name);
   }
@@ -284,7 +296,9 @@ absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
   }
   if (prepared->has_value()) {
     const KernelImage& image = **prepared;
-    params.unpack_source = p_kernel->range.end() - PageAlign(image.lz4.size());
+    params.unpack_source =
+        p_kernel->range.end() - PageAlign(bundle.capture_kernel_image.size()) +
+        sizeof(KernelImageHeader);
     params.unpack_source_length = image.lz4.size();
     params.unpack_dest = p_kernel->range.start;
     params.unpack_dest_length = image.image_size;
@@ -308,9 +322,9 @@ absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
     // (zero-filled by kexec_load): otherwise the kernel sees a hole in the
     // reservation and puts its own page tables for the jump there, which
     // unpacking would overwrite under the purgatory's feet.
-    const uint64_t block_size = PageAlign((*prepared)->lz4.size());
+    const uint64_t part_size = PageAlign(bundle.capture_kernel_image.size());
     out.segments.push_back(
-        {"kernel_space", {}, p_kernel->range.start, p_kernel->range.size - block_size, {}});
+        {"kernel_space", {}, p_kernel->range.start, p_kernel->range.size - part_size, {}});
   }
   std::sort(out.segments.begin(), out.segments.end(),
             [](const KexecSegment& a, const KexecSegment& b) { return a.mem < b.mem; });

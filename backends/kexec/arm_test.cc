@@ -17,9 +17,10 @@
 #include "absl/strings/str_cat.h"
 #include "backends/kexec/sysinfo.h"
 #include "common/bootproto.h"
+#include "common/bundle_format.h"
+#include "common/elfcore.h"
 #include "common/kernel_image.h"
 #include "common/kernel_image_prepare.h"
-#include "common/elfcore.h"
 #include "common/sha256.h"
 #include "gtest/gtest.h"
 #include "purgatory/purgatory_abi.h"
@@ -119,9 +120,9 @@ TEST(Arm, PreparedKernelIsUnpackedByThePurgatoryAtTheKernelPiece) {
   for (size_t i = 1; i < plan->segments.size(); ++i) {
     EXPECT_LE(plan->segments[i - 1].mem + plan->segments[i - 1].memsz, plan->segments[i].mem);
   }
-  // The staged bytes are the LZ4 block, at the top of the piece, clear of
-  // the bytes it unpacks to.
-  EXPECT_TRUE(kernel->bytes == std::vector<uint8_t>(image->lz4.begin(), image->lz4.end()));
+  // The staged bytes are the image part (header + LZ4 block), at the top of
+  // the piece, clear of the bytes it unpacks to.
+  EXPECT_TRUE(kernel->bytes == bundle.capture_kernel_image);
   EXPECT_EQ(kernel->mem + kernel->memsz, piece->range.end());
   EXPECT_GE(kernel->mem, piece->range.start + image->image_size);
 
@@ -129,12 +130,29 @@ TEST(Arm, PreparedKernelIsUnpackedByThePurgatoryAtTheKernelPiece) {
   std::memcpy(&h, purgatory->bytes.data(), sizeof(h));
   PurgatoryParams p;
   std::memcpy(&p, purgatory->bytes.data() + h.params_offset, sizeof(p));
-  EXPECT_EQ(p.unpack_source, kernel->mem);
+  EXPECT_EQ(p.unpack_source, kernel->mem + sizeof(KernelImageHeader));
   EXPECT_EQ(p.unpack_source_length, image->lz4.size());
   EXPECT_EQ(p.unpack_dest, piece->range.start);
   EXPECT_EQ(p.unpack_dest_length, image->image_size);
   EXPECT_EQ(p.unpack_dest + p.unpack_dest_length + p.zero_length, piece->range.start + image->span);
   EXPECT_EQ(p.entry_rip, piece->range.start + image->entry_offset);
+
+  // Parts staged whole keep the digest the bundle reader checked (here a
+  // marker digest proves no second hash was taken); others are hashed.
+  Sha256Digest marker{};
+  marker.bytes[0] = 0xab;
+  bundle.verified_sha256[kBundlePartCaptureInitramfs] = marker;
+  bundle.verified_sha256[kBundlePartCaptureKernelImage] = marker;
+  absl::StatusOr<ArmPlan> reused = BuildArmPlan(bundle, *info, ArmOptions());
+  ASSERT_TRUE(reused.ok()) << reused.status();
+  for (const KexecSegment& s : reused->segments) {
+    if (s.name == "initrd" || s.name == "kernel") {
+      EXPECT_EQ(s.sha256.bytes[0], 0xab) << s.name;
+    } else if (s.name == "boot_params") {
+      EXPECT_NE(std::memcmp(s.sha256.bytes, marker.bytes, 32), 0);
+    }
+  }
+  bundle.verified_sha256.clear();
 
   // Without the image the same bundle stages the bzImage as before.
   bundle.capture_kernel_image.clear();
