@@ -111,6 +111,10 @@ if [ -n "$CORRUPT" ]; then
 fi
 
 grep -q "saveoops purgatory: verified" "$SERIAL" || fail "purgatory did not verify the segments"
+# The bundle carries the prepared kernel: the purgatory, not the bzImage's
+# decompressor, unpacked it.
+grep -q "saveoops purgatory: unpacked kernel image" "$SERIAL" ||
+  fail "purgatory did not unpack the prepared capture kernel"
 "$SAVEOOPS" show --store="$WORK/disk.img" >"$OUT/record-$CASE.txt" ||
   fail "saveoops show found no valid record: $(cat "$OUT/record-$CASE.txt")"
 RECORD=$OUT/record-$CASE.txt

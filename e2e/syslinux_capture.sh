@@ -120,6 +120,8 @@ grep -aq "saveoops-early-arm: armed: capture kernel $RELEASE" "$SERIAL" ||
 grep -aq "saveoops status: armed" "$SERIAL" || fail "the distro /init did not find the kernel armed"
 grep -aq "saveoops-e2e: triggering panic" "$SERIAL" || fail "the first kernel never reached the panic"
 grep -aq "saveoops purgatory: verified" "$SERIAL" || fail "purgatory did not verify the segments"
+grep -aq "saveoops purgatory: unpacked kernel image" "$SERIAL" ||
+  fail "purgatory did not unpack the prepared capture kernel"
 RECORD=$OUT/record-$CASE.txt
 "$SAVEOOPS" show --store="$IMAGE" >"$RECORD" 2>&1 ||
   fail "saveoops show found no valid record on the image: $(cat "$RECORD")"

@@ -130,11 +130,14 @@ if [ -n "$CORRUPT" ]; then
   exit 0
 fi
 
-seen "saveoops.efi: bundle verified: 4 parts" || fail "saveoops.efi did not verify the bundle"
+# Five parts: the four every bundle has and the prepared capture kernel.
+seen "saveoops.efi: bundle verified: 5 parts" || fail "saveoops.efi did not verify the bundle"
 seen "saveoops-uefi-arm: bundle matches the firmware record" ||
   fail "the arming program did not check the bundle against the SaveoopsBundle EFI variable"
 seen "saveoops-uefi-arm: armed:" || fail "the arming program did not arm"
 seen "saveoops purgatory: verified" || fail "purgatory did not verify the segments"
+seen "saveoops purgatory: unpacked kernel image" ||
+  fail "purgatory did not unpack the prepared capture kernel"
 RECORD=$OUT/record-$CASE.txt
 "$SAVEOOPS" show --store="$IMAGE" >"$RECORD" 2>&1 ||
   fail "saveoops show found no valid record on the image: $(cat "$RECORD")"
