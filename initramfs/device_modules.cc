@@ -32,8 +32,8 @@ std::string LinkBaseName(const std::string& link) {
   if (n <= 0) return "";
   const absl::string_view target(buf, static_cast<size_t>(n));
   const size_t slash = target.rfind('/');
-  return std::string(slash == absl::string_view::npos ? target
-                                                      : target.substr(slash + 1));
+  return std::string(
+      slash == absl::string_view::npos ? target : target.substr(slash + 1));
 }
 
 std::string Parent(const std::string& dir) {

@@ -95,8 +95,9 @@ TEST(DriversOfBlockDeviceTest, SataDiskHasTheDiskDriverAndTheController) {
   absl::StatusOr<std::vector<DeviceDriver>> chain =
       DriversOfBlockDevice(sys.root() + "/", "sda");
   ASSERT_TRUE(chain.ok()) << chain.status();
-  EXPECT_THAT(*chain, ElementsAre(DeviceDriver{"0:0:0:0", "sd", "sd_mod"},
-                                  DeviceDriver{"0000:00:1f.2", "ahci", "ahci"}));
+  EXPECT_THAT(*chain,
+              ElementsAre(DeviceDriver{"0:0:0:0", "sd", "sd_mod"},
+                          DeviceDriver{"0000:00:1f.2", "ahci", "ahci"}));
 }
 
 TEST(DriversOfBlockDeviceTest, NamesTheMissingDevice) {
