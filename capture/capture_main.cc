@@ -10,9 +10,9 @@
 //   saveoops.store=/dev/XXX    the store (default: scan block devices)
 //   saveoops.action=reboot|poweroff|halt   after writing (default reboot)
 //   saveoops.wait=SECONDS      how long to wait for the store disk (10)
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <dirent.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -21,17 +21,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
+#include "absl/strings/match.h"
 #include "capture/printk.h"
 #include "capture/vmcore.h"
 #include "capture/vmcoreinfo.h"
+#include "common/format.h"
+#include "common/status.h"
 #include "store/store.h"
 
 namespace saveoops {
@@ -65,12 +67,21 @@ struct Options {
   int wait_seconds = 10;
 };
 
+// If `text` starts with `prefix`, drops it and returns true.
+bool ConsumePrefix(std::string_view* text, std::string_view prefix) {
+  if (text->substr(0, prefix.size()) != prefix) return false;
+  text->remove_prefix(prefix.size());
+  return true;
+}
+
 Options ParseOptions(const std::string& cmdline) {
   Options o;
-  for (absl::string_view arg : absl::StrSplit(cmdline, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
-    if (absl::ConsumePrefix(&arg, "saveoops.store=")) o.store = std::string(arg);
-    if (absl::ConsumePrefix(&arg, "saveoops.action=")) o.action = std::string(arg);
-    if (absl::ConsumePrefix(&arg, "saveoops.wait=")) o.wait_seconds = atoi(std::string(arg).c_str());
+  std::string words = cmdline;
+  std::replace(words.begin(), words.end(), '\n', ' ');
+  for (std::string_view arg : Split(words, ' ')) {
+    if (ConsumePrefix(&arg, "saveoops.store=")) o.store = std::string(arg);
+    if (ConsumePrefix(&arg, "saveoops.action=")) o.action = std::string(arg);
+    if (ConsumePrefix(&arg, "saveoops.wait=")) o.wait_seconds = atoi(std::string(arg).c_str());
   }
   return o;
 }
@@ -79,10 +90,12 @@ void MountPseudoFilesystems() {
   mkdir("/proc", 0755);
   mkdir("/sys", 0755);
   mkdir("/dev", 0755);
-  if (mount("proc", "/proc", "proc", 0, nullptr) != 0) Say(absl::StrCat("mount /proc: ", strerror(errno)));
-  if (mount("sysfs", "/sys", "sysfs", 0, nullptr) != 0) Say(absl::StrCat("mount /sys: ", strerror(errno)));
+  if (mount("proc", "/proc", "proc", 0, nullptr) != 0)
+    Say(Concat("mount /proc: ", strerror(errno)));
+  if (mount("sysfs", "/sys", "sysfs", 0, nullptr) != 0)
+    Say(Concat("mount /sys: ", strerror(errno)));
   if (mount("devtmpfs", "/dev", "devtmpfs", 0, nullptr) != 0 && errno != EBUSY) {
-    Say(absl::StrCat("mount /dev: ", strerror(errno)));
+    Say(Concat("mount /dev: ", strerror(errno)));
   }
   int console = open("/dev/console", O_RDWR | O_CLOEXEC);
   if (console >= 0) {
@@ -97,11 +110,12 @@ void MountPseudoFilesystems() {
 void LoadModules() {
   const std::string list = ReadText(kModuleListPath);
   int loaded = 0, failed = 0;
-  for (absl::string_view path : absl::StrSplit(list, '\n', absl::SkipWhitespace())) {
+  for (std::string_view path : Split(list, '\n')) {
+    if (path.find_first_not_of(" \t\r\v\f") == std::string_view::npos) continue;
     const std::string p(path);
     int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-      Say(absl::StrCat("module ", p, ": ", strerror(errno)));
+      Say(Concat("module ", p, ": ", strerror(errno)));
       ++failed;
       continue;
     }
@@ -109,14 +123,14 @@ void LoadModules() {
                             absl::EndsWith(p, ".gz");
     if (syscall(SYS_finit_module, fd, "", compressed ? kModuleInitCompressedFile : 0) != 0 &&
         errno != EEXIST) {
-      Say(absl::StrCat("module ", p, ": ", strerror(errno)));
+      Say(Concat("module ", p, ": ", strerror(errno)));
       ++failed;
     } else {
       ++loaded;
     }
     close(fd);
   }
-  Say(absl::StrCat("loaded ", loaded, " module(s)", failed ? absl::StrCat(", ", failed, " failed") : ""));
+  Say(Concat("loaded ", loaded, " module(s)", failed ? Concat(", ", failed, " failed") : ""));
 }
 
 struct ExtractedLog {
@@ -127,15 +141,15 @@ struct ExtractedLog {
 
 ExtractedLog ExtractLog() {
   ExtractedLog out;
-  absl::StatusOr<std::unique_ptr<FileByteSource>> src = FileByteSource::Open("/proc/vmcore");
+  StatusOr<std::unique_ptr<FileByteSource>> src = FileByteSource::Open("/proc/vmcore");
   if (!src.ok()) {
-    out.text = absl::StrCat("saveoops-capture: cannot open /proc/vmcore: ", src.status().message(),
-                            " (not booted as a capture kernel, or elfcorehdr= rejected)\n");
+    out.text = Concat("saveoops-capture: cannot open /proc/vmcore: ", src.status().message(),
+                      " (not booted as a capture kernel, or elfcorehdr= rejected)\n");
     return out;
   }
-  absl::StatusOr<Vmcore> core = Vmcore::Open(src->get());
+  StatusOr<Vmcore> core = Vmcore::Open(src->get());
   if (!core.ok()) {
-    out.text = absl::StrCat("saveoops-capture: /proc/vmcore: ", core.status().message(), "\n");
+    out.text = Concat("saveoops-capture: /proc/vmcore: ", core.status().message(), "\n");
     return out;
   }
   std::optional<std::string> info_text = core->VmcoreInfo();
@@ -143,32 +157,32 @@ ExtractedLog ExtractLog() {
     out.text = "saveoops-capture: /proc/vmcore has no VMCOREINFO note\n";
     return out;
   }
-  absl::StatusOr<VmcoreInfo> info = ParseVmcoreInfo(*info_text);
+  StatusOr<VmcoreInfo> info = ParseVmcoreInfo(*info_text);
   if (!info.ok()) {
-    out.text = absl::StrCat("saveoops-capture: VMCOREINFO: ", info.status().message(), "\n");
+    out.text = Concat("saveoops-capture: VMCOREINFO: ", info.status().message(), "\n");
     return out;
   }
   out.release = info->OsRelease();
-  absl::StatusOr<PrintkLog> log = ReadPrintkLog(*core, *info);
+  StatusOr<PrintkLog> log = ReadPrintkLog(*core, *info);
   if (!log.ok()) {
-    out.text = absl::StrCat("saveoops-capture: printk ring: ", log.status().message(), "\n");
+    out.text = Concat("saveoops-capture: printk ring: ", log.status().message(), "\n");
     return out;
   }
   out.text = FormatPrintkLog(*log);
   out.panic_reason = FindPanicReason(*log);
-  Say(absl::StrCat("extracted ", log->records.size(), " log records (", out.text.size(),
-                   " bytes), ", log->skipped_damaged, " damaged skipped"));
+  Say(Concat("extracted ", log->records.size(), " log records (", out.text.size(), " bytes), ",
+             log->skipped_damaged, " damaged skipped"));
   return out;
 }
 
 // The store: the one named on the command line, else the first block device
 // (or partition of one) holding a store superblock. Disks may appear a moment
 // after their driver loads, so keep looking for `wait_seconds`.
-absl::StatusOr<StoreLocation> FindStore(const Options& o) {
-  absl::Status last = absl::NotFoundError("no block device holds a Saveoops store");
+StatusOr<StoreLocation> FindStore(const Options& o) {
+  Status last = NotFoundError("no block device holds a Saveoops store");
   for (int tries = 0; tries <= o.wait_seconds * 4; ++tries) {
     if (!o.store.empty()) {
-      absl::StatusOr<StoreLocation> loc = FindStoreInImage(o.store);
+      StatusOr<StoreLocation> loc = FindStoreInImage(o.store);
       if (loc.ok()) return loc;
       last = loc.status();
     } else if (DIR* d = opendir("/sys/block")) {
@@ -179,7 +193,7 @@ absl::StatusOr<StoreLocation> FindStore(const Options& o) {
       closedir(d);
       for (const std::string& n : names) {
         if (absl::StartsWith(n, "loop") || absl::StartsWith(n, "ram")) continue;
-        absl::StatusOr<StoreLocation> loc = FindStoreInImage("/dev/" + n);
+        StatusOr<StoreLocation> loc = FindStoreInImage("/dev/" + n);
         if (loc.ok()) return loc;
       }
     }
@@ -191,7 +205,7 @@ absl::StatusOr<StoreLocation> FindStore(const Options& o) {
 
 [[noreturn]] void Finish(const Options& o) {
   sync();
-  Say(absl::StrCat("done; ", o.action));
+  Say(Concat("done; ", o.action));
   const int how = o.action == "poweroff" ? RB_POWER_OFF
                   : o.action == "halt"   ? RB_HALT_SYSTEM
                                          : RB_AUTOBOOT;
@@ -209,9 +223,9 @@ int main() {
   Say("capture kernel up; saving the dead kernel's log");
   LoadModules();
   ExtractedLog log = ExtractLog();
-  absl::StatusOr<StoreLocation> store = FindStore(options);
+  StatusOr<StoreLocation> store = FindStore(options);
   if (!store.ok()) {
-    Say(absl::StrCat("no store: ", store.status().message(), "; the log is lost"));
+    Say(Concat("no store: ", store.status().message(), "; the log is lost"));
     Finish(options);
   }
   NewRecord record;
@@ -221,12 +235,12 @@ int main() {
   record.kernel_release = log.release;
   record.panic_reason = log.panic_reason;
   record.log_text = std::move(log.text);
-  absl::StatusOr<CaptureRecord> written = AppendRecord(*store, record);
+  StatusOr<CaptureRecord> written = AppendRecord(*store, record);
   if (!written.ok()) {
-    Say(absl::StrCat("writing the record to ", store->path, " failed: ", written.status().message()));
+    Say(Concat("writing the record to ", store->path, " failed: ", written.status().message()));
   } else {
-    Say(absl::StrCat("record ", written->sequence, " written to ", store->path, " at offset ",
-                     store->offset + written->offset_in_store));
+    Say(Concat("record ", written->sequence, " written to ", store->path, " at offset ",
+               store->offset + written->offset_in_store));
   }
   Finish(options);
 }

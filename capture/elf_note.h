@@ -1,5 +1,5 @@
 // The ELF note header, the one on-disk ELF structure the capture code needs
-// beyond common/elfcore.h's Elf64Ehdr and Elf64Phdr.
+// beyond common/elf64.h's Elf64Ehdr and Elf64Phdr.
 //
 // Private to capture/: the vmcore reader (capture/vmcore.cc) parses notes
 // and the test image builder (capture/test_vmcore.cc) writes them. Layout

@@ -4,15 +4,13 @@
 
 #include <algorithm>
 #include <optional>
+#include <string_view>
 #include <utility>
 
-#include "absl/status/status.h"
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "common/format.h"
+#include "common/status.h"
 
 namespace saveoops {
 namespace {
@@ -109,10 +107,10 @@ class LayoutKeys {
   explicit LayoutKeys(const VmcoreInfo& info) : info_(info) {}
 
   uint64_t Size(absl::string_view name) {
-    return Check(info_.Size(name), absl::StrCat("SIZE(", name, ")"));
+    return Check(info_.Size(name), Concat("SIZE(", name, ")"));
   }
   uint64_t Offset(absl::string_view name) {
-    return Check(info_.Offset(name), absl::StrCat("OFFSET(", name, ")"));
+    return Check(info_.Offset(name), Concat("OFFSET(", name, ")"));
   }
 
   // Requires a `width`-byte field at `offset` to lie inside a `size`-byte
@@ -120,47 +118,47 @@ class LayoutKeys {
   void Field(uint64_t offset, int width, uint64_t size,
              absl::string_view what) {
     if (!status_.ok() || offset + width <= size) return;
-    status_ = absl::InvalidArgumentError(absl::StrFormat(
+    status_ = InvalidArgumentError(Format(
         "VMCOREINFO: %s (%u bytes at offset %u) does not fit in its struct "
         "of %u bytes",
         what, width, offset, size));
   }
 
-  const absl::Status& status() const { return status_; }
+  const Status& status() const { return status_; }
 
  private:
-  uint64_t Check(absl::StatusOr<uint64_t> v, const std::string& key) {
+  uint64_t Check(StatusOr<uint64_t> v, const std::string& key) {
     if (!status_.ok()) return 0;
     if (!v.ok()) {
-      status_ = absl::Status(
-          v.status().code(),
-          absl::StrCat(v.status().message(),
-                       absl::IsNotFound(v.status())
-                           ? ": kernel too old for the lockless printk ring "
-                             "(< 5.10)?"
-                           : ""));
+      status_ =
+          Status(v.status().code(),
+                 Concat(v.status().message(),
+                        v.status().code() == StatusCode::kNotFound
+                            ? ": kernel too old for the lockless printk ring "
+                              "(< 5.10)?"
+                            : ""));
       return 0;
     }
     if (*v > kMaxStructSize) {
-      status_ = absl::InvalidArgumentError(absl::StrFormat(
-          "VMCOREINFO: %s=%u is implausibly large (more than %u)", key, *v,
-          kMaxStructSize));
+      status_ = InvalidArgumentError(
+          Format("VMCOREINFO: %s=%u is implausibly large (more than %u)", key,
+                 *v, kMaxStructSize));
       return 0;
     }
     return *v;
   }
 
   const VmcoreInfo& info_;
-  absl::Status status_;
+  Status status_;
 };
 
-absl::StatusOr<RingLayout> LoadLayout(const VmcoreInfo& info) {
+StatusOr<RingLayout> LoadLayout(const VmcoreInfo& info) {
   LayoutKeys k(info);
   RingLayout l;
   // atomic_long_t is a struct { s64 counter; }; makedumpfile adds this
   // offset too. Missing means 0.
   uint64_t counter = 0;
-  if (absl::StatusOr<uint64_t> c = info.Offset("atomic_long_t.counter");
+  if (StatusOr<uint64_t> c = info.Offset("atomic_long_t.counter");
       c.ok() && *c <= kMaxStructSize) {
     counter = *c;
   }
@@ -219,34 +217,34 @@ absl::StatusOr<RingLayout> LoadLayout(const VmcoreInfo& info) {
 class KernelMemory {
  public:
   KernelMemory(const Vmcore& core, const VmcoreInfo& info) : core_(core) {
-    if (absl::StatusOr<int64_t> v = info.Number("phys_base"); v.ok()) {
+    if (StatusOr<int64_t> v = info.Number("phys_base"); v.ok()) {
       phys_base_ = static_cast<uint64_t>(*v);
     }
-    if (absl::StatusOr<int64_t> v = info.Number("KERNEL_IMAGE_SIZE");
+    if (StatusOr<int64_t> v = info.Number("KERNEL_IMAGE_SIZE");
         v.ok() && *v > 0) {
       image_size_ = static_cast<uint64_t>(*v);
     }
     // On x86-64 swapper_pg_dir is init_top_pgt; both are exported.
     for (const char* name : {"init_top_pgt", "swapper_pg_dir"}) {
-      if (absl::StatusOr<uint64_t> v = info.Symbol(name); v.ok()) {
+      if (StatusOr<uint64_t> v = info.Symbol(name); v.ok()) {
         top_table_ = *v;
         break;
       }
     }
-    if (absl::StatusOr<int64_t> v = info.Number("pgtable_l5_enabled"); v.ok()) {
+    if (StatusOr<int64_t> v = info.Number("pgtable_l5_enabled"); v.ok()) {
       five_level_ = *v == 1;
     }
     // With AMD SME the encryption bit is set in page table entries; it is
     // not part of the address (NUMBER(sme_mask), arch_crash_save_vmcoreinfo).
-    if (absl::StatusOr<int64_t> v = info.Number("sme_mask"); v.ok()) {
+    if (StatusOr<int64_t> v = info.Number("sme_mask"); v.ok()) {
       sme_mask_ = static_cast<uint64_t>(*v);
     }
   }
 
   // Fills `out` from virtual address `vaddr`: through the PT_LOAD p_vaddr
   // when they cover it, else page by page through ToPhys().
-  absl::Status Read(uint64_t vaddr, absl::Span<uint8_t> out) {
-    if (core_.ReadVirt(vaddr, out).ok()) return absl::OkStatus();
+  Status Read(uint64_t vaddr, absl::Span<uint8_t> out) {
+    if (core_.ReadVirt(vaddr, out).ok()) return OkStatus();
     uint64_t addr = vaddr;
     size_t done = 0;
     while (done < out.size()) {
@@ -254,14 +252,14 @@ class KernelMemory {
           std::min<uint64_t>(out.size() - done, kPageSize - addr % kPageSize);
       absl::Span<uint8_t> piece = out.subspan(done, chunk);
       if (!core_.ReadVirt(addr, piece).ok()) {
-        absl::StatusOr<uint64_t> paddr = ToPhys(addr);
+        StatusOr<uint64_t> paddr = ToPhys(addr);
         if (!paddr.ok()) {
-          return absl::NotFoundError(
-              absl::StrFormat("virtual address 0x%x is not in the vmcore: %s",
-                              addr, paddr.status().message()));
+          return NotFoundError(
+              Format("virtual address 0x%x is not in the vmcore: %s", addr,
+                     paddr.status().message()));
         }
-        if (absl::Status s = core_.ReadPhys(*paddr, piece); !s.ok()) {
-          return absl::NotFoundError(absl::StrFormat(
+        if (Status s = core_.ReadPhys(*paddr, piece); !s.ok()) {
+          return NotFoundError(Format(
               "virtual address 0x%x (physical 0x%x) is not in the vmcore: %s",
               addr, *paddr, s.message()));
         }
@@ -269,12 +267,12 @@ class KernelMemory {
       done += chunk;
       addr += chunk;
     }
-    return absl::OkStatus();
+    return OkStatus();
   }
 
-  absl::StatusOr<uint64_t> Read64(uint64_t vaddr) {
+  StatusOr<uint64_t> Read64(uint64_t vaddr) {
     uint8_t b[8];
-    if (absl::Status s = Read(vaddr, absl::MakeSpan(b)); !s.ok()) return s;
+    if (Status s = Read(vaddr, absl::MakeSpan(b)); !s.ok()) return s;
     return LoadLe(b, 0, 8);
   }
 
@@ -288,7 +286,7 @@ class KernelMemory {
     return vaddr - kStartKernelMap + *phys_base_;
   }
 
-  absl::StatusOr<uint64_t> ToPhys(uint64_t vaddr) {
+  StatusOr<uint64_t> ToPhys(uint64_t vaddr) {
     if (std::optional<uint64_t> p = KernelImageToPhys(vaddr)) return *p;
     if (cached_size_ != 0 && vaddr - cached_vbase_ < cached_size_) {
       return cached_pbase_ + (vaddr - cached_vbase_);
@@ -298,15 +296,15 @@ class KernelMemory {
 
   // The x86-64 4- or 5-level page walk (Intel SDM Vol. 3A, 4.5 "4-Level
   // Paging and 5-Level Paging"), from the kernel's top-level table.
-  absl::StatusOr<uint64_t> WalkPageTables(uint64_t vaddr) {
+  StatusOr<uint64_t> WalkPageTables(uint64_t vaddr) {
     if (!top_table_ || !phys_base_) {
-      return absl::NotFoundError(
+      return NotFoundError(
           "no PT_LOAD p_vaddr covers it, and VMCOREINFO lacks "
           "SYMBOL(init_top_pgt) or NUMBER(phys_base) for a page-table walk");
     }
     std::optional<uint64_t> table = KernelImageToPhys(*top_table_);
     if (!table) {
-      return absl::NotFoundError(absl::StrFormat(
+      return NotFoundError(Format(
           "SYMBOL(init_top_pgt)=0x%x is outside the kernel image mapping",
           *top_table_));
     }
@@ -315,23 +313,22 @@ class KernelMemory {
     // Only canonical addresses (bits va_bits-1..63 all equal) translate.
     const uint64_t high = vaddr >> (va_bits - 1);
     if (high != 0 && high != (UINT64_MAX >> (va_bits - 1))) {
-      return absl::NotFoundError(absl::StrFormat(
-          "0x%x is not canonical for %d-level paging", vaddr, levels));
+      return NotFoundError(
+          Format("0x%x is not canonical for %d-level paging", vaddr, levels));
     }
     uint64_t table_pa = *table & kPteAddrMask;
     for (int level = levels; level >= 1; --level) {
       const int shift = 12 + 9 * (level - 1);
       const uint64_t entry_pa = table_pa + ((vaddr >> shift) & 511) * 8;
       uint8_t b[8];
-      if (absl::Status s = core_.ReadPhys(entry_pa, absl::MakeSpan(b));
-          !s.ok()) {
-        return absl::NotFoundError(absl::StrFormat(
-            "level-%d page table entry at physical 0x%x unreadable: %s", level,
-            entry_pa, s.message()));
+      if (Status s = core_.ReadPhys(entry_pa, absl::MakeSpan(b)); !s.ok()) {
+        return NotFoundError(
+            Format("level-%d page table entry at physical 0x%x unreadable: %s",
+                   level, entry_pa, s.message()));
       }
       const uint64_t entry = LoadLe(b, 0, 8) & ~sme_mask_;
       if ((entry & kPtePresent) == 0) {
-        return absl::NotFoundError(absl::StrFormat(
+        return NotFoundError(Format(
             "not mapped (level-%d entry 0x%x not present)", level, entry));
       }
       const bool leaf =
@@ -345,7 +342,7 @@ class KernelMemory {
       }
       table_pa = entry & kPteAddrMask;
     }
-    return absl::InternalError("page walk fell through");  // Unreachable.
+    return InternalError("page walk fell through");  // Unreachable.
   }
 
   const Vmcore& core_;
@@ -385,10 +382,10 @@ class RingWalker {
   // record may simply not have had a successor). `is_head`: id == head_id.
   Outcome Read(uint64_t id, bool is_head, PrintkRecord* rec, std::string* why) {
     const uint64_t index = id & (count_ - 1);
-    if (absl::Status s = mem_->Read(descs_ + index * l_.desc_size,
-                                    absl::MakeSpan(desc_buf_));
+    if (Status s = mem_->Read(descs_ + index * l_.desc_size,
+                              absl::MakeSpan(desc_buf_));
         !s.ok()) {
-      *why = absl::StrCat("descriptor unreadable: ", s.message());
+      *why = Concat("descriptor unreadable: ", s.message());
       return Outcome::kDamaged;
     }
     const uint64_t sv = LoadLe(desc_buf_, l_.state_var, 8);
@@ -402,7 +399,7 @@ class RingWalker {
       if (is_head && (sv == 0 || sv_id == ((id - count_) & kDescIdMask))) {
         return Outcome::kUnfinished;
       }
-      *why = absl::StrFormat("state_var 0x%x holds id 0x%x", sv, sv_id);
+      *why = Format("state_var 0x%x holds id 0x%x", sv, sv_id);
       return Outcome::kDamaged;
     }
     switch (state) {
@@ -415,10 +412,10 @@ class RingWalker {
         break;  // The record is complete; read it.
     }
 
-    if (absl::Status s = mem_->Read(infos_ + index * l_.info_size,
-                                    absl::MakeSpan(info_buf_));
+    if (Status s = mem_->Read(infos_ + index * l_.info_size,
+                              absl::MakeSpan(info_buf_));
         !s.ok()) {
-      *why = absl::StrCat("printk_info unreadable: ", s.message());
+      *why = Concat("printk_info unreadable: ", s.message());
       return Outcome::kDamaged;
     }
     rec->seq = LoadLe(info_buf_, l_.seq, 8);
@@ -433,8 +430,7 @@ class RingWalker {
     // of the ring size (desc_reserve(): seq = index the first time, then
     // += DESCS_COUNT), which is how prb_read() finds a record by seq.
     if ((rec->seq & (count_ - 1)) != index) {
-      *why = absl::StrFormat("seq %u does not belong to index %u", rec->seq,
-                             index);
+      *why = Format("seq %u does not belong to index %u", rec->seq, index);
       return Outcome::kDamaged;
     }
 
@@ -445,7 +441,7 @@ class RingWalker {
         // An empty line; get_data() yields "" and copy_data() then insists
         // that text_len fit in it.
         if (text_len != 0) {
-          *why = absl::StrFormat("empty record claims text_len %u", text_len);
+          *why = Format("empty record claims text_len %u", text_len);
           return Outcome::kDamaged;
         }
         rec->text.clear();
@@ -466,20 +462,18 @@ class RingWalker {
       block_index = 0;
       block_size = next & (data_size_ - 1);
     } else {
-      *why = absl::StrFormat("text_blk_lpos {0x%x, 0x%x} is not a block", begin,
-                             next);
+      *why = Format("text_blk_lpos {0x%x, 0x%x} is not a block", begin, next);
       return Outcome::kDamaged;
     }
     if (begin % kBlockIdSize != 0 || next % kBlockIdSize != 0 ||
         next - begin > data_size_ || block_size < kBlockIdSize) {
-      *why = absl::StrFormat(
-          "text_blk_lpos {0x%x, 0x%x} is misaligned or out of range", begin,
-          next);
+      *why = Format("text_blk_lpos {0x%x, 0x%x} is misaligned or out of range",
+                    begin, next);
       return Outcome::kDamaged;
     }
     if (text_len > block_size - kBlockIdSize) {
-      *why = absl::StrFormat("text_len %u exceeds the %u-byte data block",
-                             text_len, block_size - kBlockIdSize);
+      *why = Format("text_len %u exceeds the %u-byte data block", text_len,
+                    block_size - kBlockIdSize);
       return Outcome::kDamaged;
     }
     // data_alloc() stamps the id at begin and, for a wrapping block, again
@@ -489,12 +483,12 @@ class RingWalker {
       return Outcome::kDamaged;
     }
     rec->text.resize(text_len);
-    if (absl::Status s =
+    if (Status s =
             mem_->Read(data_ + block_index + kBlockIdSize,
                        absl::MakeSpan(reinterpret_cast<uint8_t*>(&rec->text[0]),
                                       rec->text.size()));
         !s.ok()) {
-      *why = absl::StrCat("text unreadable: ", s.message());
+      *why = Concat("text unreadable: ", s.message());
       return Outcome::kDamaged;
     }
     return Outcome::kRecord;
@@ -503,15 +497,13 @@ class RingWalker {
  private:
   // Whether the data block at ring index `at` starts with `id`.
   bool BlockHasId(uint64_t at, uint64_t id, std::string* why) {
-    absl::StatusOr<uint64_t> block_id = mem_->Read64(data_ + at);
+    StatusOr<uint64_t> block_id = mem_->Read64(data_ + at);
     if (!block_id.ok()) {
-      *why =
-          absl::StrCat("data block unreadable: ", block_id.status().message());
+      *why = Concat("data block unreadable: ", block_id.status().message());
       return false;
     }
     if (*block_id != id) {
-      *why = absl::StrFormat("data block at ring index %u has id 0x%x", at,
-                             *block_id);
+      *why = Format("data block at ring index %u has id 0x%x", at, *block_id);
       return false;
     }
     return true;
@@ -537,35 +529,33 @@ void Warn(PrintkLog* log, std::string warning) {
 
 }  // namespace
 
-absl::StatusOr<PrintkLog> ReadPrintkLog(const Vmcore& core,
-                                        const VmcoreInfo& info,
-                                        const PrintkOptions& options) {
-  absl::StatusOr<RingLayout> layout = LoadLayout(info);
+StatusOr<PrintkLog> ReadPrintkLog(const Vmcore& core, const VmcoreInfo& info,
+                                  const PrintkOptions& options) {
+  StatusOr<RingLayout> layout = LoadLayout(info);
   if (!layout.ok()) return layout.status();
-  absl::StatusOr<uint64_t> prb = info.Symbol("prb");
+  StatusOr<uint64_t> prb = info.Symbol("prb");
   if (!prb.ok()) {
-    return absl::Status(
-        prb.status().code(),
-        absl::StrCat(prb.status().message(),
-                     absl::IsNotFound(prb.status())
-                         ? ": kernel too old for the lockless printk ring "
-                           "(< 5.10)?"
-                         : ""));
+    return Status(prb.status().code(),
+                  Concat(prb.status().message(),
+                         prb.status().code() == StatusCode::kNotFound
+                             ? ": kernel too old for the lockless printk ring "
+                               "(< 5.10)?"
+                             : ""));
   }
 
   KernelMemory mem(core, info);
   // `prb` is a pointer (struct printk_ringbuffer *prb, kernel/printk/
   // printk.c): to printk_rb_static at boot, to printk_rb_dynamic once
   // setup_log_buf() has allocated a bigger ring.
-  absl::StatusOr<uint64_t> rb_addr = mem.Read64(*prb);
+  StatusOr<uint64_t> rb_addr = mem.Read64(*prb);
   if (!rb_addr.ok()) {
-    return absl::NotFoundError(
-        absl::StrFormat("printk: cannot read the pointer prb at 0x%x: %s", *prb,
-                        rb_addr.status().message()));
+    return NotFoundError(
+        Format("printk: cannot read the pointer prb at 0x%x: %s", *prb,
+               rb_addr.status().message()));
   }
   std::vector<uint8_t> rb(layout->rb_size);
-  if (absl::Status s = mem.Read(*rb_addr, absl::MakeSpan(rb)); !s.ok()) {
-    return absl::NotFoundError(absl::StrFormat(
+  if (Status s = mem.Read(*rb_addr, absl::MakeSpan(rb)); !s.ok()) {
+    return NotFoundError(Format(
         "printk: cannot read struct printk_ringbuffer at 0x%x (from prb): %s",
         *rb_addr, s.message()));
   }
@@ -574,13 +564,13 @@ absl::StatusOr<PrintkLog> ReadPrintkLog(const Vmcore& core,
   const uint32_t size_bits =
       static_cast<uint32_t>(LoadLe(rb, layout->size_bits, 4));
   if (count_bits > kMaxCountBits) {
-    return absl::DataLossError(absl::StrFormat(
+    return DataLossError(Format(
         "printk: desc_ring.count_bits is %u, more than %u: the ring header at "
         "0x%x is damaged",
         count_bits, kMaxCountBits, *rb_addr));
   }
   if (size_bits < kMinSizeBits || size_bits > kMaxSizeBits) {
-    return absl::DataLossError(absl::StrFormat(
+    return DataLossError(Format(
         "printk: text_data_ring.size_bits is %u, outside [%u, %u]: the ring "
         "header at 0x%x is damaged",
         size_bits, kMinSizeBits, kMaxSizeBits, *rb_addr));
@@ -594,14 +584,14 @@ absl::StatusOr<PrintkLog> ReadPrintkLog(const Vmcore& core,
   // damaged, and only the newest `count` ids can exist anyway.
   uint64_t walk = ((head_id - tail_id) & kDescIdMask) + 1;
   if (walk > count) {
-    Warn(&log, absl::StrFormat("desc_ring spans ids 0x%x..0x%x, more than its "
-                               "%u slots; reading the newest %u",
-                               tail_id, head_id, count, count));
+    Warn(&log, Format("desc_ring spans ids 0x%x..0x%x, more than its "
+                      "%u slots; reading the newest %u",
+                      tail_id, head_id, count, count));
     walk = count;
   }
   if (walk > options.max_records) {
-    Warn(&log, absl::StrFormat("reading only the newest %u of %u descriptors",
-                               options.max_records, walk));
+    Warn(&log, Format("reading only the newest %u of %u descriptors",
+                      options.max_records, walk));
     walk = options.max_records;
   }
   tail_id = (head_id - (walk - 1)) & kDescIdMask;
@@ -619,7 +609,7 @@ absl::StatusOr<PrintkLog> ReadPrintkLog(const Vmcore& core,
         break;
       case Outcome::kDamaged:
         ++log.skipped_damaged;
-        Warn(&log, absl::StrFormat("descriptor id 0x%x skipped: %s", id, why));
+        Warn(&log, Format("descriptor id 0x%x skipped: %s", id, why));
         break;
       case Outcome::kUnfinished:
         ++log.skipped_unfinished;
@@ -640,28 +630,30 @@ std::string FormatPrintkLog(const PrintkLog& log) {
   std::string out;
   for (const PrintkRecord& r : log.records) {
     // print_time(): "[%5lu.%06lu]" of seconds and microseconds.
-    const std::string prefix = absl::StrFormat(
-        "[%5u.%06u] ", r.ts_nsec / 1000000000, (r.ts_nsec % 1000000000) / 1000);
-    for (absl::string_view line : absl::StrSplit(r.text, '\n')) {
-      absl::StrAppend(&out, prefix, line, "\n");
+    const std::string prefix = Format("[%5u.%06u] ", r.ts_nsec / 1000000000,
+                                      (r.ts_nsec % 1000000000) / 1000);
+    for (std::string_view line : Split(r.text, '\n')) {
+      AppendTo(&out, prefix, line, "\n");
     }
   }
   return out;
 }
 
 std::string FindPanicReason(const PrintkLog& log) {
-  absl::string_view panic;
-  absl::string_view oops;
+  std::string_view panic;
+  std::string_view oops;
+  auto contains = [](std::string_view line, std::string_view what) {
+    return line.find(what) != std::string_view::npos;
+  };
   for (const PrintkRecord& r : log.records) {
-    for (absl::string_view line : absl::StrSplit(r.text, '\n')) {
+    for (std::string_view line : Split(r.text, '\n')) {
       // panic() prints "Kernel panic - not syncing: <reason>"
       // (kernel/panic.c); die() and friends print the others
       // (arch/x86/kernel/dumpstack.c, traps.c, lib/bug.c).
-      if (absl::StrContains(line, "Kernel panic - not syncing")) {
+      if (contains(line, "Kernel panic - not syncing")) {
         panic = line;
-      } else if (absl::StrContains(line, "Oops") ||
-                 absl::StrContains(line, "BUG:") ||
-                 absl::StrContains(line, "general protection fault")) {
+      } else if (contains(line, "Oops") || contains(line, "BUG:") ||
+                 contains(line, "general protection fault")) {
         oops = line;
       }
     }

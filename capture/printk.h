@@ -38,9 +38,9 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
 #include "capture/vmcore.h"
 #include "capture/vmcoreinfo.h"
+#include "common/status.h"
 
 namespace saveoops {
 
@@ -104,9 +104,8 @@ struct PrintkOptions {
 // a VMCOREINFO key it needs is missing or inconsistent, `prb` or the ring
 // header is unreadable, count_bits > 24 or size_bits outside [3, 30].
 // Damage to individual records is counted in the result instead.
-absl::StatusOr<PrintkLog> ReadPrintkLog(const Vmcore& core,
-                                        const VmcoreInfo& info,
-                                        const PrintkOptions& options = {});
+StatusOr<PrintkLog> ReadPrintkLog(const Vmcore& core, const VmcoreInfo& info,
+                                  const PrintkOptions& options = {});
 
 // Formats the log the way `dmesg` (and the kernel's syslog reader,
 // record_print_text()) does: every line of every record is prefixed with

@@ -10,19 +10,18 @@
 #include <limits>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "capture/elf_note.h"
-#include "common/elfcore.h"
+#include "common/elf64.h"
+#include "common/format.h"
 
 namespace saveoops {
 namespace {
 
 // Every error from this file starts with "vmcore: " so that a caller who
 // wraps it still says which artifact was wrong.
-absl::Status HeaderError(absl::string_view field, absl::string_view detail) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("vmcore: ELF header field '", field, "' ", detail));
+Status HeaderError(absl::string_view field, absl::string_view detail) {
+  return InvalidArgumentError(
+      Concat("vmcore: ELF header field '", field, "' ", detail));
 }
 
 uint64_t AlignUp4(uint64_t v) {
@@ -31,77 +30,70 @@ uint64_t AlignUp4(uint64_t v) {
 
 // Reads exactly out.size() bytes at `offset`; a short read is an error that
 // names `what` (the file is truncated or a header points past its end).
-absl::Status ReadExact(ByteSource* source, uint64_t offset,
-                       absl::Span<uint8_t> out, absl::string_view what) {
+Status ReadExact(ByteSource* source, uint64_t offset, absl::Span<uint8_t> out,
+                 absl::string_view what) {
   size_t done = 0;
   while (done < out.size()) {
     if (offset + done < offset) {
-      return absl::OutOfRangeError(absl::StrFormat(
+      return OutOfRangeError(Format(
           "vmcore: %s at file offset 0x%x overflows 64 bits", what, offset));
     }
-    absl::StatusOr<size_t> n = source->ReadAt(offset + done, out.subspan(done));
+    StatusOr<size_t> n = source->ReadAt(offset + done, out.subspan(done));
     if (!n.ok()) {
-      return absl::Status(
-          n.status().code(),
-          absl::StrCat("vmcore: reading ", what, ": ", n.status().message()));
+      return Status(n.status().code(), Concat("vmcore: reading ", what, ": ",
+                                              n.status().message()));
     }
     if (*n == 0) {
-      return absl::OutOfRangeError(absl::StrFormat(
+      return OutOfRangeError(Format(
           "vmcore: %s: wanted %u bytes at file offset 0x%x, the file ends "
           "after %u of them",
           what, out.size(), offset, done));
     }
     done += *n;
   }
-  return absl::OkStatus();
+  return OkStatus();
 }
 
-absl::Status CheckEhdr(const Elf64Ehdr& eh) {
+Status CheckEhdr(const Elf64Ehdr& eh) {
   if (memcmp(eh.e_ident, kElfMagic, sizeof(kElfMagic)) != 0) {
     return HeaderError(
-        "e_ident", absl::StrFormat("starts %02x %02x %02x %02x, need 7f 45 "
-                                   "4c 46 (\"\\x7fELF\")",
-                                   eh.e_ident[0], eh.e_ident[1], eh.e_ident[2],
-                                   eh.e_ident[3]));
+        "e_ident",
+        Format("starts %02x %02x %02x %02x, need 7f 45 "
+               "4c 46 (\"\\x7fELF\")",
+               eh.e_ident[0], eh.e_ident[1], eh.e_ident[2], eh.e_ident[3]));
   }
   if (eh.e_ident[kEiClass] != kElfClass64) {
-    return HeaderError(
-        "e_ident[EI_CLASS]",
-        absl::StrFormat("is %u, need 2 (ELFCLASS64)", eh.e_ident[kEiClass]));
+    return HeaderError("e_ident[EI_CLASS]", Format("is %u, need 2 (ELFCLASS64)",
+                                                   eh.e_ident[kEiClass]));
   }
   if (eh.e_ident[kEiData] != kElfData2Lsb) {
-    return HeaderError(
-        "e_ident[EI_DATA]",
-        absl::StrFormat("is %u, need 1 (ELFDATA2LSB)", eh.e_ident[kEiData]));
+    return HeaderError("e_ident[EI_DATA]", Format("is %u, need 1 (ELFDATA2LSB)",
+                                                  eh.e_ident[kEiData]));
   }
   if (eh.e_ident[kEiVersion] != kEvCurrent) {
     return HeaderError(
         "e_ident[EI_VERSION]",
-        absl::StrFormat("is %u, need 1 (EV_CURRENT)", eh.e_ident[kEiVersion]));
+        Format("is %u, need 1 (EV_CURRENT)", eh.e_ident[kEiVersion]));
   }
   if (eh.e_type != kEtCore) {
-    return HeaderError("e_type",
-                       absl::StrFormat("is %u, need 4 (ET_CORE)", eh.e_type));
+    return HeaderError("e_type", Format("is %u, need 4 (ET_CORE)", eh.e_type));
   }
   if (eh.e_machine != kEmX86_64) {
-    return HeaderError(
-        "e_machine",
-        absl::StrFormat("is %u, need 62 (EM_X86_64)", eh.e_machine));
+    return HeaderError("e_machine",
+                       Format("is %u, need 62 (EM_X86_64)", eh.e_machine));
   }
   if (eh.e_version != kEvCurrent) {
-    return HeaderError(
-        "e_version",
-        absl::StrFormat("is %u, need 1 (EV_CURRENT)", eh.e_version));
+    return HeaderError("e_version",
+                       Format("is %u, need 1 (EV_CURRENT)", eh.e_version));
   }
   if (eh.e_ehsize != sizeof(Elf64Ehdr)) {
     return HeaderError(
-        "e_ehsize",
-        absl::StrFormat("is %u, need 64 (sizeof(Elf64_Ehdr))", eh.e_ehsize));
+        "e_ehsize", Format("is %u, need 64 (sizeof(Elf64_Ehdr))", eh.e_ehsize));
   }
   if (eh.e_phentsize != sizeof(Elf64Phdr)) {
     return HeaderError(
         "e_phentsize",
-        absl::StrFormat("is %u, need 56 (sizeof(Elf64_Phdr))", eh.e_phentsize));
+        Format("is %u, need 56 (sizeof(Elf64_Phdr))", eh.e_phentsize));
   }
   if (eh.e_phnum == 0) {
     return HeaderError("e_phnum",
@@ -113,15 +105,15 @@ absl::Status CheckEhdr(const Elf64Ehdr& eh) {
                        "is 0xffff (PN_XNUM, count in section header 0), which "
                        "fs/proc/vmcore.c never writes; not supported");
   }
-  return absl::OkStatus();
+  return OkStatus();
 }
 
 // Splits one PT_NOTE segment's bytes into notes (appended to `notes`).
 // Stops early at an all-zero header, the terminator the kernel writes after
 // each CPU's notes (final_note(), kernel/crash_core.c), which survives in raw
 // elfcorehdr segments that fs/proc/vmcore.c has not yet compacted.
-absl::Status ParseNotes(absl::Span<const uint8_t> seg, size_t phdr_index,
-                        std::vector<ElfNote>* notes) {
+Status ParseNotes(absl::Span<const uint8_t> seg, size_t phdr_index,
+                  std::vector<ElfNote>* notes) {
   uint64_t pos = 0;
   while (pos < seg.size()) {
     const uint64_t left = seg.size() - pos;
@@ -129,7 +121,7 @@ absl::Status ParseNotes(absl::Span<const uint8_t> seg, size_t phdr_index,
       const bool all_zero = std::all_of(seg.begin() + pos, seg.end(),
                                         [](uint8_t b) { return b == 0; });
       if (all_zero) break;
-      return absl::InvalidArgumentError(absl::StrFormat(
+      return InvalidArgumentError(Format(
           "vmcore: PT_NOTE (program header %u): %u bytes left at offset %u, "
           "too few for a 12-byte note header",
           phdr_index, left, pos));
@@ -138,30 +130,30 @@ absl::Status ParseNotes(absl::Span<const uint8_t> seg, size_t phdr_index,
     memcpy(&nh, seg.data() + pos, sizeof(nh));
     if (nh.n_namesz == 0 && nh.n_descsz == 0 && nh.n_type == 0) break;
     if (nh.n_namesz > Vmcore::kMaxNoteNameSize) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "vmcore: PT_NOTE (program header %u): note at offset %u has "
-          "n_namesz %u, more than the %u accepted",
-          phdr_index, pos, nh.n_namesz, Vmcore::kMaxNoteNameSize));
+      return InvalidArgumentError(
+          Format("vmcore: PT_NOTE (program header %u): note at offset %u has "
+                 "n_namesz %u, more than the %u accepted",
+                 phdr_index, pos, nh.n_namesz, Vmcore::kMaxNoteNameSize));
     }
     if (nh.n_descsz > Vmcore::kMaxNoteDescSize) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "vmcore: PT_NOTE (program header %u): note at offset %u has "
-          "n_descsz %u, more than the %u accepted",
-          phdr_index, pos, nh.n_descsz, Vmcore::kMaxNoteDescSize));
+      return InvalidArgumentError(
+          Format("vmcore: PT_NOTE (program header %u): note at offset %u has "
+                 "n_descsz %u, more than the %u accepted",
+                 phdr_index, pos, nh.n_descsz, Vmcore::kMaxNoteDescSize));
     }
     const uint64_t name_at = pos + sizeof(nh);
     const uint64_t desc_at = name_at + AlignUp4(nh.n_namesz);
     // The descriptor's own bytes must be present; its trailing padding may
     // be cut off by the end of the segment.
     if (desc_at + nh.n_descsz > seg.size()) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "vmcore: PT_NOTE (program header %u): note at offset %u "
-          "(n_namesz %u, n_descsz %u) runs past the segment's %u bytes",
-          phdr_index, pos, nh.n_namesz, nh.n_descsz, seg.size()));
+      return InvalidArgumentError(
+          Format("vmcore: PT_NOTE (program header %u): note at offset %u "
+                 "(n_namesz %u, n_descsz %u) runs past the segment's %u bytes",
+                 phdr_index, pos, nh.n_namesz, nh.n_descsz, seg.size()));
     }
     if (notes->size() >= Vmcore::kMaxNotes) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("vmcore: more than %u notes", Vmcore::kMaxNotes));
+      return InvalidArgumentError(
+          Format("vmcore: more than %u notes", Vmcore::kMaxNotes));
     }
     ElfNote note;
     const char* name = reinterpret_cast<const char*>(seg.data() + name_at);
@@ -172,13 +164,13 @@ absl::Status ParseNotes(absl::Span<const uint8_t> seg, size_t phdr_index,
     notes->push_back(std::move(note));
     pos = std::min<uint64_t>(desc_at + AlignUp4(nh.n_descsz), seg.size());
   }
-  return absl::OkStatus();
+  return OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<size_t> MemoryByteSource::ReadAt(uint64_t offset,
-                                                absl::Span<uint8_t> out) {
+StatusOr<size_t> MemoryByteSource::ReadAt(uint64_t offset,
+                                          absl::Span<uint8_t> out) {
   if (offset >= bytes_.size()) return 0;
   const size_t n = std::min<uint64_t>(out.size(), bytes_.size() - offset);
   memcpy(out.data(), bytes_.data() + offset, n);
@@ -199,7 +191,7 @@ FileByteSource::~FileByteSource() {
   if (owns_fd_) close(fd_);
 }
 
-absl::StatusOr<std::unique_ptr<FileByteSource>> FileByteSource::Open(
+StatusOr<std::unique_ptr<FileByteSource>> FileByteSource::Open(
     const std::string& path) {
   int fd;
   do {
@@ -207,14 +199,13 @@ absl::StatusOr<std::unique_ptr<FileByteSource>> FileByteSource::Open(
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) {
     const int err = errno;
-    return absl::NotFoundError(
-        absl::StrCat("cannot open ", path, ": ", strerror(err)));
+    return NotFoundError(Concat("cannot open ", path, ": ", strerror(err)));
   }
   return std::unique_ptr<FileByteSource>(new FileByteSource(fd, true));
 }
 
-absl::StatusOr<size_t> FileByteSource::ReadAt(uint64_t offset,
-                                              absl::Span<uint8_t> out) {
+StatusOr<size_t> FileByteSource::ReadAt(uint64_t offset,
+                                        absl::Span<uint8_t> out) {
   size_t done = 0;
   while (done < out.size()) {
     const uint64_t at = offset + done;
@@ -227,9 +218,8 @@ absl::StatusOr<size_t> FileByteSource::ReadAt(uint64_t offset,
     if (n < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
-      return absl::DataLossError(
-          absl::StrFormat("pread of %u bytes at offset 0x%x: %s",
-                          out.size() - done, at, strerror(err)));
+      return DataLossError(Format("pread of %u bytes at offset 0x%x: %s",
+                                  out.size() - done, at, strerror(err)));
     }
     if (n == 0) break;
     done += static_cast<size_t>(n);
@@ -237,35 +227,34 @@ absl::StatusOr<size_t> FileByteSource::ReadAt(uint64_t offset,
   return done;
 }
 
-absl::StatusOr<Vmcore> Vmcore::Open(ByteSource* source) {
+StatusOr<Vmcore> Vmcore::Open(ByteSource* source) {
   const uint64_t file_size = source->size();
   if (file_size != ByteSource::kUnknownSize && file_size < sizeof(Elf64Ehdr)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "vmcore: file is %u bytes, too small for the 64-byte ELF header",
-        file_size));
+    return InvalidArgumentError(
+        Format("vmcore: file is %u bytes, too small for the 64-byte ELF header",
+               file_size));
   }
   Elf64Ehdr eh;
-  if (absl::Status s =
+  if (Status s =
           ReadExact(source, 0,
                     absl::MakeSpan(reinterpret_cast<uint8_t*>(&eh), sizeof(eh)),
                     "ELF header");
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = CheckEhdr(eh); !s.ok()) return s;
+  if (Status s = CheckEhdr(eh); !s.ok()) return s;
 
   const uint64_t table_size = uint64_t{eh.e_phnum} * sizeof(Elf64Phdr);
   if (eh.e_phoff + table_size < eh.e_phoff ||
       (file_size != ByteSource::kUnknownSize &&
        eh.e_phoff + table_size > file_size)) {
     return HeaderError(
-        "e_phoff",
-        absl::StrFormat("is 0x%x: %u program headers (%u bytes) from there "
-                        "do not fit in the %u-byte file",
-                        eh.e_phoff, eh.e_phnum, table_size, file_size));
+        "e_phoff", Format("is 0x%x: %u program headers (%u bytes) from there "
+                          "do not fit in the %u-byte file",
+                          eh.e_phoff, eh.e_phnum, table_size, file_size));
   }
   std::vector<Elf64Phdr> phdrs(eh.e_phnum);
-  if (absl::Status s = ReadExact(
+  if (Status s = ReadExact(
           source, eh.e_phoff,
           absl::MakeSpan(reinterpret_cast<uint8_t*>(phdrs.data()), table_size),
           "program header table");
@@ -282,29 +271,29 @@ absl::StatusOr<Vmcore> Vmcore::Open(ByteSource* source) {
     if (ph.p_offset + ph.p_filesz < ph.p_offset ||
         (file_size != ByteSource::kUnknownSize &&
          ph.p_offset + ph.p_filesz > file_size)) {
-      return absl::InvalidArgumentError(absl::StrFormat(
+      return InvalidArgumentError(Format(
           "vmcore: %s (program header %u): p_offset 0x%x + p_filesz 0x%x "
           "runs past the end of the %u-byte file",
           type, i, ph.p_offset, ph.p_filesz, file_size));
     }
     if (ph.p_type == kPtNote) {
       if (ph.p_filesz > kMaxNoteSegmentSize) {
-        return absl::InvalidArgumentError(absl::StrFormat(
+        return InvalidArgumentError(Format(
             "vmcore: PT_NOTE (program header %u): p_filesz 0x%x is more than "
             "the %u bytes accepted",
             i, ph.p_filesz, kMaxNoteSegmentSize));
       }
       std::vector<uint8_t> bytes(ph.p_filesz);
-      if (absl::Status s = ReadExact(source, ph.p_offset, absl::MakeSpan(bytes),
-                                     "PT_NOTE segment");
+      if (Status s = ReadExact(source, ph.p_offset, absl::MakeSpan(bytes),
+                               "PT_NOTE segment");
           !s.ok()) {
         return s;
       }
-      if (absl::Status s = ParseNotes(bytes, i, &notes); !s.ok()) return s;
+      if (Status s = ParseNotes(bytes, i, &notes); !s.ok()) return s;
       continue;
     }
     if (ph.p_filesz > ph.p_memsz) {
-      return absl::InvalidArgumentError(absl::StrFormat(
+      return InvalidArgumentError(Format(
           "vmcore: PT_LOAD (program header %u): p_filesz 0x%x is more than "
           "p_memsz 0x%x",
           i, ph.p_filesz, ph.p_memsz));
@@ -315,13 +304,13 @@ absl::StatusOr<Vmcore> Vmcore::Open(ByteSource* source) {
     // is kept for virtual reads only.
     if (ph.p_paddr != VmcoreSegment::kNoPhysicalAddress &&
         ph.p_paddr + ph.p_memsz < ph.p_paddr) {
-      return absl::InvalidArgumentError(absl::StrFormat(
+      return InvalidArgumentError(Format(
           "vmcore: PT_LOAD (program header %u): p_paddr 0x%x + p_memsz 0x%x "
           "overflows 64 bits",
           i, ph.p_paddr, ph.p_memsz));
     }
     if (ph.p_vaddr + ph.p_memsz < ph.p_vaddr) {
-      return absl::InvalidArgumentError(absl::StrFormat(
+      return InvalidArgumentError(Format(
           "vmcore: PT_LOAD (program header %u): p_vaddr 0x%x + p_memsz 0x%x "
           "overflows 64 bits",
           i, ph.p_vaddr, ph.p_memsz));
@@ -346,13 +335,14 @@ std::optional<std::string> Vmcore::VmcoreInfo() const {
   return std::nullopt;
 }
 
-absl::Status Vmcore::Read(uint64_t addr, absl::Span<uint8_t> out,
-                          bool use_vaddr, absl::string_view what) const {
+Status Vmcore::Read(uint64_t addr, absl::Span<uint8_t> out, bool use_vaddr,
+                    absl::string_view what) const {
   const uint64_t start_addr = addr;
   while (!out.empty()) {
     const VmcoreSegment* hit = nullptr;
     auto contains = [&](const VmcoreSegment& s) {
-      if (!use_vaddr && s.paddr == VmcoreSegment::kNoPhysicalAddress) return false;
+      if (!use_vaddr && s.paddr == VmcoreSegment::kNoPhysicalAddress)
+        return false;
       const uint64_t base = use_vaddr ? s.vaddr : s.paddr;
       return addr >= base && addr - base < s.memsz;
     };
@@ -369,11 +359,11 @@ absl::Status Vmcore::Read(uint64_t addr, absl::Span<uint8_t> out,
     }
     if (hit == nullptr) {
       if (addr == start_addr) {
-        return absl::NotFoundError(absl::StrFormat(
-            "vmcore: %s address 0x%x is not in any PT_LOAD segment", what,
-            addr));
+        return NotFoundError(
+            Format("vmcore: %s address 0x%x is not in any PT_LOAD segment",
+                   what, addr));
       }
-      return absl::NotFoundError(absl::StrFormat(
+      return NotFoundError(Format(
           "vmcore: %s address 0x%x (%u bytes into a %u-byte read at 0x%x) is "
           "not in any PT_LOAD segment",
           what, addr, addr - start_addr, addr - start_addr + out.size(),
@@ -384,8 +374,8 @@ absl::Status Vmcore::Read(uint64_t addr, absl::Span<uint8_t> out,
     size_t from_file = 0;
     if (in_seg < hit->filesz) {
       from_file = std::min<uint64_t>(n, hit->filesz - in_seg);
-      if (absl::Status s = ReadExact(source_, hit->offset + in_seg,
-                                     out.subspan(0, from_file), "PT_LOAD data");
+      if (Status s = ReadExact(source_, hit->offset + in_seg,
+                               out.subspan(0, from_file), "PT_LOAD data");
           !s.ok()) {
         return s;
       }
@@ -394,14 +384,14 @@ absl::Status Vmcore::Read(uint64_t addr, absl::Span<uint8_t> out,
     out = out.subspan(n);
     addr += n;
   }
-  return absl::OkStatus();
+  return OkStatus();
 }
 
-absl::Status Vmcore::ReadPhys(uint64_t paddr, absl::Span<uint8_t> out) const {
+Status Vmcore::ReadPhys(uint64_t paddr, absl::Span<uint8_t> out) const {
   return Read(paddr, out, /*use_vaddr=*/false, "physical");
 }
 
-absl::Status Vmcore::ReadVirt(uint64_t vaddr, absl::Span<uint8_t> out) const {
+Status Vmcore::ReadVirt(uint64_t vaddr, absl::Span<uint8_t> out) const {
   return Read(vaddr, out, /*use_vaddr=*/true, "virtual");
 }
 

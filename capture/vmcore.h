@@ -36,10 +36,9 @@
 #include <utility>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "common/status.h"
 
 namespace saveoops {
 
@@ -57,8 +56,7 @@ class ByteSource {
   // Reads up to out.size() bytes at `offset` into `out`. Returns how many
   // were read: fewer than out.size() only at the end of the source (0 at or
   // past it). Fails only on an I/O error.
-  virtual absl::StatusOr<size_t> ReadAt(uint64_t offset,
-                                        absl::Span<uint8_t> out) = 0;
+  virtual StatusOr<size_t> ReadAt(uint64_t offset, absl::Span<uint8_t> out) = 0;
 
   // Total length in bytes, or kUnknownSize.
   virtual uint64_t size() const = 0;
@@ -69,8 +67,7 @@ class MemoryByteSource : public ByteSource {
  public:
   explicit MemoryByteSource(absl::Span<const uint8_t> bytes) : bytes_(bytes) {}
 
-  absl::StatusOr<size_t> ReadAt(uint64_t offset,
-                                absl::Span<uint8_t> out) override;
+  StatusOr<size_t> ReadAt(uint64_t offset, absl::Span<uint8_t> out) override;
   uint64_t size() const override { return bytes_.size(); }
 
  private:
@@ -91,11 +88,10 @@ class FileByteSource : public ByteSource {
 
   // Opens `path` read-only; the returned source closes it when destroyed.
   // The error names the path and errno text.
-  static absl::StatusOr<std::unique_ptr<FileByteSource>> Open(
+  static StatusOr<std::unique_ptr<FileByteSource>> Open(
       const std::string& path);
 
-  absl::StatusOr<size_t> ReadAt(uint64_t offset,
-                                absl::Span<uint8_t> out) override;
+  StatusOr<size_t> ReadAt(uint64_t offset, absl::Span<uint8_t> out) override;
   uint64_t size() const override { return size_; }
 
  private:
@@ -150,7 +146,7 @@ class Vmcore {
   // Validates the ELF header, the program headers and every note, and keeps
   // the notes and PT_LOAD segments. Errors say which field is wrong and why,
   // e.g. "vmcore: ELF header field 'e_machine' is 3, need 62 (EM_X86_64)".
-  static absl::StatusOr<Vmcore> Open(ByteSource* source);
+  static StatusOr<Vmcore> Open(ByteSource* source);
 
   Vmcore(Vmcore&&) = default;
   Vmcore& operator=(Vmcore&&) = default;
@@ -169,10 +165,10 @@ class Vmcore {
   // located through the segments' p_paddr. The range may span several
   // segments as long as they are contiguous; fails (naming the first
   // address not covered) if any byte is not in a segment.
-  absl::Status ReadPhys(uint64_t paddr, absl::Span<uint8_t> out) const;
+  Status ReadPhys(uint64_t paddr, absl::Span<uint8_t> out) const;
 
   // As ReadPhys, but through the segments' p_vaddr.
-  absl::Status ReadVirt(uint64_t vaddr, absl::Span<uint8_t> out) const;
+  Status ReadVirt(uint64_t vaddr, absl::Span<uint8_t> out) const;
 
  private:
   Vmcore(ByteSource* source, std::vector<ElfNote> notes,
@@ -182,8 +178,8 @@ class Vmcore {
         segments_(std::move(segments)) {}
 
   // Shared by ReadPhys and ReadVirt; `use_vaddr` picks the address field.
-  absl::Status Read(uint64_t addr, absl::Span<uint8_t> out, bool use_vaddr,
-                    absl::string_view what) const;
+  Status Read(uint64_t addr, absl::Span<uint8_t> out, bool use_vaddr,
+              absl::string_view what) const;
 
   ByteSource* source_;
   std::vector<ElfNote> notes_;

@@ -2,12 +2,11 @@
 
 #include <string.h>
 
+#include <string_view>
 #include <utility>
 
-#include "absl/status/status.h"
-#include "absl/strings/escaping.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "common/format.h"
+#include "common/status.h"
 
 namespace saveoops {
 namespace {
@@ -38,20 +37,19 @@ bool HasHexPrefix(absl::string_view s) {
   return s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
 }
 
-absl::Status BadValue(absl::string_view key, absl::string_view value,
-                      absl::string_view want) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("VMCOREINFO: ", key, "='",
-                   absl::CHexEscape(value.substr(0, 64)), "' is not ", want));
+Status BadValue(absl::string_view key, absl::string_view value,
+                absl::string_view want) {
+  return InvalidArgumentError(Concat("VMCOREINFO: ", key, "='",
+                                     HexEscape(value.substr(0, 64)),
+                                     "' is not ", want));
 }
 
 }  // namespace
 
-absl::StatusOr<absl::string_view> VmcoreInfo::Require(
-    absl::string_view key) const {
+StatusOr<absl::string_view> VmcoreInfo::Require(absl::string_view key) const {
   auto it = entries_.find(key);
   if (it == entries_.end()) {
-    return absl::NotFoundError(absl::StrCat("VMCOREINFO has no ", key));
+    return NotFoundError(Concat("VMCOREINFO has no ", key));
   }
   return absl::string_view(it->second);
 }
@@ -62,9 +60,8 @@ std::optional<std::string> VmcoreInfo::Get(absl::string_view key) const {
   return it->second;
 }
 
-absl::StatusOr<uint64_t> VmcoreInfo::Unsigned(absl::string_view key,
-                                              int base) const {
-  absl::StatusOr<absl::string_view> v = Require(key);
+StatusOr<uint64_t> VmcoreInfo::Unsigned(absl::string_view key, int base) const {
+  StatusOr<absl::string_view> v = Require(key);
   if (!v.ok()) return v.status();
   absl::string_view digits = *v;
   // "%lx" prints bare hex; accept a 0x prefix too, nothing else reads it
@@ -79,8 +76,8 @@ absl::StatusOr<uint64_t> VmcoreInfo::Unsigned(absl::string_view key,
   return *n;
 }
 
-absl::StatusOr<int64_t> VmcoreInfo::Signed(absl::string_view key) const {
-  absl::StatusOr<absl::string_view> v = Require(key);
+StatusOr<int64_t> VmcoreInfo::Signed(absl::string_view key) const {
+  StatusOr<absl::string_view> v = Require(key);
   if (!v.ok()) return v.status();
   if (HasHexPrefix(*v)) {
     std::optional<uint64_t> n = ParseUnsigned(v->substr(2), 16);
@@ -95,60 +92,54 @@ absl::StatusOr<int64_t> VmcoreInfo::Signed(absl::string_view key) const {
   return static_cast<int64_t>(negative ? 0 - *n : *n);
 }
 
-absl::StatusOr<uint64_t> VmcoreInfo::Symbol(absl::string_view name) const {
-  return Unsigned(absl::StrCat("SYMBOL(", name, ")"), 16);
+StatusOr<uint64_t> VmcoreInfo::Symbol(absl::string_view name) const {
+  return Unsigned(Concat("SYMBOL(", name, ")"), 16);
 }
 
-absl::StatusOr<uint64_t> VmcoreInfo::Size(absl::string_view name) const {
-  return Unsigned(absl::StrCat("SIZE(", name, ")"), 10);
+StatusOr<uint64_t> VmcoreInfo::Size(absl::string_view name) const {
+  return Unsigned(Concat("SIZE(", name, ")"), 10);
 }
 
-absl::StatusOr<uint64_t> VmcoreInfo::Offset(absl::string_view name) const {
-  return Unsigned(absl::StrCat("OFFSET(", name, ")"), 10);
+StatusOr<uint64_t> VmcoreInfo::Offset(absl::string_view name) const {
+  return Unsigned(Concat("OFFSET(", name, ")"), 10);
 }
 
-absl::StatusOr<uint64_t> VmcoreInfo::Length(absl::string_view name) const {
-  return Unsigned(absl::StrCat("LENGTH(", name, ")"), 10);
+StatusOr<uint64_t> VmcoreInfo::Length(absl::string_view name) const {
+  return Unsigned(Concat("LENGTH(", name, ")"), 10);
 }
 
-absl::StatusOr<int64_t> VmcoreInfo::Number(absl::string_view name) const {
-  return Signed(absl::StrCat("NUMBER(", name, ")"));
+StatusOr<int64_t> VmcoreInfo::Number(absl::string_view name) const {
+  return Signed(Concat("NUMBER(", name, ")"));
 }
 
 std::string VmcoreInfo::OsRelease() const {
   return Get("OSRELEASE").value_or("");
 }
 
-absl::StatusOr<uint64_t> VmcoreInfo::PageSize() const {
+StatusOr<uint64_t> VmcoreInfo::PageSize() const {
   return Unsigned("PAGESIZE", 10);
 }
 
-absl::StatusOr<uint64_t> VmcoreInfo::KernelOffset() const {
+StatusOr<uint64_t> VmcoreInfo::KernelOffset() const {
   return Unsigned("KERNELOFFSET", 16);
 }
 
-absl::StatusOr<int64_t> VmcoreInfo::CrashTime() const {
-  return Signed("CRASHTIME");
-}
+StatusOr<int64_t> VmcoreInfo::CrashTime() const { return Signed("CRASHTIME"); }
 
-absl::StatusOr<VmcoreInfo> ParseVmcoreInfo(absl::string_view text) {
-  const size_t nul = text.find('\0');
-  if (nul != absl::string_view::npos) text = text.substr(0, nul);
+StatusOr<VmcoreInfo> ParseVmcoreInfo(absl::string_view note) {
+  std::string_view text(note.data(), note.size());
+  text = text.substr(0, text.find('\0'));
   if (text.size() > VmcoreInfo::kMaxTextSize) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("VMCOREINFO: text is %u bytes, more than the %u "
-                        "accepted (the kernel writes at most one page)",
-                        text.size(), VmcoreInfo::kMaxTextSize));
+    return InvalidArgumentError(
+        Format("VMCOREINFO: text is %u bytes, more than the %u "
+               "accepted (the kernel writes at most one page)",
+               text.size(), VmcoreInfo::kMaxTextSize));
   }
   VmcoreInfo info;
-  while (!text.empty()) {
-    const size_t eol = text.find('\n');
-    absl::string_view line = text.substr(0, eol);
-    text = eol == absl::string_view::npos ? absl::string_view()
-                                          : text.substr(eol + 1);
+  for (std::string_view line : Split(text, '\n')) {
     if (line.empty()) continue;
     const size_t eq = line.find('=');
-    if (eq == absl::string_view::npos || eq == 0) {
+    if (eq == std::string_view::npos || eq == 0) {
       ++info.malformed_lines_;
       continue;
     }
@@ -157,8 +148,7 @@ absl::StatusOr<VmcoreInfo> ParseVmcoreInfo(absl::string_view text) {
                           std::string(line.substr(eq + 1)));
   }
   if (info.entries_.empty()) {
-    return absl::InvalidArgumentError(
-        "VMCOREINFO: no KEY=VALUE line in the note");
+    return InvalidArgumentError("VMCOREINFO: no KEY=VALUE line in the note");
   }
   return info;
 }

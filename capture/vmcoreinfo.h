@@ -36,8 +36,8 @@
 #include <optional>
 #include <string>
 
-#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/status.h"
 
 namespace saveoops {
 
@@ -50,35 +50,35 @@ class VmcoreInfo {
 
   // SYMBOL(name): the symbol's address, hex. `name` as in the note, e.g.
   // "prb" or "init_top_pgt".
-  absl::StatusOr<uint64_t> Symbol(absl::string_view name) const;
+  StatusOr<uint64_t> Symbol(absl::string_view name) const;
 
   // SIZE(name): a type's size in bytes, decimal.
-  absl::StatusOr<uint64_t> Size(absl::string_view name) const;
+  StatusOr<uint64_t> Size(absl::string_view name) const;
 
   // OFFSET(name): a field's offset in bytes, decimal; `name` is
   // "struct.field", e.g. "prb_desc.state_var".
-  absl::StatusOr<uint64_t> Offset(absl::string_view name) const;
+  StatusOr<uint64_t> Offset(absl::string_view name) const;
 
   // LENGTH(name): an array length, decimal.
-  absl::StatusOr<uint64_t> Length(absl::string_view name) const;
+  StatusOr<uint64_t> Length(absl::string_view name) const;
 
   // NUMBER(name): a constant. Signed because the kernel prints it with
   // "%ld" (NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE) is negative); a "0x" prefix
   // (arch code that prints "0x%llx") is read as hex, two's complement.
-  absl::StatusOr<int64_t> Number(absl::string_view name) const;
+  StatusOr<int64_t> Number(absl::string_view name) const;
 
   // OSRELEASE, the dead kernel's `uname -r`; "" if absent.
   std::string OsRelease() const;
 
   // PAGESIZE, decimal.
-  absl::StatusOr<uint64_t> PageSize() const;
+  StatusOr<uint64_t> PageSize() const;
 
   // KERNELOFFSET: the KASLR displacement of the kernel image, hex.
-  absl::StatusOr<uint64_t> KernelOffset() const;
+  StatusOr<uint64_t> KernelOffset() const;
 
   // CRASHTIME: seconds since the epoch when the kernel crashed, decimal.
   // Only present in a note saved by a crash (crash_save_vmcoreinfo()).
-  absl::StatusOr<int64_t> CrashTime() const;
+  StatusOr<int64_t> CrashTime() const;
 
   // The raw value of `key` (the full key, e.g. "SYMBOL(prb)"), or nullopt.
   std::optional<std::string> Get(absl::string_view key) const;
@@ -93,14 +93,14 @@ class VmcoreInfo {
   size_t malformed_lines() const { return malformed_lines_; }
 
  private:
-  friend absl::StatusOr<VmcoreInfo> ParseVmcoreInfo(absl::string_view text);
+  friend StatusOr<VmcoreInfo> ParseVmcoreInfo(absl::string_view text);
 
   // Looks up `key` and reports its absence as NotFound, naming the key.
-  absl::StatusOr<absl::string_view> Require(absl::string_view key) const;
+  StatusOr<absl::string_view> Require(absl::string_view key) const;
   // The value of `key` as an unsigned number in `base` (10 or 16).
-  absl::StatusOr<uint64_t> Unsigned(absl::string_view key, int base) const;
+  StatusOr<uint64_t> Unsigned(absl::string_view key, int base) const;
   // The value of `key` as "%ld" (optionally negative) or "0x%llx".
-  absl::StatusOr<int64_t> Signed(absl::string_view key) const;
+  StatusOr<int64_t> Signed(absl::string_view key) const;
 
   std::map<std::string, std::string, std::less<>> entries_;
   size_t malformed_lines_ = 0;
@@ -110,7 +110,7 @@ class VmcoreInfo {
 // note is padded); it stops at the first NUL. Fails if the text is larger
 // than kMaxTextSize or holds no KEY=VALUE line at all. When a key repeats,
 // the first value wins (as in makedumpfile, which reads the first match).
-absl::StatusOr<VmcoreInfo> ParseVmcoreInfo(absl::string_view text);
+StatusOr<VmcoreInfo> ParseVmcoreInfo(absl::string_view text);
 
 }  // namespace saveoops
 

@@ -19,16 +19,11 @@
 #include <utility>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
-#include "absl/strings/escaping.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "common/format.h"
 #include "common/sha256.h"
+#include "common/status.h"
 #include "store/store_format.h"
 
 namespace saveoops {
@@ -54,17 +49,15 @@ uint64_t RoundUpToBlock(uint64_t n) {
 
 // The magic bytes as C-escaped text, for error messages.
 std::string QuoteBytes(const void* data, size_t len) {
-  return absl::StrCat(
-      "\"",
-      absl::CHexEscape(absl::string_view(static_cast<const char*>(data), len)),
+  return Concat(
+      "\"", HexEscape(absl::string_view(static_cast<const char*>(data), len)),
       "\"");
 }
 
 // How errors name a store region.
 std::string StoreName(const StoreLocation& location) {
-  if (location.offset == 0) return absl::StrFormat("store '%s'", location.path);
-  return absl::StrFormat("store '%s' at offset %u", location.path,
-                         location.offset);
+  if (location.offset == 0) return Format("store '%s'", location.path);
+  return Format("store '%s' at offset %u", location.path, location.offset);
 }
 
 // The SHA-256 engine, chosen once per process. Sha256BestEngine() executes
@@ -143,16 +136,16 @@ class Reader {
     return r;
   }
 
-  absl::Status ReadAt(uint64_t offset, absl::Span<uint8_t> out) const {
+  Status ReadAt(uint64_t offset, absl::Span<uint8_t> out) const {
     if (offset > size_ || out.size() > size_ - offset) {
-      return absl::OutOfRangeError(absl::StrFormat(
-          "%s: read of %u bytes at byte %u is outside its %u bytes", name_,
-          out.size(), offset, size_));
+      return OutOfRangeError(
+          Format("%s: read of %u bytes at byte %u is outside its %u bytes",
+                 name_, out.size(), offset, size_));
     }
-    if (out.empty()) return absl::OkStatus();
+    if (out.empty()) return OkStatus();
     if (fd_ < 0) {
       memcpy(out.data(), span_.data() + offset, out.size());
-      return absl::OkStatus();
+      return OkStatus();
     }
     size_t done = 0;
     while (done < out.size()) {
@@ -160,23 +153,23 @@ class Reader {
                         static_cast<off_t>(base_ + offset + done));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
-        return absl::DataLossError(
-            absl::StrFormat("%s: read of %u bytes at byte %u failed: %s", name_,
-                            out.size(), offset, ErrnoText(errno)));
+        return DataLossError(
+            Format("%s: read of %u bytes at byte %u failed: %s", name_,
+                   out.size(), offset, ErrnoText(errno)));
       }
       if (n == 0) {
-        return absl::DataLossError(absl::StrFormat(
+        return DataLossError(Format(
             "%s: read of %u bytes at byte %u hit end of file after %u bytes "
             "(did the file shrink?)",
             name_, out.size(), offset, done));
       }
       done += static_cast<size_t>(n);
     }
-    return absl::OkStatus();
+    return OkStatus();
   }
 
   template <typename T>
-  absl::Status ReadStruct(uint64_t offset, T* out) const {
+  Status ReadStruct(uint64_t offset, T* out) const {
     return ReadAt(offset, absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(out),
                                               sizeof(T)));
   }
@@ -205,28 +198,28 @@ enum class OpenMode { kRead, kWrite, kFormat };
 
 // Opens location.path and resolves the region. kFormat may create or
 // extend a regular file to offset + size (size != 0).
-absl::StatusOr<OpenedRegion> OpenRegion(const StoreLocation& location,
-                                        OpenMode mode) {
+StatusOr<OpenedRegion> OpenRegion(const StoreLocation& location,
+                                  OpenMode mode) {
   OpenedRegion region;
   region.name = StoreName(location);
   int flags = O_CLOEXEC | (mode == OpenMode::kRead ? O_RDONLY : O_RDWR);
   if (mode == OpenMode::kFormat && location.size != 0) flags |= O_CREAT;
   region.fd = ScopedFd(open(location.path.c_str(), flags, 0600));
   if (region.fd.get() < 0) {
-    return absl::NotFoundError(absl::StrFormat(
-        "%s: cannot open for %s: %s", region.name,
-        mode == OpenMode::kRead ? "reading" : "writing", ErrnoText(errno)));
+    return NotFoundError(Format("%s: cannot open for %s: %s", region.name,
+                                mode == OpenMode::kRead ? "reading" : "writing",
+                                ErrnoText(errno)));
   }
   struct stat st;
   if (fstat(region.fd.get(), &st) != 0) {
-    return absl::InternalError(
-        absl::StrFormat("%s: fstat failed: %s", region.name, ErrnoText(errno)));
+    return InternalError(
+        Format("%s: fstat failed: %s", region.name, ErrnoText(errno)));
   }
   uint64_t total = 0;
   if (S_ISBLK(st.st_mode)) {
     if (ioctl(region.fd.get(), BLKGETSIZE64, &total) != 0) {
-      return absl::InternalError(absl::StrFormat(
-          "%s: ioctl(BLKGETSIZE64) failed: %s", region.name, ErrnoText(errno)));
+      return InternalError(Format("%s: ioctl(BLKGETSIZE64) failed: %s",
+                                  region.name, ErrnoText(errno)));
     }
   } else if (S_ISREG(st.st_mode)) {
     total = static_cast<uint64_t>(st.st_size);
@@ -235,18 +228,18 @@ absl::StatusOr<OpenedRegion> OpenRegion(const StoreLocation& location,
         !__builtin_add_overflow(location.offset, location.size, &want) &&
         want > total) {
       if (ftruncate(region.fd.get(), static_cast<off_t>(want)) != 0) {
-        return absl::InternalError(
-            absl::StrFormat("%s: cannot extend the file to %u bytes: %s",
-                            region.name, want, ErrnoText(errno)));
+        return InternalError(
+            Format("%s: cannot extend the file to %u bytes: %s", region.name,
+                   want, ErrnoText(errno)));
       }
       total = want;
     }
   } else {
-    return absl::InvalidArgumentError(absl::StrFormat(
+    return InvalidArgumentError(Format(
         "%s: is neither a regular file nor a block device", region.name));
   }
   if (location.offset > total) {
-    return absl::OutOfRangeError(absl::StrFormat(
+    return OutOfRangeError(Format(
         "%s: offset %u is past the end of the %u-byte %s", region.name,
         location.offset, total, S_ISBLK(st.st_mode) ? "device" : "file"));
   }
@@ -254,7 +247,7 @@ absl::StatusOr<OpenedRegion> OpenRegion(const StoreLocation& location,
   region.size = total - location.offset;
   if (location.size != 0) {
     if (location.size > region.size) {
-      return absl::OutOfRangeError(absl::StrFormat(
+      return OutOfRangeError(Format(
           "%s: size %u runs past the end: only %u bytes from offset %u to "
           "the end of the %u-byte %s",
           region.name, location.size, region.size, location.offset, total,
@@ -265,33 +258,32 @@ absl::StatusOr<OpenedRegion> OpenRegion(const StoreLocation& location,
   return region;
 }
 
-absl::Status WriteAll(int fd, uint64_t file_offset,
-                      absl::Span<const uint8_t> data, const std::string& name,
-                      uint64_t store_offset) {
+Status WriteAll(int fd, uint64_t file_offset, absl::Span<const uint8_t> data,
+                const std::string& name, uint64_t store_offset) {
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = pwrite(fd, data.data() + done, data.size() - done,
                        static_cast<off_t>(file_offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      return absl::DataLossError(absl::StrFormat(
+      return DataLossError(Format(
           "%s: write of %u bytes at store byte %u failed after %u bytes: %s",
           name, data.size(), store_offset, done,
           n < 0 ? ErrnoText(errno) : std::string("no progress")));
     }
     done += static_cast<size_t>(n);
   }
-  return absl::OkStatus();
+  return OkStatus();
 }
 
-absl::Status SyncData(int fd, const std::string& name) {
+Status SyncData(int fd, const std::string& name) {
   // fdatasync() on a block device also flushes the device's volatile write
   // cache (blkdev_fsync -> blkdev_issue_flush, block/fops.c).
   if (fdatasync(fd) != 0) {
-    return absl::DataLossError(
-        absl::StrFormat("%s: fdatasync failed: %s", name, ErrnoText(errno)));
+    return DataLossError(
+        Format("%s: fdatasync failed: %s", name, ErrnoText(errno)));
   }
-  return absl::OkStatus();
+  return OkStatus();
 }
 
 // --- Superblock --------------------------------------------------------------
@@ -315,59 +307,58 @@ StoreSuperblock BuildSuperblock(uint64_t store_size, const Uuid& uuid, int copy,
 
 // Why `sb`, read from block `copy`, is not a usable superblock for a
 // region of region_size bytes, or OK.
-absl::Status CheckSuperblock(const StoreSuperblock& sb, int copy,
-                             uint64_t region_size, Sha256Engine engine) {
+Status CheckSuperblock(const StoreSuperblock& sb, int copy,
+                       uint64_t region_size, Sha256Engine engine) {
   if (memcmp(sb.magic, kSuperblockMagic, sizeof(sb.magic)) != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("magic is %s, expected %s", QuoteBytes(sb.magic, 8),
-                        QuoteBytes(kSuperblockMagic, 8)));
+    return FailedPreconditionError(Format("magic is %s, expected %s",
+                                          QuoteBytes(sb.magic, 8),
+                                          QuoteBytes(kSuperblockMagic, 8)));
   }
   Sha256Digest d = Sha256Hash(&sb, offsetof(StoreSuperblock, sha256), engine);
   if (memcmp(d.bytes, sb.sha256, sizeof(sb.sha256)) != 0) {
-    return absl::FailedPreconditionError(
-        "SHA-256 mismatch (damaged superblock)");
+    return FailedPreconditionError("SHA-256 mismatch (damaged superblock)");
   }
   if (sb.format_version != kStoreFormatVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("format_version is %u, this program reads %u",
-                        sb.format_version, kStoreFormatVersion));
+    return FailedPreconditionError(
+        Format("format_version is %u, this program reads %u", sb.format_version,
+               kStoreFormatVersion));
   }
   if (sb.copy_index != static_cast<uint32_t>(copy)) {
-    return absl::FailedPreconditionError(absl::StrFormat(
+    return FailedPreconditionError(Format(
         "copy_index is %u but this is block %d: the store starts %d bytes "
         "from here, not at the given offset",
         sb.copy_index, copy,
         (copy - static_cast<int64_t>(sb.copy_index)) * int64_t{kBlock}));
   }
   if (sb.block_size != kStoreBlockSize) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "block_size is %u, expected %u", sb.block_size, kStoreBlockSize));
+    return FailedPreconditionError(Format("block_size is %u, expected %u",
+                                          sb.block_size, kStoreBlockSize));
   }
   if (sb.ring_start != kRingStartOffset) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "ring_start is %u, expected %u", sb.ring_start, kRingStartOffset));
+    return FailedPreconditionError(Format("ring_start is %u, expected %u",
+                                          sb.ring_start, kRingStartOffset));
   }
   if (sb.ring_end % kBlock != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("ring_end %u is not a multiple of the %u-byte block",
-                        sb.ring_end, kBlock));
+    return FailedPreconditionError(
+        Format("ring_end %u is not a multiple of the %u-byte block",
+               sb.ring_end, kBlock));
   }
   if (sb.ring_end > sb.store_size) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "ring_end %u exceeds store_size %u", sb.ring_end, sb.store_size));
+    return FailedPreconditionError(Format("ring_end %u exceeds store_size %u",
+                                          sb.ring_end, sb.store_size));
   }
   if (sb.ring_end < sb.ring_start + kMinRingBlocks * kBlock) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "ring [%u, %u) is smaller than the minimum of %u blocks", sb.ring_start,
-        sb.ring_end, kMinRingBlocks));
+    return FailedPreconditionError(
+        Format("ring [%u, %u) is smaller than the minimum of %u blocks",
+               sb.ring_start, sb.ring_end, kMinRingBlocks));
   }
   if (sb.store_size > region_size) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "store_size is %u bytes but the region holds only %u (truncated "
-        "image, or wrong offset/size?)",
-        sb.store_size, region_size));
+    return FailedPreconditionError(
+        Format("store_size is %u bytes but the region holds only %u (truncated "
+               "image, or wrong offset/size?)",
+               sb.store_size, region_size));
   }
-  return absl::OkStatus();
+  return OkStatus();
 }
 
 StoreInfo InfoFromSuperblock(const StoreSuperblock& sb, int copy) {
@@ -383,29 +374,28 @@ StoreInfo InfoFromSuperblock(const StoreSuperblock& sb, int copy) {
 }
 
 // Copy 0 if it verifies, else copy 1, else an error giving both reasons.
-absl::StatusOr<StoreInfo> ReadSuperblock(const Reader& r, Sha256Engine engine) {
+StatusOr<StoreInfo> ReadSuperblock(const Reader& r, Sha256Engine engine) {
   std::vector<std::string> reasons;
   for (int copy = 0; copy < kSuperblockCopies; ++copy) {
     const uint64_t at = static_cast<uint64_t>(copy) * kBlock;
     std::string why;
     StoreSuperblock sb;
     if (r.size() < at + sizeof(sb)) {
-      why = absl::StrFormat("the region is only %u bytes", r.size());
-    } else if (absl::Status s = r.ReadStruct(at, &sb); !s.ok()) {
+      why = Format("the region is only %u bytes", r.size());
+    } else if (Status s = r.ReadStruct(at, &sb); !s.ok()) {
       why = std::string(s.message());
-    } else if (absl::Status c = CheckSuperblock(sb, copy, r.size(), engine);
+    } else if (Status c = CheckSuperblock(sb, copy, r.size(), engine);
                !c.ok()) {
       why = std::string(c.message());
     } else {
       return InfoFromSuperblock(sb, copy);
     }
-    reasons.push_back(
-        absl::StrFormat("copy %d (store byte %u): %s", copy, at, why));
+    reasons.push_back(Format("copy %d (store byte %u): %s", copy, at, why));
   }
-  return absl::FailedPreconditionError(
-      absl::StrFormat("%s: no valid superblock (not a Saveoops store, or "
-                      "both copies damaged): %s",
-                      r.name(), absl::StrJoin(reasons, "; ")));
+  return FailedPreconditionError(
+      Format("%s: no valid superblock (not a Saveoops store, or "
+             "both copies damaged): %s",
+             r.name(), Join(reasons, "; ")));
 }
 
 // --- Records -----------------------------------------------------------------
@@ -450,13 +440,13 @@ HeaderCheck CheckHeader(const RecordHeader& h, const StoreInfo& info,
   if (memcmp(h.magic, kRecordMagic, sizeof(h.magic)) != 0) return c;
   c.verdict = HeaderVerdict::kCorrupt;
   if (h.header_version != kRecordHeaderVersion) {
-    c.why = absl::StrFormat("header_version is %u, expected %u",
-                            h.header_version, kRecordHeaderVersion);
+    c.why = Format("header_version is %u, expected %u", h.header_version,
+                   kRecordHeaderVersion);
     return c;
   }
   if (h.header_size != kHeaderSize) {
-    c.why = absl::StrFormat("header_size is %u, expected %u", h.header_size,
-                            kHeaderSize);
+    c.why =
+        Format("header_size is %u, expected %u", h.header_size, kHeaderSize);
     return c;
   }
   Sha256Digest d =
@@ -472,34 +462,34 @@ HeaderCheck CheckHeader(const RecordHeader& h, const StoreInfo& info,
   }
   c.sequence_trusted = true;
   if (h.kernel_release_len > kKernelReleaseCapacity) {
-    c.why = absl::StrFormat("kernel_release_len is %u, maximum %u",
-                            h.kernel_release_len, kKernelReleaseCapacity);
+    c.why = Format("kernel_release_len is %u, maximum %u", h.kernel_release_len,
+                   kKernelReleaseCapacity);
     return c;
   }
   if (h.panic_reason_len > kPanicReasonCapacity) {
-    c.why = absl::StrFormat("panic_reason_len is %u, maximum %u",
-                            h.panic_reason_len, kPanicReasonCapacity);
+    c.why = Format("panic_reason_len is %u, maximum %u", h.panic_reason_len,
+                   kPanicReasonCapacity);
     return c;
   }
   if (h.original_log_size < h.log_size ||
       ((h.flags & kRecordFlagLogTruncated) == 0 &&
        h.original_log_size != h.log_size)) {
-    c.why = absl::StrFormat(
+    c.why = Format(
         "original_log_size %u is inconsistent with log_size %u (flags 0x%x)",
         h.original_log_size, h.log_size, h.flags);
     return c;
   }
   // pos + kHeaderSize <= ring_end holds: pos is a block start in the ring.
   if (h.log_size > info.ring_end - pos - kHeaderSize) {
-    c.why = absl::StrFormat("log_size %u runs past ring_end %u", h.log_size,
-                            info.ring_end);
+    c.why =
+        Format("log_size %u runs past ring_end %u", h.log_size, info.ring_end);
     return c;
   }
   const uint64_t record_bytes = RoundUpToBlock(kHeaderSize + h.log_size);
   if (record_bytes > info.max_record_bytes) {
-    c.why = absl::StrFormat(
-        "record of %u bytes exceeds the per-record limit of %u bytes",
-        record_bytes, info.max_record_bytes);
+    c.why =
+        Format("record of %u bytes exceeds the per-record limit of %u bytes",
+               record_bytes, info.max_record_bytes);
     return c;
   }
   c.verdict = HeaderVerdict::kOk;
@@ -524,7 +514,7 @@ bool VerifyLog(const Reader& r, const RecordHeader& h, uint64_t pos,
     uint8_t* dst = text != nullptr
                        ? reinterpret_cast<uint8_t*>(&(*text)[0]) + done
                        : chunk.data();
-    if (absl::Status s = r.ReadAt(start + done, absl::Span<uint8_t>(dst, n));
+    if (Status s = r.ReadAt(start + done, absl::Span<uint8_t>(dst, n));
         !s.ok()) {
       *why = std::string(s.message());
       return false;
@@ -534,8 +524,8 @@ bool VerifyLog(const Reader& r, const RecordHeader& h, uint64_t pos,
   }
   Sha256Digest d = hash.Finish();
   if (memcmp(d.bytes, h.log_sha256, sizeof(h.log_sha256)) != 0) {
-    *why = absl::StrFormat("log SHA-256 mismatch (sequence %u, %u log bytes)",
-                           h.sequence, h.log_size);
+    *why = Format("log SHA-256 mismatch (sequence %u, %u log bytes)",
+                  h.sequence, h.log_size);
     return false;
   }
   return true;
@@ -543,10 +533,10 @@ bool VerifyLog(const Reader& r, const RecordHeader& h, uint64_t pos,
 
 // Reads the superblock and scans the whole ring (store_format.h, "Appending"
 // step 1). Log texts are kept only if keep_logs.
-absl::StatusOr<StoreListing> ScanStore(const Reader& r, bool keep_logs,
-                                       Sha256Engine engine) {
+StatusOr<StoreListing> ScanStore(const Reader& r, bool keep_logs,
+                                 Sha256Engine engine) {
   StoreListing listing;
-  absl::StatusOr<StoreInfo> info = ReadSuperblock(r, engine);
+  StatusOr<StoreInfo> info = ReadSuperblock(r, engine);
   if (!info.ok()) return info.status();
   listing.info = *info;
   const StoreInfo& si = listing.info;
@@ -558,13 +548,13 @@ absl::StatusOr<StoreListing> ScanStore(const Reader& r, bool keep_logs,
       ++listing.skipped_foreign;
     }
     listing.problems.push_back(
-        absl::StrFormat("record at store byte %u skipped: %s", pos, why));
+        Format("record at store byte %u skipped: %s", pos, why));
   };
 
   uint64_t pos = si.ring_start;
   while (pos < si.ring_end) {
     RecordHeader h;
-    if (absl::Status s = r.ReadStruct(pos, &h); !s.ok()) {
+    if (Status s = r.ReadStruct(pos, &h); !s.ok()) {
       skip(pos, std::string(s.message()), /*corrupt=*/true);
       pos += kBlock;
       continue;
@@ -613,16 +603,16 @@ uint32_t CopyCapped(const std::string& text, char* field, size_t capacity) {
 
 // Builds the write for `record` given the current state of the store
 // (store_format.h, "Appending" steps 2-3).
-absl::StatusOr<PlannedRecordWrite> PlanFromListing(const StoreListing& listing,
-                                                   const NewRecord& record,
-                                                   const std::string& name,
-                                                   Sha256Engine engine) {
+StatusOr<PlannedRecordWrite> PlanFromListing(const StoreListing& listing,
+                                             const NewRecord& record,
+                                             const std::string& name,
+                                             Sha256Engine engine) {
   const StoreInfo& si = listing.info;
   if (listing.highest_sequence_seen == std::numeric_limits<uint64_t>::max()) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "%s: sequence numbers exhausted (a record claims sequence %u); "
-        "reformat the store",
-        name, listing.highest_sequence_seen));
+    return FailedPreconditionError(
+        Format("%s: sequence numbers exhausted (a record claims sequence %u); "
+               "reformat the store",
+               name, listing.highest_sequence_seen));
   }
 
   RecordHeader h;
@@ -683,8 +673,7 @@ absl::StatusOr<PlannedRecordWrite> PlanFromListing(const StoreListing& listing,
 // --- Collecting --------------------------------------------------------------
 
 std::string HexBytes(const uint8_t* p, size_t n) {
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(p), n));
+  return HexString(absl::string_view(reinterpret_cast<const char*>(p), n));
 }
 
 bool IsZero(const Uuid& u) {
@@ -694,12 +683,28 @@ bool IsZero(const Uuid& u) {
 std::string FormatUtc(uint64_t unix_seconds) {
   if (unix_seconds >
       static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-    return absl::StrCat(unix_seconds, " (unix seconds, out of range)");
+    return Concat(unix_seconds, " (unix seconds, out of range)");
   }
-  return absl::FormatTime(
-      "%Y-%m-%dT%H:%M:%SZ",
-      absl::FromUnixSeconds(static_cast<int64_t>(unix_seconds)),
-      absl::UTCTimeZone());
+  // Proleptic Gregorian calendar from the day count: shift the epoch to
+  // 0000-03-01 so each 400-year era (146097 days) ends with the leap day,
+  // then split the era into years, the year into 153-day month pairs.
+  const int64_t days = static_cast<int64_t>(unix_seconds / 86400) + 719468;
+  const int64_t seconds_of_day = static_cast<int64_t>(unix_seconds % 86400);
+  const int64_t era = days / 146097;
+  const int64_t day_of_era = days - era * 146097;
+  const int64_t year_of_era = (day_of_era - day_of_era / 1460 +
+                               day_of_era / 36524 - day_of_era / 146096) /
+                              365;
+  const int64_t day_of_year =
+      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const int64_t month_from_march = (5 * day_of_year + 2) / 153;
+  const int64_t day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+  const int64_t month =
+      month_from_march < 10 ? month_from_march + 3 : month_from_march - 9;
+  const int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
+  return Format("%04d-%02d-%02dT%02d:%02d:%02dZ", year, month, day,
+                seconds_of_day / 3600, seconds_of_day / 60 % 60,
+                seconds_of_day % 60);
 }
 
 // Length of the valid UTF-8 sequence at s[i], or 0 if it is not one
@@ -747,7 +752,7 @@ std::string JsonString(absl::string_view s) {
       out += "\\t";
       ++i;
     } else if (c < 0x20 || c == 0x7f) {
-      out += absl::StrFormat("\\u%04x", c);
+      out += Format("\\u%04x", c);
       ++i;
     } else if (c < 0x80) {
       out += static_cast<char>(c);
@@ -774,100 +779,97 @@ std::string PrintableLine(absl::string_view s) {
   return out;
 }
 
-absl::Status MakeDirs(const std::string& dir) {
+Status MakeDirs(const std::string& dir) {
   if (dir.empty()) {
-    return absl::InvalidArgumentError("collect: empty directory");
+    return InvalidArgumentError("collect: empty directory");
   }
   for (size_t i = 1; i <= dir.size(); ++i) {
     if (i != dir.size() && dir[i] != '/') continue;
     const std::string prefix = dir.substr(0, i);
     if (mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
-      return absl::PermissionDeniedError(
-          absl::StrFormat("collect: cannot create directory '%s': %s", prefix,
-                          ErrnoText(errno)));
+      return PermissionDeniedError(
+          Format("collect: cannot create directory '%s': %s", prefix,
+                 ErrnoText(errno)));
     }
   }
   struct stat st;
   if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return absl::FailedPreconditionError(
-        absl::StrFormat("collect: '%s' is not a directory", dir));
+    return FailedPreconditionError(
+        Format("collect: '%s' is not a directory", dir));
   }
-  return absl::OkStatus();
+  return OkStatus();
 }
 
 // Writes `contents` to dir/name via a temporary file, fsync() and rename().
-absl::Status WriteFileAtomically(const std::string& dir,
-                                 const std::string& name,
-                                 absl::string_view contents) {
-  const std::string path = absl::StrCat(dir, "/", name);
-  const std::string tmp = absl::StrCat(dir, "/.", name, ".tmp");
+Status WriteFileAtomically(const std::string& dir, const std::string& name,
+                           absl::string_view contents) {
+  const std::string path = Concat(dir, "/", name);
+  const std::string tmp = Concat(dir, "/.", name, ".tmp");
   ScopedFd fd(
       open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (fd.get() < 0) {
-    return absl::PermissionDeniedError(absl::StrFormat(
-        "collect: cannot create '%s': %s", tmp, ErrnoText(errno)));
+    return PermissionDeniedError(
+        Format("collect: cannot create '%s': %s", tmp, ErrnoText(errno)));
   }
-  absl::Status s = WriteAll(
+  Status s = WriteAll(
       fd.get(), 0,
       absl::Span<const uint8_t>(
           reinterpret_cast<const uint8_t*>(contents.data()), contents.size()),
-      absl::StrFormat("collect: '%s'", tmp), 0);
+      Format("collect: '%s'", tmp), 0);
   if (!s.ok()) return s;
   if (fsync(fd.get()) != 0) {
-    return absl::DataLossError(absl::StrFormat("collect: fsync '%s' failed: %s",
-                                               tmp, ErrnoText(errno)));
+    return DataLossError(
+        Format("collect: fsync '%s' failed: %s", tmp, ErrnoText(errno)));
   }
   fd.Reset();
   if (rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::InternalError(
-        absl::StrFormat("collect: rename '%s' to '%s' failed: %s", tmp, path,
-                        ErrnoText(errno)));
+    return InternalError(Format("collect: rename '%s' to '%s' failed: %s", tmp,
+                                path, ErrnoText(errno)));
   }
-  return absl::OkStatus();
+  return OkStatus();
 }
 
 // --- Partition tables --------------------------------------------------------
 
 std::string PartitionName(const PartitionExtent& p) {
-  return absl::StrFormat("%s partition %d (image byte %u, %u bytes)",
-                         p.scheme == "gpt" ? "GPT" : "MBR", p.number, p.offset,
-                         p.size);
+  return Format("%s partition %d (image byte %u, %u bytes)",
+                p.scheme == "gpt" ? "GPT" : "MBR", p.number, p.offset, p.size);
 }
 
-absl::StatusOr<std::vector<PartitionExtent>> ParseGpt(const Reader& r,
-                                                      const GptHeader& h,
-                                                      uint64_t header_offset,
-                                                      uint64_t lba) {
+StatusOr<std::vector<PartitionExtent>> ParseGpt(const Reader& r,
+                                                const GptHeader& h,
+                                                uint64_t header_offset,
+                                                uint64_t lba) {
   const std::string where =
-      absl::StrFormat("%s: GPT header at byte %u", r.name(), header_offset);
+      Format("%s: GPT header at byte %u", r.name(), header_offset);
   if (h.header_size < sizeof(GptHeader)) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s: HeaderSize is %u, minimum %u", where,
-                        h.header_size, sizeof(GptHeader)));
+    return InvalidArgumentError(Format("%s: HeaderSize is %u, minimum %u",
+                                       where, h.header_size,
+                                       sizeof(GptHeader)));
   }
   const uint32_t esize = h.size_of_partition_entry;
   if (esize < kGptMinEntrySize || esize > kMaxGptEntrySize ||
       (esize & (esize - 1)) != 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: SizeOfPartitionEntry is %u, need 128 * 2^n up to %u", where, esize,
-        kMaxGptEntrySize));
+    return InvalidArgumentError(
+        Format("%s: SizeOfPartitionEntry is %u, need 128 * 2^n up to %u", where,
+               esize, kMaxGptEntrySize));
   }
   const uint64_t array_bytes = uint64_t{h.number_of_partition_entries} * esize;
   if (array_bytes > kMaxGptEntryArrayBytes) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: %u entries of %u bytes exceed the %u-byte limit", where,
-        h.number_of_partition_entries, esize, kMaxGptEntryArrayBytes));
+    return InvalidArgumentError(
+        Format("%s: %u entries of %u bytes exceed the %u-byte limit", where,
+               h.number_of_partition_entries, esize, kMaxGptEntryArrayBytes));
   }
   uint64_t array_offset = 0;
   if (__builtin_mul_overflow(h.partition_entry_lba, lba, &array_offset) ||
       array_offset > r.size() || array_bytes > r.size() - array_offset) {
-    return absl::OutOfRangeError(absl::StrFormat(
+    return OutOfRangeError(Format(
         "%s: partition entry array (LBA %u, %u bytes) lies outside the %u-byte "
         "image",
         where, h.partition_entry_lba, array_bytes, r.size()));
   }
   std::vector<uint8_t> array(array_bytes);
-  if (absl::Status s = r.ReadAt(array_offset, absl::MakeSpan(array)); !s.ok()) {
+  if (Status s = r.ReadAt(array_offset, absl::MakeSpan(array)); !s.ok()) {
     return s;
   }
   std::vector<PartitionExtent> out;
@@ -892,7 +894,7 @@ absl::StatusOr<std::vector<PartitionExtent>> ParseGpt(const Reader& r,
   return out;
 }
 
-absl::StatusOr<std::vector<PartitionExtent>> ParsePartitions(const Reader& r) {
+StatusOr<std::vector<PartitionExtent>> ParsePartitions(const Reader& r) {
   // GPT: primary header in LBA 1 (UEFI 2.10, 5.3.1) for 512- and 4096-byte
   // logical blocks, else the backup header in the last LBA (512 bytes).
   std::vector<std::pair<uint64_t, uint64_t>> gpt_candidates = {{512, 512},
@@ -903,7 +905,7 @@ absl::StatusOr<std::vector<PartitionExtent>> ParsePartitions(const Reader& r) {
   for (const auto& [at, lba] : gpt_candidates) {
     GptHeader h;
     if (r.size() < at + sizeof(h)) continue;
-    if (absl::Status s = r.ReadStruct(at, &h); !s.ok()) return s;
+    if (Status s = r.ReadStruct(at, &h); !s.ok()) return s;
     if (memcmp(h.signature, kGptSignature, sizeof(h.signature)) != 0) continue;
     return ParseGpt(r, h, at, lba);
   }
@@ -911,7 +913,7 @@ absl::StatusOr<std::vector<PartitionExtent>> ParsePartitions(const Reader& r) {
   std::vector<PartitionExtent> out;
   LegacyMbr mbr;
   if (r.size() < sizeof(mbr)) return out;
-  if (absl::Status s = r.ReadStruct(0, &mbr); !s.ok()) return s;
+  if (Status s = r.ReadStruct(0, &mbr); !s.ok()) return s;
   if (mbr.signature != kMbrSignature) return out;
   uint64_t extended_lba = 0;
   bool have_extended = false;
@@ -936,7 +938,7 @@ absl::StatusOr<std::vector<PartitionExtent>> ParsePartitions(const Reader& r) {
     LegacyMbr ebr;
     const uint64_t at = ebr_lba * kMbrSectorSize;  // < 2^41, no overflow
     if (at > r.size() || r.size() - at < sizeof(ebr)) break;
-    if (absl::Status s = r.ReadStruct(at, &ebr); !s.ok()) return s;
+    if (Status s = r.ReadStruct(at, &ebr); !s.ok()) return s;
     if (ebr.signature != kMbrSignature) break;
     const MbrPartitionRecord& logical = ebr.partition[0];
     if (logical.os_type != 0 && logical.size_in_lba != 0) {
@@ -959,14 +961,13 @@ absl::StatusOr<std::vector<PartitionExtent>> ParsePartitions(const Reader& r) {
 
 std::string FormatUuid(const Uuid& u) {
   const std::string hex = HexBytes(u.data(), u.size());
-  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-",
-                      hex.substr(12, 4), "-", hex.substr(16, 4), "-",
-                      hex.substr(20, 12));
+  return Concat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4),
+                "-", hex.substr(16, 4), "-", hex.substr(20, 12));
 }
 
-absl::Status FormatStoreImage(absl::Span<uint8_t> image, const Uuid& uuid) {
+Status FormatStoreImage(absl::Span<uint8_t> image, const Uuid& uuid) {
   if (image.size() < kMinStoreSize) {
-    return absl::InvalidArgumentError(absl::StrFormat(
+    return InvalidArgumentError(Format(
         "store image: %u bytes is too small; need at least %u (2 superblocks "
         "+ %u ring blocks of %u bytes)",
         image.size(), kMinStoreSize, kMinRingBlocks, kBlock));
@@ -978,14 +979,14 @@ absl::Status FormatStoreImage(absl::Span<uint8_t> image, const Uuid& uuid) {
     memcpy(image.data() + static_cast<uint64_t>(copy) * kBlock, &sb,
            sizeof(sb));
   }
-  return absl::OkStatus();
+  return OkStatus();
 }
 
-absl::Status FormatStore(const StoreLocation& location, const Uuid& uuid) {
-  absl::StatusOr<OpenedRegion> region = OpenRegion(location, OpenMode::kFormat);
+Status FormatStore(const StoreLocation& location, const Uuid& uuid) {
+  StatusOr<OpenedRegion> region = OpenRegion(location, OpenMode::kFormat);
   if (!region.ok()) return region.status();
   if (region->size < kMinStoreSize) {
-    return absl::InvalidArgumentError(absl::StrFormat(
+    return InvalidArgumentError(Format(
         "%s: %u bytes is too small for a store; need at least %u (2 "
         "superblocks + %u ring blocks of %u bytes)",
         region->name, region->size, kMinStoreSize, kMinRingBlocks, kBlock));
@@ -1000,22 +1001,22 @@ absl::Status FormatStore(const StoreLocation& location, const Uuid& uuid) {
     memcpy(blocks.data() + static_cast<uint64_t>(copy) * kBlock, &sb,
            sizeof(sb));
   }
-  absl::Status s = WriteAll(region->fd.get(), region->offset,
-                            absl::MakeConstSpan(blocks), region->name, 0);
+  Status s = WriteAll(region->fd.get(), region->offset,
+                      absl::MakeConstSpan(blocks), region->name, 0);
   if (!s.ok()) return s;
   return SyncData(region->fd.get(), region->name);
 }
 
-absl::Status FormatStore(const StoreLocation& location) {
+Status FormatStore(const StoreLocation& location) {
   Uuid uuid;
   size_t got = 0;
   while (got < uuid.size()) {
     ssize_t n = getrandom(uuid.data() + got, uuid.size() - got, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      return absl::InternalError(
-          absl::StrFormat("%s: getrandom() for the store UUID failed: %s",
-                          StoreName(location), ErrnoText(errno)));
+      return InternalError(
+          Format("%s: getrandom() for the store UUID failed: %s",
+                 StoreName(location), ErrnoText(errno)));
     }
     got += static_cast<size_t>(n);
   }
@@ -1025,148 +1026,137 @@ absl::Status FormatStore(const StoreLocation& location) {
   return FormatStore(location, uuid);
 }
 
-absl::StatusOr<PlannedRecordWrite> PlanAppendToImage(
-    absl::Span<const uint8_t> image, const NewRecord& record) {
+StatusOr<PlannedRecordWrite> PlanAppendToImage(absl::Span<const uint8_t> image,
+                                               const NewRecord& record) {
   const Reader r = Reader::OfSpan(image, "store image");
   const Sha256Engine engine = StoreEngine();
-  absl::StatusOr<StoreListing> listing =
-      ScanStore(r, /*keep_logs=*/false, engine);
+  StatusOr<StoreListing> listing = ScanStore(r, /*keep_logs=*/false, engine);
   if (!listing.ok()) return listing.status();
   return PlanFromListing(*listing, record, r.name(), engine);
 }
 
-absl::StatusOr<PlannedRecordWrite> PlanAppend(const StoreLocation& location,
-                                              const NewRecord& record) {
-  absl::StatusOr<OpenedRegion> region = OpenRegion(location, OpenMode::kRead);
+StatusOr<PlannedRecordWrite> PlanAppend(const StoreLocation& location,
+                                        const NewRecord& record) {
+  StatusOr<OpenedRegion> region = OpenRegion(location, OpenMode::kRead);
   if (!region.ok()) return region.status();
   const Sha256Engine engine = StoreEngine();
-  absl::StatusOr<StoreListing> listing =
+  StatusOr<StoreListing> listing =
       ScanStore(region->reader(), /*keep_logs=*/false, engine);
   if (!listing.ok()) return listing.status();
   return PlanFromListing(*listing, record, region->name, engine);
 }
 
-absl::StatusOr<CaptureRecord> AppendRecord(const StoreLocation& location,
-                                           const NewRecord& record) {
-  absl::StatusOr<OpenedRegion> region = OpenRegion(location, OpenMode::kWrite);
+StatusOr<CaptureRecord> AppendRecord(const StoreLocation& location,
+                                     const NewRecord& record) {
+  StatusOr<OpenedRegion> region = OpenRegion(location, OpenMode::kWrite);
   if (!region.ok()) return region.status();
   const Sha256Engine engine = StoreEngine();
-  absl::StatusOr<StoreListing> listing =
+  StatusOr<StoreListing> listing =
       ScanStore(region->reader(), /*keep_logs=*/false, engine);
   if (!listing.ok()) return listing.status();
-  absl::StatusOr<PlannedRecordWrite> plan =
+  StatusOr<PlannedRecordWrite> plan =
       PlanFromListing(*listing, record, region->name, engine);
   if (!plan.ok()) return plan.status();
   // PlanFromListing keeps the record inside [ring_start, ring_end), which
   // CheckSuperblock bounded by the region size.
-  absl::Status s = WriteAll(
-      region->fd.get(), region->offset + plan->offset_in_store,
-      absl::MakeConstSpan(plan->bytes), region->name, plan->offset_in_store);
+  Status s = WriteAll(region->fd.get(), region->offset + plan->offset_in_store,
+                      absl::MakeConstSpan(plan->bytes), region->name,
+                      plan->offset_in_store);
   if (!s.ok()) return s;
   s = SyncData(region->fd.get(), region->name);
   if (!s.ok()) return s;
   return std::move(plan->record);
 }
 
-absl::StatusOr<StoreInfo> ReadStoreInfo(const StoreLocation& location) {
-  absl::StatusOr<OpenedRegion> region = OpenRegion(location, OpenMode::kRead);
+StatusOr<StoreInfo> ReadStoreInfo(const StoreLocation& location) {
+  StatusOr<OpenedRegion> region = OpenRegion(location, OpenMode::kRead);
   if (!region.ok()) return region.status();
   return ReadSuperblock(region->reader(), StoreEngine());
 }
 
-absl::StatusOr<StoreListing> ListRecords(const StoreLocation& location) {
-  absl::StatusOr<OpenedRegion> region = OpenRegion(location, OpenMode::kRead);
+StatusOr<StoreListing> ListRecords(const StoreLocation& location) {
+  StatusOr<OpenedRegion> region = OpenRegion(location, OpenMode::kRead);
   if (!region.ok()) return region.status();
   return ScanStore(region->reader(), /*keep_logs=*/true, StoreEngine());
 }
 
-absl::StatusOr<StoreListing> ParseStoreImage(absl::Span<const uint8_t> image) {
+StatusOr<StoreListing> ParseStoreImage(absl::Span<const uint8_t> image) {
   return ScanStore(Reader::OfSpan(image, "store image"), /*keep_logs=*/true,
                    StoreEngine());
 }
 
 std::string CollectedLogName(const CaptureRecord& record) {
-  return absl::StrFormat("%s-%08u.log", FormatUuid(record.store_uuid),
-                         record.sequence);
+  return Format("%s-%08u.log", FormatUuid(record.store_uuid), record.sequence);
 }
 
 std::string CollectedMetaName(const CaptureRecord& record) {
-  return absl::StrFormat("%s-%08u.json", FormatUuid(record.store_uuid),
-                         record.sequence);
+  return Format("%s-%08u.json", FormatUuid(record.store_uuid), record.sequence);
 }
 
 std::string RecordMetadataJson(const CaptureRecord& r) {
   std::string out = "{\n";
-  absl::StrAppend(
-      &out, "  \"store_uuid\": ", JsonString(FormatUuid(r.store_uuid)), ",\n");
-  absl::StrAppend(&out, "  \"sequence\": ", r.sequence, ",\n");
-  absl::StrAppend(
-      &out, "  \"boot_id\": ",
-      IsZero(r.boot_id) ? "null" : JsonString(FormatUuid(r.boot_id)), ",\n");
-  absl::StrAppend(&out, "  \"capture_time_unix\": ", r.capture_time_unix,
-                  ",\n");
-  absl::StrAppend(&out, "  \"capture_time_utc\": ",
-                  JsonString(FormatUtc(r.capture_time_unix)), ",\n");
-  absl::StrAppend(&out, "  \"kernel_release\": ", JsonString(r.kernel_release),
-                  ",\n");
-  absl::StrAppend(&out, "  \"kernel_release_truncated\": ",
-                  r.kernel_release_truncated ? "true" : "false", ",\n");
-  absl::StrAppend(&out, "  \"panic_reason\": ", JsonString(r.panic_reason),
-                  ",\n");
-  absl::StrAppend(&out, "  \"panic_reason_truncated\": ",
-                  r.panic_reason_truncated ? "true" : "false", ",\n");
-  absl::StrAppend(&out, "  \"log_size\": ", r.log_text.size(), ",\n");
-  absl::StrAppend(
-      &out, "  \"log_truncated\": ", r.log_truncated ? "true" : "false", ",\n");
-  absl::StrAppend(&out, "  \"original_log_size\": ", r.original_log_size,
-                  ",\n");
-  absl::StrAppend(
-      &out, "  \"log_sha256\": ",
-      JsonString(HexBytes(r.log_sha256.data(), r.log_sha256.size())), ",\n");
-  absl::StrAppend(&out, "  \"offset_in_store\": ", r.offset_in_store, ",\n");
-  absl::StrAppend(&out, "  \"log_file\": ", JsonString(CollectedLogName(r)),
-                  "\n");
+  AppendTo(&out, "  \"store_uuid\": ", JsonString(FormatUuid(r.store_uuid)),
+           ",\n");
+  AppendTo(&out, "  \"sequence\": ", r.sequence, ",\n");
+  AppendTo(&out, "  \"boot_id\": ",
+           IsZero(r.boot_id) ? "null" : JsonString(FormatUuid(r.boot_id)),
+           ",\n");
+  AppendTo(&out, "  \"capture_time_unix\": ", r.capture_time_unix, ",\n");
+  AppendTo(&out, "  \"capture_time_utc\": ",
+           JsonString(FormatUtc(r.capture_time_unix)), ",\n");
+  AppendTo(&out, "  \"kernel_release\": ", JsonString(r.kernel_release), ",\n");
+  AppendTo(&out, "  \"kernel_release_truncated\": ",
+           r.kernel_release_truncated ? "true" : "false", ",\n");
+  AppendTo(&out, "  \"panic_reason\": ", JsonString(r.panic_reason), ",\n");
+  AppendTo(&out, "  \"panic_reason_truncated\": ",
+           r.panic_reason_truncated ? "true" : "false", ",\n");
+  AppendTo(&out, "  \"log_size\": ", r.log_text.size(), ",\n");
+  AppendTo(&out, "  \"log_truncated\": ", r.log_truncated ? "true" : "false",
+           ",\n");
+  AppendTo(&out, "  \"original_log_size\": ", r.original_log_size, ",\n");
+  AppendTo(&out, "  \"log_sha256\": ",
+           JsonString(HexBytes(r.log_sha256.data(), r.log_sha256.size())),
+           ",\n");
+  AppendTo(&out, "  \"offset_in_store\": ", r.offset_in_store, ",\n");
+  AppendTo(&out, "  \"log_file\": ", JsonString(CollectedLogName(r)), "\n");
   out += "}\n";
   return out;
 }
 
-absl::StatusOr<CollectResult> CollectRecords(const StoreLocation& location,
-                                             const std::string& dir) {
-  absl::StatusOr<StoreListing> listing = ListRecords(location);
+StatusOr<CollectResult> CollectRecords(const StoreLocation& location,
+                                       const std::string& dir) {
+  StatusOr<StoreListing> listing = ListRecords(location);
   if (!listing.ok()) return listing.status();
   CollectResult result;
   result.info = listing->info;
   result.skipped_corrupt = listing->skipped_corrupt;
-  if (absl::Status s = MakeDirs(dir); !s.ok()) return s;
+  if (Status s = MakeDirs(dir); !s.ok()) return s;
   for (const CaptureRecord& r : listing->records) {
     const std::string meta_name = CollectedMetaName(r);
-    const std::string meta_path = absl::StrCat(dir, "/", meta_name);
+    const std::string meta_path = Concat(dir, "/", meta_name);
     struct stat st;
     if (stat(meta_path.c_str(), &st) == 0) {
       ++result.already_present;
       continue;
     }
     const std::string log_name = CollectedLogName(r);
-    if (absl::Status s = WriteFileAtomically(dir, log_name, r.log_text);
-        !s.ok()) {
+    if (Status s = WriteFileAtomically(dir, log_name, r.log_text); !s.ok()) {
       return s;
     }
     // The .json goes last: its presence is the "collected" mark.
-    if (absl::Status s =
-            WriteFileAtomically(dir, meta_name, RecordMetadataJson(r));
+    if (Status s = WriteFileAtomically(dir, meta_name, RecordMetadataJson(r));
         !s.ok()) {
       return s;
     }
     result.written.push_back(
-        {r.sequence, absl::StrCat(dir, "/", log_name), meta_path});
+        {r.sequence, Concat(dir, "/", log_name), meta_path});
   }
   if (!result.written.empty()) {
     // Make the renames durable too.
     ScopedFd dfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dfd.get() < 0 || fsync(dfd.get()) != 0) {
-      return absl::DataLossError(
-          absl::StrFormat("collect: fsync of directory '%s' failed: %s", dir,
-                          ErrnoText(errno)));
+      return DataLossError(Format("collect: fsync of directory '%s' failed: %s",
+                                  dir, ErrnoText(errno)));
     }
   }
   return result;
@@ -1174,30 +1164,25 @@ absl::StatusOr<CollectResult> CollectRecords(const StoreLocation& location,
 
 std::string FormatRecordForDisplay(const CaptureRecord& r) {
   std::string out;
-  absl::StrAppendFormat(&out, "Record:         #%u (store %s, offset %u)\n",
-                        r.sequence, FormatUuid(r.store_uuid),
-                        r.offset_in_store);
-  absl::StrAppendFormat(&out, "Captured:       %s\n",
-                        FormatUtc(r.capture_time_unix));
-  absl::StrAppendFormat(&out, "Kernel release: %s%s\n",
-                        PrintableLine(r.kernel_release),
-                        r.kernel_release_truncated ? " [cut]" : "");
-  absl::StrAppendFormat(&out, "Panic reason:   %s%s\n",
-                        PrintableLine(r.panic_reason),
-                        r.panic_reason_truncated ? " [cut]" : "");
-  absl::StrAppendFormat(
+  AppendFormat(&out, "Record:         #%u (store %s, offset %u)\n", r.sequence,
+               FormatUuid(r.store_uuid), r.offset_in_store);
+  AppendFormat(&out, "Captured:       %s\n", FormatUtc(r.capture_time_unix));
+  AppendFormat(&out, "Kernel release: %s%s\n", PrintableLine(r.kernel_release),
+               r.kernel_release_truncated ? " [cut]" : "");
+  AppendFormat(&out, "Panic reason:   %s%s\n", PrintableLine(r.panic_reason),
+               r.panic_reason_truncated ? " [cut]" : "");
+  AppendFormat(
       &out, "Boot ID:        %s\n",
       IsZero(r.boot_id) ? std::string("unknown") : FormatUuid(r.boot_id));
   if (r.log_truncated) {
-    absl::StrAppendFormat(
+    AppendFormat(
         &out,
         "Log:            %u bytes (TRUNCATED: the first %u of %u bytes did "
         "not fit the store)\n",
         r.log_text.size(), r.original_log_size - r.log_text.size(),
         r.original_log_size);
   } else {
-    absl::StrAppendFormat(&out, "Log:            %u bytes\n",
-                          r.log_text.size());
+    AppendFormat(&out, "Log:            %u bytes\n", r.log_text.size());
   }
   out += std::string(64, '-');
   out += '\n';
@@ -1206,25 +1191,24 @@ std::string FormatRecordForDisplay(const CaptureRecord& r) {
   return out;
 }
 
-absl::StatusOr<std::vector<PartitionExtent>> ParsePartitionTable(
+StatusOr<std::vector<PartitionExtent>> ParsePartitionTable(
     absl::Span<const uint8_t> image) {
   return ParsePartitions(Reader::OfSpan(image, "image"));
 }
 
-absl::StatusOr<StoreLocation> FindStoreInImage(const std::string& path) {
+StatusOr<StoreLocation> FindStoreInImage(const std::string& path) {
   StoreLocation whole_location{path, 0, 0};
-  absl::StatusOr<OpenedRegion> region =
-      OpenRegion(whole_location, OpenMode::kRead);
+  StatusOr<OpenedRegion> region = OpenRegion(whole_location, OpenMode::kRead);
   if (!region.ok()) return region.status();
   const Reader whole = Reader::OfFd(region->fd.get(), 0, region->size,
-                                    absl::StrFormat("image '%s'", path));
+                                    Format("image '%s'", path));
   const Sha256Engine engine = StoreEngine();
   std::vector<std::string> tried;
-  absl::StatusOr<StoreInfo> info = ReadSuperblock(whole, engine);
+  StatusOr<StoreInfo> info = ReadSuperblock(whole, engine);
   if (info.ok()) return whole_location;
   tried.push_back(std::string(info.status().message()));
 
-  absl::StatusOr<std::vector<PartitionExtent>> parts = ParsePartitions(whole);
+  StatusOr<std::vector<PartitionExtent>> parts = ParsePartitions(whole);
   if (!parts.ok()) {
     tried.push_back(std::string(parts.status().message()));
   } else if (parts->empty()) {
@@ -1233,8 +1217,7 @@ absl::StatusOr<StoreLocation> FindStoreInImage(const std::string& path) {
     for (const PartitionExtent& p : *parts) {
       const std::string name = PartitionName(p);
       if (p.offset >= whole.size()) {
-        tried.push_back(
-            absl::StrFormat("%s: starts past the end of the image", name));
+        tried.push_back(Format("%s: starts past the end of the image", name));
         continue;
       }
       const Reader slice = whole.Slice(p.offset, p.size, name);
@@ -1243,9 +1226,8 @@ absl::StatusOr<StoreLocation> FindStoreInImage(const std::string& path) {
       tried.push_back(std::string(info.status().message()));
     }
   }
-  return absl::NotFoundError(
-      absl::StrFormat("no Saveoops store found in '%s'; tried: %s", path,
-                      absl::StrJoin(tried, "; ")));
+  return NotFoundError(Format("no Saveoops store found in '%s'; tried: %s",
+                              path, Join(tried, "; ")));
 }
 
 }  // namespace saveoops

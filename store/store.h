@@ -12,14 +12,14 @@
 //   r.kernel_release = "6.1.0-18-amd64";
 //   r.panic_reason = "Kernel panic - not syncing: sysrq triggered crash";
 //   r.log_text = std::move(log);
-//   absl::StatusOr<CaptureRecord> written = AppendRecord(where, r);
+//   StatusOr<CaptureRecord> written = AppendRecord(where, r);
 //
 // Readers (the saveoops CLI, on the machine or on a host):
-//   absl::StatusOr<StoreLocation> where = FindStoreInImage("disk.img");
-//   absl::StatusOr<StoreListing> listing = ListRecords(*where);
+//   StatusOr<StoreLocation> where = FindStoreInImage("disk.img");
+//   StatusOr<StoreListing> listing = ListRecords(*where);
 //   for (const CaptureRecord& r : listing->records)
 //     std::cout << FormatRecordForDisplay(r);
-//   absl::StatusOr<CollectResult> c =
+//   StatusOr<CollectResult> c =
 //       CollectRecords(*where, kDefaultCollectDir);
 //
 // Every error names the file or device, the store's byte offset in it, and
@@ -38,9 +38,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "common/status.h"
 #include "store/store_format.h"
 
 namespace saveoops {
@@ -167,42 +166,42 @@ struct PartitionExtent {
 // regular file that does not exist or is shorter than offset + size, and
 // size != 0, it is created/extended. Fails if the region is smaller than
 // kMinStoreSize.
-absl::Status FormatStore(const StoreLocation& location, const Uuid& uuid);
+Status FormatStore(const StoreLocation& location, const Uuid& uuid);
 
 // As above with a random (RFC 4122 version 4) UUID from getrandom(2).
-absl::Status FormatStore(const StoreLocation& location);
+Status FormatStore(const StoreLocation& location);
 
 // Formats an in-memory store image (tests, fuzzing): zeroes `image` and
 // writes both superblocks.
-absl::Status FormatStoreImage(absl::Span<uint8_t> image, const Uuid& uuid);
+Status FormatStoreImage(absl::Span<uint8_t> image, const Uuid& uuid);
 
 // Appends one record (see store_format.h for the placement rule) with a
 // single pwrite() followed by fdatasync(); never writes the superblocks.
 // Returns the record as it was written (log possibly truncated).
-absl::StatusOr<CaptureRecord> AppendRecord(const StoreLocation& location,
-                                           const NewRecord& record);
+StatusOr<CaptureRecord> AppendRecord(const StoreLocation& location,
+                                     const NewRecord& record);
 
 // Computes AppendRecord()'s write without performing it.
-absl::StatusOr<PlannedRecordWrite> PlanAppend(const StoreLocation& location,
-                                              const NewRecord& record);
+StatusOr<PlannedRecordWrite> PlanAppend(const StoreLocation& location,
+                                        const NewRecord& record);
 
 // PlanAppend() on an in-memory store image.
-absl::StatusOr<PlannedRecordWrite> PlanAppendToImage(
-    absl::Span<const uint8_t> image, const NewRecord& record);
+StatusOr<PlannedRecordWrite> PlanAppendToImage(absl::Span<const uint8_t> image,
+                                               const NewRecord& record);
 
 // --- Reading -----------------------------------------------------------------
 
 // Reads the superblock (copy 0, else copy 1) and returns the geometry.
-absl::StatusOr<StoreInfo> ReadStoreInfo(const StoreLocation& location);
+StatusOr<StoreInfo> ReadStoreInfo(const StoreLocation& location);
 
 // Scans the store (read-only) and returns every valid record, by sequence.
 // Fails only if neither superblock copy verifies or the device cannot be
 // read; damaged records are skipped and counted.
-absl::StatusOr<StoreListing> ListRecords(const StoreLocation& location);
+StatusOr<StoreListing> ListRecords(const StoreLocation& location);
 
 // ListRecords() on an in-memory store image (the bytes of the store region).
 // Never reads outside `image`, whatever it holds.
-absl::StatusOr<StoreListing> ParseStoreImage(absl::Span<const uint8_t> image);
+StatusOr<StoreListing> ParseStoreImage(absl::Span<const uint8_t> image);
 
 // Copies records not yet collected into `dir` (created if missing, mode
 // 0700): <dir>/<uuid>-<seq, 8 digits>.log holds the log text and
@@ -210,8 +209,8 @@ absl::StatusOr<StoreListing> ParseStoreImage(absl::Span<const uint8_t> image);
 // its .json exists; both files are written to a temporary name, fsync()ed
 // and renamed, the .json last, so an interrupted collect is redone.
 // The store is opened read-only.
-absl::StatusOr<CollectResult> CollectRecords(const StoreLocation& location,
-                                             const std::string& dir);
+StatusOr<CollectResult> CollectRecords(const StoreLocation& location,
+                                       const std::string& dir);
 
 // File names (without directory) CollectRecords() uses for a record.
 std::string CollectedLogName(const CaptureRecord& record);
@@ -245,7 +244,7 @@ std::string FormatUuid(const Uuid& uuid);
 // entries in table order; MBR primaries 1-4, then logicals 5..) whose start
 // holds a valid superblock. Fails with NotFound listing every candidate
 // tried and why it was rejected.
-absl::StatusOr<StoreLocation> FindStoreInImage(const std::string& path);
+StatusOr<StoreLocation> FindStoreInImage(const std::string& path);
 
 // Lists the partitions of a GPT (primary header at LBA 1 for 512- or
 // 4096-byte LBAs, else the backup header in the last 512-byte sector) or,
@@ -253,7 +252,7 @@ absl::StatusOr<StoreLocation> FindStoreInImage(const std::string& path);
 // list if there is no partition table. Entries are bounds-checked against
 // the image; CRCs are not required to match, because every candidate is
 // verified by the store superblock's own SHA-256 before it is used.
-absl::StatusOr<std::vector<PartitionExtent>> ParsePartitionTable(
+StatusOr<std::vector<PartitionExtent>> ParsePartitionTable(
     absl::Span<const uint8_t> image);
 
 }  // namespace saveoops

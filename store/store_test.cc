@@ -9,15 +9,19 @@
 #include <algorithm>
 #include <cstdint>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "store/store_format.h"
 
@@ -728,6 +732,27 @@ TEST(StoreTest, DisplayShowsHeaderThenLog) {
   EXPECT_TRUE(absl::StrContains(
       FormatRecordForDisplay(r),
       "Boot ID:        ab000000-0000-0000-0000-000000000000"));
+}
+
+// The UTC time in the metadata is the calendar absl::FormatTime computes,
+// leap days and centuries included, up to the largest time accepted.
+TEST(StoreTest, MetadataUtcTimeMatchesAbslFormatTime) {
+  std::vector<uint64_t> times = {0,           59,          86399,        86400,
+                                 951782400,   951868799,   978307199,    1709164800,
+                                 4107542399,  4107542400,  253402300799, 253402300800,
+                                 uint64_t{std::numeric_limits<int64_t>::max()}};
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 200; ++i) times.push_back(rng() % (uint64_t{1} << 40));
+  for (const uint64_t t : times) {
+    CaptureRecord r;
+    r.capture_time_unix = t;
+    const std::string want = absl::FormatTime(
+        "%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(static_cast<int64_t>(t)),
+        absl::UTCTimeZone());
+    EXPECT_TRUE(absl::StrContains(RecordMetadataJson(r),
+                                  absl::StrCat("\"capture_time_utc\": \"", want, "\"")))
+        << t << " should be " << want;
+  }
 }
 
 TEST(StoreTest, MetadataJsonEscapes) {
