@@ -169,6 +169,14 @@ def _impl(ctx):
             enabled = True,
             flag_sets = [_flags(_LINK_ACTIONS, link_flags)],
         ),
+        # For binaries that ship in initramfs images: features = ["strip_all"].
+        # A -Wl,--strip-all in linkopts does not work: Bazel's own -Wl,-S
+        # (strip_debug_symbols) comes after it, and the linker obeys the last
+        # of the two. This feature's flag comes after both.
+        feature(
+            name = "strip_all",
+            flag_sets = [_flags(_LINK_ACTIONS, ["-Wl,--strip-all"])],
+        ),
     ]
     if kind == "host":
         features += [
