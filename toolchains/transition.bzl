@@ -50,6 +50,38 @@ platform_binary = rule(
     doc = "The single output of `binary`, built for `platform`.",
 )
 
+# Built for size: the binary and everything it links (its libraries are
+# compiled again in this configuration). No exception unwind tables: the
+# binaries this is for never catch an exception, and one thrown still ends in
+# std::terminate as before.
+_SIZE_COPTS = [
+    "-Os",
+    "-fno-exceptions",
+    "-fno-asynchronous-unwind-tables",
+    "-fno-unwind-tables",
+]
+
+def _size_transition_impl(settings, attr):
+    return {"//command_line_option:copt": settings["//command_line_option:copt"] + _SIZE_COPTS}
+
+_size_transition = transition(
+    implementation = _size_transition_impl,
+    inputs = ["//command_line_option:copt"],
+    outputs = ["//command_line_option:copt"],
+)
+
+size_optimized_binary = rule(
+    implementation = _platform_binary_impl,
+    attrs = {
+        "binary": attr.label(mandatory = True, cfg = _size_transition),
+        "out": attr.string(doc = "Output file name; defaults to the rule's name."),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+    doc = "The single output of `binary`, compiled (with its whole closure) for size.",
+)
+
 def _cc_toolchain_report_impl(ctx):
     cc = ctx.toolchains["@bazel_tools//tools/cpp:toolchain_type"]
     out = ctx.actions.declare_file(ctx.label.name + ".txt")
