@@ -36,7 +36,7 @@ struct PackContext {
   // The static saveoops binary (arm, status, show...) to ship.
   std::string saveoops_binary_path;
   // Reservation for crashkernel=: the planner's smallest figure plus
-  // kCrashkernelMarginBytes, rounded up to a MiB.
+  // kCrashkernelMarginBytes (backends/kexec/arm.h), rounded up to a MiB.
   uint64_t crashkernel_bytes = 0;
   // The output path (--out), as given or the backend's default.
   std::string out;
@@ -44,9 +44,6 @@ struct PackContext {
   std::function<void(const std::string&)> progress;
 };
 
-// Safety margin added to the planner's minimum: the capture kernel's runtime
-// needs vary a little with devices found at boot.
-inline constexpr uint64_t kCrashkernelMarginBytes = 16ull << 20;
 
 class Backend {
  public:

@@ -41,9 +41,9 @@ if [ -z "$CRASHKERNEL" ]; then
   # sandbox's own /proc/iomem is unreadable and would not be the guest's.
   CRASHKERNEL=$("$SAVEOOPS" plan --bundle="$WORK/saveoops.bundle" --cpus="$SMP" \
     --memmap="$RUNFILES/common/testdata/iomem_qemu_bios_1g_crashkernel_256m.txt" \
-    --print=crashkernel-mib)
+    --print=recommended-mib)
 fi
-step "crashkernel=${CRASHKERNEL}M (from saveoops plan)"
+step "crashkernel=${CRASHKERNEL}M (saveoops plan's recommendation: its smallest + margin)"
 
 ARM_ARGS=""
 [ -n "$CORRUPT" ] && ARM_ARGS="--test-corrupt-digest=$CORRUPT"

@@ -136,7 +136,7 @@ absl::Status Run(const Backend& backend, const CommandLine& cl) {
   if (!sizes.ok()) return sizes.status();
   absl::StatusOr<uint64_t> smallest = SmallestReservation(MakeCaptureRequest(*sizes));
   if (!smallest.ok()) return smallest.status();
-  ctx.crashkernel_bytes = ((*smallest + kCrashkernelMarginBytes) + (1 << 20) - 1) & ~uint64_t{(1 << 20) - 1};
+  ctx.crashkernel_bytes = RecommendedReservation(*smallest);
 
   progress(absl::StrCat("packing for the ", backend.name(), " backend into ", ctx.out));
   ctx.progress = [](const std::string& s) {

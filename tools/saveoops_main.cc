@@ -100,8 +100,9 @@ int CmdPlan(int argc, char** argv) {
   cl.Flag("memmap", "/proc/iomem", "memory map to plan against (/proc/iomem format)");
   cl.Flag("cpus", std::to_string(sysconf(_SC_NPROCESSORS_CONF)), "CPUs with crash notes");
   cl.Flag("headroom", absl::StrCat(kDefaultRuntimeHeadroom >> 20, "M"),
-          "free memory the capture kernel needs to run");
-  cl.Flag("print", "table", "table | crashkernel | crashkernel-mib");
+          "free memory the capture kernel needs to run, besides its pieces and its unpacked initramfs");
+  cl.Flag("print", "table",
+          "table | crashkernel | crashkernel-mib (the smallest) | recommended-mib (with margin)");
   int rc = 0;
   if (!ParseOrHelp(cl, argc, argv, 2, "plan", &rc)) return rc;
   auto run = [&]() -> absl::Status {
@@ -171,13 +172,26 @@ int CmdPlan(int argc, char** argv) {
       std::printf("%s\n", CrashkernelArgument(*smallest).c_str());
       return absl::OkStatus();
     }
-    if (print != "table") return absl::InvalidArgumentError("--print must be table, crashkernel or crashkernel-mib");
-    std::printf("capture kernel: %s\n", kernel->kernel_version.c_str());
-    std::printf("  init_size %.1f MiB, alignment %u KiB, initramfs %.1f MiB, headroom %.0f MiB\n",
-                kernel->init_size / 1048576.0, kernel->kernel_alignment / 1024,
+    if (print == "recommended-mib") {
+      std::printf("%llu\n", static_cast<unsigned long long>(RecommendedReservation(*smallest) >> 20));
+      return absl::OkStatus();
+    }
+    if (print != "table") {
+      return absl::InvalidArgumentError(
+          "--print must be table, crashkernel, crashkernel-mib or recommended-mib");
+    }
+    std::printf("capture kernel: %s (%s)\n", kernel->kernel_version.c_str(),
+                bundle.capture_kernel_image.empty() ? "bzImage" : "prepared image");
+    std::printf("  kernel needs %.1f MiB at %llu KiB alignment, initramfs %.1f MiB, headroom %.0f MiB "
+                "+ the initramfs again for its unpacked files\n",
+                sizes->kernel_init_size / 1048576.0,
+                static_cast<unsigned long long>(sizes->kernel_alignment / 1024),
                 bundle.capture_initramfs.size() / 1048576.0, *headroom / 1048576.0);
-    std::printf("smallest reservation: %.1f MiB -> boot with %s\n", *smallest / 1048576.0,
+    std::printf("smallest reservation: %.1f MiB (%s)\n", *smallest / 1048576.0,
                 CrashkernelArgument(*smallest).c_str());
+    std::printf("boot with %s (the smallest + %llu MiB margin)\n",
+                CrashkernelArgument(RecommendedReservation(*smallest)).c_str(),
+                static_cast<unsigned long long>(kCrashkernelMarginBytes >> 20));
     absl::StatusOr<Range> res = map->CrashReservation();
     if (!res.ok()) {
       std::printf("%s has no crash reservation yet (%s)\n", cl.Get("memmap").c_str(),
@@ -207,7 +221,7 @@ int CmdArm(int argc, char** argv) {
   cl.Flag("bundle", "/var/lib/saveoops/saveoops.bundle", "the bundle to stage");
   cl.Flag("append", "", "extra capture kernel command line");
   cl.Flag("headroom", absl::StrCat(kDefaultRuntimeHeadroom >> 20, "M"),
-          "free memory the capture kernel needs to run");
+          "free memory the capture kernel needs to run, besides its pieces and its unpacked initramfs");
   cl.Flag("root", "/", "read /proc and /sys under this directory (testing)");
   cl.Flag("test-corrupt-digest", "-1",
           "TEST ONLY: give purgatory a wrong digest for segment N, to see it refuse");

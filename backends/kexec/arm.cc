@@ -149,7 +149,9 @@ absl::StatusOr<CaptureSizes> CaptureSizesFor(const BundleContents& bundle,
   s.initrd_size = bundle.capture_initramfs.size();
   s.initrd_addr_max = kernel.initrd_addr_max;
   s.initrd_above_4g_ok = (kernel.xloadflags & kXlfCanBeLoadedAbove4G) != 0;
-  s.runtime_headroom = runtime_headroom;
+  // The initramfs exists twice while the capture kernel unpacks it: the
+  // archive (a planned piece) and its files in the rootfs (free memory).
+  s.runtime_headroom = runtime_headroom + PageAlign(bundle.capture_initramfs.size());
   return s;
 }
 

@@ -27,6 +27,17 @@ namespace saveoops {
 // Debian 6.1 kernel in the e2e suite; see README "Sizing the reservation".
 inline constexpr uint64_t kDefaultRuntimeHeadroom = 48ull << 20;
 
+// Safety margin added to the planner's minimum when recommending a
+// crashkernel= (`saveoops plan`, pack's crashkernel.txt): the capture
+// kernel's run-time needs vary a little with the devices found at boot.
+inline constexpr uint64_t kCrashkernelMarginBytes = 16ull << 20;
+
+// The crashkernel= size to recommend for a planned minimum of `smallest`:
+// plus kCrashkernelMarginBytes, rounded up to a MiB.
+inline uint64_t RecommendedReservation(uint64_t smallest) {
+  return (smallest + kCrashkernelMarginBytes + (1 << 20) - 1) & ~uint64_t{(1 << 20) - 1};
+}
+
 struct ArmOptions {
   // Appended to the bundle's capture command line.
   std::string append;
