@@ -46,6 +46,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "backends/kexec/arm.h"
 #include "bench/bench_lib.h"
 #include "bench/kdump_initramfs.h"
 #include "initramfs/cpio.h"
@@ -892,7 +893,8 @@ std::string ResultsMarkdown(const Results& r, const Figures& f, const Inputs& in
         "\n- placement alone (headroom 0): ", p.predicted_zero_headroom_mib,
         " MiB, so the capture kernel needs about ",
         m > p.predicted_zero_headroom_mib ? m - p.predicted_zero_headroom_mib : 0,
-        " MiB free beyond its image, initramfs and the other segments\n");
+        " MiB free beyond its pieces (kernel, initramfs, the other segments) and the files it "
+        "unpacks from its initramfs\n");
     if (p.safe_headroom_mib) {
       absl::StrAppend(&md, "- smallest headroom whose prediction is not below the measurement: ",
                       *p.safe_headroom_mib, " MiB (predicts ",
@@ -1035,7 +1037,8 @@ int Main(int argc, char** argv) {
           "scratch directory with serial logs (default: a new /tmp/saveoops-bench.*)");
   cl.Flag("capture-extra", "",
           "extra capture kernel arguments for both stacks, ',' separated (e.g. quiet)");
-  cl.Flag("default-headroom", "48", "the headroom (MiB) `saveoops plan` uses by default");
+  cl.Flag("default-headroom", absl::StrCat(kDefaultRuntimeHeadroom >> 20),
+          "the headroom (MiB) `saveoops plan` uses by default");
   absl::StatusOr<bool> parsed = cl.Parse(argc, argv, 1);
   if (!parsed.ok()) {
     std::fprintf(stderr, "vs_kdump: %s\n", std::string(parsed.status().message()).c_str());

@@ -22,10 +22,14 @@
 
 namespace saveoops {
 
-// Free memory the capture kernel needs besides its own image and initramfs
-// to boot, unpack the initramfs and run saveoops-capture. Measured with the
-// Debian 6.1 kernel in the e2e suite; see README "Sizing the reservation".
-inline constexpr uint64_t kDefaultRuntimeHeadroom = 48ull << 20;
+// Free memory the capture kernel needs to boot and run saveoops-capture,
+// besides its pieces (kernel, initramfs, boot data) and the files it
+// unpacks from its initramfs (CaptureSizesFor adds those). Calibrated by
+// bisection with the Debian 6.1 kernel (`bazel run //bench:vs_kdump`,
+// section 2): the smallest working crashkernel= was 86 MiB, which headroom
+// 25 MiB predicts exactly; 26 MiB predicts one MiB above it. See README
+// "Sizing the reservation".
+inline constexpr uint64_t kDefaultRuntimeHeadroom = 26ull << 20;
 
 // Safety margin added to the planner's minimum when recommending a
 // crashkernel= (`saveoops plan`, pack's crashkernel.txt): the capture
