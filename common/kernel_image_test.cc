@@ -44,7 +44,9 @@ std::vector<uint8_t> MakeElf(const std::vector<Elf64_Phdr>& phdrs, size_t file_s
   eh.e_phentsize = sizeof(Elf64_Phdr);
   eh.e_phnum = phdrs.size();
   memcpy(f.data(), &eh, sizeof(eh));
-  memcpy(f.data() + sizeof(eh), phdrs.data(), phdrs.size() * sizeof(Elf64_Phdr));
+  if (!phdrs.empty()) {
+    memcpy(f.data() + sizeof(eh), phdrs.data(), phdrs.size() * sizeof(Elf64_Phdr));
+  }
   return f;
 }
 
