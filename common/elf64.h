@@ -1,9 +1,10 @@
 // ELF64 on-the-wire structures (System V gABI, "ELF Header" and "Program
 // Header"; the same layout as <elf.h>'s Elf64_Ehdr/Elf64_Phdr, declared here
 // so that this code does not depend on the host's <elf.h>). Shared by the
-// elfcorehdr= writer and reader (common/elfcore.h) and the /proc/vmcore
+// elfcorehdr= writer and reader (common/elfcore.h), the /proc/vmcore
 // reader of the static capture program (capture/vmcore.h), which must not
-// include elfcore.h's absl API.
+// include elfcore.h's absl API, and the vmlinux layout of a prepared
+// capture kernel (common/kernel_image.h).
 #ifndef SAVEOOPS_COMMON_ELF64_H_
 #define SAVEOOPS_COMMON_ELF64_H_
 
@@ -21,6 +22,7 @@ inline constexpr uint8_t kElfMagic[4] = {0x7f, 'E', 'L', 'F'};
 inline constexpr uint8_t kElfClass64 = 2;   // ELFCLASS64
 inline constexpr uint8_t kElfData2Lsb = 1;  // ELFDATA2LSB
 inline constexpr uint8_t kEvCurrent = 1;    // EV_CURRENT
+inline constexpr uint16_t kEtExec = 2;      // ET_EXEC
 inline constexpr uint16_t kEtCore = 4;      // ET_CORE
 inline constexpr uint16_t kEmX86_64 = 62;   // EM_X86_64
 inline constexpr uint32_t kPtLoad = 1;      // PT_LOAD

@@ -1,6 +1,5 @@
 #include "common/kernel_image.h"
 
-#include <elf.h>
 #include <string.h>
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/elf64.h"
 
 namespace saveoops {
 namespace {
@@ -26,30 +26,30 @@ struct LoadSegment {
 }  // namespace
 
 absl::StatusOr<LaidOutKernel> LayOutKernelElf(absl::Span<const uint8_t> elf) {
-  if (elf.size() < sizeof(Elf64_Ehdr)) {
+  if (elf.size() < sizeof(Elf64Ehdr)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "kernel: unpacked payload is ", elf.size(), " bytes, too small for an ELF header"));
   }
-  const Elf64_Ehdr eh = Load<Elf64_Ehdr>(elf, 0);
-  if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-      eh.e_ident[EI_DATA] != ELFDATA2LSB) {
+  const Elf64Ehdr eh = Load<Elf64Ehdr>(elf, 0);
+  if (memcmp(eh.e_ident, kElfMagic, sizeof(kElfMagic)) != 0 ||
+      eh.e_ident[kEiClass] != kElfClass64 || eh.e_ident[kEiData] != kElfData2Lsb) {
     return absl::InvalidArgumentError("kernel: unpacked payload is not a 64-bit little-endian ELF file");
   }
-  if (eh.e_machine != EM_X86_64 || eh.e_type != ET_EXEC) {
+  if (eh.e_machine != kEmX86_64 || eh.e_type != kEtExec) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "kernel: unpacked vmlinux has e_machine %d and e_type %d, need %d (x86-64) and %d (executable)",
-        eh.e_machine, eh.e_type, EM_X86_64, ET_EXEC));
+        eh.e_machine, eh.e_type, kEmX86_64, kEtExec));
   }
-  if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phoff > elf.size() ||
-      uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr) > elf.size() - eh.e_phoff) {
+  if (eh.e_phentsize != sizeof(Elf64Phdr) || eh.e_phnum == 0 || eh.e_phoff > elf.size() ||
+      uint64_t{eh.e_phnum} * sizeof(Elf64Phdr) > elf.size() - eh.e_phoff) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "kernel: vmlinux program headers (%d of %d bytes at %#x) do not fit its %d bytes",
         eh.e_phnum, eh.e_phentsize, eh.e_phoff, elf.size()));
   }
   std::vector<LoadSegment> loads;
   for (int i = 0; i < eh.e_phnum; ++i) {
-    const Elf64_Phdr ph = Load<Elf64_Phdr>(elf, eh.e_phoff + i * sizeof(Elf64_Phdr));
-    if (ph.p_type != PT_LOAD) continue;
+    const Elf64Phdr ph = Load<Elf64Phdr>(elf, eh.e_phoff + i * sizeof(Elf64Phdr));
+    if (ph.p_type != kPtLoad) continue;
     if (ph.p_filesz > ph.p_memsz || ph.p_offset > elf.size() ||
         ph.p_filesz > elf.size() - ph.p_offset || ph.p_memsz > kKernelImageMaxSpan ||
         ph.p_paddr > UINT64_MAX - kKernelImageMaxSpan) {

@@ -1,7 +1,6 @@
 #include "common/kernel_image.h"
 #include "common/kernel_image_prepare.h"
 
-#include <elf.h>
 #include <glob.h>
 #include <lzma.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "common/bootproto.h"
 #include "common/bzimage.h"
+#include "common/elf64.h"
 #include "common/lz4_block.h"
 #include "gtest/gtest.h"
 
@@ -30,29 +30,29 @@ std::vector<uint8_t> DistroKernel() {
 }
 
 // A minimal x86-64 vmlinux: ELF header, `phdrs` program headers, then data.
-std::vector<uint8_t> MakeElf(const std::vector<Elf64_Phdr>& phdrs, size_t file_size,
+std::vector<uint8_t> MakeElf(const std::vector<Elf64Phdr>& phdrs, size_t file_size,
                              uint64_t entry) {
   std::vector<uint8_t> f(file_size, 0);
-  Elf64_Ehdr eh{};
-  memcpy(eh.e_ident, ELFMAG, SELFMAG);
-  eh.e_ident[EI_CLASS] = ELFCLASS64;
-  eh.e_ident[EI_DATA] = ELFDATA2LSB;
-  eh.e_type = ET_EXEC;
-  eh.e_machine = EM_X86_64;
+  Elf64Ehdr eh{};
+  memcpy(eh.e_ident, kElfMagic, sizeof(kElfMagic));
+  eh.e_ident[kEiClass] = kElfClass64;
+  eh.e_ident[kEiData] = kElfData2Lsb;
+  eh.e_type = kEtExec;
+  eh.e_machine = kEmX86_64;
   eh.e_entry = entry;
   eh.e_phoff = sizeof(eh);
-  eh.e_phentsize = sizeof(Elf64_Phdr);
+  eh.e_phentsize = sizeof(Elf64Phdr);
   eh.e_phnum = phdrs.size();
   memcpy(f.data(), &eh, sizeof(eh));
   if (!phdrs.empty()) {
-    memcpy(f.data() + sizeof(eh), phdrs.data(), phdrs.size() * sizeof(Elf64_Phdr));
+    memcpy(f.data() + sizeof(eh), phdrs.data(), phdrs.size() * sizeof(Elf64Phdr));
   }
   return f;
 }
 
-Elf64_Phdr Load(uint64_t paddr, uint64_t offset, uint64_t filesz, uint64_t memsz) {
-  Elf64_Phdr p{};
-  p.p_type = PT_LOAD;
+Elf64Phdr Load(uint64_t paddr, uint64_t offset, uint64_t filesz, uint64_t memsz) {
+  Elf64Phdr p{};
+  p.p_type = kPtLoad;
   p.p_paddr = paddr;
   p.p_vaddr = 0xffffffff80000000ull + paddr;
   p.p_offset = offset;
@@ -89,10 +89,10 @@ TEST(KernelImageTest, RejectsMalformedElf) {
   ASSERT_TRUE(LayOutKernelElf(good).ok());
   expect(std::vector<uint8_t>(good.begin(), good.begin() + 10), "too small for an ELF header");
   std::vector<uint8_t> bad = good;
-  bad[EI_CLASS] = ELFCLASS32;
+  bad[kEiClass] = 1;  // ELFCLASS32
   expect(bad, "not a 64-bit little-endian ELF");
   bad = good;
-  bad[offsetof(Elf64_Ehdr, e_machine)] = EM_386;
+  bad[offsetof(Elf64Ehdr, e_machine)] = 3;  // EM_386
   expect(bad, "e_machine 3");
   expect(MakeElf({Load(0x1000000, 0x1f00, 0x200, 0x200)}, 0x2000, 0x1000000), "outside the file");
   expect(MakeElf({Load(0x1000000, 0x1000, 0x20, 0x10)}, 0x2000, 0x1000000), "malformed");
@@ -100,8 +100,8 @@ TEST(KernelImageTest, RejectsMalformedElf) {
                  0x2000, 0x1000000),
          "overlaps or precedes");
   expect(MakeElf({Load(0x1000000, 0x1000, 0x10, 0x10)}, 0x2000, 0x2000000), "entry");
-  Elf64_Phdr note = Load(0x1000000, 0x1000, 0x10, 0x10);
-  note.p_type = PT_NOTE;
+  Elf64Phdr note = Load(0x1000000, 0x1000, 0x10, 0x10);
+  note.p_type = kPtNote;
   expect(MakeElf({note}, 0x2000, 0x1000000), "no PT_LOAD");
   expect(MakeElf({}, 0x2000, 0x1000000), "program headers");
   expect(MakeElf({Load(0x1000000, 0x1000, 0, 0x10)}, 0x2000, 0x1000000), "zero-filled");
@@ -111,7 +111,7 @@ TEST(KernelImageTest, RejectsMalformedElf) {
   // Program headers past the end of the file.
   bad = good;
   const uint16_t many = 200;
-  memcpy(bad.data() + offsetof(Elf64_Ehdr, e_phnum), &many, 2);
+  memcpy(bad.data() + offsetof(Elf64Ehdr, e_phnum), &many, 2);
   expect(bad, "program headers");
 }
 
