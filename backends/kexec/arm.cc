@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -227,27 +226,45 @@ absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
         p_boot->range.size));
   }
 
-  // The segments the purgatory verifies, in region order.
-  std::vector<KexecSegment> verified;
-  verified.push_back({"boot_params", *boot_params, p_boot->range.start, p_boot->range.size});
-  verified.push_back({"elfcorehdr", *core, p_core->range.start, p_core->range.size});
+  // A prepared kernel's image part sits at the top of the kernel piece; the
+  // purgatory unpacks its LZ4 block to the bottom (PreparedKernelPieceSize).
+  uint64_t image_part_at = 0;
   if (prepared->has_value()) {
-    // The image part at the top of the kernel piece; the purgatory unpacks
-    // its LZ4 block to the bottom (see PreparedKernelPieceSize).
-    const uint64_t part_size = PageAlign(bundle.capture_kernel_image.size());
     if (p_kernel->range.size < PreparedKernelPieceSize(**prepared, bundle.capture_kernel_image.size())) {
       return absl::InternalError("planner gave the prepared kernel a smaller piece than it needs");
     }
-    verified.push_back({"kernel", bundle.capture_kernel_image, p_kernel->range.end() - part_size,
-                        part_size});
-  } else {
-    verified.push_back({"kernel",
-                        std::vector<uint8_t>(bundle.capture_kernel.begin() + kernel->payload_offset,
-                                             bundle.capture_kernel.end()),
-                        p_kernel->range.start, PageAlign(kernel->payload_size)});
+    image_part_at = p_kernel->range.end() - PageAlign(bundle.capture_kernel_image.size());
   }
-  verified.push_back({"initrd", bundle.capture_initramfs, p_initrd->range.start,
-                      PageAlign(bundle.capture_initramfs.size())});
+
+  // The segments the purgatory verifies, in region order, with their
+  // digests. One that is a bundle part unchanged (`whole_part`) takes the
+  // digest ParseBundle() checked: hashing it again costs a visible second
+  // at boot.
+  const Sha256Engine engine = Sha256BestEngine();
+  std::vector<KexecSegment> verified;
+  const auto stage = [&](std::string name, std::vector<uint8_t> bytes, uint64_t mem,
+                         uint64_t memsz, uint32_t whole_part) {
+    KexecSegment s{std::move(name), std::move(bytes), mem, memsz, {}};
+    auto checked = bundle.verified_sha256.find(whole_part);
+    s.sha256 = checked != bundle.verified_sha256.end()
+                   ? checked->second
+                   : Sha256Hash(s.bytes.data(), s.bytes.size(), engine);
+    verified.push_back(std::move(s));
+  };
+  constexpr uint32_t kNotAPart = 0;
+  stage("boot_params", *boot_params, p_boot->range.start, p_boot->range.size, kNotAPart);
+  stage("elfcorehdr", *core, p_core->range.start, p_core->range.size, kNotAPart);
+  if (prepared->has_value()) {
+    stage("kernel", bundle.capture_kernel_image, image_part_at,
+          p_kernel->range.end() - image_part_at, kBundlePartCaptureKernelImage);
+  } else {
+    stage("kernel",
+          std::vector<uint8_t>(bundle.capture_kernel.begin() + kernel->payload_offset,
+                               bundle.capture_kernel.end()),
+          p_kernel->range.start, PageAlign(kernel->payload_size), kNotAPart);
+  }
+  stage("initrd", bundle.capture_initramfs, p_initrd->range.start,
+        PageAlign(bundle.capture_initramfs.size()), kBundlePartCaptureInitramfs);
 
   // The purgatory image and its parameter block.
   std::vector<uint8_t> purgatory = bundle.purgatory;
@@ -269,22 +286,10 @@ absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
   PurgatoryParams params{};
   params.region_count = static_cast<uint32_t>(verified.size());
   params.flags = options.purgatory_flags;
-  const Sha256Engine engine = Sha256BestEngine();
-  // Segments that are a bundle part unchanged take the digest ParseBundle()
-  // checked: hashing them again costs a visible second at boot.
-  std::map<std::string, Sha256Digest> staged_whole;
-  const auto reuse = [&](const std::string& segment, uint32_t part) {
-    auto it = bundle.verified_sha256.find(part);
-    if (it != bundle.verified_sha256.end()) staged_whole[segment] = it->second;
-  };
-  reuse("initrd", kBundlePartCaptureInitramfs);
-  if (prepared->has_value()) reuse("kernel", kBundlePartCaptureKernelImage);
   for (size_t i = 0; i < verified.size(); ++i) {
-    KexecSegment& s = verified[i];
+    const KexecSegment& s = verified[i];
     params.regions[i].start = s.mem;
     params.regions[i].length = s.bytes.size();
-    s.sha256 = staged_whole.count(s.name) != 0 ? staged_whole.at(s.name)
-                                               : Sha256Hash(s.bytes.data(), s.bytes.size(), engine);
     std::memcpy(params.regions[i].sha256, s.sha256.bytes, sizeof(s.sha256.bytes));
     out.verified_segments.push_back(s.name);
   }
@@ -298,9 +303,7 @@ absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
   }
   if (prepared->has_value()) {
     const KernelImage& image = **prepared;
-    params.unpack_source =
-        p_kernel->range.end() - PageAlign(bundle.capture_kernel_image.size()) +
-        sizeof(KernelImageHeader);
+    params.unpack_source = image_part_at + sizeof(KernelImageHeader);
     params.unpack_source_length = image.lz4.size();
     params.unpack_dest = p_kernel->range.start;
     params.unpack_dest_length = image.image_size;
@@ -324,9 +327,8 @@ absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
     // (zero-filled by kexec_load): otherwise the kernel sees a hole in the
     // reservation and puts its own page tables for the jump there, which
     // unpacking would overwrite under the purgatory's feet.
-    const uint64_t part_size = PageAlign(bundle.capture_kernel_image.size());
     out.segments.push_back(
-        {"kernel_space", {}, p_kernel->range.start, p_kernel->range.size - part_size, {}});
+        {"kernel_space", {}, p_kernel->range.start, image_part_at - p_kernel->range.start, {}});
   }
   std::sort(out.segments.begin(), out.segments.end(),
             [](const KexecSegment& a, const KexecSegment& b) { return a.mem < b.mem; });
