@@ -109,40 +109,40 @@ absl::StatusOr<std::vector<uint8_t>> PrepareKernelImage(absl::Span<const uint8_t
 
   absl::StatusOr<LaidOutKernel> laid_out = LayOutKernelElf(*unpacked);
   if (!laid_out.ok()) return laid_out.status();
-  const std::vector<uint8_t>* image = &laid_out->image;
-  KernelImageHeader h{};
-  h.span = laid_out->span;
-  h.entry_offset = laid_out->entry_offset;
-  if (image->size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) {
+  const std::vector<uint8_t>& image = laid_out->image;
+  if (image.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "kernel: image is ", image->size(), " bytes, more than one LZ4 block holds"));
+        "kernel: image is ", image.size(), " bytes, more than one LZ4 block holds"));
   }
 
   std::vector<uint8_t> part(sizeof(KernelImageHeader) +
-                            LZ4_compressBound(static_cast<int>(image->size())));
+                            LZ4_compressBound(static_cast<int>(image.size())));
   const int lz4_size = LZ4_compress_HC(
-      reinterpret_cast<const char*>(image->data()),
+      reinterpret_cast<const char*>(image.data()),
       reinterpret_cast<char*>(part.data() + sizeof(KernelImageHeader)),
-      static_cast<int>(image->size()), static_cast<int>(part.size() - sizeof(KernelImageHeader)),
+      static_cast<int>(image.size()), static_cast<int>(part.size() - sizeof(KernelImageHeader)),
       LZ4HC_CLEVEL_DEFAULT);
   if (lz4_size <= 0) return absl::InternalError("kernel: LZ4 compression failed");
   part.resize(sizeof(KernelImageHeader) + lz4_size);
 
   // The purgatory's decoder must reproduce the image exactly; check it here,
   // where a failure is a message and not a lost capture.
-  std::vector<uint8_t> check(image->size());
+  std::vector<uint8_t> check(image.size());
   const Lz4Error decoded = Lz4DecodeBlockExact(part.data() + sizeof(KernelImageHeader),
                                                static_cast<size_t>(lz4_size), check.data(),
                                                check.size());
-  if (decoded != Lz4Error::kOk || check != *image) {
+  if (decoded != Lz4Error::kOk || check != image) {
     return absl::InternalError(absl::StrCat("kernel: LZ4 image does not decode back: ",
                                             Lz4ErrorName(decoded)));
   }
 
+  KernelImageHeader h{};
   memcpy(h.magic, kKernelImageMagic, sizeof(h.magic));
   h.version = kKernelImageVersion;
   h.header_size = sizeof(KernelImageHeader);
-  h.image_size = image->size();
+  h.entry_offset = laid_out->entry_offset;
+  h.image_size = image.size();
+  h.span = laid_out->span;
   h.alignment = std::max<uint64_t>(info->kernel_alignment, kMinKernelAlignment);
   h.lz4_size = static_cast<uint64_t>(lz4_size);
   memcpy(part.data(), &h, sizeof(h));
