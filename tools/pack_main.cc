@@ -22,8 +22,8 @@
 #include "backends/backend.h"
 #include "backends/kexec/arm.h"
 #include "common/bundle.h"
-#include "common/kernel_image_prepare.h"
 #include "common/bzimage.h"
+#include "common/kernel_image_prepare.h"
 #include "common/planner.h"
 #include "initramfs/builder.h"
 #include "tools/cli.h"
@@ -177,7 +177,8 @@ int main(int argc, char** argv) {
   cl.Flag("capture-cmdline", kDefaultCaptureCmdline, "capture kernel command line");
   cl.Flag("kernel-image", "auto", kKernelImageFlagHelp);
   cl.Flag("modules-dir", "", "/lib/modules/RELEASE of the capture kernel (default: from its version)");
-  cl.Flag("modules", "virtio_pci,virtio_blk,ahci,sd_mod,nvme", "store disk drivers for the capture initramfs");
+  cl.Flag("modules", absl::StrJoin(kDefaultCaptureModules, ","),
+          "store disk drivers for the capture initramfs");
   cl.Flag("out", "", "output path (default depends on the backend)");
   const Backend* backend = FindBackend(backend_name);
   if (backend != nullptr) backend->DeclareFlags(cl);
