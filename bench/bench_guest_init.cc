@@ -45,7 +45,12 @@
 #include <string>
 #include <vector>
 
+#include "initramfs/init_util.h"
+
 namespace {
+
+using saveoops::KernelCmdlineValue;
+using saveoops::ReadFileOrEmpty;
 
 void Say(const std::string& s) {
   const std::string line = "bench-guest: " + s + "\n";
@@ -58,30 +63,6 @@ void Say(const std::string& s) {
   sync();
   reboot(RB_POWER_OFF);
   for (;;) pause();
-}
-
-std::string ReadFile(const char* path) {
-  std::string out;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
-  close(fd);
-  return out;
-}
-
-std::string CmdlineValue(const std::string& cmdline, const std::string& key) {
-  size_t pos = 0;
-  while ((pos = cmdline.find(key + "=", pos)) != std::string::npos) {
-    if (pos == 0 || cmdline[pos - 1] == ' ') {
-      const size_t start = pos + key.size() + 1;
-      const size_t end = cmdline.find_first_of(" \n", start);
-      return cmdline.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    }
-    pos += key.size();
-  }
-  return "";
 }
 
 int64_t NowUs() {
@@ -120,7 +101,8 @@ int Run(const std::vector<std::string>& argv, const std::string& log, int64_t* e
 // bench.kdump_append with ',' read as ' '. kexec-tools adds elfcorehdr=
 // itself.
 std::string KdumpAppend() {
-  std::string append = CmdlineValue(ReadFile("/proc/cmdline"), "bench.kdump_append");
+  std::string append =
+      KernelCmdlineValue(ReadFileOrEmpty("/proc/cmdline"), "bench.kdump_append").value_or("");
   for (char& c : append) {
     if (c == ',') c = ' ';
   }
@@ -143,7 +125,7 @@ void ArmSample(const std::string& tool) {
   int64_t us = 0;
   const int rc = Run(kexec ? KexecLoad("/capture.cpio") : SaveoopsArm(""), "/tmp/arm.log", &us);
   if (rc != 0) {
-    Say(ReadFile("/tmp/arm.log"));
+    Say(ReadFileOrEmpty("/tmp/arm.log"));
     PowerOff("arm sample " + tool + " failed with exit code " + std::to_string(rc));
   }
   Say("arm-sample tool=" + tool + " us=" + std::to_string(us));
@@ -165,15 +147,15 @@ int main() {
     dup2(console, 1);
     dup2(console, 2);
   }
-  const std::string cmdline = ReadFile("/proc/cmdline");
+  const std::string cmdline = ReadFileOrEmpty("/proc/cmdline");
   Say("first kernel up; cmdline: " + cmdline.substr(0, cmdline.find('\n')));
-  const std::string stack = CmdlineValue(cmdline, "bench.stack");
+  const std::string stack = KernelCmdlineValue(cmdline, "bench.stack").value_or("");
   if (stack != "saveoops" && stack != "kdump") PowerOff("bench.stack must be saveoops or kdump");
   if (KdumpAppend().empty()) PowerOff("bench.kdump_append is missing");
 
   // Alternate which tool goes first so neither always finds a warm page
   // cache for the shared kernel file.
-  const int reps = std::atoi(CmdlineValue(cmdline, "bench.arm_reps").c_str());
+  const int reps = std::atoi(KernelCmdlineValue(cmdline, "bench.arm_reps").value_or("").c_str());
   for (int i = 0; i < reps; ++i) {
     const bool kexec_first = (i % 2 == 0) == (stack == "kdump");
     ArmSample(kexec_first ? "kexec-p" : "saveoops-arm");
@@ -183,7 +165,8 @@ int main() {
   int64_t us = 0;
   const int rc = stack == "kdump"
                      ? Run(KexecLoad("/kdump.cpio"), "", &us)
-                     : Run(SaveoopsArm(CmdlineValue(cmdline, "bench.headroom")), "", &us);
+                     : Run(SaveoopsArm(KernelCmdlineValue(cmdline, "bench.headroom").value_or("")),
+                           "", &us);
   if (rc != 0) {
     Say("arm failed stack=" + stack + " rc=" + std::to_string(rc));
     PowerOff("not armed");

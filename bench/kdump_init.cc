@@ -36,7 +36,12 @@
 #include <string>
 #include <vector>
 
+#include "initramfs/init_util.h"
+
 namespace {
+
+using saveoops::KernelCmdlineValue;
+using saveoops::ReadFileOrEmpty;
 
 constexpr char kModuleListPath[] = "/etc/saveoops/modules";
 constexpr char kDumpPath[] = "/tmp/dmesg.txt";
@@ -51,31 +56,6 @@ void Say(const std::string& s) {
   const std::string line = "kdump-bench: " + s + "\n";
   if (write(STDERR_FILENO, line.data(), line.size()) < 0) {
   }
-}
-
-std::string ReadText(const char* path) {
-  std::string out;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
-  close(fd);
-  return out;
-}
-
-std::string CmdlineValue(const std::string& cmdline, const std::string& key,
-                         const std::string& fallback) {
-  size_t pos = 0;
-  while ((pos = cmdline.find(key + "=", pos)) != std::string::npos) {
-    if (pos == 0 || cmdline[pos - 1] == ' ') {
-      const size_t start = pos + key.size() + 1;
-      const size_t end = cmdline.find_first_of(" \n", start);
-      return cmdline.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    }
-    pos += key.size();
-  }
-  return fallback;
 }
 
 [[noreturn]] void Reboot() {
@@ -105,7 +85,7 @@ void MountPseudoFilesystems() {
 }
 
 void LoadModules() {
-  const std::string list = ReadText(kModuleListPath);
+  const std::string list = ReadFileOrEmpty(kModuleListPath);
   int loaded = 0, failed = 0;
   size_t start = 0;
   while (start < list.size()) {
@@ -174,12 +154,12 @@ bool WriteAll(int fd, const std::string& bytes) {
 
 int main() {
   MountPseudoFilesystems();
-  const std::string cmdline = ReadText("/proc/cmdline");
-  const std::string disk = CmdlineValue(cmdline, "kdump_bench.disk", "/dev/vda");
+  const std::string cmdline = ReadFileOrEmpty("/proc/cmdline");
+  const std::string disk = KernelCmdlineValue(cmdline, "kdump_bench.disk").value_or("/dev/vda");
   Say("capture kernel up; makedumpfile --dump-dmesg");
   LoadModules();
   const int rc = RunMakedumpfile();
-  const std::string dmesg = ReadText(kDumpPath);
+  const std::string dmesg = ReadFileOrEmpty(kDumpPath);
   if (rc != 0 || dmesg.empty()) {
     Say("makedumpfile failed (exit " + std::to_string(rc) + ", " + std::to_string(dmesg.size()) +
         " bytes); the log is lost");

@@ -34,6 +34,7 @@
 #include "capture/vmcoreinfo.h"
 #include "common/format.h"
 #include "common/status.h"
+#include "initramfs/init_util.h"
 #include "store/store.h"
 
 namespace saveoops {
@@ -48,17 +49,6 @@ void Say(const std::string& s) {
   const std::string line = "saveoops-capture: " + s + "\n";
   if (write(STDERR_FILENO, line.data(), line.size()) < 0) {
   }
-}
-
-std::string ReadText(const char* path) {
-  std::string out;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, n);
-  close(fd);
-  return out;
 }
 
 struct Options {
@@ -108,7 +98,7 @@ void MountPseudoFilesystems() {
 
 // Loads the modules listed (in modules.dep order) by the initramfs builder.
 void LoadModules() {
-  const std::string list = ReadText(kModuleListPath);
+  const std::string list = ReadFileOrEmpty(kModuleListPath);
   int loaded = 0, failed = 0;
   for (std::string_view path : Split(list, '\n')) {
     if (path.find_first_not_of(" \t\r\v\f") == std::string_view::npos) continue;
@@ -219,7 +209,7 @@ StatusOr<StoreLocation> FindStore(const Options& o) {
 int main() {
   using namespace saveoops;
   MountPseudoFilesystems();
-  const Options options = ParseOptions(ReadText("/proc/cmdline"));
+  const Options options = ParseOptions(ReadFileOrEmpty("/proc/cmdline"));
   Say("capture kernel up; saving the dead kernel's log");
   LoadModules();
   ExtractedLog log = ExtractLog();

@@ -27,7 +27,12 @@
 #include <string>
 #include <vector>
 
+#include "initramfs/init_util.h"
+
 namespace {
+
+using saveoops::KernelCmdlineValue;
+using saveoops::ReadFileOrEmpty;
 
 void Say(const std::string& s) {
   // /dev/console is the serial console (console=ttyS0).
@@ -46,38 +51,6 @@ void Say(const std::string& s) {
   sync();
   reboot(RB_POWER_OFF);
   for (;;) pause();
-}
-
-std::string ReadFile(const char* path) {
-  std::string out;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, n);
-  close(fd);
-  return out;
-}
-
-// Value of key=... on the kernel command line ("" if absent). Quotes around
-// the value are removed.
-std::string CmdlineValue(const std::string& cmdline, const std::string& key) {
-  size_t pos = 0;
-  while ((pos = cmdline.find(key + "=", pos)) != std::string::npos) {
-    if (pos == 0 || cmdline[pos - 1] == ' ') {
-      size_t start = pos + key.size() + 1;
-      if (start < cmdline.size() && cmdline[start] == '"') {
-        size_t end = cmdline.find('"', start + 1);
-        return cmdline.substr(start + 1, end == std::string::npos ? std::string::npos
-                                                                  : end - start - 1);
-      }
-      size_t end = cmdline.find_first_of(" \n", start);
-      return cmdline.substr(start, end == std::string::npos ? std::string::npos
-                                                            : end - start);
-    }
-    pos += key.size();
-  }
-  return "";
 }
 
 int Run(const std::vector<std::string>& argv) {
@@ -101,7 +74,7 @@ int Run(const std::vector<std::string>& argv) {
 // then `saveoops status`; powers off if arming fails.
 void ArmOrPowerOff(const std::string& cmdline) {
   std::vector<std::string> arm = {"/bin/saveoops", "arm", "--bundle=/saveoops.bundle"};
-  std::string extra = CmdlineValue(cmdline, "saveoops_e2e.arm_args");
+  std::string extra = KernelCmdlineValue(cmdline, "saveoops_e2e.arm_args").value_or("");
   for (size_t start = 0; !extra.empty() && start <= extra.size();) {
     size_t comma = extra.find(',', start);
     std::string arg = extra.substr(start, comma == std::string::npos ? std::string::npos
@@ -127,20 +100,22 @@ int main() {
     dup2(console, 1);
     dup2(console, 2);
   }
-  const std::string cmdline = ReadFile("/proc/cmdline");
+  const std::string cmdline = ReadFileOrEmpty("/proc/cmdline");
   Say("first kernel up; cmdline: " + cmdline.substr(0, cmdline.find('\n')));
 
-  if (CmdlineValue(cmdline, "saveoops_e2e.skip_arm") == "1") {
+  if (KernelCmdlineValue(cmdline, "saveoops_e2e.skip_arm").value_or("") == "1") {
     // `saveoops status` exits 0 only when a capture kernel is loaded; an
     // unarmed kernel is not panicked (nothing would catch it).
     if (Run({"/bin/saveoops", "status"}) != 0) PowerOff("not armed (skip_arm): not panicking");
   } else {
     ArmOrPowerOff(cmdline);
   }
-  if (CmdlineValue(cmdline, "saveoops_e2e.no_panic") == "1") PowerOff("no_panic set");
+  if (KernelCmdlineValue(cmdline, "saveoops_e2e.no_panic").value_or("") == "1") {
+    PowerOff("no_panic set");
+  }
 
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  std::string cpu_arg = CmdlineValue(cmdline, "saveoops_e2e.panic_cpu");
+  std::string cpu_arg = KernelCmdlineValue(cmdline, "saveoops_e2e.panic_cpu").value_or("");
   long cpu = cpu_arg.empty() ? cpus - 1 : std::strtol(cpu_arg.c_str(), nullptr, 10);
   cpu_set_t set;
   CPU_ZERO(&set);
