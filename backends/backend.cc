@@ -1,12 +1,8 @@
 #include "backends/backend.h"
 
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <utility>
 
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 
 namespace saveoops {
 namespace {
@@ -17,16 +13,6 @@ std::map<std::string, std::unique_ptr<Backend>>& Registry() {
 }
 
 }  // namespace
-
-std::string HostRoot() {
-  std::ifstream in("/proc/cmdline");
-  std::string line((std::istreambuf_iterator<char>(in)), {});
-  for (absl::string_view w : absl::StrSplit(line, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
-    if (w == "--") break;
-    if (absl::ConsumePrefix(&w, "root=")) return std::string(w);
-  }
-  return "";
-}
 
 bool RegisterBackend(std::unique_ptr<Backend> backend) {
   const std::string name = backend->name();

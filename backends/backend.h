@@ -18,7 +18,8 @@
 
 #include "absl/status/status.h"
 #include "common/bundle.h"
-#include "tools/cli.h"
+#include "host/flags.h"
+#include "host/machine.h"
 
 namespace saveoops {
 
@@ -36,7 +37,7 @@ struct PackContext {
   // The static saveoops binary (arm, status, show...) to ship.
   std::string saveoops_binary_path;
   // Reservation for crashkernel=: the planner's smallest figure plus
-  // kCrashkernelMarginBytes (backends/kexec/arm.h), rounded up to a MiB.
+  // kCrashkernelMarginBytes (arming/arm.h), rounded up to a MiB.
   uint64_t crashkernel_bytes = 0;
   // The output path (--out), as given or the backend's default.
   std::string out;
@@ -59,11 +60,6 @@ class Backend {
   // Builds the artifact. Errors name the bad input.
   virtual absl::Status Pack(const PackContext& context, const CommandLine& cl) const = 0;
 };
-
-// root= of the machine pack runs on (from /proc/cmdline), or "" if none:
-// the default for image backends, whose images most often boot the same root
-// file system (a rescue stick, a VM of this install).
-std::string HostRoot();
 
 // Registers a backend; called from a static initialiser in each backend.
 bool RegisterBackend(std::unique_ptr<Backend> backend);

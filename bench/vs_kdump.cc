@@ -46,12 +46,13 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "backends/kexec/arm.h"
+#include "arming/arm.h"
 #include "bench/bench_lib.h"
 #include "bench/kdump_initramfs.h"
 #include "initramfs/cpio.h"
-#include "tools/cli.h"
-#include "tools/defaults.h"
+#include "host/flags.h"
+#include "arming/capture_defaults.h"
+#include "host/runfiles.h"
 
 namespace saveoops {
 namespace {
@@ -327,7 +328,7 @@ struct BenchConfig {
 
 // The capture kernel command line for `kexec -p --append`, equal to the one
 // `saveoops arm` gives Saveoops' capture kernel: the bundle's (the default
-// tools/defaults.h kDefaultCaptureCmdline plus --capture-extra) without the
+// host/runfiles.h kDefaultCaptureCmdline plus --capture-extra) without the
 // saveoops.* options only saveoops-capture reads, plus the console= that
 // `saveoops arm` copies from the first kernel. Deriving it here keeps the two
 // equal when the default changes.

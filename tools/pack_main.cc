@@ -20,14 +20,15 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "backends/backend.h"
-#include "backends/kexec/arm.h"
+#include "arming/arm.h"
 #include "common/bundle.h"
 #include "common/bzimage.h"
 #include "common/kernel_image_prepare.h"
 #include "common/planner.h"
 #include "initramfs/builder.h"
-#include "tools/cli.h"
-#include "tools/defaults.h"
+#include "host/flags.h"
+#include "arming/capture_defaults.h"
+#include "host/runfiles.h"
 
 namespace saveoops {
 namespace {

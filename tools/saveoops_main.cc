@@ -25,8 +25,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "backends/kexec/arm.h"
-#include "backends/kexec/sysinfo.h"
+#include "arming/arm.h"
+#include "arming/sysinfo.h"
 #include "common/bundle.h"
 #include "common/bzimage.h"
 #include "common/kernel_image_prepare.h"
@@ -37,8 +37,9 @@
 #include "initramfs/modules.h"
 #include "purgatory/purgatory_abi.h"
 #include "store/store.h"
-#include "tools/cli.h"
-#include "tools/defaults.h"
+#include "host/flags.h"
+#include "arming/capture_defaults.h"
+#include "host/runfiles.h"
 
 namespace saveoops {
 namespace {

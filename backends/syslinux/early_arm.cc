@@ -20,11 +20,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "backends/kexec/sysinfo.h"
+#include "arming/sysinfo.h"
 #include "backends/syslinux/staging.h"
 #include "common/bzimage.h"
 #include "common/planner.h"
-#include "tools/defaults.h"
+#include "host/runfiles.h"
 
 namespace saveoops {
 namespace {

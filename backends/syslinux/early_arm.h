@@ -1,7 +1,7 @@
 // The Syslinux backend's early arming: find the capture bundle Syslinux
 // staged as a setup_data node (staging.h), verify every digest, and arm the
 // crash kernel through the same code as `saveoops arm`
-// (backends/kexec/arm.h: ReadCrashSystemInfo -> BuildArmPlan ->
+// (arming/arm.h: ReadCrashSystemInfo -> BuildArmPlan ->
 // LoadCrashKernel, with the same kexec_file_load fallback under lockdown).
 //
 // saveoops-early-arm (early_arm_main.cc) runs this as the first userspace
@@ -21,7 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "backends/kexec/arm.h"
+#include "arming/arm.h"
 #include "common/bundle.h"
 
 namespace saveoops {

@@ -37,7 +37,7 @@
 #include "absl/strings/str_split.h"
 #include "backends/syslinux/early_arm.h"
 #include "backends/syslinux/staging.h"
-#include "tools/cli.h"
+#include "host/flags.h"
 
 extern char** environ;
 

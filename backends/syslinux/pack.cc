@@ -47,7 +47,7 @@
 #include "common/bzimage.h"
 #include "initramfs/cpio.h"
 #include "store/store.h"
-#include "tools/defaults.h"
+#include "host/runfiles.h"
 
 namespace saveoops {
 namespace {

@@ -19,7 +19,7 @@
 #include "gtest/gtest.h"
 #include "initramfs/cpio.h"
 #include "store/store.h"
-#include "tools/cli.h"
+#include "host/flags.h"
 
 namespace saveoops {
 namespace {

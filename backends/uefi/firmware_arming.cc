@@ -11,9 +11,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "backends/kexec/sysinfo.h"
+#include "arming/sysinfo.h"
 #include "common/bundle_format.h"
-#include "tools/defaults.h"
+#include "host/runfiles.h"
 
 namespace saveoops {
 namespace {

@@ -1,6 +1,6 @@
 // The Linux side of the UEFI backend: the first kernel's rdinit= program
 // (arm_init_main.cc) arms the capture kernel from the bundle saveoops.efi
-// verified, through the same code as `saveoops arm` (backends/kexec/arm.h),
+// verified, through the same code as `saveoops arm` (arming/arm.h),
 // and only if the bundle is the one the firmware stage recorded in the
 // SaveoopsBundle EFI variable (firmware_record.h).
 #ifndef SAVEOOPS_BACKENDS_UEFI_FIRMWARE_ARMING_H_
@@ -15,7 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "backends/kexec/arm.h"
+#include "arming/arm.h"
 #include "backends/uefi/firmware_record.h"
 #include "common/bundle.h"
 

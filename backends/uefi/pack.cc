@@ -32,7 +32,7 @@
 #include "common/sha256.h"
 #include "initramfs/builder.h"
 #include "initramfs/modules.h"
-#include "tools/defaults.h"
+#include "host/runfiles.h"
 
 namespace saveoops {
 namespace {

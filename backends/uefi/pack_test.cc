@@ -21,7 +21,7 @@
 #include "common/sha256.h"
 #include "gtest/gtest.h"
 #include "store/store.h"
-#include "tools/cli.h"
+#include "host/flags.h"
 
 namespace saveoops {
 namespace {

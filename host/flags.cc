@@ -1,4 +1,4 @@
-#include "tools/cli.h"
+#include "host/flags.h"
 
 #include <utility>
 

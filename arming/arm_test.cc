@@ -1,6 +1,6 @@
 // Arming on a fake /proc + /sys tree: what `saveoops arm` reads, what it
 // builds, and the errors a user sees when the system is not ready.
-#include "backends/kexec/arm.h"
+#include "arming/arm.h"
 
 #include <glob.h>
 #include <sys/stat.h>
@@ -15,7 +15,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "backends/kexec/sysinfo.h"
+#include "arming/sysinfo.h"
 #include "common/bootproto.h"
 #include "common/bundle_format.h"
 #include "common/elfcore.h"

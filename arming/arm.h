@@ -3,8 +3,8 @@
 // that load, inspect and unload them. Every backend arms through this code:
 // `saveoops arm` (kexec backend) and the early-boot arming programs of the
 // Syslinux and UEFI backends.
-#ifndef SAVEOOPS_BACKENDS_KEXEC_ARM_H_
-#define SAVEOOPS_BACKENDS_KEXEC_ARM_H_
+#ifndef SAVEOOPS_ARMING_ARM_H_
+#define SAVEOOPS_ARMING_ARM_H_
 
 #include <stdint.h>
 
@@ -14,7 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "backends/kexec/sysinfo.h"
+#include "arming/sysinfo.h"
 #include "common/bundle.h"
 #include "common/bzimage.h"
 #include "common/planner.h"
@@ -144,4 +144,4 @@ absl::StatusOr<ArmOutcome> ArmBundle(const BundleContents& bundle, const ArmRequ
 
 }  // namespace saveoops
 
-#endif  // SAVEOOPS_BACKENDS_KEXEC_ARM_H_
+#endif  // SAVEOOPS_ARMING_ARM_H_

@@ -1,4 +1,4 @@
-#include "backends/kexec/arm.h"
+#include "arming/arm.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "backends/kexec/sysinfo.h"
+#include "arming/sysinfo.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,8 +1,8 @@
 // A small command-line parser for Saveoops' binaries: `--name=value` and
 // `--switch` flags, each declared with help text, positional arguments, and
 // `--help`. Unknown flags are errors that name the flag.
-#ifndef SAVEOOPS_TOOLS_CLI_H_
-#define SAVEOOPS_TOOLS_CLI_H_
+#ifndef SAVEOOPS_HOST_FLAGS_H_
+#define SAVEOOPS_HOST_FLAGS_H_
 
 #include <stdint.h>
 
@@ -58,4 +58,4 @@ absl::StatusOr<uint64_t> ParseSize(const std::string& text);
 
 }  // namespace saveoops
 
-#endif  // SAVEOOPS_TOOLS_CLI_H_
+#endif  // SAVEOOPS_HOST_FLAGS_H_

@@ -1,4 +1,4 @@
-#include "tools/defaults.h"
+#include "host/runfiles.h"
 
 #include <glob.h>
 #include <limits.h>
