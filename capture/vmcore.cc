@@ -1,13 +1,8 @@
 #include "capture/vmcore.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <limits>
 #include <utility>
 
 #include "capture/elf_note.h"
@@ -168,64 +163,6 @@ Status ParseNotes(absl::Span<const uint8_t> seg, size_t phdr_index,
 }
 
 }  // namespace
-
-StatusOr<size_t> MemoryByteSource::ReadAt(uint64_t offset,
-                                          absl::Span<uint8_t> out) {
-  if (offset >= bytes_.size()) return 0;
-  const size_t n = std::min<uint64_t>(out.size(), bytes_.size() - offset);
-  memcpy(out.data(), bytes_.data() + offset, n);
-  return n;
-}
-
-FileByteSource::FileByteSource(int fd) : FileByteSource(fd, false) {}
-
-FileByteSource::FileByteSource(int fd, bool owns_fd)
-    : fd_(fd), owns_fd_(owns_fd), size_(kUnknownSize) {
-  struct stat st;
-  if (fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0) {
-    size_ = static_cast<uint64_t>(st.st_size);
-  }
-}
-
-FileByteSource::~FileByteSource() {
-  if (owns_fd_) close(fd_);
-}
-
-StatusOr<std::unique_ptr<FileByteSource>> FileByteSource::Open(
-    const std::string& path) {
-  int fd;
-  do {
-    fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) {
-    const int err = errno;
-    return NotFoundError(Concat("cannot open ", path, ": ", strerror(err)));
-  }
-  return std::unique_ptr<FileByteSource>(new FileByteSource(fd, true));
-}
-
-StatusOr<size_t> FileByteSource::ReadAt(uint64_t offset,
-                                        absl::Span<uint8_t> out) {
-  size_t done = 0;
-  while (done < out.size()) {
-    const uint64_t at = offset + done;
-    if (at < offset ||
-        at > static_cast<uint64_t>(std::numeric_limits<off_t>::max())) {
-      break;  // Beyond any file: behave like end of file.
-    }
-    const ssize_t n = pread(fd_, out.data() + done, out.size() - done,
-                            static_cast<off_t>(at));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      return DataLossError(Format("pread of %u bytes at offset 0x%x: %s",
-                                  out.size() - done, at, strerror(err)));
-    }
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
-  return done;
-}
 
 StatusOr<Vmcore> Vmcore::Open(ByteSource* source) {
   const uint64_t file_size = source->size();

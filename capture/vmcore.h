@@ -30,7 +30,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -38,69 +37,10 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "common/byte_source.h"
 #include "common/status.h"
 
 namespace saveoops {
-
-// Random-access bytes: a file read with pread(2), or a buffer in memory. The
-// vmcore reader only ever asks for what the headers describe, so it works
-// the same on /proc/vmcore and on a test image.
-class ByteSource {
- public:
-  // Value of size() when the length is not known (then reads past the end
-  // simply come back short).
-  static constexpr uint64_t kUnknownSize = UINT64_MAX;
-
-  virtual ~ByteSource() = default;
-
-  // Reads up to out.size() bytes at `offset` into `out`. Returns how many
-  // were read: fewer than out.size() only at the end of the source (0 at or
-  // past it). Fails only on an I/O error.
-  virtual StatusOr<size_t> ReadAt(uint64_t offset, absl::Span<uint8_t> out) = 0;
-
-  // Total length in bytes, or kUnknownSize.
-  virtual uint64_t size() const = 0;
-};
-
-// A ByteSource over a caller-owned buffer that must outlive it.
-class MemoryByteSource : public ByteSource {
- public:
-  explicit MemoryByteSource(absl::Span<const uint8_t> bytes) : bytes_(bytes) {}
-
-  StatusOr<size_t> ReadAt(uint64_t offset, absl::Span<uint8_t> out) override;
-  uint64_t size() const override { return bytes_.size(); }
-
- private:
-  absl::Span<const uint8_t> bytes_;
-};
-
-// A ByteSource over a file descriptor, read with pread(2) (so it never moves
-// the descriptor's file offset). The size comes from fstat(2) for regular
-// files (/proc/vmcore reports its true size there) and is kUnknownSize for
-// anything else.
-class FileByteSource : public ByteSource {
- public:
-  // Wraps `fd` without taking ownership; the caller closes it.
-  explicit FileByteSource(int fd);
-  ~FileByteSource() override;
-  FileByteSource(const FileByteSource&) = delete;
-  FileByteSource& operator=(const FileByteSource&) = delete;
-
-  // Opens `path` read-only; the returned source closes it when destroyed.
-  // The error names the path and errno text.
-  static StatusOr<std::unique_ptr<FileByteSource>> Open(
-      const std::string& path);
-
-  StatusOr<size_t> ReadAt(uint64_t offset, absl::Span<uint8_t> out) override;
-  uint64_t size() const override { return size_; }
-
- private:
-  FileByteSource(int fd, bool owns_fd);
-
-  int fd_;
-  bool owns_fd_;
-  uint64_t size_;
-};
 
 // One ELF note from a PT_NOTE segment.
 struct ElfNote {
@@ -128,7 +68,8 @@ struct VmcoreSegment {
 };
 
 // A validated kdump core. Holds the notes and the PT_LOAD table; reads memory
-// on demand through the ByteSource given to Open(), which must outlive it.
+// on demand through the ByteSource (common/byte_source.h) given to Open(),
+// which must outlive it.
 // Not thread-safe (reads share a lookup cache).
 class Vmcore {
  public:
