@@ -35,7 +35,8 @@
 #include "common/format.h"
 #include "common/status.h"
 #include "initramfs/init_util.h"
-#include "store/store.h"
+#include "store/locate.h"
+#include "store/ring.h"
 
 namespace saveoops {
 namespace {

@@ -10,7 +10,9 @@
 //      both headers' CRC32s recomputed (reaches the geometry, overlap and
 //      primary/backup agreement checks);
 //   3. every accepted disk is checked: partitions inside the usable range,
-//      no overlaps; store/store.h's own partition reader runs on it too.
+//      no overlaps; the lenient walker (common/partition_table.h), which
+//      shares the entry decoding, runs on every input and, where it accepts
+//      a disk the strict reader accepted, must list the same partitions.
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -19,7 +21,7 @@
 
 #include "absl/types/span.h"
 #include "backends/uefi/gpt.h"
-#include "store/store.h"
+#include "common/partition_table.h"
 
 namespace saveoops {
 namespace {
@@ -39,7 +41,19 @@ void CheckAccepted(const GptDisk& disk) {
 void Parse(const std::vector<uint8_t>& image) {
   absl::StatusOr<GptDisk> disk = ParseGptImage(image);
   if (disk.ok()) CheckAccepted(*disk);
-  (void)ParsePartitionTable(image);
+  absl::StatusOr<std::vector<Partition>> walked = WalkPartitionTable(image);
+  // The walker may refuse geometry the strict reader allows (entries over
+  // 4 KiB), never the other way round in what it lists.
+  if (!disk.ok() || !walked.ok()) return;
+  if (walked->size() != disk->partitions.size()) __builtin_trap();
+  for (size_t i = 0; i < walked->size(); ++i) {
+    const Partition& w = (*walked)[i];
+    const GptPartition& g = disk->partitions[i];
+    if (w.scheme != PartitionScheme::kGpt || w.offset != g.first_lba * kGptSectorSize ||
+        w.size != (g.last_lba - g.first_lba + 1) * kGptSectorSize || w.gpt_type != g.type_guid) {
+      __builtin_trap();
+    }
+  }
 }
 
 // Recomputes the entry array CRC and header CRC of the header at `lba`, if

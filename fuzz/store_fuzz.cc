@@ -1,5 +1,5 @@
 // Fuzzes the record store (store/store.h):
-//   mode 0: ParseStoreImage() and ParsePartitionTable() on raw bytes, and
+//   mode 0: ParseStoreImage() and WalkPartitionTable() on raw bytes, and
 //           ParseStoreImage() on every partition the table names;
 //   mode 1: a real store built from the input (format, appends with
 //           input-chosen contents), then input-chosen byte patches. After
@@ -9,7 +9,8 @@
 //           sequence number is one past the highest seen. Any violation
 //           traps.
 //   mode 2: an MBR/GPT skeleton whose table fields come from the input, so
-//           the partition parsers are reached on every run.
+//           the partition walker (common/partition_table.h) is reached on
+//           every run.
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -19,7 +20,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "store/store.h"
+#include "common/partition_table.h"
+#include "store/ring.h"
 #include "store/store_format.h"
 
 namespace saveoops {
@@ -121,10 +123,10 @@ void AppendAndCheck(std::vector<uint8_t>& image, const NewRecord& rec) {
 void FuzzRaw(const uint8_t* data, size_t size) {
   const absl::Span<const uint8_t> bytes(data, size);
   (void)ParseStoreImage(bytes);
-  absl::StatusOr<std::vector<PartitionExtent>> parts =
-      ParsePartitionTable(bytes);
+  absl::StatusOr<std::vector<Partition>> parts =
+      WalkPartitionTable(bytes);
   if (!parts.ok()) return;
-  for (const PartitionExtent& p : *parts) {
+  for (const Partition& p : *parts) {
     if (p.offset >= size) continue;
     (void)ParseStoreImage(bytes.subspan(p.offset, p.size));
   }

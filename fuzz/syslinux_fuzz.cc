@@ -33,7 +33,7 @@
 #include "backends/syslinux/early_arm.h"
 #include "backends/syslinux/mbr.h"
 #include "common/bundle.h"
-#include "store/store.h"
+#include "common/partition_table.h"
 
 namespace saveoops {
 namespace {
@@ -108,7 +108,7 @@ void FuzzMbr(const uint8_t* p, const uint8_t* end) {
   for (const MbrPartition& m : parts) end_lba = std::max(end_lba, m.first_lba + m.sector_count);
   std::vector<uint8_t> image(end_lba * kSectorSize);
   memcpy(image.data(), mbr->data(), mbr->size());
-  absl::StatusOr<std::vector<PartitionExtent>> read = ParsePartitionTable(image);
+  absl::StatusOr<std::vector<Partition>> read = WalkPartitionTable(image);
   Check(read.ok(), "store reader accepts a written MBR");
   Check(read->size() == parts.size(), "same partition count");
   for (size_t i = 0; i < parts.size(); ++i) {

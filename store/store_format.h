@@ -1,5 +1,5 @@
-// On-disk format of the Saveoops record store, and the partition-table
-// structures used to find a store inside a disk image.
+// On-disk format of the Saveoops record store. (The partition tables a
+// store may sit in are common/partition_table.h's.)
 //
 // WHAT THE STORE IS FOR
 //   After a panic, the capture program (static /init of the capture
@@ -41,7 +41,7 @@
 //   no bigger than the per-record limit) AND the SHA-256 of its log text
 //   matches log_sha256. Anything else is skipped and counted as damaged.
 //
-//   Appending (store.h, AppendRecord):
+//   Appending (ring.h, AppendRecord):
 //     1. Scan the ring: every block boundary is examined; a valid record's
 //        whole extent is skipped (its log text may contain anything,
 //        including bytes that look like a header).
@@ -78,7 +78,7 @@
 //   So a torn append loses at most the new record, plus records the
 //   complete append would have overwritten anyway. The next append goes to
 //   the same place again (the newest valid record has not changed).
-//   store_test.cc checks this for every byte prefix of a record write.
+//   ring_test.cc checks this for every byte prefix of a record write.
 //
 // COLLECTED MARKS
 //   "Has this record been collected?" is not stored in the store at all:
@@ -232,117 +232,6 @@ static_assert(offsetof(RecordHeader, log_sha256) == 0x1a0, "log_sha256");
 static_assert(offsetof(RecordHeader, header_sha256) == 0x1c0, "header_sha");
 static_assert(sizeof(RecordHeader) <= kStoreBlockSize,
               "a header must fit in a record's first block");
-
-// --- Partition tables (to find a store inside a disk image) ------------------
-//
-// Source: UEFI Specification 2.10, section 5.2 "LBA 0 Format" (Legacy MBR,
-// Table 5-1; partition record, Table 5-2; protective MBR, 5.2.3) and
-// section 5.3 "GUID Partition Table (GPT) Disk Layout" (GPT header,
-// Table 5-5; partition entry, Table 5-6). Logical partitions inside an MBR
-// extended partition use the same 16-byte record in an "extended boot
-// record" (EBR) whose entry 0 is the logical partition (start relative to
-// the EBR) and entry 1 the next EBR (start relative to the extended
-// partition).
-
-// MBR partitions are addressed in 512-byte sectors whatever the medium.
-inline constexpr uint32_t kMbrSectorSize = 512;
-// boot signature at byte 510: 0x55, 0xAA, i.e. 0xAA55 little-endian.
-inline constexpr uint16_t kMbrSignature = 0xAA55;
-// OSType of the protective MBR entry covering a GPT disk (UEFI 5.2.3).
-inline constexpr uint8_t kMbrTypeGptProtective = 0xEE;
-// OSTypes of an extended partition (DOS 0x05, Windows LBA 0x0F, Linux 0x85).
-inline constexpr uint8_t kMbrTypeExtendedChs = 0x05;
-inline constexpr uint8_t kMbrTypeExtendedLba = 0x0F;
-inline constexpr uint8_t kMbrTypeExtendedLinux = 0x85;
-
-// UEFI 2.10 Table 5-2.
-struct __attribute__((packed)) MbrPartitionRecord {
-  uint8_t boot_indicator;
-  uint8_t starting_chs[3];
-  uint8_t os_type;
-  uint8_t ending_chs[3];
-  uint32_t starting_lba;
-  uint32_t size_in_lba;
-};
-static_assert(sizeof(MbrPartitionRecord) == 16, "MbrPartitionRecord layout");
-static_assert(offsetof(MbrPartitionRecord, boot_indicator) == 0, "boot");
-static_assert(offsetof(MbrPartitionRecord, starting_chs) == 1, "schs");
-static_assert(offsetof(MbrPartitionRecord, os_type) == 4, "os_type");
-static_assert(offsetof(MbrPartitionRecord, ending_chs) == 5, "echs");
-static_assert(offsetof(MbrPartitionRecord, starting_lba) == 8, "lba");
-static_assert(offsetof(MbrPartitionRecord, size_in_lba) == 12, "size");
-
-// UEFI 2.10 Table 5-1 (also the layout of an EBR).
-struct __attribute__((packed)) LegacyMbr {
-  uint8_t boot_code[440];
-  uint32_t unique_mbr_disk_signature;
-  uint16_t unknown;
-  MbrPartitionRecord partition[4];
-  uint16_t signature;  // kMbrSignature
-};
-static_assert(sizeof(LegacyMbr) == kMbrSectorSize, "LegacyMbr layout");
-static_assert(offsetof(LegacyMbr, boot_code) == 0, "boot_code");
-static_assert(offsetof(LegacyMbr, unique_mbr_disk_signature) == 440, "sig");
-static_assert(offsetof(LegacyMbr, unknown) == 444, "unknown");
-static_assert(offsetof(LegacyMbr, partition) == 446, "partition");
-static_assert(offsetof(LegacyMbr, signature) == 510, "signature");
-
-// "EFI PART" (UEFI 2.10 Table 5-5, Signature).
-inline constexpr char kGptSignature[8] = {'E', 'F', 'I', ' ',
-                                          'P', 'A', 'R', 'T'};
-// Minimum GPT entry size; the spec requires 128 * 2^n (Table 5-5,
-// SizeOfPartitionEntry).
-inline constexpr uint32_t kGptMinEntrySize = 128;
-
-// UEFI 2.10 Table 5-5; the rest of the header's block is reserved.
-struct __attribute__((packed)) GptHeader {
-  char signature[8];
-  uint32_t revision;
-  uint32_t header_size;
-  uint32_t header_crc32;
-  uint32_t reserved;
-  uint64_t my_lba;
-  uint64_t alternate_lba;
-  uint64_t first_usable_lba;
-  uint64_t last_usable_lba;
-  uint8_t disk_guid[16];
-  uint64_t partition_entry_lba;
-  uint32_t number_of_partition_entries;
-  uint32_t size_of_partition_entry;
-  uint32_t partition_entry_array_crc32;
-};
-static_assert(sizeof(GptHeader) == 92, "GptHeader layout");
-static_assert(offsetof(GptHeader, signature) == 0, "signature");
-static_assert(offsetof(GptHeader, revision) == 8, "revision");
-static_assert(offsetof(GptHeader, header_size) == 12, "header_size");
-static_assert(offsetof(GptHeader, header_crc32) == 16, "header_crc32");
-static_assert(offsetof(GptHeader, reserved) == 20, "reserved");
-static_assert(offsetof(GptHeader, my_lba) == 24, "my_lba");
-static_assert(offsetof(GptHeader, alternate_lba) == 32, "alternate_lba");
-static_assert(offsetof(GptHeader, first_usable_lba) == 40, "first_usable");
-static_assert(offsetof(GptHeader, last_usable_lba) == 48, "last_usable");
-static_assert(offsetof(GptHeader, disk_guid) == 56, "disk_guid");
-static_assert(offsetof(GptHeader, partition_entry_lba) == 72, "entry_lba");
-static_assert(offsetof(GptHeader, number_of_partition_entries) == 80, "n");
-static_assert(offsetof(GptHeader, size_of_partition_entry) == 84, "esize");
-static_assert(offsetof(GptHeader, partition_entry_array_crc32) == 88, "crc");
-
-// UEFI 2.10 Table 5-6. An entry whose type GUID is all zero is unused.
-struct __attribute__((packed)) GptPartitionEntry {
-  uint8_t partition_type_guid[16];
-  uint8_t unique_partition_guid[16];
-  uint64_t starting_lba;
-  uint64_t ending_lba;  // inclusive
-  uint64_t attributes;
-  uint16_t partition_name[36];  // UTF-16LE
-};
-static_assert(sizeof(GptPartitionEntry) == kGptMinEntrySize, "entry layout");
-static_assert(offsetof(GptPartitionEntry, partition_type_guid) == 0, "type");
-static_assert(offsetof(GptPartitionEntry, unique_partition_guid) == 16, "id");
-static_assert(offsetof(GptPartitionEntry, starting_lba) == 32, "start");
-static_assert(offsetof(GptPartitionEntry, ending_lba) == 40, "end");
-static_assert(offsetof(GptPartitionEntry, attributes) == 48, "attributes");
-static_assert(offsetof(GptPartitionEntry, partition_name) == 56, "name");
 
 }  // namespace saveoops
 

@@ -51,8 +51,7 @@ absl::StatusOr<std::array<uint8_t, kSectorSize>> BuildMbr(
       return absl::InvalidArgumentError(absl::StrCat(name, " starts at LBA 0, over the MBR"));
     }
     if (p.type == 0) return absl::InvalidArgumentError(absl::StrCat(name, " has type 0 (unused)"));
-    if (p.type == kMbrTypeExtendedChs || p.type == kMbrTypeExtendedLba ||
-        p.type == kMbrTypeExtendedLinux || p.type == kMbrTypeGptProtective) {
+    if (IsMbrExtendedType(p.type) || p.type == kMbrTypeGptProtective) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "%s has type 0x%02x, which readers take for an extended partition or a GPT; "
           "only primary data partitions are written",

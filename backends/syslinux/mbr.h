@@ -22,13 +22,14 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "store/store_format.h"
+#include "common/partition_table.h"
 
 namespace saveoops {
 
 // The on-disk structs (LegacyMbr, MbrPartitionRecord, UEFI 2.10 Tables 5-1
-// and 5-2) are the record store's, which reads this same table to find the
-// store partition; one definition keeps writer and reader in step.
+// and 5-2) are common/partition_table.h's, whose walker reads this same
+// table to find the store partition; one definition keeps writer and
+// reader in step.
 inline constexpr size_t kSectorSize = kMbrSectorSize;
 // Boot code area: bytes [0, 440). The disk signature follows at 440.
 inline constexpr size_t kMbrBootCodeSize = sizeof(LegacyMbr::boot_code);

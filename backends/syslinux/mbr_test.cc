@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "store/store.h"
+#include "common/partition_table.h"
 
 namespace saveoops {
 namespace {
@@ -52,10 +52,10 @@ TEST(BuildMbr, LinuxStyleReaderSeesThePartitions) {
   // `saveoops show` use) must agree on both extents.
   std::vector<uint8_t> image((67584 + 32768) * kSectorSize);
   std::copy(s.begin(), s.end(), image.begin());
-  absl::StatusOr<std::vector<PartitionExtent>> parts = ParsePartitionTable(image);
+  absl::StatusOr<std::vector<Partition>> parts = WalkPartitionTable(image);
   ASSERT_TRUE(parts.ok()) << parts.status();
   ASSERT_EQ(parts->size(), 2u);
-  EXPECT_EQ((*parts)[0].scheme, "mbr");
+  EXPECT_EQ((*parts)[0].scheme, PartitionScheme::kMbr);
   EXPECT_EQ((*parts)[0].number, 1);
   EXPECT_EQ((*parts)[0].offset, 2048 * kSectorSize);
   EXPECT_EQ((*parts)[0].size, 65536 * kSectorSize);

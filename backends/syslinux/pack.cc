@@ -46,7 +46,8 @@
 #include "common/bundle_format.h"
 #include "common/bzimage.h"
 #include "initramfs/cpio.h"
-#include "store/store.h"
+#include "store/locate.h"
+#include "store/ring.h"
 #include "host/runfiles.h"
 
 namespace saveoops {

@@ -18,7 +18,9 @@
 #include "common/bundle.h"
 #include "gtest/gtest.h"
 #include "initramfs/cpio.h"
-#include "store/store.h"
+#include "common/partition_table.h"
+#include "store/locate.h"
+#include "store/ring.h"
 #include "host/flags.h"
 
 namespace saveoops {
@@ -98,7 +100,7 @@ TEST_F(PackTest, ImageBootsTheWayTheBiosSyslinuxAndCaptureReadIt) {
   EXPECT_EQ(static_cast<uint8_t>(image[446 + 4]), kMbrTypeFat16Lba);
   EXPECT_EQ(static_cast<uint8_t>(image[462]), 0);
   EXPECT_EQ(static_cast<uint8_t>(image[462 + 4]), kMbrTypeNonFsData);
-  absl::StatusOr<std::vector<PartitionExtent>> parts = ParsePartitionTable(
+  absl::StatusOr<std::vector<Partition>> parts = WalkPartitionTable(
       absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(image.data()), image.size()));
   ASSERT_TRUE(parts.ok()) << parts.status();
   ASSERT_EQ(parts->size(), 2u);

@@ -3,27 +3,21 @@
 #include <string.h>
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "store/store_format.h"
+#include "common/byte_source.h"
+#include "common/partition_table.h"
 
 namespace saveoops {
 namespace {
 
-// UEFI 2.10 Table 5-5: Revision 1.0.
-constexpr uint32_t kGptRevision = 0x00010000;
 constexpr uint32_t kGptHeaderSize = sizeof(GptHeader);
 // A reader accepts larger entry arrays than we write, but not absurd ones
 // (they would make us read megabytes on a fuzzer's say-so).
 constexpr uint64_t kMaxEntryArrayBytes = 1 << 20;
-
-template <typename T>
-T Load(const uint8_t* p) {
-  T v;
-  memcpy(&v, p, sizeof(T));
-  return v;
-}
 
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -96,8 +90,7 @@ absl::StatusOr<Header> CheckHeader(const uint8_t* sector, const char* which, uin
   if (h.alternate_lba != alternate_lba) {
     return bad(absl::StrCat("alternate_lba ", h.alternate_lba, ", expected ", alternate_lba));
   }
-  if (h.size_of_partition_entry < kGptMinEntrySize ||
-      (h.size_of_partition_entry & (h.size_of_partition_entry - 1)) != 0) {
+  if (!IsValidGptEntrySize(h.size_of_partition_entry)) {
     return bad(absl::StrCat("size_of_partition_entry ", h.size_of_partition_entry,
                             " is not 128 x a power of two"));
   }
@@ -290,17 +283,24 @@ absl::StatusOr<GptTables> BuildGpt(const GptDisk& disk) {
   return t;
 }
 
-absl::StatusOr<GptDisk> ReadGpt(uint64_t disk_bytes, const DiskReader& read) {
-  if (disk_bytes % kGptSectorSize != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("disk of ", disk_bytes, " bytes is not a whole number of 512-byte sectors"));
+absl::StatusOr<GptDisk> ReadGpt(const ByteSource& source) {
+  const uint64_t size = source.size();
+  if (size == ByteSource::kUnknownSize) {
+    return absl::InvalidArgumentError("disk of unknown size: cannot look for its backup GPT");
   }
-  const uint64_t n = disk_bytes / kGptSectorSize;
+  if (size % kGptSectorSize != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("disk of ", size, " bytes is not a whole number of 512-byte sectors"));
+  }
+  const uint64_t n = size / kGptSectorSize;
   if (n < 4)
     return absl::InvalidArgumentError(
         absl::StrCat("disk of ", n, " sectors is too small for a GPT"));
+  auto read = [&](uint64_t offset, uint8_t* out) -> absl::Status {
+    return ReadExactlyAt(source, offset, absl::MakeSpan(out, kGptSectorSize), "disk");
+  };
   uint8_t sector[kGptSectorSize];
-  if (absl::Status s = read(0, kGptSectorSize, sector); !s.ok()) return s;
+  if (absl::Status s = read(0, sector); !s.ok()) return s;
   LegacyMbr mbr;
   memcpy(&mbr, sector, sizeof(mbr));
   const uint16_t signature = mbr.signature;  // packed fields: copied out
@@ -310,12 +310,12 @@ absl::StatusOr<GptDisk> ReadGpt(uint64_t disk_bytes, const DiskReader& read) {
   }
   const uint32_t expect_size = static_cast<uint32_t>(std::min<uint64_t>(n - 1, 0xffffffffu));
   const uint8_t type = mbr.partition[0].os_type;
-  const uint32_t start = mbr.partition[0].starting_lba, size = mbr.partition[0].size_in_lba;
-  if (type != kMbrTypeGptProtective || start != 1 || size != expect_size) {
+  const uint32_t start = mbr.partition[0].starting_lba, size_in_lba = mbr.partition[0].size_in_lba;
+  if (type != kMbrTypeGptProtective || start != 1 || size_in_lba != expect_size) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "protective MBR: record 1 is type %#04x at LBA %u, %u sectors; expected 0xee at LBA 1, %u "
         "sectors",
-        type, start, size, expect_size));
+        type, start, size_in_lba, expect_size));
   }
   for (int i = 1; i < 4; ++i) {
     const uint8_t* rec = reinterpret_cast<const uint8_t*>(&mbr.partition[i]);
@@ -329,27 +329,28 @@ absl::StatusOr<GptDisk> ReadGpt(uint64_t disk_bytes, const DiskReader& read) {
   disk.sector_count = n;
   std::vector<uint8_t> arrays[2];
   Header headers[2];
+  GptHeader primary{};
   for (int copy = 0; copy < 2; ++copy) {
+    const char* which = copy == 0 ? "primary" : "backup";
     const uint64_t my_lba = copy == 0 ? 1 : n - 1;
     const uint64_t alternate = copy == 0 ? n - 1 : 1;
-    if (absl::Status s = read(my_lba * kGptSectorSize, kGptSectorSize, sector); !s.ok()) return s;
-    absl::StatusOr<Header> h =
-        CheckHeader(sector, copy == 0 ? "primary" : "backup", my_lba, alternate, n);
+    if (absl::Status s = read(my_lba * kGptSectorSize, sector); !s.ok()) return s;
+    absl::StatusOr<Header> h = CheckHeader(sector, which, my_lba, alternate, n);
     if (!h.ok()) return h.status();
     headers[copy] = *h;
-    const uint64_t bytes =
-        static_cast<uint64_t>(h->number_of_partition_entries) * h->size_of_partition_entry;
-    arrays[copy].resize(bytes);
-    if (absl::Status s = read(h->partition_entry_lba * kGptSectorSize, bytes, arrays[copy].data());
-        !s.ok()) {
-      return s;
-    }
-    const uint32_t crc = GptCrc32(arrays[copy].data(), bytes);
+    GptHeader raw;
+    memcpy(&raw, sector, sizeof(raw));
+    if (copy == 0) primary = raw;
+    // CheckHeader() bounded the array and placed it inside the disk.
+    absl::StatusOr<std::vector<uint8_t>> array = ReadGptEntryArray(
+        source, raw, kGptSectorSize, absl::StrCat("GPT ", which, " header (LBA ", my_lba, ")"));
+    if (!array.ok()) return array.status();
+    arrays[copy] = std::move(*array);
+    const uint32_t crc = GptCrc32(arrays[copy].data(), arrays[copy].size());
     if (crc != h->partition_entry_array_crc32) {
       return absl::InvalidArgumentError(
           absl::StrFormat("GPT %s partition entry array (LBA %u): CRC32 %#010x, computed %#010x",
-                          copy == 0 ? "primary" : "backup", h->partition_entry_lba,
-                          h->partition_entry_array_crc32, crc));
+                          which, h->partition_entry_lba, h->partition_entry_array_crc32, crc));
     }
   }
   const Header& p = headers[0];
@@ -363,35 +364,28 @@ absl::StatusOr<GptDisk> ReadGpt(uint64_t disk_bytes, const DiskReader& read) {
   }
   memcpy(disk.disk_guid.data(), p.disk_guid, 16);
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
-  for (uint32_t i = 0; i < p.number_of_partition_entries; ++i) {
-    GptPartitionEntry e;
-    memcpy(&e, arrays[0].data() + static_cast<size_t>(i) * p.size_of_partition_entry, sizeof(e));
-    if (IsZeroGuid(e.partition_type_guid)) continue;
-    const uint64_t first = e.starting_lba, last = e.ending_lba;  // copies of packed fields
+  for (GptEntry& e : DecodeGptEntries(primary, arrays[0])) {
+    const uint64_t first = e.first_lba, last = e.last_lba;
     if (first > last || first < p.first_usable_lba || last > p.last_usable_lba) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "GPT entry ", i + 1, ": LBAs [", first, ", ", last, "] not inside the usable [",
+          "GPT entry ", e.index + 1, ": LBAs [", first, ", ", last, "] not inside the usable [",
           p.first_usable_lba, ", ", p.last_usable_lba, "]"));
     }
     for (const auto& [a, z] : ranges) {
       if (first <= z && a <= last) {
-        return absl::InvalidArgumentError(absl::StrCat("GPT entry ", i + 1, ": LBAs [", first, ", ",
-                                                       last, "] overlap [", a, ", ", z, "]"));
+        return absl::InvalidArgumentError(absl::StrCat("GPT entry ", e.index + 1, ": LBAs [",
+                                                       first, ", ", last, "] overlap [", a, ", ",
+                                                       z, "]"));
       }
     }
     ranges.emplace_back(first, last);
     GptPartition part;
-    memcpy(part.type_guid.data(), e.partition_type_guid, 16);
-    memcpy(part.unique_guid.data(), e.unique_partition_guid, 16);
+    part.type_guid = e.type_guid;
+    part.unique_guid = e.unique_guid;
     part.first_lba = first;
     part.last_lba = last;
     part.attributes = e.attributes;
-    for (int c = 0; c < 36; ++c) {
-      const uint16_t ch = Load<uint16_t>(reinterpret_cast<const uint8_t*>(&e) +
-                                         offsetof(GptPartitionEntry, partition_name) + 2 * c);
-      if (ch == 0) break;
-      part.name.push_back(ch < 0x80 ? static_cast<char>(ch) : '?');
-    }
+    part.name = std::move(e.name);
     disk.partitions.push_back(std::move(part));
   }
   return disk;
@@ -400,15 +394,7 @@ absl::StatusOr<GptDisk> ReadGpt(uint64_t disk_bytes, const DiskReader& read) {
 absl::StatusOr<GptDisk> ParseGptImage(absl::Span<const uint8_t> image) {
   // A short image is read as if rounded down; the reader's bounds check
   // then reports anything that would lie past it.
-  const uint64_t size = image.size() - image.size() % kGptSectorSize;
-  return ReadGpt(size, [&](uint64_t offset, size_t len, uint8_t* out) -> absl::Status {
-    if (offset > size || len > size - offset) {
-      return absl::OutOfRangeError(absl::StrCat("GPT read [", offset, ", +", len,
-                                                ") past the image end (", size, " bytes)"));
-    }
-    memcpy(out, image.data() + offset, len);
-    return absl::OkStatus();
-  });
+  return ReadGpt(MemoryByteSource(image.first(image.size() - image.size() % kGptSectorSize)));
 }
 
 }  // namespace saveoops

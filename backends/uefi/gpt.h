@@ -5,9 +5,11 @@
 // own output and by the tests and the fuzzer.
 //
 // Source: UEFI Specification 2.10, section 5.2.3 (protective MBR) and 5.3
-// (GPT header, Table 5-5; partition entry, Table 5-6). The on-disk structs
-// are store/store_format.h's (GptHeader, GptPartitionEntry, LegacyMbr),
-// which store/store.h's FindStoreInImage() also reads.
+// (GPT header, Table 5-5; partition entry, Table 5-6). The on-disk structs,
+// the entry decoding and the bounded read of the entry array are
+// common/partition_table.h's, whose lenient walker (what FindStoreInImage()
+// uses) reads the same tables; this reader adds what the UEFI backend
+// promises on top: CRC32s, the backup header, the usable range, overlaps.
 //
 // Layout written, for a disk of N 512-byte sectors:
 //   LBA 0            protective MBR (one 0xEE record: LBA 1 .. N-1)
@@ -22,13 +24,14 @@
 #include <stdint.h>
 
 #include <array>
-#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "common/byte_source.h"
+#include "common/partition_table.h"
 
 namespace saveoops {
 
@@ -42,10 +45,6 @@ inline constexpr uint64_t kGptEntrySectors = kGptEntryCount * kGptEntrySize / kG
 inline constexpr uint64_t kGptHeadSectors = 2 + kGptEntrySectors;
 // The backup entry array + backup header.
 inline constexpr uint64_t kGptTailSectors = kGptEntrySectors + 1;
-
-// A GUID in its on-disk byte order: Data1, Data2, Data3 little-endian, then
-// Data4's 8 bytes as written (UEFI 2.10 Appendix A).
-using GptGuid = std::array<uint8_t, 16>;
 
 // "C12A7328-F81F-11D2-BA4B-00A0C93EC93B" (case-insensitive) -> GptGuid.
 absl::StatusOr<GptGuid> ParseGuidText(const std::string& text);
@@ -92,16 +91,13 @@ struct GptTables {
 // for the tables.
 absl::StatusOr<GptTables> BuildGpt(const GptDisk& disk);
 
-// Reads `size` bytes at byte `offset` of the disk into `out`.
-using DiskReader = std::function<absl::Status(uint64_t offset, size_t size, uint8_t* out)>;
-
-// Strictly reads a GPT from a disk of `disk_bytes` bytes: the protective
-// MBR, both headers (signature, revision 1.0, header size, CRC32, my/
-// alternate LBAs, usable range, entry geometry and array CRC32, matching
+// Strictly reads a GPT from `disk`, whose size must be known: the
+// protective MBR, both headers (signature, revision 1.0, header size, CRC32,
+// my/alternate LBAs, usable range, entry geometry and array CRC32, matching
 // disk GUIDs), and every used entry (inside the usable range, first <= last,
 // no overlaps). Errors say which structure and field is wrong and the values
-// found. Reads only through `read`, only inside [0, disk_bytes).
-absl::StatusOr<GptDisk> ReadGpt(uint64_t disk_bytes, const DiskReader& read);
+// found. Reads only inside [0, disk.size()).
+absl::StatusOr<GptDisk> ReadGpt(const ByteSource& disk);
 
 // ReadGpt() on an in-memory image.
 absl::StatusOr<GptDisk> ParseGptImage(absl::Span<const uint8_t> image);

@@ -6,8 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "store/store.h"
-#include "store/store_format.h"
+#include "common/partition_table.h"
 
 namespace saveoops {
 namespace {
@@ -71,10 +70,10 @@ TEST(GptTest, WrittenTablesReadBackStrictlyAndThroughTheStoreReader) {
     EXPECT_EQ(back->partitions[i].name, d.partitions[i].name);
   }
   // store/store.h's independent reader finds the same partitions.
-  absl::StatusOr<std::vector<PartitionExtent>> parts = ParsePartitionTable(image);
+  absl::StatusOr<std::vector<Partition>> parts = WalkPartitionTable(image);
   ASSERT_TRUE(parts.ok()) << parts.status();
   ASSERT_EQ(parts->size(), 2u);
-  EXPECT_EQ((*parts)[0].scheme, "gpt");
+  EXPECT_EQ((*parts)[0].scheme, PartitionScheme::kGpt);
   EXPECT_EQ((*parts)[0].offset, 2048u * 512);
   EXPECT_EQ((*parts)[1].offset, 4096u * 512);
   EXPECT_EQ((*parts)[1].size, (8191u - 34 - 4096 + 1) * 512);

@@ -20,7 +20,7 @@
 #include "common/bundle.h"
 #include "common/sha256.h"
 #include "gtest/gtest.h"
-#include "store/store.h"
+#include "store/locate.h"
 #include "host/flags.h"
 
 namespace saveoops {

@@ -18,8 +18,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/byte_source.h"
 #include "common/sha256.h"
-#include "store/store.h"
+#include "store/locate.h"
+#include "store/ring.h"
 #include "store/store_format.h"
 
 namespace saveoops {
@@ -77,18 +79,6 @@ absl::Status PwriteAll(int fd, const uint8_t* p, size_t size, uint64_t offset,
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0)
       return absl::InternalError(absl::StrCat("cannot write ", path, ": ", strerror(errno)));
-    p += n;
-    size -= n;
-    offset += n;
-  }
-  return absl::OkStatus();
-}
-
-absl::Status PreadAll(int fd, uint8_t* p, size_t size, uint64_t offset, const std::string& path) {
-  while (size > 0) {
-    const ssize_t n = pread(fd, p, size, offset);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return absl::DataLossError(absl::StrCat("cannot read back ", path, " at ", offset));
     p += n;
     size -= n;
     offset += n;
@@ -275,9 +265,8 @@ absl::Status WriteUefiImage(const UefiImageLayout& layout, const UefiImageIdenti
     return s;
 
   // Read back what a firmware and `saveoops show` will read.
-  absl::StatusOr<GptDisk> check =
-      ReadGpt(layout.image_size,
-              [&](uint64_t off, size_t n, uint8_t* buf) { return PreadAll(fd, buf, n, off, tmp); });
+  const FileByteSource written(fd, layout.image_size);
+  absl::StatusOr<GptDisk> check = ReadGpt(written);
   if (!check.ok()) {
     return absl::InternalError(
         absl::StrCat("the GPT just written does not read back: ", check.status().message()));

@@ -12,7 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "store/store.h"
+#include "store/locate.h"
+#include "store/ring.h"
 
 namespace saveoops {
 namespace {

@@ -1,5 +1,5 @@
-// The Saveoops record store. Format and rules: store/store_format.h.
-#include "store/store.h"
+// The Saveoops record store's ring. Format and rules: store/store_format.h.
+#include "store/ring.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +21,8 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "common/byte_source.h"
+#include "common/files.h"
 #include "common/format.h"
 #include "common/sha256.h"
 #include "common/status.h"
@@ -34,12 +36,6 @@ constexpr uint64_t kHeaderSize = sizeof(RecordHeader);
 // Logs are read and hashed in pieces of this size, so verifying a record
 // never needs a second copy of it in memory.
 constexpr uint64_t kReadChunk = uint64_t{1} << 20;
-// Caps on partition-table walks, so a hostile table cannot make us read
-// without end: the GPT entry array (the spec's minimum is 16 KiB; 4 MiB is
-// 32768 entries of 128 bytes), the entry size, and the EBR chain length.
-constexpr uint64_t kMaxGptEntryArrayBytes = uint64_t{4} << 20;
-constexpr uint32_t kMaxGptEntrySize = 4096;
-constexpr int kMaxLogicalPartitions = 128;
 
 std::string ErrnoText(int err) { return strerror(err); }
 
@@ -71,140 +67,33 @@ Sha256Engine StoreEngine() {
   return engine;
 }
 
-// --- File descriptors and byte sources ---------------------------------------
+// --- Opening, writing and syncing ------------------------------------------
 
-// Owns a file descriptor.
-class ScopedFd {
+// Reads of an opened region: [offset, offset + size) of its file, as
+// region-relative bytes.
+class RegionBytes {
  public:
-  ScopedFd() = default;
-  explicit ScopedFd(int fd) : fd_(fd) {}
-  ScopedFd(ScopedFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  ScopedFd& operator=(ScopedFd&& other) noexcept {
-    if (this != &other) {
-      Reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-  ~ScopedFd() { Reset(); }
-
-  int get() const { return fd_; }
-  void Reset() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
+  explicit RegionBytes(const OpenedStoreRegion& region)
+      : file_(region.fd.get(), region.offset + region.size),
+        bytes_(file_, region.offset, region.size) {}
+  const ByteSource& bytes() const { return bytes_; }
 
  private:
-  int fd_ = -1;
-};
-
-// A bounded, random-access view of bytes: a region of a file/device or an
-// in-memory buffer. Every read is checked against size(); errors start
-// with name() and give the offset relative to the view.
-class Reader {
- public:
-  static Reader OfSpan(absl::Span<const uint8_t> bytes, std::string name) {
-    Reader r;
-    r.span_ = bytes;
-    r.size_ = bytes.size();
-    r.name_ = std::move(name);
-    return r;
-  }
-  static Reader OfFd(int fd, uint64_t base, uint64_t size, std::string name) {
-    Reader r;
-    r.fd_ = fd;
-    r.base_ = base;
-    r.size_ = size;
-    r.name_ = std::move(name);
-    return r;
-  }
-
-  uint64_t size() const { return size_; }
-  const std::string& name() const { return name_; }
-
-  // The sub-view [offset, offset + size) clipped to this view, renamed.
-  Reader Slice(uint64_t offset, uint64_t size, std::string name) const {
-    Reader r = *this;
-    offset = std::min(offset, size_);
-    size = std::min(size, size_ - offset);
-    if (fd_ < 0) r.span_ = span_.subspan(offset, size);
-    r.base_ = base_ + offset;
-    r.size_ = size;
-    r.name_ = std::move(name);
-    return r;
-  }
-
-  Status ReadAt(uint64_t offset, absl::Span<uint8_t> out) const {
-    if (offset > size_ || out.size() > size_ - offset) {
-      return OutOfRangeError(
-          Format("%s: read of %u bytes at byte %u is outside its %u bytes",
-                 name_, out.size(), offset, size_));
-    }
-    if (out.empty()) return OkStatus();
-    if (fd_ < 0) {
-      memcpy(out.data(), span_.data() + offset, out.size());
-      return OkStatus();
-    }
-    size_t done = 0;
-    while (done < out.size()) {
-      ssize_t n = pread(fd_, out.data() + done, out.size() - done,
-                        static_cast<off_t>(base_ + offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        return DataLossError(
-            Format("%s: read of %u bytes at byte %u failed: %s", name_,
-                   out.size(), offset, ErrnoText(errno)));
-      }
-      if (n == 0) {
-        return DataLossError(Format(
-            "%s: read of %u bytes at byte %u hit end of file after %u bytes "
-            "(did the file shrink?)",
-            name_, out.size(), offset, done));
-      }
-      done += static_cast<size_t>(n);
-    }
-    return OkStatus();
-  }
-
-  template <typename T>
-  Status ReadStruct(uint64_t offset, T* out) const {
-    return ReadAt(offset, absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(out),
-                                              sizeof(T)));
-  }
-
- private:
-  Reader() = default;
-
-  int fd_ = -1;
-  absl::Span<const uint8_t> span_;
-  uint64_t base_ = 0;  // absolute file offset of byte 0 (fd views)
-  uint64_t size_ = 0;
-  std::string name_;
-};
-
-// An open store region: [offset, offset + size) of `fd`.
-struct OpenedRegion {
-  ScopedFd fd;
-  uint64_t offset = 0;
-  uint64_t size = 0;
-  std::string name;
-
-  Reader reader() const { return Reader::OfFd(fd.get(), offset, size, name); }
+  FileByteSource file_;
+  ByteSourceSlice bytes_;
 };
 
 enum class OpenMode { kRead, kWrite, kFormat };
 
 // Opens location.path and resolves the region. kFormat may create or
 // extend a regular file to offset + size (size != 0).
-StatusOr<OpenedRegion> OpenRegion(const StoreLocation& location,
+StatusOr<OpenedStoreRegion> OpenRegion(const StoreLocation& location,
                                   OpenMode mode) {
-  OpenedRegion region;
+  OpenedStoreRegion region;
   region.name = StoreName(location);
   int flags = O_CLOEXEC | (mode == OpenMode::kRead ? O_RDONLY : O_RDWR);
   if (mode == OpenMode::kFormat && location.size != 0) flags |= O_CREAT;
-  region.fd = ScopedFd(open(location.path.c_str(), flags, 0600));
+  region.fd.reset(open(location.path.c_str(), flags, 0600));
   if (region.fd.get() < 0) {
     return NotFoundError(Format("%s: cannot open for %s: %s", region.name,
                                 mode == OpenMode::kRead ? "reading" : "writing",
@@ -374,7 +263,8 @@ StoreInfo InfoFromSuperblock(const StoreSuperblock& sb, int copy) {
 }
 
 // Copy 0 if it verifies, else copy 1, else an error giving both reasons.
-StatusOr<StoreInfo> ReadSuperblock(const Reader& r, Sha256Engine engine) {
+StatusOr<StoreInfo> ReadSuperblock(const ByteSource& r, const std::string& name,
+                                   Sha256Engine engine) {
   std::vector<std::string> reasons;
   for (int copy = 0; copy < kSuperblockCopies; ++copy) {
     const uint64_t at = static_cast<uint64_t>(copy) * kBlock;
@@ -382,7 +272,7 @@ StatusOr<StoreInfo> ReadSuperblock(const Reader& r, Sha256Engine engine) {
     StoreSuperblock sb;
     if (r.size() < at + sizeof(sb)) {
       why = Format("the region is only %u bytes", r.size());
-    } else if (Status s = r.ReadStruct(at, &sb); !s.ok()) {
+    } else if (Status s = ReadStructAt(r, at, &sb, name); !s.ok()) {
       why = std::string(s.message());
     } else if (Status c = CheckSuperblock(sb, copy, r.size(), engine);
                !c.ok()) {
@@ -395,7 +285,7 @@ StatusOr<StoreInfo> ReadSuperblock(const Reader& r, Sha256Engine engine) {
   return FailedPreconditionError(
       Format("%s: no valid superblock (not a Saveoops store, or "
              "both copies damaged): %s",
-             r.name(), Join(reasons, "; ")));
+             name, Join(reasons, "; ")));
 }
 
 // --- Records -----------------------------------------------------------------
@@ -499,7 +389,7 @@ HeaderCheck CheckHeader(const RecordHeader& h, const StoreInfo& info,
 // Reads and hashes the log of a header-verified record; fills `text` if
 // non-null. Returns false (with `why`) if the digest does not match or the
 // read fails.
-bool VerifyLog(const Reader& r, const RecordHeader& h, uint64_t pos,
+bool VerifyLog(const ByteSource& r, const std::string& name, const RecordHeader& h, uint64_t pos,
                Sha256Engine engine, std::string* text, std::string* why) {
   Sha256 hash(engine);
   std::vector<uint8_t> chunk;
@@ -514,7 +404,7 @@ bool VerifyLog(const Reader& r, const RecordHeader& h, uint64_t pos,
     uint8_t* dst = text != nullptr
                        ? reinterpret_cast<uint8_t*>(&(*text)[0]) + done
                        : chunk.data();
-    if (Status s = r.ReadAt(start + done, absl::Span<uint8_t>(dst, n));
+    if (Status s = ReadExactlyAt(r, start + done, absl::Span<uint8_t>(dst, n), name);
         !s.ok()) {
       *why = std::string(s.message());
       return false;
@@ -533,10 +423,10 @@ bool VerifyLog(const Reader& r, const RecordHeader& h, uint64_t pos,
 
 // Reads the superblock and scans the whole ring (store_format.h, "Appending"
 // step 1). Log texts are kept only if keep_logs.
-StatusOr<StoreListing> ScanStore(const Reader& r, bool keep_logs,
+StatusOr<StoreListing> ScanStore(const ByteSource& r, const std::string& name, bool keep_logs,
                                  Sha256Engine engine) {
   StoreListing listing;
-  StatusOr<StoreInfo> info = ReadSuperblock(r, engine);
+  StatusOr<StoreInfo> info = ReadSuperblock(r, name, engine);
   if (!info.ok()) return info.status();
   listing.info = *info;
   const StoreInfo& si = listing.info;
@@ -554,7 +444,7 @@ StatusOr<StoreListing> ScanStore(const Reader& r, bool keep_logs,
   uint64_t pos = si.ring_start;
   while (pos < si.ring_end) {
     RecordHeader h;
-    if (Status s = r.ReadStruct(pos, &h); !s.ok()) {
+    if (Status s = ReadStructAt(r, pos, &h, name); !s.ok()) {
       skip(pos, std::string(s.message()), /*corrupt=*/true);
       pos += kBlock;
       continue;
@@ -575,7 +465,7 @@ StatusOr<StoreListing> ScanStore(const Reader& r, bool keep_logs,
     }
     CaptureRecord record = RecordFromHeader(h, pos);
     std::string why;
-    if (!VerifyLog(r, h, pos, engine, keep_logs ? &record.log_text : nullptr,
+    if (!VerifyLog(r, name, h, pos, engine, keep_logs ? &record.log_text : nullptr,
                    &why)) {
       // Step one block only: a torn write may have left older records
       // intact inside the extent this header claims.
@@ -670,299 +560,12 @@ StatusOr<PlannedRecordWrite> PlanFromListing(const StoreListing& listing,
   return plan;
 }
 
-// --- Collecting --------------------------------------------------------------
-
-std::string HexBytes(const uint8_t* p, size_t n) {
-  return HexString(absl::string_view(reinterpret_cast<const char*>(p), n));
-}
-
-bool IsZero(const Uuid& u) {
-  return std::all_of(u.begin(), u.end(), [](uint8_t b) { return b == 0; });
-}
-
-std::string FormatUtc(uint64_t unix_seconds) {
-  if (unix_seconds >
-      static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-    return Concat(unix_seconds, " (unix seconds, out of range)");
-  }
-  // Proleptic Gregorian calendar from the day count: shift the epoch to
-  // 0000-03-01 so each 400-year era (146097 days) ends with the leap day,
-  // then split the era into years, the year into 153-day month pairs.
-  const int64_t days = static_cast<int64_t>(unix_seconds / 86400) + 719468;
-  const int64_t seconds_of_day = static_cast<int64_t>(unix_seconds % 86400);
-  const int64_t era = days / 146097;
-  const int64_t day_of_era = days - era * 146097;
-  const int64_t year_of_era = (day_of_era - day_of_era / 1460 +
-                               day_of_era / 36524 - day_of_era / 146096) /
-                              365;
-  const int64_t day_of_year =
-      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const int64_t month_from_march = (5 * day_of_year + 2) / 153;
-  const int64_t day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-  const int64_t month =
-      month_from_march < 10 ? month_from_march + 3 : month_from_march - 9;
-  const int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
-  return Format("%04d-%02d-%02dT%02d:%02d:%02dZ", year, month, day,
-                seconds_of_day / 3600, seconds_of_day / 60 % 60,
-                seconds_of_day % 60);
-}
-
-// Length of the valid UTF-8 sequence at s[i], or 0 if it is not one
-// (RFC 3629, section 4: no overlongs, no surrogates, <= U+10FFFF).
-size_t Utf8SequenceLength(absl::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
-  const uint8_t c = b(i);
-  size_t n = 0;
-  uint8_t lo = 0x80, hi = 0xbf;
-  if (c >= 0xc2 && c <= 0xdf) {
-    n = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    if (c == 0xe0) lo = 0xa0;
-    if (c == 0xed) hi = 0x9f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    if (c == 0xf0) lo = 0x90;
-    if (c == 0xf4) hi = 0x8f;
-  } else {
-    return 0;
-  }
-  if (s.size() - i < n) return 0;
-  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
-  for (size_t k = 2; k < n; ++k) {
-    if (b(i + k) < 0x80 || b(i + k) > 0xbf) return 0;
-  }
-  return n;
-}
-
-// A JSON string literal (RFC 8259, section 7). Bytes that are not valid
-// UTF-8 become U+FFFD, so the file is always valid JSON.
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size();) {
-    const uint8_t c = static_cast<uint8_t>(s[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-      ++i;
-    } else if (c == '\n') {
-      out += "\\n";
-      ++i;
-    } else if (c == '\t') {
-      out += "\\t";
-      ++i;
-    } else if (c < 0x20 || c == 0x7f) {
-      out += Format("\\u%04x", c);
-      ++i;
-    } else if (c < 0x80) {
-      out += static_cast<char>(c);
-      ++i;
-    } else if (size_t n = Utf8SequenceLength(s, i); n != 0) {
-      out.append(s.data() + i, n);
-      i += n;
-    } else {
-      out += "\\ufffd";
-      ++i;
-    }
-  }
-  out += "\"";
-  return out;
-}
-
-// Control characters shown as '?', for one-line display fields.
-std::string PrintableLine(absl::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    const uint8_t u = static_cast<uint8_t>(c);
-    if (u < 0x20 || u == 0x7f) c = '?';
-  }
-  return out;
-}
-
-Status MakeDirs(const std::string& dir) {
-  if (dir.empty()) {
-    return InvalidArgumentError("collect: empty directory");
-  }
-  for (size_t i = 1; i <= dir.size(); ++i) {
-    if (i != dir.size() && dir[i] != '/') continue;
-    const std::string prefix = dir.substr(0, i);
-    if (mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
-      return PermissionDeniedError(
-          Format("collect: cannot create directory '%s': %s", prefix,
-                 ErrnoText(errno)));
-    }
-  }
-  struct stat st;
-  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return FailedPreconditionError(
-        Format("collect: '%s' is not a directory", dir));
-  }
-  return OkStatus();
-}
-
-// Writes `contents` to dir/name via a temporary file, fsync() and rename().
-Status WriteFileAtomically(const std::string& dir, const std::string& name,
-                           absl::string_view contents) {
-  const std::string path = Concat(dir, "/", name);
-  const std::string tmp = Concat(dir, "/.", name, ".tmp");
-  ScopedFd fd(
-      open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (fd.get() < 0) {
-    return PermissionDeniedError(
-        Format("collect: cannot create '%s': %s", tmp, ErrnoText(errno)));
-  }
-  Status s = WriteAll(
-      fd.get(), 0,
-      absl::Span<const uint8_t>(
-          reinterpret_cast<const uint8_t*>(contents.data()), contents.size()),
-      Format("collect: '%s'", tmp), 0);
-  if (!s.ok()) return s;
-  if (fsync(fd.get()) != 0) {
-    return DataLossError(
-        Format("collect: fsync '%s' failed: %s", tmp, ErrnoText(errno)));
-  }
-  fd.Reset();
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    return InternalError(Format("collect: rename '%s' to '%s' failed: %s", tmp,
-                                path, ErrnoText(errno)));
-  }
-  return OkStatus();
-}
-
-// --- Partition tables --------------------------------------------------------
-
-std::string PartitionName(const PartitionExtent& p) {
-  return Format("%s partition %d (image byte %u, %u bytes)",
-                p.scheme == "gpt" ? "GPT" : "MBR", p.number, p.offset, p.size);
-}
-
-StatusOr<std::vector<PartitionExtent>> ParseGpt(const Reader& r,
-                                                const GptHeader& h,
-                                                uint64_t header_offset,
-                                                uint64_t lba) {
-  const std::string where =
-      Format("%s: GPT header at byte %u", r.name(), header_offset);
-  if (h.header_size < sizeof(GptHeader)) {
-    return InvalidArgumentError(Format("%s: HeaderSize is %u, minimum %u",
-                                       where, h.header_size,
-                                       sizeof(GptHeader)));
-  }
-  const uint32_t esize = h.size_of_partition_entry;
-  if (esize < kGptMinEntrySize || esize > kMaxGptEntrySize ||
-      (esize & (esize - 1)) != 0) {
-    return InvalidArgumentError(
-        Format("%s: SizeOfPartitionEntry is %u, need 128 * 2^n up to %u", where,
-               esize, kMaxGptEntrySize));
-  }
-  const uint64_t array_bytes = uint64_t{h.number_of_partition_entries} * esize;
-  if (array_bytes > kMaxGptEntryArrayBytes) {
-    return InvalidArgumentError(
-        Format("%s: %u entries of %u bytes exceed the %u-byte limit", where,
-               h.number_of_partition_entries, esize, kMaxGptEntryArrayBytes));
-  }
-  uint64_t array_offset = 0;
-  if (__builtin_mul_overflow(h.partition_entry_lba, lba, &array_offset) ||
-      array_offset > r.size() || array_bytes > r.size() - array_offset) {
-    return OutOfRangeError(Format(
-        "%s: partition entry array (LBA %u, %u bytes) lies outside the %u-byte "
-        "image",
-        where, h.partition_entry_lba, array_bytes, r.size()));
-  }
-  std::vector<uint8_t> array(array_bytes);
-  if (Status s = r.ReadAt(array_offset, absl::MakeSpan(array)); !s.ok()) {
-    return s;
-  }
-  std::vector<PartitionExtent> out;
-  for (uint32_t i = 0; i < h.number_of_partition_entries; ++i) {
-    GptPartitionEntry e;
-    memcpy(&e, array.data() + uint64_t{i} * esize, sizeof(e));
-    const bool unused = std::all_of(std::begin(e.partition_type_guid),
-                                    std::end(e.partition_type_guid),
-                                    [](uint8_t b) { return b == 0; });
-    if (unused || e.ending_lba < e.starting_lba) continue;
-    PartitionExtent p;
-    p.scheme = "gpt";
-    p.number = static_cast<int>(i) + 1;
-    uint64_t blocks = e.ending_lba - e.starting_lba;
-    if (__builtin_mul_overflow(e.starting_lba, lba, &p.offset) ||
-        __builtin_add_overflow(blocks, 1, &blocks) ||
-        __builtin_mul_overflow(blocks, lba, &p.size)) {
-      continue;  // cannot describe a byte range; certainly not in the image
-    }
-    out.push_back(p);
-  }
-  return out;
-}
-
-StatusOr<std::vector<PartitionExtent>> ParsePartitions(const Reader& r) {
-  // GPT: primary header in LBA 1 (UEFI 2.10, 5.3.1) for 512- and 4096-byte
-  // logical blocks, else the backup header in the last LBA (512 bytes).
-  std::vector<std::pair<uint64_t, uint64_t>> gpt_candidates = {{512, 512},
-                                                               {4096, 4096}};
-  if (r.size() >= uint64_t{3} * 512) {
-    gpt_candidates.push_back({r.size() / 512 * 512 - 512, 512});
-  }
-  for (const auto& [at, lba] : gpt_candidates) {
-    GptHeader h;
-    if (r.size() < at + sizeof(h)) continue;
-    if (Status s = r.ReadStruct(at, &h); !s.ok()) return s;
-    if (memcmp(h.signature, kGptSignature, sizeof(h.signature)) != 0) continue;
-    return ParseGpt(r, h, at, lba);
-  }
-
-  std::vector<PartitionExtent> out;
-  LegacyMbr mbr;
-  if (r.size() < sizeof(mbr)) return out;
-  if (Status s = r.ReadStruct(0, &mbr); !s.ok()) return s;
-  if (mbr.signature != kMbrSignature) return out;
-  uint64_t extended_lba = 0;
-  bool have_extended = false;
-  for (int i = 0; i < 4; ++i) {
-    const MbrPartitionRecord& e = mbr.partition[i];
-    if (e.os_type == 0 || e.size_in_lba == 0) continue;
-    if (e.os_type == kMbrTypeExtendedChs || e.os_type == kMbrTypeExtendedLba ||
-        e.os_type == kMbrTypeExtendedLinux) {
-      if (!have_extended) {
-        have_extended = true;
-        extended_lba = e.starting_lba;
-      }
-      continue;
-    }
-    out.push_back({"mbr", i + 1, uint64_t{e.starting_lba} * kMbrSectorSize,
-                   uint64_t{e.size_in_lba} * kMbrSectorSize});
-  }
-  // Logical partitions: a chain of EBRs. Links must move forward, which
-  // every partitioning tool does and which bounds the walk.
-  uint64_t ebr_lba = extended_lba;
-  for (int n = 0; have_extended && n < kMaxLogicalPartitions; ++n) {
-    LegacyMbr ebr;
-    const uint64_t at = ebr_lba * kMbrSectorSize;  // < 2^41, no overflow
-    if (at > r.size() || r.size() - at < sizeof(ebr)) break;
-    if (Status s = r.ReadStruct(at, &ebr); !s.ok()) return s;
-    if (ebr.signature != kMbrSignature) break;
-    const MbrPartitionRecord& logical = ebr.partition[0];
-    if (logical.os_type != 0 && logical.size_in_lba != 0) {
-      out.push_back({"mbr", 5 + n,
-                     (ebr_lba + logical.starting_lba) * kMbrSectorSize,
-                     uint64_t{logical.size_in_lba} * kMbrSectorSize});
-    }
-    const MbrPartitionRecord& next = ebr.partition[1];
-    if (next.os_type == 0 || next.starting_lba == 0) break;
-    const uint64_t next_lba = extended_lba + next.starting_lba;
-    if (next_lba <= ebr_lba) break;
-    ebr_lba = next_lba;
-  }
-  return out;
-}
-
 }  // namespace
 
 // --- Public API --------------------------------------------------------------
 
-std::string FormatUuid(const Uuid& u) {
-  const std::string hex = HexBytes(u.data(), u.size());
-  return Concat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4),
-                "-", hex.substr(16, 4), "-", hex.substr(20, 12));
+bool IsZeroUuid(const Uuid& u) {
+  return std::all_of(u.begin(), u.end(), [](uint8_t b) { return b == 0; });
 }
 
 Status FormatStoreImage(absl::Span<uint8_t> image, const Uuid& uuid) {
@@ -983,7 +586,7 @@ Status FormatStoreImage(absl::Span<uint8_t> image, const Uuid& uuid) {
 }
 
 Status FormatStore(const StoreLocation& location, const Uuid& uuid) {
-  StatusOr<OpenedRegion> region = OpenRegion(location, OpenMode::kFormat);
+  StatusOr<OpenedStoreRegion> region = OpenRegion(location, OpenMode::kFormat);
   if (!region.ok()) return region.status();
   if (region->size < kMinStoreSize) {
     return InvalidArgumentError(Format(
@@ -1028,31 +631,32 @@ Status FormatStore(const StoreLocation& location) {
 
 StatusOr<PlannedRecordWrite> PlanAppendToImage(absl::Span<const uint8_t> image,
                                                const NewRecord& record) {
-  const Reader r = Reader::OfSpan(image, "store image");
+  const std::string name = "store image";
   const Sha256Engine engine = StoreEngine();
-  StatusOr<StoreListing> listing = ScanStore(r, /*keep_logs=*/false, engine);
+  StatusOr<StoreListing> listing =
+      ScanStore(MemoryByteSource(image), name, /*keep_logs=*/false, engine);
   if (!listing.ok()) return listing.status();
-  return PlanFromListing(*listing, record, r.name(), engine);
+  return PlanFromListing(*listing, record, name, engine);
 }
 
 StatusOr<PlannedRecordWrite> PlanAppend(const StoreLocation& location,
                                         const NewRecord& record) {
-  StatusOr<OpenedRegion> region = OpenRegion(location, OpenMode::kRead);
+  StatusOr<OpenedStoreRegion> region = OpenRegion(location, OpenMode::kRead);
   if (!region.ok()) return region.status();
   const Sha256Engine engine = StoreEngine();
   StatusOr<StoreListing> listing =
-      ScanStore(region->reader(), /*keep_logs=*/false, engine);
+      ScanStore(RegionBytes(*region).bytes(), region->name, /*keep_logs=*/false, engine);
   if (!listing.ok()) return listing.status();
   return PlanFromListing(*listing, record, region->name, engine);
 }
 
 StatusOr<CaptureRecord> AppendRecord(const StoreLocation& location,
                                      const NewRecord& record) {
-  StatusOr<OpenedRegion> region = OpenRegion(location, OpenMode::kWrite);
+  StatusOr<OpenedStoreRegion> region = OpenRegion(location, OpenMode::kWrite);
   if (!region.ok()) return region.status();
   const Sha256Engine engine = StoreEngine();
   StatusOr<StoreListing> listing =
-      ScanStore(region->reader(), /*keep_logs=*/false, engine);
+      ScanStore(RegionBytes(*region).bytes(), region->name, /*keep_logs=*/false, engine);
   if (!listing.ok()) return listing.status();
   StatusOr<PlannedRecordWrite> plan =
       PlanFromListing(*listing, record, region->name, engine);
@@ -1069,165 +673,28 @@ StatusOr<CaptureRecord> AppendRecord(const StoreLocation& location,
 }
 
 StatusOr<StoreInfo> ReadStoreInfo(const StoreLocation& location) {
-  StatusOr<OpenedRegion> region = OpenRegion(location, OpenMode::kRead);
+  StatusOr<OpenedStoreRegion> region = OpenRegion(location, OpenMode::kRead);
   if (!region.ok()) return region.status();
-  return ReadSuperblock(region->reader(), StoreEngine());
+  return ReadSuperblock(RegionBytes(*region).bytes(), region->name, StoreEngine());
 }
 
 StatusOr<StoreListing> ListRecords(const StoreLocation& location) {
-  StatusOr<OpenedRegion> region = OpenRegion(location, OpenMode::kRead);
+  StatusOr<OpenedStoreRegion> region = OpenRegion(location, OpenMode::kRead);
   if (!region.ok()) return region.status();
-  return ScanStore(region->reader(), /*keep_logs=*/true, StoreEngine());
-}
-
-StatusOr<StoreListing> ParseStoreImage(absl::Span<const uint8_t> image) {
-  return ScanStore(Reader::OfSpan(image, "store image"), /*keep_logs=*/true,
+  return ScanStore(RegionBytes(*region).bytes(), region->name, /*keep_logs=*/true,
                    StoreEngine());
 }
 
-std::string CollectedLogName(const CaptureRecord& record) {
-  return Format("%s-%08u.log", FormatUuid(record.store_uuid), record.sequence);
+StatusOr<StoreListing> ParseStoreImage(absl::Span<const uint8_t> image) {
+  return ScanStore(MemoryByteSource(image), "store image", /*keep_logs=*/true, StoreEngine());
 }
 
-std::string CollectedMetaName(const CaptureRecord& record) {
-  return Format("%s-%08u.json", FormatUuid(record.store_uuid), record.sequence);
+StatusOr<StoreInfo> ReadStoreInfo(const ByteSource& bytes, const std::string& name) {
+  return ReadSuperblock(bytes, name, StoreEngine());
 }
 
-std::string RecordMetadataJson(const CaptureRecord& r) {
-  std::string out = "{\n";
-  AppendTo(&out, "  \"store_uuid\": ", JsonString(FormatUuid(r.store_uuid)),
-           ",\n");
-  AppendTo(&out, "  \"sequence\": ", r.sequence, ",\n");
-  AppendTo(&out, "  \"boot_id\": ",
-           IsZero(r.boot_id) ? "null" : JsonString(FormatUuid(r.boot_id)),
-           ",\n");
-  AppendTo(&out, "  \"capture_time_unix\": ", r.capture_time_unix, ",\n");
-  AppendTo(&out, "  \"capture_time_utc\": ",
-           JsonString(FormatUtc(r.capture_time_unix)), ",\n");
-  AppendTo(&out, "  \"kernel_release\": ", JsonString(r.kernel_release), ",\n");
-  AppendTo(&out, "  \"kernel_release_truncated\": ",
-           r.kernel_release_truncated ? "true" : "false", ",\n");
-  AppendTo(&out, "  \"panic_reason\": ", JsonString(r.panic_reason), ",\n");
-  AppendTo(&out, "  \"panic_reason_truncated\": ",
-           r.panic_reason_truncated ? "true" : "false", ",\n");
-  AppendTo(&out, "  \"log_size\": ", r.log_text.size(), ",\n");
-  AppendTo(&out, "  \"log_truncated\": ", r.log_truncated ? "true" : "false",
-           ",\n");
-  AppendTo(&out, "  \"original_log_size\": ", r.original_log_size, ",\n");
-  AppendTo(&out, "  \"log_sha256\": ",
-           JsonString(HexBytes(r.log_sha256.data(), r.log_sha256.size())),
-           ",\n");
-  AppendTo(&out, "  \"offset_in_store\": ", r.offset_in_store, ",\n");
-  AppendTo(&out, "  \"log_file\": ", JsonString(CollectedLogName(r)), "\n");
-  out += "}\n";
-  return out;
-}
-
-StatusOr<CollectResult> CollectRecords(const StoreLocation& location,
-                                       const std::string& dir) {
-  StatusOr<StoreListing> listing = ListRecords(location);
-  if (!listing.ok()) return listing.status();
-  CollectResult result;
-  result.info = listing->info;
-  result.skipped_corrupt = listing->skipped_corrupt;
-  if (Status s = MakeDirs(dir); !s.ok()) return s;
-  for (const CaptureRecord& r : listing->records) {
-    const std::string meta_name = CollectedMetaName(r);
-    const std::string meta_path = Concat(dir, "/", meta_name);
-    struct stat st;
-    if (stat(meta_path.c_str(), &st) == 0) {
-      ++result.already_present;
-      continue;
-    }
-    const std::string log_name = CollectedLogName(r);
-    if (Status s = WriteFileAtomically(dir, log_name, r.log_text); !s.ok()) {
-      return s;
-    }
-    // The .json goes last: its presence is the "collected" mark.
-    if (Status s = WriteFileAtomically(dir, meta_name, RecordMetadataJson(r));
-        !s.ok()) {
-      return s;
-    }
-    result.written.push_back(
-        {r.sequence, Concat(dir, "/", log_name), meta_path});
-  }
-  if (!result.written.empty()) {
-    // Make the renames durable too.
-    ScopedFd dfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dfd.get() < 0 || fsync(dfd.get()) != 0) {
-      return DataLossError(Format("collect: fsync of directory '%s' failed: %s",
-                                  dir, ErrnoText(errno)));
-    }
-  }
-  return result;
-}
-
-std::string FormatRecordForDisplay(const CaptureRecord& r) {
-  std::string out;
-  AppendFormat(&out, "Record:         #%u (store %s, offset %u)\n", r.sequence,
-               FormatUuid(r.store_uuid), r.offset_in_store);
-  AppendFormat(&out, "Captured:       %s\n", FormatUtc(r.capture_time_unix));
-  AppendFormat(&out, "Kernel release: %s%s\n", PrintableLine(r.kernel_release),
-               r.kernel_release_truncated ? " [cut]" : "");
-  AppendFormat(&out, "Panic reason:   %s%s\n", PrintableLine(r.panic_reason),
-               r.panic_reason_truncated ? " [cut]" : "");
-  AppendFormat(
-      &out, "Boot ID:        %s\n",
-      IsZero(r.boot_id) ? std::string("unknown") : FormatUuid(r.boot_id));
-  if (r.log_truncated) {
-    AppendFormat(
-        &out,
-        "Log:            %u bytes (TRUNCATED: the first %u of %u bytes did "
-        "not fit the store)\n",
-        r.log_text.size(), r.original_log_size - r.log_text.size(),
-        r.original_log_size);
-  } else {
-    AppendFormat(&out, "Log:            %u bytes\n", r.log_text.size());
-  }
-  out += std::string(64, '-');
-  out += '\n';
-  out += r.log_text;
-  if (!r.log_text.empty() && r.log_text.back() != '\n') out += '\n';
-  return out;
-}
-
-StatusOr<std::vector<PartitionExtent>> ParsePartitionTable(
-    absl::Span<const uint8_t> image) {
-  return ParsePartitions(Reader::OfSpan(image, "image"));
-}
-
-StatusOr<StoreLocation> FindStoreInImage(const std::string& path) {
-  StoreLocation whole_location{path, 0, 0};
-  StatusOr<OpenedRegion> region = OpenRegion(whole_location, OpenMode::kRead);
-  if (!region.ok()) return region.status();
-  const Reader whole = Reader::OfFd(region->fd.get(), 0, region->size,
-                                    Format("image '%s'", path));
-  const Sha256Engine engine = StoreEngine();
-  std::vector<std::string> tried;
-  StatusOr<StoreInfo> info = ReadSuperblock(whole, engine);
-  if (info.ok()) return whole_location;
-  tried.push_back(std::string(info.status().message()));
-
-  StatusOr<std::vector<PartitionExtent>> parts = ParsePartitions(whole);
-  if (!parts.ok()) {
-    tried.push_back(std::string(parts.status().message()));
-  } else if (parts->empty()) {
-    tried.push_back("no MBR or GPT partition table");
-  } else {
-    for (const PartitionExtent& p : *parts) {
-      const std::string name = PartitionName(p);
-      if (p.offset >= whole.size()) {
-        tried.push_back(Format("%s: starts past the end of the image", name));
-        continue;
-      }
-      const Reader slice = whole.Slice(p.offset, p.size, name);
-      info = ReadSuperblock(slice, engine);
-      if (info.ok()) return StoreLocation{path, p.offset, slice.size()};
-      tried.push_back(std::string(info.status().message()));
-    }
-  }
-  return NotFoundError(Format("no Saveoops store found in '%s'; tried: %s",
-                              path, Join(tried, "; ")));
+StatusOr<OpenedStoreRegion> OpenStoreRegionForReading(const StoreLocation& location) {
+  return OpenRegion(location, OpenMode::kRead);
 }
 
 }  // namespace saveoops

@@ -1,11 +1,15 @@
-// The Saveoops record store: a small ring of crash records on a raw
-// partition, a plain file, or a partition inside a disk image.
+// The Saveoops record store's ring: a small ring of crash records on a raw
+// partition, a plain file, or a partition inside a disk image. This is
+// what the capture program links (absl-free: common/status.h,
+// common/format.h, the freestanding SHA-256): format a store, append a
+// record, read the records back. Finding a store inside a disk image is
+// store/locate.h; collecting and displaying records is store/collect.h and
+// store/display.h (the saveoops CLI).
 //
 // The on-disk format, the placement rule and why a torn write never loses
 // an older record are described in store/store_format.h.
 //
-// Writer (the capture program, a static binary; needs only absl and
-// common/sha256, no BoringSSL):
+// Writer (the capture program, a static binary; needs no BoringSSL):
 //   StoreLocation where{"/dev/vda2"};
 //   NewRecord r;
 //   r.capture_time_unix = time(nullptr);
@@ -15,12 +19,7 @@
 //   StatusOr<CaptureRecord> written = AppendRecord(where, r);
 //
 // Readers (the saveoops CLI, on the machine or on a host):
-//   StatusOr<StoreLocation> where = FindStoreInImage("disk.img");
-//   StatusOr<StoreListing> listing = ListRecords(*where);
-//   for (const CaptureRecord& r : listing->records)
-//     std::cout << FormatRecordForDisplay(r);
-//   StatusOr<CollectResult> c =
-//       CollectRecords(*where, kDefaultCollectDir);
+//   StatusOr<StoreListing> listing = ListRecords(where);
 //
 // Every error names the file or device, the store's byte offset in it, and
 // what is wrong, e.g.
@@ -28,8 +27,8 @@
 //   store, or both copies damaged): copy 0 (store byte 0): SHA-256 mismatch
 //   (damaged superblock); copy 1 (store byte 4096): magic is
 //   "\x00\x00\x00\x00\x00\x00\x00\x00", expected "SVOOPSST"
-#ifndef SAVEOOPS_STORE_STORE_H_
-#define SAVEOOPS_STORE_STORE_H_
+#ifndef SAVEOOPS_STORE_RING_H_
+#define SAVEOOPS_STORE_RING_H_
 
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +38,8 @@
 #include <vector>
 
 #include "absl/types/span.h"
+#include "common/byte_source.h"
+#include "common/files.h"
 #include "common/status.h"
 #include "store/store_format.h"
 
@@ -56,8 +57,8 @@ struct StoreLocation {
 // A store UUID or boot id: 16 raw bytes.
 using Uuid = std::array<uint8_t, kUuidSize>;
 
-// Where `collect` puts records by default.
-inline constexpr char kDefaultCollectDir[] = "/var/lib/saveoops";
+// Whether `uuid` is all zero (a boot id the capture program did not know).
+bool IsZeroUuid(const Uuid& uuid);
 
 // Geometry and identity of a formatted store, from its superblock.
 struct StoreInfo {
@@ -135,29 +136,6 @@ struct PlannedRecordWrite {
   CaptureRecord record;  // what ListRecords() will return once written
 };
 
-// A record `collect` wrote to the collection directory.
-struct CollectedRecord {
-  uint64_t sequence = 0;
-  std::string log_path;
-  std::string meta_path;
-};
-
-// What CollectRecords() did.
-struct CollectResult {
-  StoreInfo info;
-  std::vector<CollectedRecord> written;  // newly written, by sequence
-  int already_present = 0;               // records whose .json existed
-  int skipped_corrupt = 0;               // as in StoreListing
-};
-
-// A partition found in a partition table.
-struct PartitionExtent {
-  std::string scheme;   // "mbr" or "gpt"
-  int number = 0;       // 1-based, as Linux numbers it (MBR logical: 5, 6..)
-  uint64_t offset = 0;  // bytes from the start of the image
-  uint64_t size = 0;    // bytes
-};
-
 // --- Writing -----------------------------------------------------------------
 
 // Writes both superblock copies of a new, empty store with the given UUID
@@ -203,58 +181,22 @@ StatusOr<StoreListing> ListRecords(const StoreLocation& location);
 // Never reads outside `image`, whatever it holds.
 StatusOr<StoreListing> ParseStoreImage(absl::Span<const uint8_t> image);
 
-// Copies records not yet collected into `dir` (created if missing, mode
-// 0700): <dir>/<uuid>-<seq, 8 digits>.log holds the log text and
-// <dir>/<uuid>-<seq>.json the metadata. A record is "already collected" iff
-// its .json exists; both files are written to a temporary name, fsync()ed
-// and renamed, the .json last, so an interrupted collect is redone.
-// The store is opened read-only.
-StatusOr<CollectResult> CollectRecords(const StoreLocation& location,
-                                       const std::string& dir);
+// ReadStoreInfo() on a store region given as bytes (a partition of a disk
+// image: a ByteSourceSlice); errors start with `name`.
+StatusOr<StoreInfo> ReadStoreInfo(const ByteSource& bytes, const std::string& name);
 
-// File names (without directory) CollectRecords() uses for a record.
-std::string CollectedLogName(const CaptureRecord& record);
-std::string CollectedMetaName(const CaptureRecord& record);
-
-// The .json metadata CollectRecords() writes for a record.
-std::string RecordMetadataJson(const CaptureRecord& record);
-
-// A header block (sequence, capture time as UTC ISO-8601, kernel release,
-// panic reason, boot id, log size and truncation), a separator line, then
-// the log text (ending in a newline). Control characters in the release and
-// reason are shown as '?' so a damaged record cannot drive the terminal.
-//
-//   Record:         #3 (store 5c6e...-..., offset 16384)
-//   Captured:       2024-05-01T12:34:56Z
-//   Kernel release: 6.1.0-18-amd64
-//   Panic reason:   Kernel panic - not syncing: sysrq triggered crash
-//   Boot ID:        unknown
-//   Log:            81234 bytes
-//   ----------------------------------------------------------------
-//   <log text>
-std::string FormatRecordForDisplay(const CaptureRecord& record);
-
-// Lowercase 8-4-4-4-12 text of a UUID.
-std::string FormatUuid(const Uuid& uuid);
-
-// --- Disk images -------------------------------------------------------------
-
-// Finds a store in a disk image or device: the whole file if it starts
-// with a valid superblock (copy 0 or 1), else the first partition (GPT
-// entries in table order; MBR primaries 1-4, then logicals 5..) whose start
-// holds a valid superblock. Fails with NotFound listing every candidate
-// tried and why it was rejected.
-StatusOr<StoreLocation> FindStoreInImage(const std::string& path);
-
-// Lists the partitions of a GPT (primary header at LBA 1 for 512- or
-// 4096-byte LBAs, else the backup header in the last 512-byte sector) or,
-// without a GPT, of an MBR including logical partitions. Returns an empty
-// list if there is no partition table. Entries are bounds-checked against
-// the image; CRCs are not required to match, because every candidate is
-// verified by the store superblock's own SHA-256 before it is used.
-StatusOr<std::vector<PartitionExtent>> ParsePartitionTable(
-    absl::Span<const uint8_t> image);
+// A store region opened read-only: location.path resolved to the byte range
+// [offset, offset + size) of a regular file or block device (size 0 in the
+// location: to its end). The error names the location as every store error
+// does ("store 'disk.img' at offset 1048576: ...").
+struct OpenedStoreRegion {
+  UniqueFd fd;
+  uint64_t offset = 0;  // of the region in the file
+  uint64_t size = 0;    // bytes of the region
+  std::string name;     // how errors name it
+};
+StatusOr<OpenedStoreRegion> OpenStoreRegionForReading(const StoreLocation& location);
 
 }  // namespace saveoops
 
-#endif  // SAVEOOPS_STORE_STORE_H_
+#endif  // SAVEOOPS_STORE_RING_H_

@@ -1,0 +1,58 @@
+// `saveoops collect`: copies a store's records into a directory, once each,
+// as a log file plus a JSON metadata file (store_format.h, "COLLECTED
+// MARKS", says why the mark lives there and not in the store).
+//
+// Example:
+//   StatusOr<CollectResult> c = CollectRecords(where, kDefaultCollectDir);
+//   // c->written[0].meta_path ==
+//   //   "/var/lib/saveoops/5c6e...-00000003.json"
+#ifndef SAVEOOPS_STORE_COLLECT_H_
+#define SAVEOOPS_STORE_COLLECT_H_
+
+#include <stdint.h>
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "store/ring.h"
+
+namespace saveoops {
+
+// Where `collect` puts records by default.
+inline constexpr char kDefaultCollectDir[] = "/var/lib/saveoops";
+
+// A record `collect` wrote to the collection directory.
+struct CollectedRecord {
+  uint64_t sequence = 0;
+  std::string log_path;
+  std::string meta_path;
+};
+
+// What CollectRecords() did.
+struct CollectResult {
+  StoreInfo info;
+  std::vector<CollectedRecord> written;  // newly written, by sequence
+  int already_present = 0;               // records whose .json existed
+  int skipped_corrupt = 0;               // as in StoreListing
+};
+
+// Copies records not yet collected into `dir` (created if missing, mode
+// 0700): <dir>/<uuid>-<seq, 8 digits>.log holds the log text and
+// <dir>/<uuid>-<seq>.json the metadata. A record is "already collected" iff
+// its .json exists; both files are written atomically (common/files.h
+// WriteFileAtomic: a temporary file, fsync(), rename, directory fsync()),
+// the .json last, so an interrupted collect is redone.
+// The store is opened read-only.
+StatusOr<CollectResult> CollectRecords(const StoreLocation& location, const std::string& dir);
+
+// File names (without directory) CollectRecords() uses for a record.
+std::string CollectedLogName(const CaptureRecord& record);
+std::string CollectedMetaName(const CaptureRecord& record);
+
+// The .json metadata CollectRecords() writes for a record.
+std::string RecordMetadataJson(const CaptureRecord& record);
+
+}  // namespace saveoops
+
+#endif  // SAVEOOPS_STORE_COLLECT_H_

@@ -1,0 +1,36 @@
+// Finding a Saveoops store on a disk: the whole device or image, else a
+// partition of it. The capture program runs this on every block device
+// until one holds a store; the saveoops CLI runs it on a disk image given
+// with --image (e.g. a QEMU disk, from the host).
+//
+// Partitions are listed by common/partition_table.h's lenient walker: each
+// candidate is accepted only if a store superblock at its start verifies
+// (its own SHA-256 and copy_index), so neither a damaged table nor another
+// file system is ever taken for a store.
+//
+// Example:
+//   StatusOr<StoreLocation> where = FindStoreInImage("disk.img");
+//   // {"disk.img", 1048576, 8388608} (GPT entry 2)
+//   StatusOr<StoreListing> listing = ListRecords(*where);
+#ifndef SAVEOOPS_STORE_LOCATE_H_
+#define SAVEOOPS_STORE_LOCATE_H_
+
+#include <string>
+
+#include "common/status.h"
+#include "store/ring.h"
+
+namespace saveoops {
+
+// Finds a store in a disk image or device: the whole file if it starts
+// with a valid superblock (copy 0 or 1), else the first partition (GPT
+// entries in table order; MBR primaries 1-4, then logicals 5..) whose start
+// holds a valid superblock. Fails with NotFound listing every candidate
+// tried and why it was rejected, e.g.
+//   no Saveoops store found in 'disk.img'; tried: image 'disk.img': no valid
+//   superblock ...; MBR partition 1 (image byte 1048576, 51200 bytes): ...
+StatusOr<StoreLocation> FindStoreInImage(const std::string& path);
+
+}  // namespace saveoops
+
+#endif  // SAVEOOPS_STORE_LOCATE_H_
