@@ -24,4 +24,5 @@ COVERAGE_FLOORS = {
     "bench_parse_fuzz": 229,
     "lz4_block_fuzz": 57,
     "kernel_image_fuzz": 27,
+    "partition_table_fuzz": 230,
 }
