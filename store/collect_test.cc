@@ -1,5 +1,6 @@
 #include "store/collect.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "store/display.h"
@@ -151,6 +153,46 @@ TEST(StoreTest, CollectWritesEachRecordOnce) {
   EXPECT_EQ(c->written[1].sequence, 4u);
   EXPECT_EQ(c->already_present, 2);
   EXPECT_TRUE(Exists(absl::StrFormat("%s/%s-%08d.json", out, uuid, 4)));
+}
+
+// Collected files are root's only (0600 whatever the umask), written whole
+// or not at all: no temporary file is left beside them, and a directory
+// that cannot be written fails with a message naming the file.
+TEST(StoreTest, CollectedFilesAre0600AndLeaveNoTemporaries) {
+  const std::string dir = MakeTempDir();
+  const StoreLocation loc{dir + "/s", 0, 64 * 1024};
+  ASSERT_TRUE(FormatStore(loc, TestUuid(13)).ok());
+  std::mt19937_64 rng(13);
+  ASSERT_TRUE(AppendRecord(loc, MakeNewRecord(rng, 500)).ok());
+  const mode_t old_umask = umask(0);
+  const std::string out = dir + "/records";
+  absl::StatusOr<CollectResult> c = CollectRecords(loc, out);
+  umask(old_umask);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->written.size(), 1u);
+  for (const std::string& path : {c->written[0].log_path, c->written[0].meta_path}) {
+    struct stat st;
+    ASSERT_EQ(stat(path.c_str(), &st), 0) << path;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << path;
+  }
+  std::vector<std::string> names;
+  DIR* d = opendir(out.c_str());
+  ASSERT_NE(d, nullptr);
+  while (struct dirent* e = readdir(d)) {
+    if (e->d_name[0] != '.' || (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)) {
+      names.push_back(e->d_name);
+    }
+  }
+  closedir(d);
+  EXPECT_EQ(names.size(), 2u) << absl::StrJoin(names, " ");
+
+  if (geteuid() == 0) return;  // root writes anywhere: no failure to provoke
+  const std::string locked = dir + "/locked";
+  ASSERT_EQ(mkdir(locked.c_str(), 0500), 0);
+  c = CollectRecords(loc, locked);
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(absl::StrContains(c.status().message(), "collect: cannot create " + locked))
+      << c.status();
 }
 
 }  // namespace
