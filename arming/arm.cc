@@ -2,11 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/kexec.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,31 +14,32 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/boot_params.h"
 #include "common/bootproto.h"
 #include "common/bundle_format.h"
 #include "common/elfcore.h"
+#include "common/files.h"
 #include "common/kernel_image.h"
 #include "common/sha256.h"
 #include "purgatory/purgatory_abi.h"
+#include "purgatory/purgatory_image.h"
 
 namespace saveoops {
 namespace {
 
-constexpr uint64_t kPage = 4096;
-// boot.rst, "64-bit Boot Protocol": the 64-bit entry is 0x200 past the
-// protected-mode kernel's load address.
-constexpr uint64_t kKernel64BitEntryOffset = kKernel64EntryOffset;
-// "elfcorehdr=0x" + 16 hex digits: fixed width, so the command line's length
-// (and so the boot_params blob's size) is known before placement.
+// The argument that tells the capture kernel where the ELF core header is
+// (kernel/crash_dump.c, setup_elfcorehdr()), fixed width (sizing.h).
 constexpr char kElfcorehdrFormat[] = "elfcorehdr=0x%016x";
-constexpr size_t kElfcorehdrArgLength = 11 + 2 + 16;
+static_assert(sizeof("elfcorehdr=0x0123456789abcdef") - 1 == kElfcorehdrArgLength,
+              "kElfcorehdrFormat prints kElfcorehdrArgLength characters");
 
-uint64_t PageAlign(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
+// Segments the purgatory verifies that are not a bundle part staged whole,
+// so they have no digest from ParseBundle() to reuse.
+constexpr uint32_t kNotABundlePart = 0;
 
 // First-kernel RAM the dump should expose: all System RAM except the crash
 // reservation, which is the capture kernel's own memory.
@@ -55,6 +53,28 @@ std::vector<PhysRange> DumpableRam(const CrashSystemInfo& system) {
   return out;
 }
 
+std::string Hex(const Sha256Digest& d) {
+  char buf[65];
+  Sha256ToHex(d, buf);
+  return buf;
+}
+
+// The bundle's purgatory, checked against this loader's ABI before anything
+// is planned for it.
+absl::StatusOr<PurgatoryImage> CheckPurgatory(const BundleContents& bundle) {
+  PurgatoryImage image;
+  const PurgatoryImageError e =
+      ParsePurgatoryImage(bundle.purgatory.data(), bundle.purgatory.size(), &image);
+  if (e == PurgatoryImageError::kOk) return image;
+  const PurgatoryHeader& h = image.header;
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "bundle's purgatory header is not ABI %d: %s (magic %#x, version %d, params %d bytes "
+      "at %d, entry %d, image %d bytes)",
+      kPurgatoryAbiVersion, PurgatoryImageErrorName(e), h.magic, h.abi_version, h.params_size,
+      h.params_offset, h.entry_offset, bundle.purgatory.size()));
+}
+
+// The dead kernel's memory as the capture kernel's /proc/vmcore shows it.
 absl::StatusOr<std::vector<uint8_t>> BuildCoreHeader(const CrashSystemInfo& system) {
   ElfCoreSpec spec;
   spec.cpu_crash_notes = system.cpu_crash_notes;
@@ -68,179 +88,86 @@ absl::StatusOr<std::vector<uint8_t>> BuildCoreHeader(const CrashSystemInfo& syst
   return BuildElfCoreHeader(spec);
 }
 
-std::string Hex(const Sha256Digest& d) {
-  char buf[65];
-  Sha256ToHex(d, buf);
-  return buf;
+// Where each piece goes inside the reservation; a reservation too small
+// names the crashkernel= that fits.
+absl::StatusOr<Plan> PlaceCapturePieces(const BundleContents& bundle, const CaptureKernel& kernel,
+                                        const CrashSystemInfo& system,
+                                        const ArmOptions& options) {
+  const CaptureSizes sizes =
+      CaptureSizesFor(bundle, kernel, system.iomem.regions().size(),
+                      system.cpu_crash_notes.size(), DumpableRam(system).size(),
+                      options.runtime_headroom);
+  absl::StatusOr<Plan> plan = PlanPlacement(MakeCaptureRequest(sizes), system.crash_reservation);
+  if (plan.ok()) return plan;
+  absl::StatusOr<uint64_t> need = SmallestReservation(MakeCaptureRequest(sizes));
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the crash reservation ", absl::Hex(system.crash_reservation.start), "+",
+      system.crash_reservation.size >> 20, " MiB is too small for this bundle: ",
+      plan.status().message(),
+      need.ok() ? absl::StrCat("; boot with ", CrashkernelArgument(*need)) : ""));
 }
 
-std::string ErrnoText(int err) {
-  switch (err) {
-    case EPERM:
-      return geteuid() != 0
-                 ? "EPERM: arming needs root (CAP_SYS_BOOT)"
-                 : "EPERM: refused although running as root; the kernel is locked "
-                   "down (see /sys/kernel/security/lockdown) or kexec is disabled "
-                   "(sysctl kernel.kexec_load_disabled)";
-    case ENOSYS:
-      return "ENOSYS: this kernel was built without kexec support (CONFIG_KEXEC)";
-    case EBUSY:
-      return "EBUSY: a crash kernel is in use or being loaded by someone else";
-    case EADDRNOTAVAIL:
-    case EINVAL:
-      return absl::StrCat(strerrorname_np(err) ? strerrorname_np(err) : "EINVAL",
-                          ": the kernel rejected the segment layout (outside the crash "
-                          "reservation or overlapping)");
-    case ENOMEM:
-      return "ENOMEM: the crash reservation is too small for the segments";
-    default:
-      return absl::StrCat(strerrorname_np(err) ? strerrorname_np(err) : "errno ", ": ",
-                          strerror(err));
-  }
-}
-
-// The bundle's prepared kernel image, if it has one.
-absl::StatusOr<std::optional<KernelImage>> PreparedKernel(const BundleContents& bundle) {
-  if (bundle.capture_kernel_image.empty()) return std::optional<KernelImage>();
-  absl::StatusOr<KernelImage> image = ParseKernelImage(bundle.capture_kernel_image);
-  if (!image.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bundle: ", image.status().message()));
-  }
-  return std::optional<KernelImage>(*image);
-}
-
-// Memory the kernel piece needs for a prepared image: the kernel's span,
-// and room above the unpacked bytes for the image part (header + LZ4
-// block), which is staged whole at the top of the piece so that unpacking
-// never writes over it and its digest is the bundle's.
-uint64_t PreparedKernelPieceSize(const KernelImage& image, uint64_t part_size) {
-  return std::max(PageAlign(image.span), PageAlign(image.image_size) + PageAlign(part_size));
-}
-
-}  // namespace
-
-absl::StatusOr<CaptureSizes> CaptureSizesFor(const BundleContents& bundle,
-                                             const BzImageInfo& kernel,
-                                             size_t first_kernel_regions,
-                                             size_t crash_notes, size_t ram_ranges,
-                                             uint64_t runtime_headroom) {
-  CaptureSizes s;
-  s.purgatory_size = bundle.purgatory.size();
-  // The capture map is at most the first kernel's regions, the reservation
-  // split around the elfcorehdr, and the low 640 KiB: bound it generously.
-  const size_t cmdline_len = bundle.capture_cmdline.size() + 1 + kElfcorehdrArgLength + 4096;
-  s.boot_params_size = BootParamsBlobSize(std::min<size_t>(cmdline_len, kernel.cmdline_size),
-                                          first_kernel_regions + 8);
-  s.elfcorehdr_size = ElfCoreHeaderSize(crash_notes + ram_ranges + 2);
-  s.backup_size = 0;  // Kernels >= 5.x keep low 1 MiB reserved with crashkernel=.
-  absl::StatusOr<std::optional<KernelImage>> prepared = PreparedKernel(bundle);
-  if (!prepared.ok()) return prepared.status();
-  if (prepared->has_value()) {
-    s.kernel_init_size = PreparedKernelPieceSize(**prepared, bundle.capture_kernel_image.size());
-    s.kernel_payload_size = PageAlign(bundle.capture_kernel_image.size());
-    s.kernel_alignment = (*prepared)->alignment;
-  } else {
-    s.kernel_init_size = kernel.init_size;
-    s.kernel_payload_size = kernel.payload_size;
-    s.kernel_alignment = kernel.kernel_alignment;
-  }
-  s.initrd_size = bundle.capture_initramfs.size();
-  s.initrd_addr_max = kernel.initrd_addr_max;
-  s.initrd_above_4g_ok = (kernel.xloadflags & kXlfCanBeLoadedAbove4G) != 0;
-  // The initramfs exists twice while the capture kernel unpacks it: the
-  // archive (a planned piece) and its files in the rootfs (free memory).
-  s.runtime_headroom = runtime_headroom + PageAlign(bundle.capture_initramfs.size());
-  return s;
-}
-
-absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
-                                     const CrashSystemInfo& system,
-                                     const ArmOptions& options) {
-  absl::StatusOr<BzImageInfo> kernel = ParseBzImage(bundle.capture_kernel);
-  if (!kernel.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bundle's capture kernel: ", kernel.status().message()));
-  }
-  absl::StatusOr<std::optional<KernelImage>> prepared = PreparedKernel(bundle);
-  if (!prepared.ok()) return prepared.status();
-  absl::StatusOr<std::vector<uint8_t>> core = BuildCoreHeader(system);
-  if (!core.ok()) return core.status();
-
-  const std::vector<PhysRange> ram = DumpableRam(system);
-  absl::StatusOr<CaptureSizes> sizes =
-      CaptureSizesFor(bundle, *kernel, system.iomem.regions().size(),
-                      system.cpu_crash_notes.size(), ram.size(), options.runtime_headroom);
-  if (!sizes.ok()) return sizes.status();
-  absl::StatusOr<Plan> plan =
-      PlanPlacement(MakeCaptureRequest(*sizes), system.crash_reservation);
-  if (!plan.ok()) {
-    absl::StatusOr<uint64_t> need = SmallestReservation(MakeCaptureRequest(*sizes));
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the crash reservation ", absl::Hex(system.crash_reservation.start), "+",
-        system.crash_reservation.size >> 20, " MiB is too small for this bundle: ",
-        plan.status().message(),
-        need.ok() ? absl::StrCat("; boot with ", CrashkernelArgument(*need)) : ""));
-  }
-
-  ArmPlan out;
-  out.plan = *plan;
-  out.capture_kernel_version = kernel->kernel_version;
-  const Placement* p_purgatory = plan->Find("purgatory");
-  const Placement* p_boot = plan->Find("boot_params");
-  const Placement* p_core = plan->Find("elfcorehdr");
-  const Placement* p_kernel = plan->Find("kernel");
-  const Placement* p_initrd = plan->Find("initrd");
-  if (!p_purgatory || !p_boot || !p_core || !p_kernel || !p_initrd) {
-    return absl::InternalError("planner left out a capture piece");
-  }
-
-  // Command line: the bundle's, the caller's, and where the core header is.
+// Command line: the bundle's, the caller's, and where the core header is.
+absl::StatusOr<std::string> CaptureCommandLine(const BundleContents& bundle,
+                                               const ArmOptions& options,
+                                               const BzImageInfo& kernel,
+                                               const Range& elfcorehdr) {
   std::string cmdline = std::string(absl::StripAsciiWhitespace(bundle.capture_cmdline));
   if (!options.append.empty()) absl::StrAppend(&cmdline, " ", options.append);
-  absl::StrAppend(&cmdline, " ", absl::StrFormat(kElfcorehdrFormat, p_core->range.start));
-  if (cmdline.size() + 1 > kernel->cmdline_size) {
+  absl::StrAppend(&cmdline, " ", absl::StrFormat(kElfcorehdrFormat, elfcorehdr.start));
+  if (cmdline.size() + 1 > kernel.cmdline_size) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "capture command line is %d bytes; the capture kernel accepts %d", cmdline.size(),
-        kernel->cmdline_size - 1));
+        kernel.cmdline_size - 1));
   }
-  out.capture_cmdline = cmdline;
+  return cmdline;
+}
 
-  MemoryMap capture_map =
-      CaptureKernelMemoryMap(system.iomem, system.crash_reservation, *plan, true);
-  out.capture_e820 = capture_map.ToE820();
-
+// The zero page, e820 table and command line the capture kernel boots with,
+// as one blob in the boot_params piece (common/boot_params.h).
+absl::StatusOr<std::vector<uint8_t>> BuildCaptureBootParams(const BundleContents& bundle,
+                                                            const CrashSystemInfo& system,
+                                                            const BzImageInfo& kernel,
+                                                            const Plan& plan,
+                                                            const ArmPlan& out) {
   BootParamsSpec bp;
-  bp.kernel = &*kernel;
-  bp.cmdline = cmdline;
+  bp.kernel = &kernel;
+  bp.cmdline = out.capture_cmdline;
   bp.e820 = out.capture_e820;
-  bp.initrd_addr = p_initrd->range.start;
+  bp.initrd_addr = plan.initrd.start;
   bp.initrd_size = bundle.capture_initramfs.size();
   bp.acpi_rsdp_addr = system.acpi_rsdp;
-  bp.blob_addr = p_boot->range.start;
-  absl::StatusOr<std::vector<uint8_t>> boot_params = BuildBootParams(bp);
-  if (!boot_params.ok()) return boot_params.status();
-  if (boot_params->size() > p_boot->range.size) {
+  bp.blob_addr = plan.boot_params.start;
+  absl::StatusOr<std::vector<uint8_t>> blob = BuildBootParams(bp);
+  if (!blob.ok()) return blob.status();
+  if (blob->size() > plan.boot_params.size) {
     return absl::InternalError(absl::StrFormat(
-        "boot_params blob is %d bytes but only %d were planned", boot_params->size(),
-        p_boot->range.size));
+        "boot_params blob is %d bytes but only %d were planned", blob->size(),
+        plan.boot_params.size));
   }
+  return blob;
+}
 
-  // A prepared kernel's image part sits at the top of the kernel piece; the
-  // purgatory unpacks its LZ4 block to the bottom (PreparedKernelPieceSize).
-  uint64_t image_part_at = 0;
-  if (prepared->has_value()) {
-    if (p_kernel->range.size < PreparedKernelPieceSize(**prepared, bundle.capture_kernel_image.size())) {
-      return absl::InternalError("planner gave the prepared kernel a smaller piece than it needs");
-    }
-    image_part_at = p_kernel->range.end() - PageAlign(bundle.capture_kernel_image.size());
+// Where a prepared kernel's image part goes: the top of the kernel piece;
+// the purgatory unpacks its LZ4 block to the bottom (PreparedKernelPieceSize).
+absl::StatusOr<uint64_t> PreparedKernelPartAt(const BundleContents& bundle,
+                                              const KernelImage& image, const Plan& plan) {
+  const uint64_t part_size = bundle.capture_kernel_image.size();
+  if (plan.kernel.size < PreparedKernelPieceSize(image, part_size)) {
+    return absl::InternalError("planner gave the prepared kernel a smaller piece than it needs");
   }
+  return plan.kernel.end() - PageAlign(part_size);
+}
 
-  // The segments the purgatory verifies, in region order, with their
-  // digests. One that is a bundle part unchanged (`whole_part`) takes the
-  // digest ParseBundle() checked: hashing it again costs a visible second
-  // at boot.
-  const Sha256Engine engine = Sha256BestEngine();
+// The segments the purgatory verifies, in its region order (boot_params,
+// elfcorehdr, kernel, initrd), with their digests. One that is a bundle
+// part unchanged takes the digest ParseBundle() checked: hashing it again
+// costs a visible second at boot.
+std::vector<KexecSegment> VerifiedSegments(const BundleContents& bundle,
+                                           const CaptureKernel& kernel, const Plan& plan,
+                                           std::vector<uint8_t> boot_params,
+                                           std::vector<uint8_t> core_header,
+                                           uint64_t image_part_at, Sha256Engine engine) {
   std::vector<KexecSegment> verified;
   const auto stage = [&](std::string name, std::vector<uint8_t> bytes, uint64_t mem,
                          uint64_t memsz, uint32_t whole_part) {
@@ -251,37 +178,34 @@ absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
                    : Sha256Hash(s.bytes.data(), s.bytes.size(), engine);
     verified.push_back(std::move(s));
   };
-  constexpr uint32_t kNotAPart = 0;
-  stage("boot_params", *boot_params, p_boot->range.start, p_boot->range.size, kNotAPart);
-  stage("elfcorehdr", *core, p_core->range.start, p_core->range.size, kNotAPart);
-  if (prepared->has_value()) {
-    stage("kernel", bundle.capture_kernel_image, image_part_at,
-          p_kernel->range.end() - image_part_at, kBundlePartCaptureKernelImage);
+  stage("boot_params", std::move(boot_params), plan.boot_params.start, plan.boot_params.size,
+        kNotABundlePart);
+  stage("elfcorehdr", std::move(core_header), plan.elfcorehdr.start, plan.elfcorehdr.size,
+        kNotABundlePart);
+  if (kernel.prepared.has_value()) {
+    stage("kernel", bundle.capture_kernel_image, image_part_at, plan.kernel.end() - image_part_at,
+          kBundlePartCaptureKernelImage);
   } else {
+    const BzImageInfo& bz = kernel.bzimage;
     stage("kernel",
-          std::vector<uint8_t>(bundle.capture_kernel.begin() + kernel->payload_offset,
+          std::vector<uint8_t>(bundle.capture_kernel.begin() + bz.payload_offset,
                                bundle.capture_kernel.end()),
-          p_kernel->range.start, PageAlign(kernel->payload_size), kNotAPart);
+          plan.kernel.start, PageAlign(bz.payload_size), kNotABundlePart);
   }
-  stage("initrd", bundle.capture_initramfs, p_initrd->range.start,
+  stage("initrd", bundle.capture_initramfs, plan.initrd.start,
         PageAlign(bundle.capture_initramfs.size()), kBundlePartCaptureInitramfs);
+  return verified;
+}
 
-  // The purgatory image and its parameter block.
-  std::vector<uint8_t> purgatory = bundle.purgatory;
-  PurgatoryHeader header;
-  if (purgatory.size() < sizeof(header)) {
-    return absl::InvalidArgumentError("bundle's purgatory is smaller than its header");
-  }
-  std::memcpy(&header, purgatory.data(), sizeof(header));
-  if (header.magic != kPurgatoryMagic || header.abi_version != kPurgatoryAbiVersion ||
-      header.params_size != sizeof(PurgatoryParams) ||
-      uint64_t{header.params_offset} + header.params_size > purgatory.size() ||
-      header.entry_offset >= purgatory.size()) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "bundle's purgatory header is not ABI %d (magic %#x, version %d, params %d bytes "
-        "at %d, entry %d, image %d bytes)",
-        kPurgatoryAbiVersion, header.magic, header.abi_version, header.params_size,
-        header.params_offset, header.entry_offset, purgatory.size()));
+// The purgatory's parameter block: what to verify, what to unpack, and the
+// capture kernel's 64-bit entry registers (boot.rst, "64-bit Boot Protocol").
+absl::StatusOr<PurgatoryParams> PurgatoryParamsFor(const std::vector<KexecSegment>& verified,
+                                                   const CaptureKernel& kernel, const Plan& plan,
+                                                   uint64_t image_part_at,
+                                                   const ArmOptions& options) {
+  if (verified.size() > kPurgatoryMaxRegions) {
+    return absl::InternalError(absl::StrFormat("%d segments to verify; the purgatory takes %d",
+                                               verified.size(), kPurgatoryMaxRegions));
   }
   PurgatoryParams params{};
   params.region_count = static_cast<uint32_t>(verified.size());
@@ -291,56 +215,120 @@ absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
     params.regions[i].start = s.mem;
     params.regions[i].length = s.bytes.size();
     std::memcpy(params.regions[i].sha256, s.sha256.bytes, sizeof(s.sha256.bytes));
-    out.verified_segments.push_back(s.name);
   }
-  if (options.corrupt_digest_segment >= 0) {
-    if (options.corrupt_digest_segment >= static_cast<int>(verified.size())) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "--test-corrupt-digest=%d: there are only %d verified segments",
-          options.corrupt_digest_segment, verified.size()));
-    }
-    params.regions[options.corrupt_digest_segment].sha256[0] ^= 0x80;
-  }
-  if (prepared->has_value()) {
-    const KernelImage& image = **prepared;
+  if (kernel.prepared.has_value()) {
+    const KernelImage& image = *kernel.prepared;
     params.unpack_source = image_part_at + sizeof(KernelImageHeader);
     params.unpack_source_length = image.lz4.size();
-    params.unpack_dest = p_kernel->range.start;
+    params.unpack_dest = plan.kernel.start;
     params.unpack_dest_length = image.image_size;
     params.zero_length = image.span - image.image_size;
-    params.entry_rip = p_kernel->range.start + image.entry_offset;
+    params.entry_rip = plan.kernel.start + image.entry_offset;
   } else {
-    params.entry_rip = p_kernel->range.start + kKernel64BitEntryOffset;
+    params.entry_rip = plan.kernel.start + kKernel64EntryOffset;
   }
-  params.entry_rsi = p_boot->range.start;
+  params.entry_rsi = plan.boot_params.start;
   params.entry_rsp = 0;
   params.serial_port = kPurgatoryDefaultSerialPort;
-  std::memcpy(purgatory.data() + header.params_offset, &params, sizeof(params));
+  return params;
+}
 
-  out.entry = p_purgatory->range.start + header.entry_offset;
-  out.segments = std::move(verified);
-  const Sha256Digest purgatory_digest = Sha256Hash(purgatory.data(), purgatory.size(), engine);
-  out.segments.push_back({"purgatory", std::move(purgatory), p_purgatory->range.start,
-                          p_purgatory->range.size, purgatory_digest});
-  if (prepared->has_value()) {
-    // The memory the LZ4 block unpacks into, as a segment without bytes
-    // (zero-filled by kexec_load): otherwise the kernel sees a hole in the
-    // reservation and puts its own page tables for the jump there, which
-    // unpacking would overwrite under the purgatory's feet.
-    out.segments.push_back(
-        {"kernel_space", {}, p_kernel->range.start, image_part_at - p_kernel->range.start, {}});
+// Test only (ArmOptions::corrupt_digest_segment): a wrong digest for one
+// region, to prove the purgatory refuses.
+absl::Status CorruptDigestForTest(const ArmOptions& options, PurgatoryParams* params) {
+  if (options.corrupt_digest_segment < 0) return absl::OkStatus();
+  if (options.corrupt_digest_segment >= static_cast<int>(params->region_count)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--test-corrupt-digest=%d: there are only %d verified segments",
+        options.corrupt_digest_segment, params->region_count));
   }
-  std::sort(out.segments.begin(), out.segments.end(),
-            [](const KexecSegment& a, const KexecSegment& b) { return a.mem < b.mem; });
-  for (const KexecSegment& s : out.segments) {
-    if (s.bytes.size() > s.memsz || s.mem % kPage != 0 || s.memsz % kPage != 0 ||
-        !system.crash_reservation.Contains(Range{s.mem, s.memsz})) {
+  params->regions[options.corrupt_digest_segment].sha256[0] ^= 0x80;
+  return absl::OkStatus();
+}
+
+// The purgatory image with its parameter block filled in, as a segment.
+KexecSegment PurgatorySegment(const BundleContents& bundle, const PurgatoryImage& image,
+                              const PurgatoryParams& params, const Plan& plan,
+                              Sha256Engine engine) {
+  std::vector<uint8_t> bytes = bundle.purgatory;
+  std::memcpy(bytes.data() + image.params_offset, &params, sizeof(params));
+  const Sha256Digest digest = Sha256Hash(bytes.data(), bytes.size(), engine);
+  return {"purgatory", std::move(bytes), plan.purgatory.start, plan.purgatory.size, digest};
+}
+
+// The memory a prepared kernel's LZ4 block unpacks into, as a segment
+// without bytes (zero-filled by kexec_load): otherwise the kernel sees a
+// hole in the reservation and puts its own page tables for the jump there,
+// which unpacking would overwrite under the purgatory's feet.
+KexecSegment UnpackSpaceSegment(const Plan& plan, uint64_t image_part_at) {
+  return {"kernel_space", {}, plan.kernel.start, image_part_at - plan.kernel.start, {}};
+}
+
+// kexec_load's own rules (kernel/kexec_core.c, sanity_check_segment_list()):
+// page-aligned, whole pages, inside the crash reservation.
+absl::Status CheckSegments(const std::vector<KexecSegment>& segments, const Range& reservation) {
+  for (const KexecSegment& s : segments) {
+    if (s.bytes.size() > s.memsz || s.mem % kPlannerPageSize != 0 ||
+        s.memsz % kPlannerPageSize != 0 || !reservation.Contains(Range{s.mem, s.memsz})) {
       return absl::InternalError(absl::StrFormat(
           "segment %s [%#x, +%#x) with %d bytes is not a page-aligned piece of the "
           "reservation",
           s.name, s.mem, s.memsz, s.bytes.size()));
     }
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
+                                     const CrashSystemInfo& system,
+                                     const ArmOptions& options) {
+  absl::StatusOr<CaptureKernel> kernel = ParseCaptureKernel(bundle);
+  if (!kernel.ok()) return kernel.status();
+  absl::StatusOr<PurgatoryImage> purgatory = CheckPurgatory(bundle);
+  if (!purgatory.ok()) return purgatory.status();
+  absl::StatusOr<std::vector<uint8_t>> core = BuildCoreHeader(system);
+  if (!core.ok()) return core.status();
+  absl::StatusOr<Plan> plan = PlaceCapturePieces(bundle, *kernel, system, options);
+  if (!plan.ok()) return plan.status();
+
+  ArmPlan out;
+  out.plan = *plan;
+  out.capture_kernel_version = kernel->bzimage.kernel_version;
+  absl::StatusOr<std::string> cmdline =
+      CaptureCommandLine(bundle, options, kernel->bzimage, plan->elfcorehdr);
+  if (!cmdline.ok()) return cmdline.status();
+  out.capture_cmdline = *std::move(cmdline);
+  out.capture_e820 =
+      CaptureKernelMemoryMap(system.iomem, system.crash_reservation, *plan, true).ToE820();
+  absl::StatusOr<std::vector<uint8_t>> boot_params =
+      BuildCaptureBootParams(bundle, system, kernel->bzimage, *plan, out);
+  if (!boot_params.ok()) return boot_params.status();
+  absl::StatusOr<uint64_t> image_part_at =
+      kernel->prepared.has_value() ? PreparedKernelPartAt(bundle, *kernel->prepared, *plan)
+                                   : absl::StatusOr<uint64_t>(0);
+  if (!image_part_at.ok()) return image_part_at.status();
+
+  const Sha256Engine engine = Sha256BestEngine();
+  std::vector<KexecSegment> verified =
+      VerifiedSegments(bundle, *kernel, *plan, *std::move(boot_params), *std::move(core),
+                       *image_part_at, engine);
+  absl::StatusOr<PurgatoryParams> params =
+      PurgatoryParamsFor(verified, *kernel, *plan, *image_part_at, options);
+  if (!params.ok()) return params.status();
+  if (absl::Status s = CorruptDigestForTest(options, &*params); !s.ok()) return s;
+
+  for (const KexecSegment& s : verified) out.verified_segments.push_back(s.name);
+  out.entry = plan->purgatory.start + purgatory->entry_offset;
+  out.segments = std::move(verified);
+  out.segments.push_back(PurgatorySegment(bundle, *purgatory, *params, *plan, engine));
+  if (kernel->prepared.has_value()) {
+    out.segments.push_back(UnpackSpaceSegment(*plan, *image_part_at));
+  }
+  std::sort(out.segments.begin(), out.segments.end(),
+            [](const KexecSegment& a, const KexecSegment& b) { return a.mem < b.mem; });
+  if (absl::Status s = CheckSegments(out.segments, system.crash_reservation); !s.ok()) return s;
   return out;
 }
 
@@ -354,92 +342,6 @@ std::string ArmPlan::ToString() const {
                           seg.mem, seg.memsz, seg.bytes.size(), Hex(seg.sha256));
   }
   return s;
-}
-
-absl::Status LoadCrashKernel(const ArmPlan& plan) {
-  std::vector<kexec_segment> segs;
-  for (const KexecSegment& s : plan.segments) {
-    kexec_segment k{};
-    k.buf = s.bytes.data();
-    k.bufsz = s.bytes.size();
-    k.mem = reinterpret_cast<const void*>(s.mem);
-    k.memsz = s.memsz;
-    segs.push_back(k);
-  }
-  const unsigned long flags = KEXEC_ON_CRASH | KEXEC_ARCH_X86_64;
-  if (syscall(SYS_kexec_load, plan.entry, segs.size(), segs.data(), flags) != 0) {
-    const int err = errno;
-    return absl::Status(err == EPERM ? absl::StatusCode::kPermissionDenied
-                                     : absl::StatusCode::kFailedPrecondition,
-                        absl::StrCat("kexec_load(KEXEC_ON_CRASH) failed: ", ErrnoText(err)));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status LoadCrashKernelFile(const BundleContents& bundle, const std::string& cmdline) {
-  auto memfd = [](const char* name, const std::vector<uint8_t>& bytes) -> int {
-    int fd = static_cast<int>(syscall(SYS_memfd_create, name, MFD_CLOEXEC));
-    if (fd < 0) return -1;
-    size_t off = 0;
-    while (off < bytes.size()) {
-      ssize_t n = write(fd, bytes.data() + off, bytes.size() - off);
-      if (n <= 0) {
-        close(fd);
-        return -1;
-      }
-      off += n;
-    }
-    return fd;
-  };
-  int kfd = memfd("saveoops-capture-kernel", bundle.capture_kernel);
-  int ifd = memfd("saveoops-capture-initrd", bundle.capture_initramfs);
-  if (kfd < 0 || ifd < 0) {
-    if (kfd >= 0) close(kfd);
-    if (ifd >= 0) close(ifd);
-    return absl::InternalError(absl::StrCat("memfd_create: ", strerror(errno)));
-  }
-  const long rc = syscall(SYS_kexec_file_load, kfd, ifd, cmdline.size() + 1, cmdline.c_str(),
-                          static_cast<unsigned long>(KEXEC_FILE_ON_CRASH));
-  const int err = errno;
-  close(kfd);
-  close(ifd);
-  if (rc != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("kexec_file_load(KEXEC_FILE_ON_CRASH) failed: ", ErrnoText(err),
-                     err == EKEYREJECTED || err == EPERM
-                         ? " (a locked-down kernel only loads signed capture kernels)"
-                         : ""));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status UnloadCrashKernel() {
-  if (syscall(SYS_kexec_load, 0, 0, nullptr, KEXEC_ON_CRASH | KEXEC_ARCH_X86_64) == 0) {
-    return absl::OkStatus();
-  }
-  const int err = errno;
-  if (syscall(SYS_kexec_file_load, -1, -1, 0, nullptr,
-              static_cast<unsigned long>(KEXEC_FILE_UNLOAD | KEXEC_FILE_ON_CRASH)) == 0) {
-    return absl::OkStatus();
-  }
-  return absl::FailedPreconditionError(
-      absl::StrCat("unloading the crash kernel failed: ", ErrnoText(err)));
-}
-
-absl::StatusOr<bool> CrashKernelLoaded(const std::string& root) {
-  const std::string path =
-      (root == "/" ? std::string() : root) + "/sys/kernel/kexec_crash_loaded";
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return absl::NotFoundError(absl::StrFormat(
-        "cannot open %s: %s (kernel without kexec, or /sys not mounted)", path,
-        strerror(errno)));
-  }
-  char c = 0;
-  const ssize_t n = read(fd, &c, 1);
-  close(fd);
-  if (n != 1) return absl::InternalError(absl::StrCat("cannot read ", path));
-  return c == '1';
 }
 
 std::string FirstKernelConsoleArgs(const std::string& root, const std::string& capture_cmdline) {
@@ -461,26 +363,69 @@ std::string FirstKernelConsoleArgs(const std::string& root, const std::string& c
   return absl::StrJoin(consoles, " ");
 }
 
+namespace {
+
+// ReadCrashSystemInfo's error, and for a kernel without a reservation the
+// crashkernel= this bundle needs on a system like this one.
+absl::Status WithNeededReservation(const BundleContents& bundle, const ArmRequest& request,
+                                   const absl::Status& error) {
+  if (!IsNoCrashReservation(error)) return error;
+  absl::StatusOr<CaptureKernel> kernel = ParseCaptureKernel(bundle);
+  if (!kernel.ok()) return error;
+  const CaptureSizes sizes =
+      CaptureSizesForUnknownSystem(bundle, *kernel, request.options.runtime_headroom);
+  absl::StatusOr<uint64_t> need = SmallestReservation(MakeCaptureRequest(sizes));
+  if (!need.ok()) return error;
+  return NoCrashReservationError(
+      absl::StrCat(error.message(), "; this bundle needs ", CrashkernelArgument(*need)));
+}
+
+// kexec_load, or where the kernel refuses it to root (lockdown: EPERM),
+// kexec_file_load with the kernel's own purgatory.
+absl::Status LoadPlan(const BundleContents& bundle, const ArmRequest& request,
+                      ArmOutcome* outcome) {
+  absl::Status loaded = KexecLoadOnCrash(outcome->plan.entry, outcome->plan.segments);
+  if (loaded.ok()) return loaded;
+  if (loaded.code() != absl::StatusCode::kPermissionDenied || geteuid() != 0 ||
+      !request.allow_file_load_fallback) {
+    return loaded;
+  }
+  request.say(absl::StrCat(loaded.message()));
+  request.say(
+      "falling back to kexec_file_load with the kernel's own purgatory (Saveoops' digest "
+      "check does not run)");
+  // The kernel adds its own elfcorehdr= (arch/x86/kernel/kexec-bzimage64.c).
+  const std::string& cmd = outcome->plan.capture_cmdline;
+  absl::Status file = KexecFileLoadOnCrash(bundle.capture_kernel, bundle.capture_initramfs,
+                                           cmd.substr(0, cmd.rfind(" elfcorehdr=")));
+  if (!file.ok()) return file;
+  outcome->used_file_load = true;
+  return absl::OkStatus();
+}
+
+// The layout for `saveoops status`, at kArmedStateFile under the root. Best
+// effort: in early boot /run may not exist yet (it is created), and a
+// distro init that mounts a fresh tmpfs on /run hides the file later;
+// status then still reports "armed" from /sys/kernel/kexec_crash_loaded.
+void RecordArmedState(const ArmRequest& request, ArmOutcome* outcome) {
+  const std::string base = request.root == "/" ? std::string() : request.root;
+  mkdir((base + "/run").c_str(), 0755);
+  mkdir((base + "/run/saveoops").c_str(), 0755);
+  const std::string path = base + kArmedStateFile;
+  absl::Status written = WriteFileAtomic(path, outcome->plan.ToString(), 0644);
+  if (!written.ok()) {
+    request.say(absl::StrCat("note: could not record the layout for `saveoops status`: ",
+                             written.message()));
+    return;
+  }
+  outcome->armed_state_path = path;
+}
+
+}  // namespace
+
 absl::StatusOr<ArmOutcome> ArmBundle(const BundleContents& bundle, const ArmRequest& request) {
   absl::StatusOr<CrashSystemInfo> system = ReadCrashSystemInfo(request.root);
-  if (!system.ok()) {
-    if (absl::StrContains(system.status().message(), "Crash kernel")) {
-      absl::StatusOr<BzImageInfo> k = ParseBzImage(bundle.capture_kernel);
-      if (k.ok()) {
-        absl::StatusOr<CaptureSizes> sizes =
-            CaptureSizesFor(bundle, *k, 64, sysconf(_SC_NPROCESSORS_CONF), 8,
-                            request.options.runtime_headroom);
-        if (sizes.ok()) {
-          absl::StatusOr<uint64_t> need = SmallestReservation(MakeCaptureRequest(*sizes));
-          if (need.ok()) {
-            return absl::FailedPreconditionError(absl::StrCat(
-                system.status().message(), "; this bundle needs ", CrashkernelArgument(*need)));
-          }
-        }
-      }
-    }
-    return system.status();
-  }
+  if (!system.ok()) return WithNeededReservation(bundle, request, system.status());
   for (const std::string& note : system->notes) request.say(absl::StrCat("note: ", note));
   ArmOptions options = request.options;
   const std::string console = FirstKernelConsoleArgs(request.root, bundle.capture_cmdline);
@@ -491,33 +436,8 @@ absl::StatusOr<ArmOutcome> ArmBundle(const BundleContents& bundle, const ArmRequ
   ArmOutcome outcome;
   outcome.plan = *std::move(plan);
   if (request.dry_run) return outcome;
-  absl::Status loaded = LoadCrashKernel(outcome.plan);
-  if (!loaded.ok()) {
-    // Lockdown refuses kexec_load with EPERM even for root.
-    if (loaded.code() != absl::StatusCode::kPermissionDenied || geteuid() != 0 ||
-        !request.allow_file_load_fallback) {
-      return loaded;
-    }
-    request.say(absl::StrCat(loaded.message()));
-    request.say(
-        "falling back to kexec_file_load with the kernel's own purgatory (Saveoops' digest "
-        "check does not run)");
-    const std::string& cmd = outcome.plan.capture_cmdline;
-    absl::Status file = LoadCrashKernelFile(bundle, cmd.substr(0, cmd.rfind(" elfcorehdr=")));
-    if (!file.ok()) return file;
-    outcome.used_file_load = true;
-  }
-  // Best effort: /run may not exist yet in early boot.
-  const std::string base = request.root == "/" ? std::string() : request.root;
-  mkdir((base + "/run/saveoops").c_str(), 0755);
-  const std::string state = outcome.plan.ToString();
-  if (int fd = open((base + kArmedStateFile).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      fd >= 0) {
-    if (write(fd, state.data(), state.size()) != static_cast<ssize_t>(state.size())) {
-      request.say("note: could not record the layout for `saveoops status`");
-    }
-    close(fd);
-  }
+  if (absl::Status loaded = LoadPlan(bundle, request, &outcome); !loaded.ok()) return loaded;
+  RecordArmedState(request, &outcome);
   return outcome;
 }
 

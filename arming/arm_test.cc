@@ -93,14 +93,14 @@ TEST(Arm, PreparedKernelIsUnpackedByThePurgatoryAtTheKernelPiece) {
   absl::StatusOr<ArmPlan> plan = BuildArmPlan(bundle, *info, ArmOptions());
   ASSERT_TRUE(plan.ok()) << plan.status();
 
-  const Placement* piece = plan->plan.Find("kernel");
-  ASSERT_NE(piece, nullptr);
-  EXPECT_EQ(piece->range.start % (2u << 20), 0u);
-  EXPECT_GE(piece->range.size, image->span);
+  const Range* piece = &plan->plan.kernel;
+  ASSERT_FALSE(piece->empty());
+  EXPECT_EQ(piece->start % (2u << 20), 0u);
+  EXPECT_GE(piece->size, image->span);
   // Less memory than the bzImage's decompressor asks for.
   absl::StatusOr<BzImageInfo> k = ParseBzImage(bundle.capture_kernel);
   ASSERT_TRUE(k.ok());
-  EXPECT_LT(piece->range.size, k->init_size);
+  EXPECT_LT(piece->size, k->init_size);
 
   const KexecSegment* kernel = nullptr;
   const KexecSegment* purgatory = nullptr;
@@ -113,7 +113,7 @@ TEST(Arm, PreparedKernelIsUnpackedByThePurgatoryAtTheKernelPiece) {
   ASSERT_TRUE(kernel && purgatory && space);
   // The whole piece is staged (the unpack target as a zero-filled segment),
   // so kexec_load finds no free hole there for its own page tables.
-  EXPECT_EQ(space->mem, piece->range.start);
+  EXPECT_EQ(space->mem, piece->start);
   EXPECT_TRUE(space->bytes.empty());
   EXPECT_EQ(space->mem + space->memsz, kernel->mem);
   EXPECT_EQ(plan->segments.size(), 6u);
@@ -123,8 +123,8 @@ TEST(Arm, PreparedKernelIsUnpackedByThePurgatoryAtTheKernelPiece) {
   // The staged bytes are the image part (header + LZ4 block), at the top of
   // the piece, clear of the bytes it unpacks to.
   EXPECT_TRUE(kernel->bytes == bundle.capture_kernel_image);
-  EXPECT_EQ(kernel->mem + kernel->memsz, piece->range.end());
-  EXPECT_GE(kernel->mem, piece->range.start + image->image_size);
+  EXPECT_EQ(kernel->mem + kernel->memsz, piece->end());
+  EXPECT_GE(kernel->mem, piece->start + image->image_size);
 
   PurgatoryHeader h;
   std::memcpy(&h, purgatory->bytes.data(), sizeof(h));
@@ -132,10 +132,10 @@ TEST(Arm, PreparedKernelIsUnpackedByThePurgatoryAtTheKernelPiece) {
   std::memcpy(&p, purgatory->bytes.data() + h.params_offset, sizeof(p));
   EXPECT_EQ(p.unpack_source, kernel->mem + sizeof(KernelImageHeader));
   EXPECT_EQ(p.unpack_source_length, image->lz4.size());
-  EXPECT_EQ(p.unpack_dest, piece->range.start);
+  EXPECT_EQ(p.unpack_dest, piece->start);
   EXPECT_EQ(p.unpack_dest_length, image->image_size);
-  EXPECT_EQ(p.unpack_dest + p.unpack_dest_length + p.zero_length, piece->range.start + image->span);
-  EXPECT_EQ(p.entry_rip, piece->range.start + image->entry_offset);
+  EXPECT_EQ(p.unpack_dest + p.unpack_dest_length + p.zero_length, piece->start + image->span);
+  EXPECT_EQ(p.entry_rip, piece->start + image->entry_offset);
 
   // Parts staged whole keep the digest the bundle reader checked (here a
   // marker digest proves no second hash was taken); others are hashed.
@@ -203,6 +203,54 @@ TEST(SysInfo, NoReservationSaysCrashkernel) {
   absl::StatusOr<CrashSystemInfo> info = ReadCrashSystemInfo(root);
   ASSERT_FALSE(info.ok());
   EXPECT_TRUE(absl::StrContains(info.status().message(), "crashkernel=")) << info.status();
+  // A typed outcome, not a message to match.
+  EXPECT_TRUE(IsNoCrashReservation(info.status())) << info.status();
+
+  // ArmBundle answers it with what this bundle needs, and says so by type.
+  ArmRequest request;
+  request.root = root;
+  request.dry_run = true;
+  absl::StatusOr<ArmOutcome> armed = ArmBundle(TestBundle(), request);
+  ASSERT_FALSE(armed.ok());
+  EXPECT_TRUE(IsNoCrashReservation(armed.status())) << armed.status();
+  EXPECT_TRUE(absl::StrContains(armed.status().message(), "this bundle needs crashkernel="))
+      << armed.status();
+}
+
+TEST(SysInfo, OtherErrorsAreNotNoCrashReservation) {
+  const std::string root = MakeRoot("nonotes2", ReadText(kIomem), 0);
+  absl::StatusOr<CrashSystemInfo> info = ReadCrashSystemInfo(root);
+  ASSERT_FALSE(info.ok());
+  EXPECT_FALSE(IsNoCrashReservation(info.status()));
+  EXPECT_FALSE(IsNoCrashReservation(absl::NotFoundError("no 'Crash kernel' range")));
+  EXPECT_TRUE(IsNoCrashReservation(NoCrashReservationError("x")));
+}
+
+TEST(SysInfo, AcpiRsdpFromTheZeroPage) {
+  const std::string root = MakeRoot("rsdp", ReadText(kIomem), 1);
+  std::string zero_page(sizeof(BootParams), '\0');
+  const uint64_t rsdp = 0xf5a40;
+  std::memcpy(&zero_page[offsetof(BootParams, acpi_rsdp_addr)], &rsdp, sizeof(rsdp));
+  WriteText(root + "/sys/kernel/boot_params/data", zero_page);
+  absl::StatusOr<CrashSystemInfo> info = ReadCrashSystemInfo(root);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->acpi_rsdp, rsdp);
+}
+
+TEST(Arm, DryRunRecordsNothing) {
+  const std::string root = MakeRoot("dryrun", ReadText(kIomem), 1);
+  ArmRequest request;
+  request.root = root;
+  request.dry_run = true;
+  absl::StatusOr<ArmOutcome> armed = ArmBundle(TestBundle(), request);
+  ASSERT_TRUE(armed.ok()) << armed.status();
+  EXPECT_TRUE(armed->armed_state_path.empty());
+  EXPECT_FALSE(armed->used_file_load);
+  struct stat st;
+  EXPECT_NE(stat((root + kArmedStateFile).c_str(), &st), 0);
+  // The first kernel's console= reached the capture command line.
+  EXPECT_TRUE(absl::StrContains(armed->plan.capture_cmdline, "console=ttyS0,115200"))
+      << armed->plan.capture_cmdline;
 }
 
 TEST(SysInfo, NoCrashNotesSaysKernelSupport) {

@@ -7,6 +7,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <stddef.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
@@ -20,10 +22,16 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/strings/cord.h"
 #include "capture/vmcore.h"
+#include "common/bootproto.h"
 
 namespace saveoops {
 namespace {
+
+// The payload that marks NoCrashReservationError (absl::Status::SetPayload
+// wants a type URL; nothing resolves it).
+constexpr char kNoCrashReservationPayload[] = "type.saveoops/arming.NoCrashReservation";
 
 std::string Join(const std::string& root, const std::string& path) {
   if (root.empty() || root == "/") return path;
@@ -149,12 +157,15 @@ void ReadKcore(const std::string& root, CrashSystemInfo* info) {
 }
 
 uint64_t ReadAcpiRsdp(const std::string& root, CrashSystemInfo* info) {
-  // boot_params.acpi_rsdp_addr at 0x070 (zero-page.rst), as the first kernel
-  // was given it.
+  // boot_params.acpi_rsdp_addr (zero-page.rst), as the first kernel was
+  // given it; the sysfs file is the zero page as the kernel kept it.
+  constexpr size_t kRsdpAt = offsetof(BootParams, acpi_rsdp_addr);
+  constexpr size_t kRsdpSize = sizeof(BootParams::acpi_rsdp_addr);
   absl::StatusOr<std::string> bp = ReadSmallFile(Join(root, "/sys/kernel/boot_params/data"));
-  if (bp.ok() && bp->size() >= 0x78) {
+  if (bp.ok() && bp->size() >= kRsdpAt + kRsdpSize) {
     uint64_t v = 0;
-    memcpy(&v, bp->data() + 0x70, sizeof(v));
+    static_assert(sizeof(v) == kRsdpSize, "acpi_rsdp_addr is a u64");
+    memcpy(&v, bp->data() + kRsdpAt, sizeof(v));
     if (v != 0) return v;
   }
   // On EFI systems the RSDP comes from the system table (drivers/firmware/efi).
@@ -175,6 +186,16 @@ uint64_t ReadAcpiRsdp(const std::string& root, CrashSystemInfo* info) {
 }
 
 }  // namespace
+
+absl::Status NoCrashReservationError(absl::string_view message) {
+  absl::Status status = absl::NotFoundError(message);
+  status.SetPayload(kNoCrashReservationPayload, absl::Cord());
+  return status;
+}
+
+bool IsNoCrashReservation(const absl::Status& status) {
+  return absl::IsNotFound(status) && status.GetPayload(kNoCrashReservationPayload).has_value();
+}
 
 absl::StatusOr<PhysRange> ParseAddressSizeLine(const std::string& text,
                                                const std::string& what) {
@@ -207,7 +228,11 @@ absl::StatusOr<CrashSystemInfo> ReadCrashSystemInfo(const std::string& root) {
   }
   info.iomem = *std::move(map);
   absl::StatusOr<Range> res = info.iomem.CrashReservation();
-  if (!res.ok()) return res.status();
+  if (!res.ok()) {
+    // Its only error: no "Crash kernel" range, i.e. no crashkernel= at boot.
+    return absl::IsNotFound(res.status()) ? NoCrashReservationError(res.status().message())
+                                          : res.status();
+  }
   info.crash_reservation = *res;
 
   absl::StatusOr<std::vector<PhysRange>> notes = ReadCrashNotes(root);

@@ -3,15 +3,17 @@
 // note and the VMCOREINFO note live, the kernel's mappings, and firmware
 // pointers the capture kernel needs. Every path is taken relative to a root
 // so tests can run on a fake /proc + /sys tree.
-#ifndef SAVEOOPS_BACKENDS_KEXEC_SYSINFO_H_
-#define SAVEOOPS_BACKENDS_KEXEC_SYSINFO_H_
+#ifndef SAVEOOPS_ARMING_SYSINFO_H_
+#define SAVEOOPS_ARMING_SYSINFO_H_
 
 #include <stdint.h>
 
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/elfcore.h"
 #include "common/memmap.h"
 
@@ -49,9 +51,19 @@ struct CrashSystemInfo {
 };
 
 // Reads everything above from `root` ("/" on a live system). Errors name the
-// file and say how to fix the system, e.g. a missing "Crash kernel" range
-// means the kernel was booted without crashkernel=.
+// file and say how to fix the system. A kernel booted without crashkernel=
+// (no "Crash kernel" range in /proc/iomem) is its own outcome:
+// IsNoCrashReservation() is true of that error and of no other, so a caller
+// can answer it (with the crashkernel= a bundle needs) without reading the
+// message.
 absl::StatusOr<CrashSystemInfo> ReadCrashSystemInfo(const std::string& root = "/");
+
+// The error ReadCrashSystemInfo returns when the running kernel has no crash
+// reservation: NotFound with `message`, marked so IsNoCrashReservation()
+// knows it (a status payload; it survives copies, not a rewritten message:
+// keep the status, or mark the new one again).
+absl::Status NoCrashReservationError(absl::string_view message);
+bool IsNoCrashReservation(const absl::Status& status);
 
 // "0x1234 4096\n" (the format of /sys/kernel/vmcoreinfo) -> {0x1234, 4096}.
 absl::StatusOr<PhysRange> ParseAddressSizeLine(const std::string& text,
@@ -59,4 +71,4 @@ absl::StatusOr<PhysRange> ParseAddressSizeLine(const std::string& text,
 
 }  // namespace saveoops
 
-#endif  // SAVEOOPS_BACKENDS_KEXEC_SYSINFO_H_
+#endif  // SAVEOOPS_ARMING_SYSINFO_H_

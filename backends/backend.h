@@ -37,7 +37,7 @@ struct PackContext {
   // The static saveoops binary (arm, status, show...) to ship.
   std::string saveoops_binary_path;
   // Reservation for crashkernel=: the planner's smallest figure plus
-  // kCrashkernelMarginBytes (arming/arm.h), rounded up to a MiB.
+  // kCrashkernelMarginBytes (arming/sizing.h), rounded up to a MiB.
   uint64_t crashkernel_bytes = 0;
   // The output path (--out), as given or the backend's default.
   std::string out;

@@ -5,8 +5,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -15,16 +13,18 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "arming/capture_bundle.h"
+#include "arming/capture_defaults.h"
+#include "arming/sizing.h"
 #include "backends/backend.h"
-#include "arming/arm.h"
 #include "common/bundle.h"
 #include "common/bzimage.h"
+#include "common/files.h"
 #include "common/kernel_image_prepare.h"
 #include "common/planner.h"
-#include "initramfs/builder.h"
 #include "host/flags.h"
-#include "arming/capture_defaults.h"
 #include "host/runfiles.h"
+#include "initramfs/builder.h"
 
 namespace saveoops {
 namespace {
@@ -35,16 +35,6 @@ std::string UserPath(const std::string& p) {
   if (p.empty() || p[0] == '/') return p;
   const char* wd = getenv("BUILD_WORKING_DIRECTORY");
   return wd != nullptr ? absl::StrCat(wd, "/", p) : p;
-}
-
-std::string ReleaseOf(const std::string& kernel_version) {
-  return kernel_version.substr(0, kernel_version.find(' '));
-}
-
-absl::StatusOr<std::vector<uint8_t>> ReadAll(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path));
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
 
 std::string BackendNames() {
@@ -65,7 +55,8 @@ absl::Status Run(const Backend& backend, const CommandLine& cl) {
   if (ctx.first_kernel_path.empty()) {
     return absl::NotFoundError("no /boot/vmlinuz-* on this machine: give --kernel");
   }
-  absl::StatusOr<std::vector<uint8_t>> first = ReadAll(ctx.first_kernel_path, "kernel");
+  absl::StatusOr<std::vector<uint8_t>> first =
+      ReadFileBounded(ctx.first_kernel_path, kMaxKernelFileBytes, "--kernel");
   if (!first.ok()) return first.status();
   absl::StatusOr<BzImageInfo> first_info = ParseBzImage(*first);
   if (!first_info.ok()) {
@@ -73,46 +64,31 @@ absl::Status Run(const Backend& backend, const CommandLine& cl) {
   }
   ctx.first_initrd_path = UserPath(cl.Get("initrd"));
   if (!cl.IsSet("initrd")) {
-    const std::string guess = "/boot/initrd.img-" + ReleaseOf(first_info->kernel_version);
+    const std::string guess = "/boot/initrd.img-" + KernelReleaseOf(first_info->kernel_version);
     ctx.first_initrd_path = access(guess.c_str(), R_OK) == 0 ? guess : "";
   } else if (!ctx.first_initrd_path.empty() && access(ctx.first_initrd_path.c_str(), R_OK) != 0) {
     return absl::NotFoundError(absl::StrCat("--initrd ", ctx.first_initrd_path, " is not readable"));
   }
   ctx.first_append = cl.Get("append");
 
-  const std::string capture_kernel =
+  DefaultCaptureBundleSpec spec;
+  spec.capture_kernel_path =
       cl.Get("capture-kernel").empty() ? ctx.first_kernel_path : UserPath(cl.Get("capture-kernel"));
-  absl::StatusOr<std::vector<uint8_t>> ck = ReadAll(capture_kernel, "capture kernel");
-  if (!ck.ok()) return ck.status();
-  absl::StatusOr<BzImageInfo> ck_info = ParseBzImage(*ck);
-  if (!ck_info.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(capture_kernel, ": ", ck_info.status().message()));
-  }
-
-  progress(absl::StrCat("building the capture initramfs for ", ReleaseOf(ck_info->kernel_version)));
-  CaptureInitramfsSpec spec;
+  spec.capture_kernel_flag = cl.Get("capture-kernel").empty() ? "--kernel" : "--capture-kernel";
   spec.capture_binary_path = DefaultCaptureBinaryPath();
-  absl::StatusOr<std::string> modules_dir = cl.Get("modules-dir").empty()
-                                                ? DefaultModulesDir(ReleaseOf(ck_info->kernel_version))
-                                                : absl::StatusOr<std::string>(UserPath(cl.Get("modules-dir")));
-  if (!modules_dir.ok()) return modules_dir.status();
-  spec.modules_dir = *modules_dir;
+  spec.modules_dir = UserPath(cl.Get("modules-dir"));
   spec.modules = absl::StrSplit(cl.Get("modules"), ',', absl::SkipEmpty());
-  absl::StatusOr<std::vector<uint8_t>> initramfs = BuildCaptureInitramfs(spec);
-  if (!initramfs.ok()) return initramfs.status();
-
-  progress("preparing the capture kernel (unpacking it once, here, instead of after a panic)");
-  ctx.bundle.capture_kernel = *std::move(ck);
-  absl::StatusOr<std::string> staged = AttachKernelImage(&ctx.bundle, cl.Get("kernel-image"));
-  if (!staged.ok()) return staged.status();
-  std::printf("      %s\n", staged->c_str());
+  spec.cmdline = cl.Get("capture-cmdline");
+  spec.kernel_image_mode = cl.Get("kernel-image");
+  spec.purgatory_path = DefaultPurgatoryPath();
+  spec.purgatory_flag = "purgatory";
+  spec.step = progress;
+  spec.detail = [](const std::string& s) { std::printf("      %s\n", s.c_str()); };
+  absl::StatusOr<DefaultCaptureBundle> built = BuildDefaultCaptureBundle(spec);
+  if (!built.ok()) return built.status();
+  ctx.bundle = std::move(built->bundle);
 
   progress("writing the bundle");
-  ctx.bundle.capture_initramfs = *std::move(initramfs);
-  ctx.bundle.capture_cmdline = cl.Get("capture-cmdline");
-  absl::StatusOr<std::vector<uint8_t>> purgatory = ReadAll(DefaultPurgatoryPath(), "purgatory");
-  if (!purgatory.ok()) return purgatory.status();
-  ctx.bundle.purgatory = *std::move(purgatory);
   ctx.out = UserPath(cl.Get("out").empty() ? backend.default_out() : cl.Get("out"));
   char tmpl[] = "/tmp/saveoops-pack.XXXXXX";
   if (mkdtemp(tmpl) == nullptr) return absl::InternalError("cannot create a temporary directory");
@@ -128,10 +104,12 @@ absl::Status Run(const Backend& backend, const CommandLine& cl) {
   ctx.saveoops_binary_path = FindSaveoopsFile("saveoops", "tools/saveoops");
 
   progress("sizing the crash reservation");
-  absl::StatusOr<CaptureSizes> sizes =
-      CaptureSizesFor(ctx.bundle, *ck_info, 64, sysconf(_SC_NPROCESSORS_CONF), 8, kDefaultRuntimeHeadroom);
-  if (!sizes.ok()) return sizes.status();
-  absl::StatusOr<uint64_t> smallest = SmallestReservation(MakeCaptureRequest(*sizes));
+  // Pack runs on a build host: the target's memory map is not known yet.
+  absl::StatusOr<CaptureKernel> capture_kernel = ParseCaptureKernel(ctx.bundle);
+  if (!capture_kernel.ok()) return capture_kernel.status();
+  const CaptureSizes sizes =
+      CaptureSizesForUnknownSystem(ctx.bundle, *capture_kernel, kDefaultRuntimeHeadroom);
+  absl::StatusOr<uint64_t> smallest = SmallestReservation(MakeCaptureRequest(sizes));
   if (!smallest.ok()) return smallest.status();
   ctx.crashkernel_bytes = RecommendedReservation(*smallest);
 
@@ -144,7 +122,7 @@ absl::Status Run(const Backend& backend, const CommandLine& cl) {
   if (!s.ok()) return s;
   std::printf("\ndone: %s\n  capture kernel %s\n  capture initramfs %.2f MiB\n"
               "  crashkernel=%lluM (planner minimum %.1f MiB + %llu MiB margin)\n",
-              ctx.out.c_str(), ReleaseOf(ck_info->kernel_version).c_str(),
+              ctx.out.c_str(), built->release.c_str(),
               ctx.bundle.capture_initramfs.size() / 1048576.0,
               static_cast<unsigned long long>(ctx.crashkernel_bytes >> 20), *smallest / 1048576.0,
               static_cast<unsigned long long>(kCrashkernelMarginBytes >> 20));

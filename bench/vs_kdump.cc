@@ -26,9 +26,7 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
@@ -46,13 +44,16 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "arming/arm.h"
+#include "arming/capture_bundle.h"
+#include "arming/capture_defaults.h"
+#include "arming/sizing.h"
 #include "bench/bench_lib.h"
 #include "bench/kdump_initramfs.h"
-#include "initramfs/cpio.h"
+#include "common/bundle.h"
+#include "common/files.h"
 #include "host/flags.h"
-#include "arming/capture_defaults.h"
 #include "host/runfiles.h"
+#include "initramfs/cpio.h"
 
 namespace saveoops {
 namespace {
@@ -78,18 +79,16 @@ void Progress(const std::string& s) {
   std::fflush(stdout);
 }
 
+// Everything the benchmark reads whole: files it puts into the guest's
+// initramfs (kernel, bundle, binaries), the guests' disk images, /proc text.
+constexpr uint64_t kMaxBenchFileBytes = 512ull << 20;
+
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read '", path, "'"));
-  return std::string((std::istreambuf_iterator<char>(in)), {});
+  return ReadTextFileBounded(path, kMaxBenchFileBytes, "bench input");
 }
 
 absl::Status WriteFile(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out) return absl::InternalError(absl::StrCat("cannot write '", path, "'"));
-  return absl::OkStatus();
+  return WriteFileAtomic(path, bytes, 0644);
 }
 
 bool Exists(const std::string& path) {
@@ -251,25 +250,26 @@ absl::StatusOr<Artifacts> BuildArtifacts(const Inputs& in, const std::string& wo
   a.guest_cpio = work + "/guest.cpio";
   a.capture_init_bytes = FileSize(in.capture);
 
-  Progress("building Saveoops' capture initramfs (saveoops initramfs)");
-  absl::Status s = MustRun({in.saveoops, "initramfs", "--capture-binary=" + in.capture,
-                            "--modules-dir=" + in.modules_dir,
-                            "--modules=" + absl::StrJoin(kGuestDiskModules, ","),
-                            "--out=" + a.capture_cpio});
-  if (!s.ok()) return s;
-  Progress("building the bundle (saveoops bundle create)");
-  std::vector<std::string> create = {in.saveoops,
-                                     "bundle",
-                                     "create",
-                                     "--kernel=" + in.kernel,
-                                     "--initramfs=" + a.capture_cpio,
-                                     "--purgatory=" + in.purgatory,
-                                     "--out=" + a.bundle};
+  Progress("building Saveoops' capture initramfs and bundle (as saveoops bundle create)");
+  DefaultCaptureBundleSpec capture;
+  capture.capture_kernel_path = in.kernel;
+  capture.capture_kernel_flag = "--kernel";
+  capture.capture_binary_path = in.capture;
+  capture.modules_dir = in.modules_dir;
+  capture.modules =
+      std::vector<std::string>(std::begin(kGuestDiskModules), std::end(kGuestDiskModules));
   if (!capture_extra.empty()) {
-    create.push_back(absl::StrCat("--cmdline=", kDefaultCaptureCmdline, " ",
-                                  absl::StrReplaceAll(capture_extra, {{",", " "}})));
+    capture.cmdline = absl::StrCat(kDefaultCaptureCmdline, " ",
+                                   absl::StrReplaceAll(capture_extra, {{",", " "}}));
   }
-  s = MustRun(create);
+  capture.purgatory_path = in.purgatory;
+  absl::StatusOr<DefaultCaptureBundle> built = BuildDefaultCaptureBundle(capture);
+  if (!built.ok()) return built.status();
+  // The archive on its own too: the guest stages it with `kexec -p` to time
+  // kexec-tools arming the same capture kernel and initramfs.
+  absl::Status s = WriteFileAtomic(a.capture_cpio, built->bundle.capture_initramfs, 0644);
+  if (!s.ok()) return s;
+  s = WriteBundleFile(a.bundle, built->bundle);
   if (!s.ok()) return s;
 
   Progress(

@@ -65,6 +65,8 @@ struct Piece {
   uint64_t max_end = UINT64_MAX;
   bool preserve = false;
   size_t order = 0;  // Position in the request, the last sort key.
+  // Where TryPlan() records the placement in the Plan.
+  Range Plan::*slot = nullptr;
 };
 
 // A validated CaptureRequest.
@@ -81,14 +83,15 @@ absl::StatusOr<Pieces> Validate(const CaptureRequest& request) {
   struct Field {
     const PieceRequest* piece;
     const char* field;
+    Range Plan::*slot;
   };
   const Field fields[] = {
-      {&request.purgatory, "purgatory"},
-      {&request.boot_params, "boot_params"},
-      {&request.elfcorehdr, "elfcorehdr"},
-      {&request.backup, "backup"},
-      {&request.kernel, "kernel"},
-      {&request.initrd, "initrd"},
+      {&request.purgatory, "purgatory", &Plan::purgatory},
+      {&request.boot_params, "boot_params", &Plan::boot_params},
+      {&request.elfcorehdr, "elfcorehdr", &Plan::elfcorehdr},
+      {&request.backup, "backup", &Plan::backup},
+      {&request.kernel, "kernel", &Plan::kernel},
+      {&request.initrd, "initrd", &Plan::initrd},
   };
   Pieces pieces;
   pieces.runtime_headroom = request.runtime_headroom;
@@ -114,6 +117,7 @@ absl::StatusOr<Pieces> Validate(const CaptureRequest& request) {
     piece.max_end = in.max_end;
     piece.preserve = in.preserve;
     piece.order = i;
+    piece.slot = fields[i].slot;
     if (piece.size > UINT64_MAX - pieces.total) {
       return absl::InvalidArgumentError(
           "capture pieces: their total size does not fit in 64 bits");
@@ -160,11 +164,16 @@ bool TryPlan(const Pieces& pieces, const Range& reservation, Plan* plan,
              Failure* failure) {
   plan->reservation = reservation;
   plan->pieces.clear();
+  for (Range Plan::*slot : {&Plan::purgatory, &Plan::boot_params, &Plan::elfcorehdr,
+                            &Plan::backup, &Plan::kernel, &Plan::initrd}) {
+    plan->*slot = Range{};
+  }
   failure->placed.clear();
   std::vector<Range> free_ranges = {reservation};
   const auto place = [&](const Piece& piece, uint64_t start) {
     const Range range{start, piece.size};
     plan->pieces.push_back({piece.name, range, piece.preserve});
+    plan->*piece.slot = range;
     failure->placed.push_back(&piece);
     free_ranges = Subtract(free_ranges, range);
   };
@@ -321,13 +330,6 @@ CaptureRequest MakeCaptureRequest(const CaptureSizes& sizes) {
   }
   request.runtime_headroom = sizes.runtime_headroom;
   return request;
-}
-
-const Placement* Plan::Find(std::string_view name) const {
-  for (const Placement& piece : pieces) {
-    if (piece.name == name) return &piece;
-  }
-  return nullptr;
 }
 
 std::string Plan::ToString() const {

@@ -146,8 +146,16 @@ struct Plan {
   // are RAM the capture kernel can use).
   uint64_t free_bytes = 0;
 
-  // The piece called `name`, or nullptr.
-  const Placement* Find(std::string_view name) const;
+  // Each piece of the CaptureRequest where it landed, by the request's
+  // member of the same name: plan.kernel is where request.kernel went. A
+  // piece that was not requested (size 0) has an empty range here and no
+  // entry in `pieces`.
+  Range purgatory;
+  Range boot_params;
+  Range elfcorehdr;
+  Range backup;
+  Range kernel;
+  Range initrd;
 
   // A table for logs and --dry-run output, in address order with the free
   // gaps; preserved pieces are starred:

@@ -59,19 +59,33 @@ bool IsAligned(uint64_t value, uint64_t align) {
 void ExpectValidPlan(const CaptureRequest& request, const Range& reservation,
                      const Plan& plan) {
   EXPECT_EQ(plan.reservation, reservation);
-  const PieceRequest* all[] = {&request.purgatory,  &request.boot_params,
-                               &request.elfcorehdr, &request.backup,
-                               &request.kernel,     &request.initrd};
+  struct Slot {
+    const PieceRequest* piece;
+    Range Plan::*placed;
+  };
+  const Slot all[] = {{&request.purgatory, &Plan::purgatory},
+                      {&request.boot_params, &Plan::boot_params},
+                      {&request.elfcorehdr, &Plan::elfcorehdr},
+                      {&request.backup, &Plan::backup},
+                      {&request.kernel, &Plan::kernel},
+                      {&request.initrd, &Plan::initrd}};
   uint64_t placed = 0;
   size_t expected_pieces = 0;
-  for (const PieceRequest* piece : all) {
+  for (const Slot& slot : all) {
+    const PieceRequest* piece = slot.piece;
+    const Placement* p = nullptr;
+    for (const Placement& q : plan.pieces) {
+      if (q.name == piece->name) p = &q;
+    }
     if (piece->size == 0) {
-      EXPECT_EQ(plan.Find(piece->name), nullptr) << piece->name;
+      EXPECT_EQ(p, nullptr) << piece->name;
+      EXPECT_TRUE((plan.*slot.placed).empty()) << piece->name;
       continue;
     }
     ++expected_pieces;
-    const Placement* p = plan.Find(piece->name);
     ASSERT_NE(p, nullptr) << piece->name;
+    // The typed member and the table entry agree.
+    EXPECT_EQ(plan.*slot.placed, p->range) << piece->name;
     const uint64_t align = std::max<uint64_t>(piece->align, 4096);
     EXPECT_TRUE(IsAligned(p->range.start, align)) << piece->name;
     EXPECT_TRUE(IsAligned(p->range.size, 4096)) << piece->name;
@@ -134,7 +148,7 @@ TEST(PlanPlacementTest, DebianKernelInTheQemuReservation) {
 
   // The kernel at the bottom, the rest packed at the top.
   EXPECT_EQ(plan->pieces.front().name, "kernel");
-  EXPECT_EQ(plan->Find("kernel")->range, (Range{0x2f000000, 0x3f98000}));
+  EXPECT_EQ(plan->kernel, (Range{0x2f000000, 0x3f98000}));
   EXPECT_EQ(plan->pieces.back().range.end(), reservation.end());
   uint64_t packed = 0;
   for (const Placement& p : plan->pieces) {
@@ -142,9 +156,8 @@ TEST(PlanPlacementTest, DebianKernelInTheQemuReservation) {
   }
   const uint64_t lowest_packed = plan->pieces[1].range.start;
   EXPECT_EQ(reservation.end() - lowest_packed, packed);  // No gaps.
-  EXPECT_EQ(plan->Find("elfcorehdr")->range.size, 16 * kKiB);
-  EXPECT_EQ(plan->Find("backup"), nullptr);
-  EXPECT_EQ(plan->Find("nonexistent"), nullptr);
+  EXPECT_EQ(plan->elfcorehdr.size, 16 * kKiB);
+  EXPECT_TRUE(plan->backup.empty());
 
   const std::string table = plan->ToString();
   EXPECT_THAT(table,
@@ -172,12 +185,12 @@ TEST(PlanPlacementTest, KernelAlignmentGapTakesWhatDoesNotFitAbove) {
   absl::StatusOr<Plan> plan = PlanPlacement(request, reservation);
   ASSERT_TRUE(plan.ok()) << plan.status();
   ExpectValidPlan(request, reservation, *plan);
-  EXPECT_EQ(plan->Find("kernel")->range, (Range{0x30000000, 16 * kMiB}));
-  EXPECT_EQ(plan->Find("initrd")->range, (Range{0x31800000, 24 * kMiB}));
+  EXPECT_EQ(plan->kernel, (Range{0x30000000, 16 * kMiB}));
+  EXPECT_EQ(plan->initrd, (Range{0x31800000, 24 * kMiB}));
   // 8 MiB remain above the kernel: too little for boot_params, which goes
   // to the top of the gap below the kernel; the purgatory still fits above.
-  EXPECT_EQ(plan->Find("boot_params")->range, (Range{0x2f400000, 12 * kMiB}));
-  EXPECT_EQ(plan->Find("purgatory")->range, (Range{0x317ff000, 4096}));
+  EXPECT_EQ(plan->boot_params, (Range{0x2f400000, 12 * kMiB}));
+  EXPECT_EQ(plan->purgatory, (Range{0x317ff000, 4096}));
   EXPECT_EQ(plan->free_bytes, 12 * kMiB - 4096);
 }
 
@@ -266,7 +279,7 @@ TEST(PlanPlacementTest, EmptyRequestAndEmptyNames) {
   request.initrd.size = 1;
   plan = PlanPlacement(request, Range{0x1000000, 4096});
   ASSERT_TRUE(plan.ok());
-  EXPECT_NE(plan->Find("initrd"), nullptr);
+  EXPECT_EQ(plan->initrd, (Range{0x1000000, 4096}));
 }
 
 TEST(SmallestReservationTest, ExactForAnUnconstrainedRequest) {
@@ -542,7 +555,7 @@ TEST(CaptureKernelMemoryMapTest, QemuGuestLayout) {
   absl::StatusOr<Plan> plan =
       PlanPlacement(MakeCaptureRequest(DebianCaptureSizes()), reservation);
   ASSERT_TRUE(plan.ok());
-  const Range elfcorehdr = plan->Find("elfcorehdr")->range;
+  const Range elfcorehdr = plan->elfcorehdr;
   const std::vector<BootE820Entry> table =
       CaptureKernelMemoryMap(*map, reservation, *plan, true).ToE820();
   ASSERT_TRUE(ValidateE820Table(table).ok());

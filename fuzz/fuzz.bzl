@@ -47,7 +47,14 @@ runfiles="${{TEST_SRCDIR:-${{RUNFILES_DIR:-$0.runfiles}}}}"
 bin="$runfiles/{workspace}/{binary}"
 if [ "$#" -gt 0 ]; then exec "$bin" "$@"; fi
 log="${{TEST_UNDECLARED_OUTPUTS_DIR:-${{TMPDIR:-/tmp}}}}/{name}.log"
-"$bin" -runs={runs} -seed=1 -print_final_stats=1 {seeds} >"$log" 2>&1
+# A fresh corpus directory first (libFuzzer adds new inputs to the first
+# one); seed files are copied into it, seed directories read after it.
+corpus=$(mktemp -d "${{TEST_TMPDIR:-${{TMPDIR:-/tmp}}}}/{name}.XXXXXX")
+dirs=()
+for seed in {seeds}; do
+  if [ -d "$seed" ]; then dirs+=("$seed"); else cp "$seed" "$corpus/"; fi
+done
+"$bin" -runs={runs} -seed=1 -print_final_stats=1 "$corpus" "${{dirs[@]}}" >"$log" 2>&1
 rc=$?
 cat "$log"
 if [ "$rc" -ne 0 ]; then echo "{name}: the fuzzer failed (exit $rc)"; exit "$rc"; fi
@@ -98,7 +105,7 @@ _fuzz_test = rule(
 def cc_fuzz_test(name, srcs, deps = [], runs = 20000, seeds = [], size = "small", **kwargs):
     """A libFuzzer target whose whole closure is instrumented (see above).
 
-    `seeds`: files or directories handed to the smoke pass as corpus inputs.
+    `seeds`: files or directories the smoke pass starts its corpus from.
     The coverage floor comes from COVERAGE_FLOORS[name]; a target without one
     is an error.
     """

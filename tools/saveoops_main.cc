@@ -13,8 +13,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,43 +24,26 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "arming/arm.h"
-#include "arming/sysinfo.h"
+#include "arming/capture_bundle.h"
+#include "arming/capture_defaults.h"
+#include "arming/kexec_syscalls.h"
+#include "arming/sizing.h"
 #include "common/bundle.h"
-#include "common/bzimage.h"
+#include "common/files.h"
 #include "common/kernel_image_prepare.h"
 #include "common/memmap.h"
 #include "common/planner.h"
+#include "host/flags.h"
+#include "host/runfiles.h"
 #include "initramfs/builder.h"
-#include "initramfs/device_modules.h"
-#include "initramfs/modules.h"
 #include "purgatory/purgatory_abi.h"
 #include "store/collect.h"
 #include "store/display.h"
 #include "store/locate.h"
 #include "store/ring.h"
-#include "host/flags.h"
-#include "arming/capture_defaults.h"
-#include "host/runfiles.h"
 
 namespace saveoops {
 namespace {
-
-absl::StatusOr<std::vector<uint8_t>> ReadBytes(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path));
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
-}
-
-absl::Status WriteBytes(const std::string& path, const std::vector<uint8_t>& bytes) {
-  const std::string tmp = path + ".tmp";
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return absl::InternalError(absl::StrCat("cannot create ", tmp));
-  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  if (std::fclose(f) != 0 || !ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat("cannot write ", path));
-  }
-  return absl::OkStatus();
-}
 
 // Runs `body` after parsing; prints help or the error.
 int Finish(const absl::Status& s, const char* cmd) {
@@ -88,11 +69,6 @@ bool ParseOrHelp(CommandLine& cl, int argc, char** argv, int first, const char* 
 
 // ---- plan ----------------------------------------------------------------
 
-// "6.1.0-56-amd64 (debian-kernel@...) #1 SMP ..." -> "6.1.0-56-amd64".
-std::string KernelRelease(const std::string& kernel_version) {
-  return kernel_version.substr(0, kernel_version.find(' '));
-}
-
 int CmdPlan(int argc, char** argv) {
   CommandLine cl("saveoops plan [--bundle=FILE | --kernel=FILE [--initrd=FILE]] [flags]",
                  "Plans where the capture pieces go inside the crash reservation and prints\n"
@@ -117,54 +93,41 @@ int CmdPlan(int argc, char** argv) {
       bundle = *std::move(b);
     } else {
       // No bundle: plan for the one `pack` would build by default.
-      const std::string kernel_path = cl.Get("kernel");
-      if (kernel_path.empty()) return absl::NotFoundError("no /boot/vmlinuz-*: give --kernel or --bundle");
-      auto k = ReadBytes(kernel_path, "kernel");
-      if (!k.ok()) return k.status();
-      absl::StatusOr<BzImageInfo> info = ParseBzImage(*k);
-      if (!info.ok()) return absl::InvalidArgumentError(absl::StrCat(kernel_path, ": ", info.status().message()));
-      if (!cl.Get("initrd").empty()) {
-        auto i = ReadBytes(cl.Get("initrd"), "initrd");
-        if (!i.ok()) return i.status();
-        bundle.capture_initramfs = *std::move(i);
-      } else {
-        CaptureInitramfsSpec spec;
-        spec.capture_binary_path = DefaultCaptureBinaryPath();
-        absl::StatusOr<std::string> dir =
-            DefaultModulesDir(KernelRelease(info->kernel_version));
-        if (!dir.ok()) return dir.status();
-        spec.modules_dir = *dir;
-        absl::StatusOr<std::vector<uint8_t>> cpio = BuildCaptureInitramfs(spec);
-        if (!cpio.ok()) return cpio.status();
-        bundle.capture_initramfs = *std::move(cpio);
-        std::printf("capture initramfs: saveoops-capture + modules from %s (%.2f MiB)\n",
-                    spec.modules_dir.c_str(), bundle.capture_initramfs.size() / 1048576.0);
+      if (cl.Get("kernel").empty()) {
+        return absl::NotFoundError("no /boot/vmlinuz-*: give --kernel or --bundle");
       }
-      auto p = ReadBytes(cl.Get("purgatory"), "purgatory");
-      if (!p.ok()) return p.status();
-      bundle.capture_kernel = *std::move(k);
-      bundle.purgatory = *std::move(p);
-      bundle.capture_cmdline = kDefaultCaptureCmdline;
-      absl::StatusOr<std::string> staged = AttachKernelImage(&bundle, "auto");
-      if (!staged.ok()) return staged.status();
-      std::printf("%s\n", staged->c_str());
+      DefaultCaptureBundleSpec spec;
+      spec.capture_kernel_path = cl.Get("kernel");
+      spec.capture_kernel_flag = "--kernel";
+      spec.initramfs_path = cl.Get("initrd");
+      spec.initramfs_flag = "--initrd";
+      spec.capture_binary_path = DefaultCaptureBinaryPath();
+      spec.purgatory_path = cl.Get("purgatory");
+      absl::StatusOr<DefaultCaptureBundle> built = BuildDefaultCaptureBundle(spec);
+      if (!built.ok()) return built.status();
+      if (built->built_initramfs) {
+        std::printf("capture initramfs: saveoops-capture + modules from %s (%.2f MiB)\n",
+                    built->modules_dir.c_str(),
+                    built->bundle.capture_initramfs.size() / 1048576.0);
+      }
+      std::printf("%s\n", built->kernel_image_note.c_str());
+      bundle = std::move(built->bundle);
     }
-    absl::StatusOr<BzImageInfo> kernel = ParseBzImage(bundle.capture_kernel);
+    absl::StatusOr<CaptureKernel> kernel = ParseCaptureKernel(bundle);
     if (!kernel.ok()) return kernel.status();
     absl::StatusOr<uint64_t> headroom = cl.GetSize("headroom");
     if (!headroom.ok()) return headroom.status();
     absl::StatusOr<int64_t> cpus = cl.GetInt("cpus");
     if (!cpus.ok()) return cpus.status();
-    auto text = ReadBytes(cl.Get("memmap"), "memory map");
+    absl::StatusOr<std::string> text =
+        ReadTextFileBounded(cl.Get("memmap"), kMaxTextFileBytes, "--memmap");
     if (!text.ok()) return text.status();
-    absl::StatusOr<MemoryMap> map =
-        ParseProcIomem(std::string(text->begin(), text->end()));
+    absl::StatusOr<MemoryMap> map = ParseProcIomem(*text);
     if (!map.ok()) return absl::Status(map.status().code(), absl::StrCat(cl.Get("memmap"), ": ", map.status().message()));
-    absl::StatusOr<CaptureSizes> sizes =
+    const CaptureSizes sizes =
         CaptureSizesFor(bundle, *kernel, map->regions().size(), *cpus,
                         map->RangesOf(MemoryType::kRam).size() + 1, *headroom);
-    if (!sizes.ok()) return sizes.status();
-    const CaptureRequest request = MakeCaptureRequest(*sizes);
+    const CaptureRequest request = MakeCaptureRequest(sizes);
     absl::StatusOr<uint64_t> smallest = SmallestReservation(request);
     if (!smallest.ok()) return smallest.status();
     const std::string print = cl.Get("print");
@@ -184,12 +147,12 @@ int CmdPlan(int argc, char** argv) {
       return absl::InvalidArgumentError(
           "--print must be table, crashkernel, crashkernel-mib or recommended-mib");
     }
-    std::printf("capture kernel: %s (%s)\n", kernel->kernel_version.c_str(),
+    std::printf("capture kernel: %s (%s)\n", kernel->bzimage.kernel_version.c_str(),
                 bundle.capture_kernel_image.empty() ? "bzImage" : "prepared image");
     std::printf("  kernel needs %.1f MiB at %llu KiB alignment, initramfs %.1f MiB, headroom %.0f MiB "
                 "+ the initramfs again for its unpacked files\n",
-                sizes->kernel_init_size / 1048576.0,
-                static_cast<unsigned long long>(sizes->kernel_alignment / 1024),
+                sizes.kernel_init_size / 1048576.0,
+                static_cast<unsigned long long>(sizes.kernel_alignment / 1024),
                 bundle.capture_initramfs.size() / 1048576.0, *headroom / 1048576.0);
     std::printf("smallest reservation: %.1f MiB (%s)\n", *smallest / 1048576.0,
                 CrashkernelArgument(*smallest).c_str());
@@ -290,7 +253,8 @@ int CmdStatus(int argc, char** argv) {
   if (!loaded.ok()) return Finish(loaded.status(), "status");
   std::printf("saveoops status: %s\n", *loaded ? "armed" : "not armed");
   if (*loaded) {
-    auto state = ReadBytes(kArmedStateFile, "state");
+    absl::StatusOr<std::vector<uint8_t>> state =
+        ReadFileBounded(kArmedStateFile, kMaxTextFileBytes, "armed state");
     if (state.ok()) {
       std::fwrite(state->data(), 1, state->size(), stdout);
     } else {
@@ -333,51 +297,26 @@ int CmdBundle(int argc, char** argv) {
       return absl::OkStatus();
     }
     if (cl.Get("initramfs").empty()) return absl::InvalidArgumentError("--initramfs is required");
-    BundleContents b;
-    auto k = ReadBytes(cl.Get("kernel"), "kernel");
-    if (!k.ok()) return k.status();
-    absl::StatusOr<BzImageInfo> info = ParseBzImage(*k);
-    if (!info.ok()) return absl::InvalidArgumentError(absl::StrCat(cl.Get("kernel"), ": ", info.status().message()));
-    auto i = ReadBytes(cl.Get("initramfs"), "initramfs");
-    if (!i.ok()) return i.status();
-    auto p = ReadBytes(cl.Get("purgatory"), "purgatory");
-    if (!p.ok()) return p.status();
-    b.capture_kernel = *std::move(k);
-    b.capture_initramfs = *std::move(i);
-    b.purgatory = *std::move(p);
-    b.capture_cmdline = cl.Get("cmdline");
-    absl::StatusOr<std::string> staged = AttachKernelImage(&b, cl.Get("kernel-image"));
-    if (!staged.ok()) return staged.status();
-    std::printf("%s\n", staged->c_str());
-    absl::Status s = WriteBundleFile(cl.Get("out"), b);
+    DefaultCaptureBundleSpec spec;
+    spec.capture_kernel_path = cl.Get("kernel");
+    spec.capture_kernel_flag = "--kernel";
+    spec.initramfs_path = cl.Get("initramfs");
+    spec.purgatory_path = cl.Get("purgatory");
+    spec.cmdline = cl.Get("cmdline");
+    spec.kernel_image_mode = cl.Get("kernel-image");
+    absl::StatusOr<DefaultCaptureBundle> built = BuildDefaultCaptureBundle(spec);
+    if (!built.ok()) return built.status();
+    std::printf("%s\n", built->kernel_image_note.c_str());
+    absl::Status s = WriteBundleFile(cl.Get("out"), built->bundle);
     if (!s.ok()) return s;
-    std::printf("wrote %s: capture kernel %s\n", cl.Get("out").c_str(), info->kernel_version.c_str());
+    std::printf("wrote %s: capture kernel %s\n", cl.Get("out").c_str(),
+                built->kernel_version.c_str());
     return absl::OkStatus();
   };
   return Finish(run(), "bundle");
 }
 
 // ---- initramfs -------------------------------------------------------------
-
-// The modules the store's block device needs on this machine, from /sys;
-// reports the driver chain.
-absl::StatusOr<std::vector<std::string>> StoreDeviceModules(const std::string& device,
-                                                            const std::string& modules_dir) {
-  absl::StatusOr<std::string> name = BlockDeviceName(device);
-  if (!name.ok()) return name.status();
-  absl::StatusOr<std::vector<DeviceDriver>> drivers = DriversOfBlockDevice("/sys", *name);
-  if (!drivers.ok()) return drivers.status();
-  absl::StatusOr<ModuleIndex> index = LoadModuleIndex(modules_dir);
-  if (!index.ok()) return index.status();
-  std::vector<std::string> modules = ModulesForDrivers(*index, *drivers);
-  for (const DeviceDriver& d : *drivers) {
-    std::printf("store device %s: %s driver %s%s\n", name->c_str(), d.device.c_str(),
-                d.driver.c_str(),
-                d.module.empty() ? " (built into this kernel)"
-                                 : absl::StrCat(", module ", d.module).c_str());
-  }
-  return modules;
-}
 
 int CmdInitramfs(int argc, char** argv) {
   CommandLine cl("saveoops initramfs [--modules=A,B | --store-device=DEV] [flags]",
@@ -408,7 +347,8 @@ int CmdInitramfs(int argc, char** argv) {
     spec.modules.clear();
     if (!cl.Get("store-device").empty()) {
       absl::StatusOr<std::vector<std::string>> found =
-          StoreDeviceModules(cl.Get("store-device"), spec.modules_dir);
+          StoreDeviceModules(cl.Get("store-device"), spec.modules_dir,
+                             [](const std::string& s) { std::printf("%s\n", s.c_str()); });
       if (!found.ok()) return found.status();
       spec.modules = *std::move(found);
     }
@@ -420,7 +360,7 @@ int CmdInitramfs(int argc, char** argv) {
     CaptureInitramfsSummary summary;
     absl::StatusOr<std::vector<uint8_t>> cpio = BuildCaptureInitramfs(spec, &summary);
     if (!cpio.ok()) return cpio.status();
-    absl::Status s = WriteBytes(cl.Get("out"), *cpio);
+    absl::Status s = WriteFileAtomic(cl.Get("out"), *cpio, 0644);
     if (!s.ok()) return s;
     std::printf("wrote %s: %.2f MiB (/init %.2f MiB; modules %s: %zu files, %.2f MiB from %s)\n",
                 cl.Get("out").c_str(), cpio->size() / 1048576.0, summary.init_bytes / 1048576.0,

@@ -186,19 +186,14 @@ absl::StatusOr<BundleContents> VerifyStagedBundle(const StagedBundle& staged) {
   return b;
 }
 
-absl::StatusOr<EarlyArmResult> ArmStagedBundle(const BundleContents& bundle,
-                                               const std::string& root, bool dry_run,
-                                               const std::function<void(const std::string&)>& say) {
+absl::StatusOr<ArmOutcome> ArmStagedBundle(const BundleContents& bundle, const std::string& root,
+                                           bool dry_run,
+                                           const std::function<void(const std::string&)>& say) {
   ArmRequest request;
   request.root = root;
   request.dry_run = dry_run;
   request.say = say;
-  absl::StatusOr<ArmOutcome> armed = ArmBundle(bundle, request);
-  if (!armed.ok()) return armed.status();
-  EarlyArmResult result;
-  result.plan = std::move(armed->plan);
-  result.used_file_load = armed->used_file_load;
-  return result;
+  return ArmBundle(bundle, request);
 }
 
 }  // namespace saveoops

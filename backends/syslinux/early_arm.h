@@ -1,8 +1,8 @@
 // The Syslinux backend's early arming: find the capture bundle Syslinux
 // staged as a setup_data node (staging.h), verify every digest, and arm the
 // crash kernel through the same code as `saveoops arm`
-// (arming/arm.h: ReadCrashSystemInfo -> BuildArmPlan ->
-// LoadCrashKernel, with the same kexec_file_load fallback under lockdown).
+// (arming/arm.h ArmBundle: ReadCrashSystemInfo -> BuildArmPlan ->
+// kexec_load, with the same kexec_file_load fallback under lockdown).
 //
 // saveoops-early-arm (early_arm_main.cc) runs this as the first userspace
 // program (rdinit=) and then executes the initrd's /init; these functions
@@ -75,19 +75,14 @@ absl::StatusOr<StagedBundle> ReadStagedBundle(const std::string& root);
 //    'capture_kernel' SHA-256 mismatch: header says ..., data hashes to ..."
 absl::StatusOr<BundleContents> VerifyStagedBundle(const StagedBundle& staged);
 
-struct EarlyArmResult {
-  ArmPlan plan;
-  // True if the kernel refused kexec_load and kexec_file_load was used.
-  bool used_file_load = false;
-};
-
 // Arms `bundle` on the running kernel (files under `root`): the capture
 // kernel's console follows the first kernel's console= (as `saveoops arm`
 // does). With dry_run, plans and returns without loading anything.
-// `say` receives the plan's lines and notes.
-absl::StatusOr<EarlyArmResult> ArmStagedBundle(const BundleContents& bundle,
-                                               const std::string& root, bool dry_run,
-                                               const std::function<void(const std::string&)>& say);
+// `say` receives the plan's lines and notes. ArmBundle's result as is (it
+// also records the layout for `saveoops status`).
+absl::StatusOr<ArmOutcome> ArmStagedBundle(const BundleContents& bundle, const std::string& root,
+                                           bool dry_run,
+                                           const std::function<void(const std::string&)>& say);
 
 }  // namespace saveoops
 

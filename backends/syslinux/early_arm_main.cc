@@ -150,7 +150,7 @@ int FindVerifyArm(const EarlyArmOptions& options, Reporter& r) {
   r.Detail(
       absl::StrFormat("bundle in setup_data node %d verified (%.1f MiB, every SHA-256 matches)",
                       staged->node, staged->bytes.size() / 1048576.0));
-  absl::StatusOr<EarlyArmResult> armed =
+  absl::StatusOr<ArmOutcome> armed =
       ArmStagedBundle(*bundle, "/", /*dry_run=*/false, [&](const std::string& s) { r.Detail(s); });
   if (!armed.ok()) {
     r.Error(absl::StrCat("arming failed: ", armed.status().message(),
@@ -306,7 +306,7 @@ int ToolMain(int argc, char** argv) {
       "bundle verified: capture kernel %.1f MiB, initramfs %.1f MiB, command line \"%s\"",
       bundle->capture_kernel.size() / 1048576.0, bundle->capture_initramfs.size() / 1048576.0,
       bundle->capture_cmdline));
-  absl::StatusOr<EarlyArmResult> armed =
+  absl::StatusOr<ArmOutcome> armed =
       ArmStagedBundle(*bundle, cl.Get("root"), cl.Enabled("dry-run"), say);
   if (!armed.ok()) {
     std::fprintf(stderr, "saveoops-early-arm: %s\n", std::string(armed.status().message()).c_str());

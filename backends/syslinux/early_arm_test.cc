@@ -169,7 +169,7 @@ TEST(ArmStagedBundle, DryRunPlansThroughTheSharedArmCode) {
   ASSERT_FALSE(purgatory.empty());
   b.purgatory.assign(purgatory.begin(), purgatory.end());
   std::vector<std::string> said;
-  absl::StatusOr<EarlyArmResult> r = ArmStagedBundle(
+  absl::StatusOr<ArmOutcome> r = ArmStagedBundle(
       b, root.path(), /*dry_run=*/true, [&](const std::string& s) { said.push_back(s); });
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->plan.plan.reservation.start, 0x2f000000u);
@@ -192,7 +192,7 @@ TEST(ArmStagedBundle, MissingReservationSaysWhatToBootWith) {
   BundleContents b = SmallBundle();
   const std::string k = ReadText(kernel);
   b.capture_kernel.assign(k.begin(), k.end());
-  absl::StatusOr<EarlyArmResult> r =
+  absl::StatusOr<ArmOutcome> r =
       ArmStagedBundle(b, root.path(), true, [](const std::string&) {});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("this bundle needs crashkernel="), absl::string_view::npos)

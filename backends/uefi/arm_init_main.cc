@@ -164,26 +164,16 @@ void Arm(Log& log, Mounts& mounts) {
   FirmwareArmingOptions options;
   options.bundle_path = kArmingBundlePath;
   options.progress = [&log](const std::string& s) { log.Say(5, s); };
-  absl::StatusOr<FirmwareArmingResult> result = ArmFromFirmwareStage(options);
+  absl::StatusOr<ArmOutcome> result = ArmFromFirmwareStage(options);
   if (!result.ok()) {
     log.Say(3, absl::StrCat("NOT ARMED: ", result.status().message()));
     return;
   }
-  // What `saveoops status` prints as the layout (tools/saveoops_main.cc,
-  // kArmedStateFile). A distro init that mounts a fresh tmpfs on /run hides
-  // it; status then still reports "armed" from /sys/kernel/kexec_crash_loaded.
-  mkdir("/run", 0755);
-  mkdir("/run/saveoops", 0755);
-  const std::string state = result->plan.ToString();
-  const int fd = open("/run/saveoops/armed", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0 || write(fd, state.data(), state.size()) != static_cast<ssize_t>(state.size())) {
-    log.Say(3, absl::StrCat("cannot write /run/saveoops/armed: ", strerror(errno)));
-  }
-  if (fd >= 0) close(fd);
+  // ArmBundle recorded the layout for `saveoops status` (kArmedStateFile).
   const Range& r = result->plan.plan.reservation;
   log.Say(5, absl::StrFormat("armed: capture kernel %s staged in [%#x, %#x)%s",
                              result->plan.capture_kernel_version, r.start, r.end(),
-                             result->used_kexec_file_load ? " with kexec_file_load" : ""));
+                             result->used_file_load ? " with kexec_file_load" : ""));
 }
 
 }  // namespace

@@ -101,7 +101,7 @@ absl::Status CheckBundleAgainstRecord(absl::Span<const uint8_t> bundle_file,
   return absl::OkStatus();
 }
 
-absl::StatusOr<FirmwareArmingResult> ArmFromFirmwareStage(const FirmwareArmingOptions& options) {
+absl::StatusOr<ArmOutcome> ArmFromFirmwareStage(const FirmwareArmingOptions& options) {
   options.progress(absl::StrCat("reading the bundle ", options.bundle_path));
   absl::StatusOr<std::vector<uint8_t>> file = ReadWhole(options.bundle_path, size_t{1} << 31);
   if (!file.ok()) return file.status();
@@ -124,12 +124,7 @@ absl::StatusOr<FirmwareArmingResult> ArmFromFirmwareStage(const FirmwareArmingOp
   request.options = options.arm;
   request.dry_run = options.dry_run;
   request.say = options.progress;
-  absl::StatusOr<ArmOutcome> armed = ArmBundle(*bundle, request);
-  if (!armed.ok()) return armed.status();
-  FirmwareArmingResult result;
-  result.plan = std::move(armed->plan);
-  result.used_kexec_file_load = armed->used_file_load;
-  return result;
+  return ArmBundle(*bundle, request);
 }
 
 }  // namespace saveoops

@@ -49,17 +49,12 @@ struct FirmwareArmingOptions {
   std::function<void(const std::string&)> progress = [](const std::string&) {};
 };
 
-// What ArmFromFirmwareStage() did.
-struct FirmwareArmingResult {
-  ArmPlan plan;
-  bool used_kexec_file_load = false;  // lockdown fallback, as `saveoops arm`
-};
-
 // Reads and verifies the bundle, checks it against the firmware record,
 // then arms exactly as `saveoops arm` does: ReadCrashSystemInfo,
-// BuildArmPlan (console= copied from the first kernel), LoadCrashKernel,
-// and kexec_file_load if the kernel refuses kexec_load (lockdown).
-absl::StatusOr<FirmwareArmingResult> ArmFromFirmwareStage(const FirmwareArmingOptions& options);
+// BuildArmPlan (console= copied from the first kernel), kexec_load, and
+// kexec_file_load if the kernel refuses kexec_load (lockdown); ArmBundle's
+// result as is (it also records the layout for `saveoops status`).
+absl::StatusOr<ArmOutcome> ArmFromFirmwareStage(const FirmwareArmingOptions& options);
 
 }  // namespace saveoops
 

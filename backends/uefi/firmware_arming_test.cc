@@ -162,7 +162,7 @@ TEST_F(EfivarsDir, ArmingRefusesBeforeTouchingTheKernel) {
   options.efivars_dir = dir_;
   options.root = dir_ + "/no-such-root";
   options.dry_run = true;
-  absl::StatusOr<FirmwareArmingResult> r = ArmFromFirmwareStage(options);
+  absl::StatusOr<ArmOutcome> r = ArmFromFirmwareStage(options);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(r.status().message().find("purgatory"), std::string::npos) << r.status();
 

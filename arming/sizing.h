@@ -1,0 +1,122 @@
+// How much crash reservation a bundle needs: the sizes the planner places
+// (common/planner.h CaptureSizes) for a bundle on a system, the run-time
+// headroom the capture kernel needs besides its pieces, and the
+// crashkernel= to recommend.
+//
+// Two callers know different things about the system:
+//   - arming (BuildArmPlan, `saveoops plan`) reads the running kernel's
+//     memory map and CPUs: CaptureSizesFor with the real counts;
+//   - pack, at build time, and arming on a kernel booted without
+//     crashkernel= (to say which crashkernel= to boot with) know nothing
+//     yet: CaptureSizesForUnknownSystem, with generous counts named below.
+//
+// Example:
+//   ASSIGN_OR_RETURN(CaptureKernel kernel, ParseCaptureKernel(bundle));
+//   CaptureSizes sizes = CaptureSizesForUnknownSystem(bundle, kernel, kDefaultRuntimeHeadroom);
+//   ASSIGN_OR_RETURN(uint64_t smallest, SmallestReservation(MakeCaptureRequest(sizes)));
+//   RecommendedReservation(smallest);  // e.g. 86 MiB + 16 MiB margin -> 102 MiB
+#ifndef SAVEOOPS_ARMING_SIZING_H_
+#define SAVEOOPS_ARMING_SIZING_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <optional>
+
+#include "absl/status/statusor.h"
+#include "common/bundle.h"
+#include "common/bzimage.h"
+#include "common/kernel_image.h"
+#include "common/planner.h"
+
+namespace saveoops {
+
+// Free memory the capture kernel needs to boot and run saveoops-capture,
+// besides its pieces (kernel, initramfs, boot data) and the files it
+// unpacks from its initramfs (CaptureSizesFor adds those). Calibrated by
+// bisection with the Debian 6.1 kernel (`bazel run //bench:vs_kdump`,
+// section 2): the smallest working crashkernel= came out at 84 and at 86 MiB
+// in two runs (the edge moves with boot timing); 25 MiB predicts 86 MiB,
+// within one 2 MiB step of both. See README "Sizing the reservation".
+inline constexpr uint64_t kDefaultRuntimeHeadroom = 25ull << 20;
+
+// Safety margin added to the planner's minimum when recommending a
+// crashkernel= (`saveoops plan`, pack's crashkernel.txt): the capture
+// kernel's run-time needs vary a little with the devices found at boot.
+inline constexpr uint64_t kCrashkernelMarginBytes = 16ull << 20;
+
+// The crashkernel= size to recommend for a planned minimum of `smallest`:
+// plus kCrashkernelMarginBytes, rounded up to a MiB.
+inline uint64_t RecommendedReservation(uint64_t smallest) {
+  return (smallest + kCrashkernelMarginBytes + (1 << 20) - 1) & ~uint64_t{(1 << 20) - 1};
+}
+
+// "elfcorehdr=0x" and 16 hex digits: the argument BuildArmPlan appends is
+// fixed width, so the command line's length (and so the boot_params blob's
+// size) is known before placement. The kernel's own loader bounds the same
+// argument by MAX_ELFCOREHDR_STR_LEN, 30 = this plus a separator
+// (arch/x86/kernel/kexec-bzimage64.c).
+inline constexpr char kElfcorehdrArgPrefix[] = "elfcorehdr=0x";
+inline constexpr size_t kElfcorehdrAddressDigits = 16;  // a u64 in hex
+inline constexpr size_t kElfcorehdrArgLength =
+    sizeof(kElfcorehdrArgPrefix) - 1 + kElfcorehdrAddressDigits;
+
+// What sizing assumes about a system it cannot read (pack on a build host,
+// or a kernel that has no reservation to plan in). Each errs high: a count
+// too large costs a few KiB of reservation, one too small fails to arm.
+//
+// Regions in the first kernel's memory map (/proc/iomem top level). The
+// capture kernel's e820 table copies its non-RAM regions
+// (CaptureKernelMemoryMap); QEMU has about 10, PCs and servers 20 to 60.
+inline constexpr size_t kAssumedFirstKernelRegions = 64;
+// "System RAM" ranges, each a PT_LOAD of the ELF core header: QEMU has 2,
+// PCs 3 to 6 (below 640 KiB, below the PCI hole, above 4 GiB, and holes
+// the firmware punches).
+inline constexpr size_t kAssumedRamRanges = 8;
+
+// A bundle's capture kernel, parsed once for sizing and for the arm plan:
+// the bzImage's setup header (command line size, initrd limits, and the
+// kernel piece when it is staged as a bzImage) and, if the bundle carries
+// one, the prepared kernel image that is staged instead.
+struct CaptureKernel {
+  BzImageInfo bzimage;
+  // Views into bundle.capture_kernel_image: valid while the bundle is.
+  std::optional<KernelImage> prepared;
+};
+
+// Parses bundle.capture_kernel and bundle.capture_kernel_image. Errors say
+// which part is bad ("bundle's capture kernel: ...", "bundle: ...").
+absl::StatusOr<CaptureKernel> ParseCaptureKernel(const BundleContents& bundle);
+
+// The sizes the planner needs for `bundle` on a system with
+// `first_kernel_regions` memory map regions, `crash_notes` CPUs with crash
+// notes and `ram_ranges` System RAM ranges (without placement): used by
+// `saveoops plan` and by BuildArmPlan. `kernel` is ParseCaptureKernel of
+// the bundle.
+CaptureSizes CaptureSizesFor(const BundleContents& bundle, const CaptureKernel& kernel,
+                             size_t first_kernel_regions, size_t crash_notes, size_t ram_ranges,
+                             uint64_t runtime_headroom);
+
+// CaptureSizesFor on a system not known yet: kAssumedFirstKernelRegions,
+// one crash note per CPU configured on the machine running this
+// (sysconf(_SC_NPROCESSORS_CONF); at pack time, the build host's, usually
+// at least the target's), kAssumedRamRanges.
+CaptureSizes CaptureSizesForUnknownSystem(const BundleContents& bundle,
+                                          const CaptureKernel& kernel,
+                                          uint64_t runtime_headroom);
+
+// Memory the kernel piece needs for a prepared image whose part (header +
+// LZ4 block) is `image_part_size` bytes: the kernel's span, and room above
+// the unpacked bytes for the image part, which is staged whole at the top of
+// the piece so that unpacking never writes over it and its digest is the
+// bundle's.
+uint64_t PreparedKernelPieceSize(const KernelImage& image, uint64_t image_part_size);
+
+// `bytes` rounded up to a whole kexec page (kPlannerPageSize).
+inline uint64_t PageAlign(uint64_t bytes) {
+  return (bytes + kPlannerPageSize - 1) & ~(kPlannerPageSize - 1);
+}
+
+}  // namespace saveoops
+
+#endif  // SAVEOOPS_ARMING_SIZING_H_
