@@ -71,8 +71,7 @@ absl::Status Truncated(absl::string_view what, Compression c) {
 // dictionary before liblzma allocates it.
 constexpr uint64_t kLzmaMemLimit = 320ull << 20;
 
-absl::StatusOr<std::vector<uint8_t>> UnpackLzmaFamily(Compression c,
-                                                      absl::Span<const uint8_t> data,
+absl::StatusOr<std::vector<uint8_t>> UnpackLzmaFamily(Compression c, absl::Span<const uint8_t> data,
                                                       uint64_t max_output, absl::string_view what) {
   lzma_stream s = LZMA_STREAM_INIT;
   const lzma_ret init = c == Compression::kXz ? lzma_stream_decoder(&s, kLzmaMemLimit, 0)
@@ -106,8 +105,8 @@ absl::StatusOr<std::vector<uint8_t>> UnpackLzmaFamily(Compression c,
     case LZMA_STREAM_END:
       return out.Take(produced);
     case LZMA_MEMLIMIT_ERROR:
-      return Damaged(what, c, absl::StrCat("its dictionary needs more than ",
-                                           kLzmaMemLimit >> 20, " MiB"));
+      return Damaged(what, c,
+                     absl::StrCat("its dictionary needs more than ", kLzmaMemLimit >> 20, " MiB"));
     case LZMA_BUF_ERROR:
       return Truncated(what, c);
     default:
@@ -115,8 +114,8 @@ absl::StatusOr<std::vector<uint8_t>> UnpackLzmaFamily(Compression c,
   }
 }
 
-absl::StatusOr<std::vector<uint8_t>> UnpackGzip(absl::Span<const uint8_t> data,
-                                                uint64_t max_output, absl::string_view what) {
+absl::StatusOr<std::vector<uint8_t>> UnpackGzip(absl::Span<const uint8_t> data, uint64_t max_output,
+                                                absl::string_view what) {
   constexpr Compression c = Compression::kGzip;
   if (data.size() > std::numeric_limits<uInt>::max()) return Damaged(what, c, "input over 4 GiB");
   z_stream s{};
@@ -154,11 +153,12 @@ absl::StatusOr<std::vector<uint8_t>> UnpackGzip(absl::Span<const uint8_t> data,
   return Damaged(what, c, msg);
 }
 
-absl::StatusOr<std::vector<uint8_t>> UnpackZstd(absl::Span<const uint8_t> data,
-                                                uint64_t max_output, absl::string_view what) {
+absl::StatusOr<std::vector<uint8_t>> UnpackZstd(absl::Span<const uint8_t> data, uint64_t max_output,
+                                                absl::string_view what) {
   constexpr Compression c = Compression::kZstd;
   ZSTD_DCtx* d = ZSTD_createDCtx();
-  if (d == nullptr) return absl::InternalError(absl::StrCat(what, ": cannot start the zstd decoder"));
+  if (d == nullptr)
+    return absl::InternalError(absl::StrCat(what, ": cannot start the zstd decoder"));
   // libzstd refuses windows over 2^27 (128 MiB) unless told otherwise; the
   // kernel's `zstd -22 --ultra` uses exactly that, so the default bounds the
   // decoder's memory and still takes every kernel.
@@ -204,8 +204,7 @@ constexpr uint32_t kLz4LegacyMagic = 0x184c2102;
 constexpr size_t kLz4LegacyBlockSize = 8u << 20;
 
 absl::StatusOr<std::vector<uint8_t>> UnpackLz4Legacy(absl::Span<const uint8_t> data,
-                                                     uint64_t max_output,
-                                                     absl::string_view what) {
+                                                     uint64_t max_output, absl::string_view what) {
   constexpr Compression c = Compression::kLz4;
   if (data.size() < 4 || Le32(data.data()) != kLz4LegacyMagic) {
     return Damaged(what, c, "no LZ4 legacy frame magic");
@@ -220,12 +219,14 @@ absl::StatusOr<std::vector<uint8_t>> UnpackLz4Legacy(absl::Span<const uint8_t> d
     pos += 4;
     if (chunk == kLz4LegacyMagic) continue;  // A concatenated frame, as the kernel allows.
     if (chunk > data.size() - pos) {
-      return Damaged(what, c, absl::StrFormat("block %d of %u bytes runs past the end", blocks,
-                                              chunk));
+      return Damaged(what, c,
+                     absl::StrFormat("block %d of %u bytes runs past the end", blocks, chunk));
     }
     if (chunk > static_cast<uint32_t>(LZ4_compressBound(kLz4LegacyBlockSize))) {
-      return Damaged(what, c, absl::StrFormat("block %d of %u bytes is longer than an 8 MiB "
-                                              "block compresses to", blocks, chunk));
+      return Damaged(what, c,
+                     absl::StrFormat("block %d of %u bytes is longer than an 8 MiB "
+                                     "block compresses to",
+                                     blocks, chunk));
     }
     while (out.size() - produced < kLz4LegacyBlockSize && out.Grow()) {
     }
@@ -248,7 +249,8 @@ absl::StatusOr<std::vector<uint8_t>> UnpackLz4Legacy(absl::Span<const uint8_t> d
 absl::StatusOr<std::vector<uint8_t>> UnpackBzip2(absl::Span<const uint8_t> data,
                                                  uint64_t max_output, absl::string_view what) {
   constexpr Compression c = Compression::kBzip2;
-  if (data.size() > std::numeric_limits<unsigned>::max()) return Damaged(what, c, "input over 4 GiB");
+  if (data.size() > std::numeric_limits<unsigned>::max())
+    return Damaged(what, c, "input over 4 GiB");
   bz_stream s{};
   if (BZ2_bzDecompressInit(&s, 0, 0) != BZ_OK) {
     return absl::InternalError(absl::StrCat(what, ": cannot start the bzip2 decoder"));
@@ -321,8 +323,8 @@ class ByteReader {
   size_t pos_ = 0;
 };
 
-absl::StatusOr<std::vector<uint8_t>> UnpackLzo(absl::Span<const uint8_t> data,
-                                               uint64_t max_output, absl::string_view what) {
+absl::StatusOr<std::vector<uint8_t>> UnpackLzo(absl::Span<const uint8_t> data, uint64_t max_output,
+                                               absl::string_view what) {
   constexpr Compression c = Compression::kLzo;
   if (lzo_init() != LZO_E_OK) return absl::InternalError(absl::StrCat(what, ": liblzo2 init"));
   ByteReader r(data);
@@ -339,8 +341,8 @@ absl::StatusOr<std::vector<uint8_t>> UnpackLzo(absl::Span<const uint8_t> data,
   if (ok && version >= 0x0940) ok = r.U8(&level);
   ok = ok && r.Be32(&flags);
   if (ok && (flags & kLzopFilter)) ok = r.Be32(&word);
-  ok = ok && r.Be32(&word) && r.Be32(&word);  // mode, mtime (low)
-  if (ok && version >= 0x0940) ok = r.Be32(&word);  // mtime (high)
+  ok = ok && r.Be32(&word) && r.Be32(&word);                        // mode, mtime (low)
+  if (ok && version >= 0x0940) ok = r.Be32(&word);                  // mtime (high)
   ok = ok && r.U8(&name_len) && r.Skip(name_len) && r.Be32(&word);  // name, header checksum
   if (ok && (flags & kLzopExtraField)) {
     uint32_t extra_len;
@@ -357,8 +359,8 @@ absl::StatusOr<std::vector<uint8_t>> UnpackLzo(absl::Span<const uint8_t> data,
     if (dst_len == 0) break;
     if (!r.Be32(&src_len)) return Truncated(what, c);
     if (dst_len > kLzopMaxBlock || src_len > dst_len) {
-      return Damaged(what, c, absl::StrFormat("block %d: %u bytes packed into %u", block, dst_len,
-                                              src_len));
+      return Damaged(what, c,
+                     absl::StrFormat("block %d: %u bytes packed into %u", block, dst_len, src_len));
     }
     if (dst_len > max_output - out.size()) return TooLarge(what, c, max_output);
     ok = true;
@@ -393,14 +395,22 @@ absl::StatusOr<std::vector<uint8_t>> UnpackLzo(absl::Span<const uint8_t> data,
 
 const char* CompressionName(Compression c) {
   switch (c) {
-    case Compression::kGzip: return "gzip";
-    case Compression::kXz: return "xz";
-    case Compression::kLzma: return "lzma";
-    case Compression::kZstd: return "zstd";
-    case Compression::kLz4: return "lz4";
-    case Compression::kBzip2: return "bzip2";
-    case Compression::kLzo: return "lzo";
-    case Compression::kUnknown: break;
+    case Compression::kGzip:
+      return "gzip";
+    case Compression::kXz:
+      return "xz";
+    case Compression::kLzma:
+      return "lzma";
+    case Compression::kZstd:
+      return "zstd";
+    case Compression::kLz4:
+      return "lz4";
+    case Compression::kBzip2:
+      return "bzip2";
+    case Compression::kLzo:
+      return "lzo";
+    case Compression::kUnknown:
+      break;
   }
   return "an unknown format";
 }
@@ -425,13 +435,20 @@ absl::StatusOr<std::vector<uint8_t>> Decompress(Compression c, absl::Span<const 
                                                 uint64_t max_output, absl::string_view what) {
   switch (c) {
     case Compression::kXz:
-    case Compression::kLzma: return UnpackLzmaFamily(c, data, max_output, what);
-    case Compression::kGzip: return UnpackGzip(data, max_output, what);
-    case Compression::kZstd: return UnpackZstd(data, max_output, what);
-    case Compression::kLz4: return UnpackLz4Legacy(data, max_output, what);
-    case Compression::kBzip2: return UnpackBzip2(data, max_output, what);
-    case Compression::kLzo: return UnpackLzo(data, max_output, what);
-    case Compression::kUnknown: break;
+    case Compression::kLzma:
+      return UnpackLzmaFamily(c, data, max_output, what);
+    case Compression::kGzip:
+      return UnpackGzip(data, max_output, what);
+    case Compression::kZstd:
+      return UnpackZstd(data, max_output, what);
+    case Compression::kLz4:
+      return UnpackLz4Legacy(data, max_output, what);
+    case Compression::kBzip2:
+      return UnpackBzip2(data, max_output, what);
+    case Compression::kLzo:
+      return UnpackLzo(data, max_output, what);
+    case Compression::kUnknown:
+      break;
   }
   return absl::UnimplementedError(absl::StrCat(what, ": data is in an unknown format"));
 }

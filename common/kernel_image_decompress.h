@@ -36,7 +36,7 @@ enum class Compression {
 
 // Every format above but kUnknown, for tests and the fuzz target.
 inline constexpr Compression kAllCompressions[] = {
-    Compression::kGzip, Compression::kXz,   Compression::kLzma, Compression::kZstd,
+    Compression::kGzip, Compression::kXz,    Compression::kLzma, Compression::kZstd,
     Compression::kLz4,  Compression::kBzip2, Compression::kLzo,
 };
 

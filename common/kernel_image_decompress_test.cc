@@ -21,14 +21,22 @@ std::vector<uint8_t> Payload(const std::string& ext) {
 
 const char* Extension(Compression c) {
   switch (c) {
-    case Compression::kGzip: return "gz";
-    case Compression::kXz: return "xz";
-    case Compression::kLzma: return "lzma";
-    case Compression::kZstd: return "zst";
-    case Compression::kLz4: return "lz4";
-    case Compression::kBzip2: return "bz2";
-    case Compression::kLzo: return "lzo";
-    case Compression::kUnknown: break;
+    case Compression::kGzip:
+      return "gz";
+    case Compression::kXz:
+      return "xz";
+    case Compression::kLzma:
+      return "lzma";
+    case Compression::kZstd:
+      return "zst";
+    case Compression::kLz4:
+      return "lz4";
+    case Compression::kBzip2:
+      return "bz2";
+    case Compression::kLzo:
+      return "lzo";
+    case Compression::kUnknown:
+      break;
   }
   return "";
 }
@@ -54,8 +62,7 @@ TEST_P(DecompressTest, DetectsAndUnpacksWhatTheToolWrote) {
 }
 
 TEST_P(DecompressTest, RefusesAnOutputOverTheBound) {
-  absl::StatusOr<std::vector<uint8_t>> out =
-      Decompress(GetParam(), packed_, 4u << 20, "kernel");
+  absl::StatusOr<std::vector<uint8_t>> out = Decompress(GetParam(), packed_, 4u << 20, "kernel");
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), absl::StatusCode::kResourceExhausted) << out.status();
   EXPECT_TRUE(absl::StrContains(out.status().message(), "more than 4 MiB")) << out.status();
@@ -102,7 +109,8 @@ TEST(DecompressTest, UnknownFormatIsUnimplemented) {
   const std::vector<uint8_t> elf = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0};
   EXPECT_EQ(DetectCompression(elf), Compression::kUnknown);
   EXPECT_EQ(DetectCompression({}), Compression::kUnknown);
-  absl::StatusOr<std::vector<uint8_t>> out = Decompress(Compression::kUnknown, elf, kBound, "kernel");
+  absl::StatusOr<std::vector<uint8_t>> out =
+      Decompress(Compression::kUnknown, elf, kBound, "kernel");
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), absl::StatusCode::kUnimplemented);
 }

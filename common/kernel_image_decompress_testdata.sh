@@ -23,7 +23,7 @@ compress() {
 }
 compress gz gzip -n -f -9 -c
 compress bz2 bzip2 -9 -c
-compress lzma lzma -9 -c
+compress lzma xz --format=lzma -9 -c  # what xz-utils installs as `lzma -9`
 compress xz xz --check=crc32 --x86 --lzma2=,dict=32MiB -c
 compress lzo lzop -9 -c
 compress lz4 lz4 -l -9 --favor-decSpeed -c

@@ -91,8 +91,9 @@ TEST_P(MatrixKernelTest, AnUnknownPayloadFallsBackToTheBzImageWithANote) {
   memset(bundle.capture_kernel.data() + info->payload_offset + offset, 0, 4);
   absl::StatusOr<std::string> note = AttachKernelImage(&bundle, "auto");
   ASSERT_TRUE(note.ok()) << note.status();
-  EXPECT_TRUE(absl::StartsWith(*note, "capture kernel: staged as the bzImage (kernel: payload is "
-                                      "compressed in an unknown format"))
+  EXPECT_TRUE(absl::StartsWith(*note,
+                               "capture kernel: staged as the bzImage (kernel: payload is "
+                               "compressed in an unknown format"))
       << *note;
   EXPECT_TRUE(bundle.capture_kernel_image.empty());
   EXPECT_FALSE(AttachKernelImage(&bundle, "lz4").ok());

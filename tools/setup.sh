@@ -14,7 +14,8 @@ PACKAGES=(
   # LZ4, bzip2, LZO) and compressed modules, recompress the kernel as LZ4.
   liblzma-dev liblz4-dev libzstd-dev zlib1g-dev libbz2-dev liblzo2-dev
   # Unit tests build payloads of each format with the command-line tools.
-  xz-utils zstd gzip lz4 lzma bzip2 lzop
+  # (xz-utils also makes .lzma files: `xz --format=lzma`, its `lzma`.)
+  xz-utils zstd gzip lz4 bzip2 lzop
   # Images, boot loaders and emulation for e2e tests.
   qemu-system-x86 qemu-utils ovmf syslinux syslinux-common extlinux isolinux
   syslinux-utils mtools dosfstools fdisk cpio kmod binutils file
@@ -84,10 +85,14 @@ fetch_matrix_kernels() {
   $SUDO mkdir -p "$KERNEL_CACHE"
   $SUDO chmod a+rx "$KERNEL_CACHE"
   local uri; uri=$(debian_archive_uri)
+  local updated=" "
   for entry in "${todo[@]}"; do
     read -r name suite meta <<<"$entry"
     local apt_root="$KERNEL_CACHE/apt/$suite"
-    if [ ! -d "$apt_root/lists/partial" ] || [ -z "$(ls "$apt_root/lists" | grep Packages)" ]; then
+    # Fresh lists once per run that fetches anything: older ones may name a
+    # version the archive no longer has.
+    if [[ "$updated" != *" $suite "* ]]; then
+      updated+="$suite "
       echo "setup: reading the $suite package lists from $uri"
       $SUDO mkdir -p "$apt_root/lists/partial" "$apt_root/cache/archives/partial"
       echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $suite main" |
@@ -121,7 +126,6 @@ fetch_matrix_kernels() {
       [ -e "$tree/lib" ] || $SUDO ln -s usr/lib "$tree/lib"
       $SUDO depmod -b "$tree" "$release"
       $SUDO chmod -R a+rX "$tree"
-      echo "$release" | $SUDO tee "$tree/.release" >/dev/null
       $SUDO touch "$tree/.complete"
     fi
     $SUDO ln -sfn "${pkg}_${version}" "$KERNEL_CACHE/$name"
@@ -148,6 +152,7 @@ else
 fi
 
 fetch_matrix_kernels
+
 # The guest kernel must be readable by the (non-root) Bazel sandbox user too.
 for k in /boot/vmlinuz-*; do
   [ -e "$k" ] && { [ -r "$k" ] || $SUDO chmod a+r "$k" || true; }
