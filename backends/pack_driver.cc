@@ -154,7 +154,7 @@ int PackMain(int argc, char** argv, const PackDefaults& defaults) {
   cl.Flag("kernel-image", "auto", kKernelImageFlagHelp);
   cl.Flag("modules-dir", "", "/lib/modules/RELEASE of the capture kernel (default: from its version)");
   cl.Flag("modules", absl::StrJoin(kDefaultCaptureModules, ","),
-          "store disk drivers for the capture initramfs");
+          absl::StrCat("store disk drivers for the capture initramfs; ", kDefaultCaptureModulesHelp));
   cl.Flag("out", "", "output path (default depends on the backend)");
   const Backend* backend = FindBackend(backend_name);
   if (backend != nullptr) backend->DeclareFlags(cl);

@@ -1,7 +1,6 @@
 #include "common/kernel_image_prepare.h"
 
 #include <lz4hc.h>
-#include <lzma.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -12,30 +11,16 @@
 #include "absl/strings/str_format.h"
 #include "common/bootproto.h"
 #include "common/bzimage.h"
+#include "common/elf64.h"
+#include "common/kernel_image_decompress.h"
 #include "common/lz4_block.h"
 
 namespace saveoops {
 namespace {
 
-constexpr uint8_t kXzMagic[6] = {0xfd, '7', 'z', 'X', 'Z', 0x00};
-
-// The unpacked payload (vmlinux plus relocation records) of today's kernels
-// is 60-70 MiB; anything near this bound is not a kernel.
-constexpr uint64_t kMaxUnpackedSize = 512ull << 20;
-
 // The x86-64 kernel maps itself with 2 MiB pages and stops early if its
 // load address is not a multiple of that (__startup_64).
 constexpr uint64_t kMinKernelAlignment = 2ull << 20;
-
-const char* PayloadFormat(absl::Span<const uint8_t> p) {
-  if (p.size() >= 2 && p[0] == 0x1f && p[1] == 0x8b) return "gzip";
-  if (p.size() >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd) return "zstd";
-  if (p.size() >= 4 && p[0] == 0x02 && p[1] == 0x21 && p[2] == 0x4c && p[3] == 0x18) return "lz4";
-  if (p.size() >= 3 && p[0] == 'B' && p[1] == 'Z' && p[2] == 'h') return "bzip2";
-  if (p.size() >= 3 && p[0] == 0x89 && p[1] == 'L' && p[2] == 'Z') return "lzo";
-  if (p.size() >= 3 && p[0] == 0x5d && p[1] == 0 && p[2] == 0) return "lzma";
-  return "an unknown format";
-}
 
 // The compressed payload inside the bzImage (setup header payload_offset and
 // payload_length, relative to the protected-mode code).
@@ -53,46 +38,34 @@ absl::StatusOr<absl::Span<const uint8_t>> CompressedPayload(absl::Span<const uin
   return bzimage.subspan(info.payload_offset + offset, length);
 }
 
-absl::StatusOr<std::vector<uint8_t>> UnpackXz(absl::Span<const uint8_t> payload) {
-  if (payload.size() < sizeof(kXzMagic) || memcmp(payload.data(), kXzMagic, sizeof(kXzMagic)) != 0) {
-    return absl::UnimplementedError(absl::StrCat(
-        "kernel: payload is compressed with ", PayloadFormat(payload),
-        "; Saveoops prepares xz-compressed kernels only"));
-  }
-  lzma_stream stream = LZMA_STREAM_INIT;
-  if (lzma_stream_decoder(&stream, UINT64_MAX, 0) != LZMA_OK) {
-    return absl::InternalError("kernel: cannot start the xz decoder");
-  }
-  std::vector<uint8_t> out(64ull << 20);
-  stream.next_in = payload.data();
-  stream.avail_in = payload.size();
-  stream.next_out = out.data();
-  stream.avail_out = out.size();
-  lzma_ret ret;
-  for (;;) {
-    ret = lzma_code(&stream, LZMA_FINISH);
-    if (ret != LZMA_OK) break;
-    if (stream.avail_out == 0) {
-      const size_t used = out.size();
-      if (used >= kMaxUnpackedSize) {
-        lzma_end(&stream);
-        return absl::InvalidArgumentError(
-            absl::StrCat("kernel: payload unpacks to more than ", kMaxUnpackedSize >> 20, " MiB"));
-      }
-      out.resize(std::min<uint64_t>(used * 2, kMaxUnpackedSize));
-      stream.next_out = out.data() + used;
-      stream.avail_out = out.size() - used;
+// Unpacks the payload in whichever format the kernel was built with
+// (CONFIG_KERNEL_GZIP ... CONFIG_KERNEL_ZSTD). kUnimplemented: a format
+// Saveoops does not know; the caller stages the bzImage instead.
+absl::StatusOr<std::vector<uint8_t>> UnpackPayload(absl::Span<const uint8_t> payload) {
+  // CONFIG_KERNEL_UNCOMPRESSED: the payload is the vmlinux itself.
+  if (payload.size() >= sizeof(kElfMagic) &&
+      memcmp(payload.data(), kElfMagic, sizeof(kElfMagic)) == 0) {
+    if (payload.size() > kMaxUnpackedKernelBytes) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "kernel: uncompressed payload is more than %u MiB; a capture kernel is at most %u MiB",
+          kMaxUnpackedKernelBytes >> 20, kMaxUnpackedKernelBytes >> 20));
     }
+    return std::vector<uint8_t>(payload.begin(), payload.end());
   }
-  const size_t produced = out.size() - stream.avail_out;
-  lzma_end(&stream);
-  // The kernel build appends the unpacked size after the xz stream; the
-  // decoder stops at the end of the stream and leaves those bytes alone.
-  if (ret != LZMA_STREAM_END) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("kernel: xz payload does not unpack (liblzma error ", ret, ")"));
+  const Compression c = DetectCompression(payload);
+  if (c == Compression::kUnknown) {
+    return absl::UnimplementedError(
+        "kernel: payload is compressed in an unknown format (Saveoops prepares gzip, xz, lzma, "
+        "zstd, lz4, bzip2, lzo and uncompressed kernels)");
   }
-  out.resize(produced);
+  absl::StatusOr<std::vector<uint8_t>> out =
+      Decompress(c, payload, kMaxUnpackedKernelBytes, "kernel");
+  if (absl::IsResourceExhausted(out.status())) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "kernel: %s payload unpacks to more than %u MiB; a capture kernel is at most %u MiB "
+        "unpacked", CompressionName(c), kMaxUnpackedKernelBytes >> 20,
+        kMaxUnpackedKernelBytes >> 20));
+  }
   return out;
 }
 
@@ -104,7 +77,7 @@ absl::StatusOr<std::vector<uint8_t>> PrepareKernelImage(absl::Span<const uint8_t
   if (!info.ok()) return info.status();
   absl::StatusOr<absl::Span<const uint8_t>> payload = CompressedPayload(bzimage, *info);
   if (!payload.ok()) return payload.status();
-  absl::StatusOr<std::vector<uint8_t>> unpacked = UnpackXz(*payload);
+  absl::StatusOr<std::vector<uint8_t>> unpacked = UnpackPayload(*payload);
   if (!unpacked.ok()) return unpacked.status();
 
   absl::StatusOr<LaidOutKernel> laid_out = LayOutKernelElf(*unpacked);

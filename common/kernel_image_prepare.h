@@ -23,13 +23,15 @@ struct KernelImageSummary {
   int load_segments = 0;
 };
 
-// Builds the kernel image part for `bzimage`: unpacks the xz payload, lays
+// Builds the kernel image part for `bzimage`: unpacks the payload (any format
+// the x86 kernel build makes, common/kernel_image_decompress.h, at most
+// kMaxUnpackedKernelBytes), lays
 // out the vmlinux PT_LOAD segments at their offsets from the first one
 // (trailing zeroes dropped: the purgatory zero-fills up to `span`), and
 // compresses that with LZ4 HC. The result is decoded again with Saveoops'
 // own decoder and compared, so a part that leaves here is one the purgatory
-// unpacks. Errors name what is unsupported or malformed: a payload that is
-// not xz, a vmlinux that is not a 64-bit x86 executable, segments out of
+// unpacks. Errors name what is unsupported or malformed: a payload in an
+// unknown format (kUnimplemented), a damaged or oversized one, a vmlinux that is not a 64-bit x86 executable, segments out of
 // order or out of the file, an entry point outside the image.
 absl::StatusOr<std::vector<uint8_t>> PrepareKernelImage(absl::Span<const uint8_t> bzimage,
                                                         KernelImageSummary* summary = nullptr);

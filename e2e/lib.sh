@@ -31,3 +31,24 @@ KERNEL=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
 [ -n "$KERNEL" ] || fail "no /boot/vmlinuz-*: run tools/setup.sh (linux-image-amd64)"
 [ -r "$KERNEL" ] || fail "$KERNEL is not readable"
 RELEASE=${KERNEL#/boot/vmlinuz-}
+
+# The e2e kernel matrix: with MATRIX_KERNEL=NAME (panic_capture.sh
+# --kernel=NAME; a name of tools/setup.sh's MATRIX_KERNELS, e.g. trixie-cloud)
+# the guest boots that Debian kernel instead, as first and capture kernel
+# alike, from the cache setup.sh unpacked it into. A missing cache fails the
+# test: setup.sh always creates it. MODULES_DIR is the capture kernel's
+# modules tree either way.
+MODULES_DIR=/lib/modules/$RELEASE
+if [ -n "${MATRIX_KERNEL:-}" ]; then
+  KERNEL_CACHE=${SAVEOOPS_KERNEL_CACHE:-/var/cache/saveoops-kernels}
+  MATRIX_TREE=$KERNEL_CACHE/$MATRIX_KERNEL
+  [ -f "$MATRIX_TREE/.complete" ] ||
+    fail "no kernel '$MATRIX_KERNEL' in $KERNEL_CACHE: run tools/setup.sh"
+  KERNEL=$(ls "$MATRIX_TREE"/boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$KERNEL" ] && [ -r "$KERNEL" ] || fail "no readable vmlinuz in $MATRIX_TREE/boot"
+  RELEASE=${KERNEL##*/vmlinuz-}
+  # Debian 13 keeps its modules in /usr/lib/modules.
+  MODULES_DIR=$MATRIX_TREE/usr/lib/modules/$RELEASE
+  [ -d "$MODULES_DIR" ] || MODULES_DIR=$MATRIX_TREE/lib/modules/$RELEASE
+  [ -f "$MODULES_DIR/modules.dep" ] || fail "no $MODULES_DIR/modules.dep: run tools/setup.sh"
+fi

@@ -8,6 +8,8 @@
 # serial log must show the purgatory's refusal and no capture kernel boots.
 # --lockdown boots the first kernel with lockdown=integrity: kexec_load is
 # refused and `saveoops arm` must fall back to kexec_file_load.
+# --kernel=NAME boots a kernel of the e2e matrix (lib.sh MATRIX_KERNEL)
+# instead of the installed one, as first and capture kernel.
 set -euo pipefail
 
 CASE=default SMP=1 MEM=1G PANIC_CPU="" CORRUPT="" CRASHKERNEL="" LOCKDOWN=""
@@ -20,6 +22,7 @@ for arg in "$@"; do
     --corrupt-segment=*) CORRUPT=${arg#*=} ;;
     --crashkernel=*) CRASHKERNEL=${arg#*=} ;;
     --lockdown) LOCKDOWN=1 ;;
+    --kernel=*) MATRIX_KERNEL=${arg#*=} ;;
     *) echo "panic_capture: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -30,7 +33,7 @@ QEMU_TIMEOUT=${SAVEOOPS_E2E_TIMEOUT:-150}
 
 step "kernel $KERNEL, smp=$SMP, mem=$MEM"
 step "building capture initramfs"
-"$SAVEOOPS" initramfs --capture-binary="$CAPTURE" --modules-dir="/lib/modules/$RELEASE" \
+"$SAVEOOPS" initramfs --capture-binary="$CAPTURE" --modules-dir="$MODULES_DIR" \
   --out="$WORK/capture.cpio"
 step "building bundle"
 "$SAVEOOPS" bundle create --kernel="$KERNEL" --initramfs="$WORK/capture.cpio" \

@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/kernel_image_decompress.h"
 #include "initramfs/cpio.h"
 #include "initramfs/modules.h"
 
@@ -22,6 +23,8 @@ namespace saveoops {
 namespace {
 
 constexpr absl::string_view kModulesRoot = "/lib/modules";
+// Debian 13 installs modules here (and /lib is a link to /usr/lib).
+constexpr absl::string_view kUsrModulesRoot = "/usr/lib/modules";
 
 // Documentation/admin-guide/devices.txt: character major 5, minor 1 is
 // /dev/console.
@@ -100,6 +103,51 @@ absl::Status AddHostFile(CpioWriter& writer, absl::string_view archive_path,
   return writer.AddFile(archive_path, AsBytes(*bytes), mode);
 }
 
+bool IsDefaultCaptureModule(absl::string_view name) {
+  const std::string normalized = NormalizeModuleName(name);
+  for (absl::string_view m : kDefaultCaptureModules) {
+    if (NormalizeModuleName(m) == normalized) return true;
+  }
+  return false;
+}
+
+// `wanted` without the members of the default set that `index` cannot
+// resolve (appended to `skipped`): the default set spans kernel flavours,
+// and a kernel without SAS HBA drivers simply has no such disk to reach.
+absl::StatusOr<std::vector<std::string>> AvailableModules(
+    const ModuleIndex& index, const std::vector<std::string>& wanted,
+    std::vector<std::string>* skipped) {
+  std::vector<std::string> kept;
+  for (const std::string& name : wanted) {
+    if (IsDefaultCaptureModule(name) && absl::IsNotFound(ResolveModules(index, {name}).status())) {
+      skipped->push_back(name);
+      continue;
+    }
+    kept.push_back(name);
+  }
+  return kept;
+}
+
+// A module file's bytes unpacked (the format is checked against the magic,
+// not only the file name).
+absl::StatusOr<std::string> UnpackModule(const std::string& relative, const std::string& bytes) {
+  const absl::Span<const uint8_t> in = AsBytes(bytes);
+  const Compression c = DetectCompression(in);
+  const std::string what = absl::StrCat("module ", relative);
+  if (c == Compression::kUnknown) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": its name says compressed, its bytes are in no known format"));
+  }
+  absl::StatusOr<std::vector<uint8_t>> plain = Decompress(c, in, kMaxUnpackedModuleBytes, what);
+  if (!plain.ok()) return plain.status();
+  if (!absl::StartsWith(absl::string_view(reinterpret_cast<const char*>(plain->data()),
+                                          plain->size()),
+                        kElfMagic)) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": unpacks to no ELF object"));
+  }
+  return std::string(plain->begin(), plain->end());
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<uint8_t>> BuildCaptureInitramfs(
@@ -121,8 +169,11 @@ absl::StatusOr<std::vector<uint8_t>> BuildCaptureInitramfs(
   facts.release = *release;
   absl::StatusOr<ModuleIndex> index = LoadModuleIndex(spec.modules_dir);
   if (!index.ok()) return Prefixed(index.status());
+  absl::StatusOr<std::vector<std::string>> wanted =
+      AvailableModules(*index, spec.modules, &facts.skipped_modules);
+  if (!wanted.ok()) return Prefixed(wanted.status());
   absl::StatusOr<std::vector<std::string>> modules =
-      ResolveModules(*index, spec.modules);
+      ResolveModules(*index, *wanted);
   if (!modules.ok()) return Prefixed(modules.status());
 
   CpioWriter writer;
@@ -141,11 +192,19 @@ absl::StatusOr<std::vector<uint8_t>> BuildCaptureInitramfs(
 
   std::string module_list;
   for (const std::string& relative : *modules) {
-    const std::string archive_path =
-        absl::StrCat(kModulesRoot, "/", facts.release, "/", relative);
     absl::StatusOr<std::string> bytes =
         ReadHostFile(absl::StrCat(spec.modules_dir, "/", relative));
     if (!bytes.ok()) return Prefixed(bytes.status());
+    std::string plain_relative = relative;
+    if (IsCompressedModulePath(relative)) {
+      absl::StatusOr<std::string> plain = UnpackModule(relative, *bytes);
+      if (!plain.ok()) return Prefixed(plain.status());
+      *bytes = *std::move(plain);
+      plain_relative = relative.substr(0, relative.rfind(".ko") + 3);
+      ++facts.unpacked_modules;
+    }
+    const std::string archive_path =
+        absl::StrCat(kModulesRoot, "/", facts.release, "/", plain_relative);
     absl::Status status = writer.AddFile(archive_path, AsBytes(*bytes), 0644);
     if (!status.ok()) return Prefixed(status);
     facts.module_bytes += bytes->size();
@@ -216,7 +275,10 @@ absl::StatusOr<std::string> DefaultModulesDirUnder(const std::string& root,
 }
 
 absl::StatusOr<std::string> DefaultModulesDir(const std::string& release) {
-  return DefaultModulesDirUnder(std::string(kModulesRoot), release);
+  absl::StatusOr<std::string> dir = DefaultModulesDirUnder(std::string(kModulesRoot), release);
+  if (dir.ok() || !absl::IsNotFound(dir.status())) return dir;
+  absl::StatusOr<std::string> usr = DefaultModulesDirUnder(std::string(kUsrModulesRoot), release);
+  return usr.ok() ? usr : dir;
 }
 
 }  // namespace saveoops

@@ -213,6 +213,26 @@ absl::StatusOr<T> LoadIndexFile(const std::string& dir, absl::string_view name,
 
 }  // namespace
 
+std::string DepmodCommand(absl::string_view modules_dir) {
+  absl::string_view dir = modules_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
+  const size_t slash = dir.rfind('/');
+  const absl::string_view release =
+      slash == absl::string_view::npos ? dir : dir.substr(slash + 1);
+  absl::string_view parent =
+      slash == absl::string_view::npos ? absl::string_view() : dir.substr(0, slash);
+  // depmod -b ROOT reads ROOT/lib/modules/RELEASE; a /usr/lib/modules tree
+  // (Debian 13) is the same place on a merged-/usr root.
+  for (absl::string_view suffix : {"/usr/lib/modules", "/lib/modules"}) {
+    if (absl::EndsWith(parent, suffix)) {
+      parent.remove_suffix(suffix.size());
+      return parent.empty() ? absl::StrCat("depmod ", release)
+                            : absl::StrCat("depmod -b ", parent, " ", release);
+    }
+  }
+  return absl::StrCat("depmod -b ROOT ", release, " (ROOT holding lib/modules/", release, ")");
+}
+
 std::string NormalizeModuleName(absl::string_view name) {
   std::string out(name);
   for (char& c : out) {
@@ -383,6 +403,14 @@ absl::StatusOr<ModuleIndex> LoadModuleIndex(const std::string& modules_dir) {
   index.modules_dir = modules_dir;
   absl::StatusOr<std::map<std::string, ModuleDep>> modules = LoadIndexFile(
       modules_dir, "modules.dep", /*required=*/true, &ParseModulesDep);
+  if (absl::IsNotFound(modules.status())) {
+    // A tree unpacked with `dpkg -x` (or copied from another machine) has
+    // the modules but not the index depmod writes when a kernel is
+    // installed: say how to make it rather than guess the dependencies.
+    return absl::NotFoundError(absl::StrCat(
+        "no ", modules_dir, "/modules.dep: run `", DepmodCommand(modules_dir),
+        "` to write the module index (depmod(8) -b ROOT RELEASE)"));
+  }
   if (!modules.ok()) return modules.status();
   index.modules = *std::move(modules);
   absl::StatusOr<std::set<std::string>> builtin = LoadIndexFile(

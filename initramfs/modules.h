@@ -111,8 +111,15 @@ absl::StatusOr<std::vector<ModuleAlias>> ParseBuiltinModinfoAliases(
 
 // Reads modules.dep (required), modules.builtin, modules.alias and
 // modules.builtin.modinfo (each optional: a missing file counts as empty)
-// from `modules_dir`, e.g. "/lib/modules/6.1.0-56-amd64".
+// from `modules_dir`, e.g. "/lib/modules/6.1.0-56-amd64". Without
+// modules.dep (a tree unpacked by hand) the error gives the depmod command
+// that writes it (DepmodCommand()); dependencies are never guessed.
 absl::StatusOr<ModuleIndex> LoadModuleIndex(const std::string& modules_dir);
+
+// The depmod(8) command that writes the index of `modules_dir`:
+// "/srv/k/usr/lib/modules/6.12.1" -> "depmod -b /srv/k 6.12.1",
+// "/lib/modules/6.1.0-56-amd64" -> "depmod 6.1.0-56-amd64".
+std::string DepmodCommand(absl::string_view modules_dir);
 
 // Module files to load, relative to the modules directory, in load order:
 // every module after all the modules it needs, each once. Each wanted name

@@ -324,11 +324,14 @@ int CmdInitramfs(int argc, char** argv) {
                  "modules needed to reach the store disk, resolved through modules.dep.\n"
                  "By default it carries the modules of every disk kind Saveoops supports;\n"
                  "--store-device=DEV (on the machine that has the store) or --modules\n"
-                 "narrow that to what the store disk needs.");
+                 "narrow that to what the store disk needs. Compressed modules (.ko.xz,\n"
+                 ".ko.zst, .ko.gz) are unpacked here. A modules directory without\n"
+                 "modules.dep needs `depmod -b ROOT RELEASE` first.");
   cl.Flag("capture-binary", DefaultCaptureBinaryPath(), "the static saveoops-capture binary");
   cl.Flag("modules-dir", "", "/lib/modules/RELEASE of the capture kernel (default: newest)");
   cl.Flag("modules", absl::StrJoin(kDefaultCaptureModules, ","),
-          "modules (names or aliases) to include, comma-separated; dependencies are added");
+          absl::StrCat("modules (names or aliases) to include, comma-separated; dependencies are "
+                       "added; ", kDefaultCaptureModulesHelp));
   cl.Flag("store-device", "",
           "the store's block device here (e.g. /dev/vda2): its drivers' modules, read from "
           "/sys, replace the default set (--modules given too: both)");
@@ -367,6 +370,10 @@ int CmdInitramfs(int argc, char** argv) {
                 spec.modules.empty() ? "none" : absl::StrJoin(spec.modules, ",").c_str(),
                 summary.module_paths.size(), summary.module_bytes / 1048576.0,
                 spec.modules_dir.c_str());
+    if (!summary.skipped_modules.empty()) {
+      std::printf("not in this kernel, skipped: %s\n",
+                  absl::StrJoin(summary.skipped_modules, ",").c_str());
+    }
     return absl::OkStatus();
   };
   return Finish(run(), "initramfs");

@@ -10,8 +10,12 @@ PACKAGES=(
   clang-14 lld-14 llvm-14 libclang-rt-14-dev gnu-efi
   # Libraries wrapped in third_party/.
   googletest libabsl-dev android-libboringssl-dev libunicorn-dev
-  # Pack time: unpack the capture kernel (xz) and recompress it (LZ4).
-  liblzma-dev liblz4-dev
+  # Pack time: unpack the capture kernel's payload (xz, lzma, zstd, gzip,
+  # LZ4, bzip2, LZO) and compressed modules, recompress the kernel as LZ4.
+  liblzma-dev liblz4-dev libzstd-dev zlib1g-dev libbz2-dev liblzo2-dev
+  # Unit tests build payloads of each format with the command-line tools.
+  # (xz-utils also makes .lzma files: `xz --format=lzma`, its `lzma`.)
+  xz-utils zstd gzip lz4 bzip2 lzop
   # Images, boot loaders and emulation for e2e tests.
   qemu-system-x86 qemu-utils ovmf syslinux syslinux-common extlinux isolinux
   syslinux-utils mtools dosfstools fdisk cpio kmod binutils file
@@ -20,6 +24,114 @@ PACKAGES=(
   # The benchmark baseline (kdump stack).
   kexec-tools makedumpfile gnuplot-nox
 )
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+# The e2e kernel matrix (e2e/BUILD.bazel, _KERNEL_CASES): Debian kernels of
+# other releases, fetched without installing them and unpacked into a cache
+# outside the clone, so it survives between CI runs on this machine. Keyed
+# by package version: <cache>/<package>_<version>/ holds the `dpkg -x` tree
+# (depmod run on it), and <cache>/<name> is a symlink to the current one,
+# which e2e/lib.sh follows. A second run finds every symlink and downloads
+# nothing; delete the cache to refresh it.
+KERNEL_CACHE=${SAVEOOPS_KERNEL_CACHE:-/var/cache/saveoops-kernels}
+# name suite metapackage (its linux-image-<release>-<flavour> dependency is
+# the package fetched)
+MATRIX_KERNELS=(
+  "bullseye bullseye linux-image-amd64"
+  "trixie trixie linux-image-amd64"
+  "trixie-cloud trixie linux-image-cloud-amd64"
+  "trixie-rt trixie linux-image-rt-amd64"
+)
+
+# The archive URI of the machine's own Debian sources (deb822 or one-line).
+debian_archive_uri() {
+  local uri=""
+  if [ -r /etc/apt/sources.list.d/debian.sources ]; then
+    uri=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+  fi
+  if [ -z "$uri" ] && [ -r /etc/apt/sources.list ]; then
+    uri=$(awk '$1 == "deb" && $0 !~ /security/ {for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) {print $i; exit}}' \
+      /etc/apt/sources.list)
+  fi
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+
+# apt-get/apt-cache under a private configuration rooted at $1 (one suite):
+# its own sources list, lists and cache; nothing under /etc is read for
+# sources or preferences, nothing is written there, and dpkg's status is
+# not consulted (nothing is installed).
+private_apt() {
+  local root=$1; shift
+  "$@" -o Dir::Etc::SourceList="$root/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+    -o Dir::Etc::PreferencesParts=/dev/null -o Dir::Etc::Preferences=/dev/null \
+    -o Dir::State::Lists="$root/lists" -o Dir::Cache="$root/cache" \
+    -o Dir::State::status=/dev/null -o Debug::NoLocking=1 -o APT::Architecture=amd64 \
+    -o APT::Sandbox::User=root
+}
+
+fetch_matrix_kernels() {
+  local todo=()
+  for entry in "${MATRIX_KERNELS[@]}"; do
+    read -r name _ _ <<<"$entry"
+    if [ -L "$KERNEL_CACHE/$name" ] && [ -f "$KERNEL_CACHE/$name/.complete" ]; then continue; fi
+    todo+=("$entry")
+  done
+  if [ "${#todo[@]}" -eq 0 ]; then
+    echo "setup: matrix kernels already in $KERNEL_CACHE"
+    return
+  fi
+  $SUDO mkdir -p "$KERNEL_CACHE"
+  $SUDO chmod a+rx "$KERNEL_CACHE"
+  local uri; uri=$(debian_archive_uri)
+  local updated=" "
+  for entry in "${todo[@]}"; do
+    read -r name suite meta <<<"$entry"
+    local apt_root="$KERNEL_CACHE/apt/$suite"
+    # Fresh lists once per run that fetches anything: older ones may name a
+    # version the archive no longer has.
+    if [[ "$updated" != *" $suite "* ]]; then
+      updated+="$suite "
+      echo "setup: reading the $suite package lists from $uri"
+      $SUDO mkdir -p "$apt_root/lists/partial" "$apt_root/cache/archives/partial"
+      echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $suite main" |
+        $SUDO tee "$apt_root/sources.list" >/dev/null
+      $SUDO env -u APT_CONFIG bash -c "$(declare -f private_apt); private_apt '$apt_root' apt-get update -q"
+    fi
+    # linux-image-amd64 depends on exactly one linux-image-<release>-amd64.
+    local pkg
+    pkg=$(private_apt "$apt_root" apt-cache depends "$meta" |
+      awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ {print $2; exit}')
+    [ -n "$pkg" ] || { echo "setup: $meta in $suite names no linux-image-<release>" >&2; exit 1; }
+    local version
+    version=$(private_apt "$apt_root" apt-cache show --no-all-versions "$pkg" |
+      awk '/^Version:/ {print $2; exit}')
+    local tree="$KERNEL_CACHE/${pkg}_${version}"
+    if [ ! -f "$tree/.complete" ]; then
+      echo "setup: fetching $pkg $version ($name)"
+      local dl; dl=$($SUDO mktemp -d "$KERNEL_CACHE/download.XXXXXX")
+      (cd "$dl" && $SUDO bash -c "$(declare -f private_apt); private_apt '$apt_root' apt-get download -q '$pkg=$version'")
+      $SUDO rm -rf "$tree"
+      $SUDO dpkg -x "$dl"/*.deb "$tree"
+      $SUDO rm -rf "$dl"
+      # Debian 13 moved the modules to /usr/lib/modules.
+      local release="" dir
+      for dir in "$tree"/lib/modules/* "$tree"/usr/lib/modules/*; do
+        [ -d "$dir" ] && release=${dir##*/}
+      done
+      [ -n "$release" ] || { echo "setup: $pkg has no modules tree" >&2; exit 1; }
+      # This host's depmod reads <base>/lib/modules only: give a /usr-only
+      # tree the merged-/usr link its own system has.
+      [ -e "$tree/lib" ] || $SUDO ln -s usr/lib "$tree/lib"
+      $SUDO depmod -b "$tree" "$release"
+      $SUDO chmod -R a+rX "$tree"
+      $SUDO touch "$tree/.complete"
+    fi
+    $SUDO ln -sfn "${pkg}_${version}" "$KERNEL_CACHE/$name"
+    echo "setup: $name kernel is $pkg $version in $KERNEL_CACHE/$name"
+  done
+}
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -33,13 +145,13 @@ if [ "${#missing[@]}" -eq 0 ]; then
 else
   echo "setup: installing ${#missing[@]} packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get update -q
   # kexec-tools asks whether to load a kernel at reboot; answer no without a prompt.
   echo "kexec-tools kexec-tools/load_kexec boolean false" | $SUDO debconf-set-selections || true
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+fetch_matrix_kernels
 
 # The guest kernel must be readable by the (non-root) Bazel sandbox user too.
 for k in /boot/vmlinuz-*; do
