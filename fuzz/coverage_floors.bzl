@@ -23,7 +23,7 @@ COVERAGE_FLOORS = {
     "gpt_fuzz": 501,
     "bench_parse_fuzz": 229,
     "lz4_block_fuzz": 57,
-    "kernel_image_fuzz": 27,
+    "kernel_image_fuzz": 228,
     "partition_table_fuzz": 230,
     "purgatory_image_fuzz": 22,
 }
