@@ -160,7 +160,9 @@ void HandOver(const std::string& next_init, int argc, char** argv, Reporter& r) 
       r.Error(absl::StrCat(path, " is missing or not executable; trying the kernel's fallbacks"));
     }
   };
-  hooks.executing = [&](const std::string& path) { r.Detail(absl::StrCat("handing over to ", path)); };
+  hooks.executing = [&](const std::string& path) {
+    r.Detail(absl::StrCat("handing over to ", path));
+  };
   hooks.failed = [&](const std::string& path, int error) {
     r.Error(absl::StrCat("cannot execute ", path, ": ", strerror(error)));
   };
