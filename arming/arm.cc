@@ -24,6 +24,7 @@
 #include "common/boot_params.h"
 #include "common/bootproto.h"
 #include "common/bundle_format.h"
+#include "common/cmdline.h"
 #include "common/elfcore.h"
 #include "common/kernel_image.h"
 #include "common/sha256.h"
@@ -196,14 +197,15 @@ absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
   }
 
   // Command line: the bundle's, the caller's, and where the core header is.
-  std::string cmdline = std::string(absl::StripAsciiWhitespace(bundle.capture_cmdline));
-  if (!options.append.empty()) absl::StrAppend(&cmdline, " ", options.append);
-  absl::StrAppend(&cmdline, " ", absl::StrFormat(kElfcorehdrFormat, p_core->range.start));
-  if (cmdline.size() + 1 > kernel->cmdline_size) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "capture command line is %d bytes; the capture kernel accepts %d", cmdline.size(),
-        kernel->cmdline_size - 1));
+  Cmdline line(kernel->cmdline_size);
+  absl::Status fits = line.InsertWords(bundle.capture_cmdline);
+  if (fits.ok()) fits = line.InsertWords(options.append);
+  if (fits.ok()) fits = line.InsertWords(absl::StrFormat(kElfcorehdrFormat, p_core->range.start));
+  if (!fits.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("capture command line: ", fits.message(),
+                                                   " (the capture kernel's cmdline_size)"));
   }
+  const std::string& cmdline = line.text();
   out.capture_cmdline = cmdline;
 
   MemoryMap capture_map =
@@ -443,9 +445,7 @@ absl::StatusOr<bool> CrashKernelLoaded(const std::string& root) {
 }
 
 std::string FirstKernelConsoleArgs(const std::string& root, const std::string& capture_cmdline) {
-  for (absl::string_view arg : absl::StrSplit(capture_cmdline, ' ', absl::SkipEmpty())) {
-    if (absl::StartsWith(arg, "console=")) return "";
-  }
+  if (CmdlineValue(capture_cmdline, "console")) return "";
   const std::string path = (root == "/" ? std::string() : root) + "/proc/cmdline";
   std::string line;
   if (int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
@@ -455,8 +455,8 @@ std::string FirstKernelConsoleArgs(const std::string& root, const std::string& c
     close(fd);
   }
   std::vector<std::string> consoles;
-  for (absl::string_view arg : absl::StrSplit(line, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
-    if (absl::StartsWith(arg, "console=")) consoles.emplace_back(arg);
+  for (const KernelParam& p : KernelParams(line)) {
+    if (p.name == "console" && p.value) consoles.emplace_back(p.text);
   }
   return absl::StrJoin(consoles, " ");
 }

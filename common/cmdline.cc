@@ -97,10 +97,21 @@ Status Cmdline::InsertWords(std::string_view words) {
 }
 
 Status Cmdline::Append(std::string_view piece) {
-  const size_t grown = line_.size() + (line_.empty() ? 0 : 1) + piece.size();
+  const size_t start = line_.size() + (line_.empty() ? 0 : 1);
+  const size_t grown = start + piece.size();
   if (grown > capacity_) {
+    // Name the first word that crosses the capacity, not all of `piece`.
+    std::string_view word = piece;
+    CmdlineReader r(piece.data(), piece.size());
+    CmdlineWord w;
+    while (r.Next(&w)) {
+      if (start + static_cast<size_t>(w.text.data - piece.data()) + w.text.size > capacity_) {
+        word = View(w.text);
+        break;
+      }
+    }
     return InvalidArgumentError(Concat("the command line would be ", grown, " bytes with '",
-                                       Escaped(piece), "'; its capacity is ", capacity_,
+                                       Escaped(word), "'; its capacity is ", capacity_,
                                        " bytes"));
   }
   if (!line_.empty()) line_ += ' ';

@@ -123,6 +123,11 @@ TEST(CmdlineTest, OverflowsAtExactlyCapacity) {
   EXPECT_NE(s.message().find("'g'"), std::string::npos) << s.message();
   EXPECT_NE(s.message().find("capacity is 7"), std::string::npos) << s.message();
   EXPECT_EQ(line.text(), "abc def");  // unchanged
+  // Of several words, the message names the first that does not fit.
+  Cmdline two(8);
+  const Status t = two.InsertWords("ab cd efg hi");
+  EXPECT_NE(t.message().find("with 'efg'"), std::string::npos) << t.message();
+  EXPECT_NE(t.message().find("12 bytes"), std::string::npos) << t.message();
 
   Cmdline one(1);
   EXPECT_TRUE(one.InsertWords("a").ok());
