@@ -84,14 +84,14 @@ Status Cmdline::InsertWords(std::string_view words) {
   bool in_quote = false;
   for (char c : words) {
     if (IsControl(c) && c != '\t') {
-      return InvalidArgumentError(Concat("command line words '", Escaped(words),
-                                         "' hold a control character"));
+      return InvalidArgumentError(
+          Concat("command line words '", Escaped(words), "' hold a control character"));
     }
     if (c == '"') in_quote = !in_quote;
   }
   if (in_quote) {
-    return InvalidArgumentError(Concat("command line words '", Escaped(words),
-                                       "' open a double quote and never close it"));
+    return InvalidArgumentError(
+        Concat("command line words '", Escaped(words), "' open a double quote and never close it"));
   }
   return Append(words);
 }
@@ -111,8 +111,7 @@ Status Cmdline::Append(std::string_view piece) {
       }
     }
     return InvalidArgumentError(Concat("the command line would be ", grown, " bytes with '",
-                                       Escaped(word), "'; its capacity is ", capacity_,
-                                       " bytes"));
+                                       Escaped(word), "'; its capacity is ", capacity_, " bytes"));
   }
   if (!line_.empty()) line_ += ' ';
   line_.append(piece.data(), piece.size());

@@ -26,8 +26,8 @@ namespace saveoops {
 // One of the kernel's words (see CmdlineWord), as string_views into the
 // line it was read from.
 struct KernelParam {
-  std::string_view text;   // as written, quotes included
-  std::string_view name;   // up to the first '='
+  std::string_view text;                  // as written, quotes included
+  std::string_view name;                  // up to the first '='
   std::optional<std::string_view> value;  // after it, outer quotes dropped
 };
 

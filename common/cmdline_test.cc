@@ -156,7 +156,7 @@ TEST(CmdlineViewTest, BufferAppendsWholeWordsOrNothing) {
   EXPECT_STREQ(b.c_str(), "");
   EXPECT_TRUE(b.Append(""));
   EXPECT_TRUE(b.Append("ab"));
-  EXPECT_TRUE(b.AppendParam("c", "d"));  // "ab c=d"
+  EXPECT_TRUE(b.AppendParam("c", "d"));   // "ab c=d"
   EXPECT_FALSE(b.AppendParam("e", "f"));  // would be 10 bytes
   EXPECT_STREQ(b.c_str(), "ab c=d");
   EXPECT_TRUE(b.Append("g"));  // exactly 8

@@ -140,8 +140,7 @@ std::string LoadModuleFile(const std::string& path);
 
 // The kernel's own list when its init is missing (init/main.c,
 // kernel_init()), tried after the init a program was told to run.
-inline constexpr const char* kInitFallbacks[] = {"/sbin/init", "/etc/init", "/bin/init",
-                                                 "/bin/sh"};
+inline constexpr const char* kInitFallbacks[] = {"/sbin/init", "/etc/init", "/bin/init", "/bin/sh"};
 
 struct ExecInitHooks {
   // `path` is missing or not executable (access(2) failed with `error`).

@@ -59,7 +59,8 @@ TEST(InitUtilTest, LoadModuleFileNamesTheFile) {
   EXPECT_NE(missing.find("/nonexistent/m.ko"), std::string::npos) << missing;
   // Not a module (and tests do not run with CAP_SYS_MODULE): refused, named.
   const std::string path = testing::TempDir() + "/not_a_module.ko.xz";
-  std::ofstream(path) << "\xfd" "7zXZ not really";
+  std::ofstream(path) << "\xfd"
+                         "7zXZ not really";
   const std::string bad = LoadModuleFile(path);
   EXPECT_NE(bad.find(path), std::string::npos) << bad;
 }
@@ -79,8 +80,8 @@ TEST(InitUtilTest, ExecNextInitRunsTheGivenOneWithItsArguments) {
   ASSERT_EQ(chmod(init.c_str(), 0755), 0);
   const pid_t pid = fork();
   if (pid == 0) {
-    char* argv[] = {const_cast<char*>("self"), const_cast<char*>("one"),
-                    const_cast<char*>("two"), nullptr};
+    char* argv[] = {const_cast<char*>("self"), const_cast<char*>("one"), const_cast<char*>("two"),
+                    nullptr};
     char* envp[] = {nullptr};
     ExecNextInit(init, 3, argv, envp);
     _exit(99);
