@@ -21,6 +21,7 @@
 #include "common/boot_params.h"
 #include "common/bootproto.h"
 #include "common/bundle_format.h"
+#include "common/cmdline.h"
 #include "common/elfcore.h"
 #include "common/files.h"
 #include "common/kernel_image.h"
@@ -112,15 +113,15 @@ absl::StatusOr<std::string> CaptureCommandLine(const BundleContents& bundle,
                                                const ArmOptions& options,
                                                const BzImageInfo& kernel,
                                                const Range& elfcorehdr) {
-  std::string cmdline = std::string(absl::StripAsciiWhitespace(bundle.capture_cmdline));
-  if (!options.append.empty()) absl::StrAppend(&cmdline, " ", options.append);
-  absl::StrAppend(&cmdline, " ", absl::StrFormat(kElfcorehdrFormat, elfcorehdr.start));
-  if (cmdline.size() + 1 > kernel.cmdline_size) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "capture command line is %d bytes; the capture kernel accepts %d", cmdline.size(),
-        kernel.cmdline_size - 1));
+  Cmdline line(kernel.cmdline_size);
+  absl::Status fits = line.InsertWords(bundle.capture_cmdline);
+  if (fits.ok()) fits = line.InsertWords(options.append);
+  if (fits.ok()) fits = line.InsertWords(absl::StrFormat(kElfcorehdrFormat, elfcorehdr.start));
+  if (!fits.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("capture command line: ", fits.message(),
+                                                   " (the capture kernel's cmdline_size)"));
   }
-  return cmdline;
+  return line.text();
 }
 
 // The zero page, e820 table and command line the capture kernel boots with,
@@ -345,9 +346,7 @@ std::string ArmPlan::ToString() const {
 }
 
 std::string FirstKernelConsoleArgs(const std::string& root, const std::string& capture_cmdline) {
-  for (absl::string_view arg : absl::StrSplit(capture_cmdline, ' ', absl::SkipEmpty())) {
-    if (absl::StartsWith(arg, "console=")) return "";
-  }
+  if (CmdlineValue(capture_cmdline, "console")) return "";
   const std::string path = (root == "/" ? std::string() : root) + "/proc/cmdline";
   std::string line;
   if (int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
@@ -357,8 +356,8 @@ std::string FirstKernelConsoleArgs(const std::string& root, const std::string& c
     close(fd);
   }
   std::vector<std::string> consoles;
-  for (absl::string_view arg : absl::StrSplit(line, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
-    if (absl::StartsWith(arg, "console=")) consoles.emplace_back(arg);
+  for (const KernelParam& p : KernelParams(line)) {
+    if (p.name == "console" && p.value) consoles.emplace_back(p.text);
   }
   return absl::StrJoin(consoles, " ");
 }

@@ -33,8 +33,6 @@
 //   triggering panic on CPU N of M
 #include <fcntl.h>
 #include <sched.h>
-#include <sys/mount.h>
-#include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -45,24 +43,19 @@
 #include <string>
 #include <vector>
 
+#include "common/cmdline.h"
 #include "initramfs/init_util.h"
 
 namespace {
 
-using saveoops::KernelCmdlineValue;
+using saveoops::CmdlineValue;
 using saveoops::ReadFileOrEmpty;
 
-void Say(const std::string& s) {
-  const std::string line = "bench-guest: " + s + "\n";
-  if (write(STDOUT_FILENO, line.data(), line.size()) < 0) {
-  }
-}
+void Say(const std::string& s) { saveoops::ConsoleSay(STDOUT_FILENO, "bench-guest: ", s); }
 
 [[noreturn]] void PowerOff(const std::string& why) {
   Say("powering off: " + why);
-  sync();
-  reboot(RB_POWER_OFF);
-  for (;;) pause();
+  saveoops::SyncAndPowerOff();
 }
 
 int64_t NowUs() {
@@ -102,7 +95,7 @@ int Run(const std::vector<std::string>& argv, const std::string& log, int64_t* e
 // itself.
 std::string KdumpAppend() {
   std::string append =
-      KernelCmdlineValue(ReadFileOrEmpty("/proc/cmdline"), "bench.kdump_append").value_or("");
+      CmdlineValue(ReadFileOrEmpty("/proc/cmdline"), "bench.kdump_append").value_or("");
   for (char& c : append) {
     if (c == ',') c = ' ';
   }
@@ -137,25 +130,21 @@ void ArmSample(const std::string& tool) {
 }  // namespace
 
 int main() {
-  mount("proc", "/proc", "proc", 0, nullptr);
-  mount("sysfs", "/sys", "sysfs", 0, nullptr);
-  mount("devtmpfs", "/dev", "devtmpfs", 0, nullptr);
-  mkdir("/tmp", 01777);
-  const int console = open("/dev/console", O_RDWR);
-  if (console >= 0) {
-    dup2(console, 0);
-    dup2(console, 1);
-    dup2(console, 2);
+  saveoops::PseudoMounts mounts;
+  for (const saveoops::PseudoFs& fs : {saveoops::kProcFs, saveoops::kSysFs, saveoops::kDevTmpFs}) {
+    mounts.Mount(fs);
   }
+  mkdir("/tmp", 01777);
+  saveoops::UseConsole();
   const std::string cmdline = ReadFileOrEmpty("/proc/cmdline");
   Say("first kernel up; cmdline: " + cmdline.substr(0, cmdline.find('\n')));
-  const std::string stack = KernelCmdlineValue(cmdline, "bench.stack").value_or("");
+  const std::string stack = CmdlineValue(cmdline, "bench.stack").value_or("");
   if (stack != "saveoops" && stack != "kdump") PowerOff("bench.stack must be saveoops or kdump");
   if (KdumpAppend().empty()) PowerOff("bench.kdump_append is missing");
 
   // Alternate which tool goes first so neither always finds a warm page
   // cache for the shared kernel file.
-  const int reps = std::atoi(KernelCmdlineValue(cmdline, "bench.arm_reps").value_or("").c_str());
+  const int reps = std::atoi(CmdlineValue(cmdline, "bench.arm_reps").value_or("").c_str());
   for (int i = 0; i < reps; ++i) {
     const bool kexec_first = (i % 2 == 0) == (stack == "kdump");
     ArmSample(kexec_first ? "kexec-p" : "saveoops-arm");
@@ -165,7 +154,7 @@ int main() {
   int64_t us = 0;
   const int rc = stack == "kdump"
                      ? Run(KexecLoad("/kdump.cpio"), "", &us)
-                     : Run(SaveoopsArm(KernelCmdlineValue(cmdline, "bench.headroom").value_or("")),
+                     : Run(SaveoopsArm(CmdlineValue(cmdline, "bench.headroom").value_or("")),
                            "", &us);
   if (rc != 0) {
     Say("arm failed stack=" + stack + " rc=" + std::to_string(rc));

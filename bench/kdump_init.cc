@@ -23,10 +23,8 @@
 //   "saveoops-bench-kdump-dmesg <N>\n" followed by N bytes of dmesg text.
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,11 +34,12 @@
 #include <string>
 #include <vector>
 
+#include "common/cmdline.h"
 #include "initramfs/init_util.h"
 
 namespace {
 
-using saveoops::KernelCmdlineValue;
+using saveoops::CmdlineValue;
 using saveoops::ReadFileOrEmpty;
 
 constexpr char kModuleListPath[] = "/etc/saveoops/modules";
@@ -49,39 +48,21 @@ constexpr char kMakedumpfile[] = "/usr/bin/makedumpfile";
 // Same polling as saveoops-capture's FindStore(): 10 s in 250 ms steps.
 constexpr int kDiskWaitTries = 40;
 constexpr long kDiskWaitStepNs = 250L * 1000 * 1000;
-// finit_module flag (include/uapi/linux/module.h).
-constexpr int kModuleInitCompressedFile = 4;
 
-void Say(const std::string& s) {
-  const std::string line = "kdump-bench: " + s + "\n";
-  if (write(STDERR_FILENO, line.data(), line.size()) < 0) {
-  }
-}
+void Say(const std::string& s) { saveoops::ConsoleSay(STDERR_FILENO, "kdump-bench: ", s); }
 
 [[noreturn]] void Reboot() {
   sync();
   Say("done; reboot");
-  reboot(RB_AUTOBOOT);
-  for (;;) pause();
+  saveoops::SyncAndReboot(RB_AUTOBOOT);
 }
 
-void MountPseudoFilesystems() {
-  mkdir("/proc", 0755);
-  mkdir("/sys", 0755);
-  mkdir("/dev", 0755);
+void MountPseudoFilesystems(saveoops::PseudoMounts& mounts) {
+  for (const saveoops::PseudoFs& fs : {saveoops::kProcFs, saveoops::kSysFs, saveoops::kDevTmpFs}) {
+    if (mounts.Mount(fs) != 0) Say(std::string("mount ") + fs.target + " failed");
+  }
   mkdir("/tmp", 01777);
-  if (mount("proc", "/proc", "proc", 0, nullptr) != 0) Say("mount /proc failed");
-  if (mount("sysfs", "/sys", "sysfs", 0, nullptr) != 0) Say("mount /sys failed");
-  if (mount("devtmpfs", "/dev", "devtmpfs", 0, nullptr) != 0 && errno != EBUSY) {
-    Say("mount /dev failed");
-  }
-  const int console = open("/dev/console", O_RDWR | O_CLOEXEC);
-  if (console >= 0) {
-    dup2(console, STDIN_FILENO);
-    dup2(console, STDOUT_FILENO);
-    dup2(console, STDERR_FILENO);
-    if (console > STDERR_FILENO) close(console);
-  }
+  saveoops::UseConsole();
 }
 
 void LoadModules() {
@@ -94,23 +75,13 @@ void LoadModules() {
     const std::string path = list.substr(start, end - start);
     start = end + 1;
     if (path.empty()) continue;
-    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      Say("module " + path + ": " + strerror(errno));
-      ++failed;
-      continue;
-    }
-    const bool compressed = path.size() > 3 && (path.compare(path.size() - 3, 3, ".xz") == 0 ||
-                                                path.compare(path.size() - 3, 3, ".gz") == 0 ||
-                                                path.compare(path.size() - 4, 4, ".zst") == 0);
-    if (syscall(SYS_finit_module, fd, "", compressed ? kModuleInitCompressedFile : 0) != 0 &&
-        errno != EEXIST) {
-      Say("module " + path + ": " + strerror(errno));
+    const std::string error = saveoops::LoadModuleFile(path);
+    if (!error.empty()) {
+      Say(error);
       ++failed;
     } else {
       ++loaded;
     }
-    close(fd);
   }
   Say("loaded " + std::to_string(loaded) + " module(s), " + std::to_string(failed) + " failed");
 }
@@ -153,9 +124,10 @@ bool WriteAll(int fd, const std::string& bytes) {
 }  // namespace
 
 int main() {
-  MountPseudoFilesystems();
+  saveoops::PseudoMounts mounts;
+  MountPseudoFilesystems(mounts);
   const std::string cmdline = ReadFileOrEmpty("/proc/cmdline");
-  const std::string disk = KernelCmdlineValue(cmdline, "kdump_bench.disk").value_or("/dev/vda");
+  const std::string disk = CmdlineValue(cmdline, "kdump_bench.disk").value_or("/dev/vda");
   Say("capture kernel up; makedumpfile --dump-dmesg");
   LoadModules();
   const int rc = RunMakedumpfile();

@@ -50,6 +50,7 @@
 #include "bench/bench_lib.h"
 #include "bench/kdump_initramfs.h"
 #include "common/bundle.h"
+#include "common/cmdline.h"
 #include "common/files.h"
 #include "host/flags.h"
 #include "host/runfiles.h"
@@ -334,8 +335,8 @@ struct BenchConfig {
 // equal when the default changes.
 std::string KdumpAppend(const std::string& capture_extra) {
   std::vector<std::string> args;
-  for (absl::string_view a : absl::StrSplit(kDefaultCaptureCmdline, ' ', absl::SkipEmpty())) {
-    if (!absl::StartsWith(a, "saveoops.")) args.emplace_back(a);
+  for (const KernelParam& p : KernelParams(kDefaultCaptureCmdline)) {
+    if (p.name.substr(0, 9) != "saveoops.") args.emplace_back(p.text);
   }
   for (absl::string_view a : absl::StrSplit(capture_extra, ',', absl::SkipEmpty())) {
     args.emplace_back(a);

@@ -12,16 +12,11 @@
 //   saveoops.wait=SECONDS      how long to wait for the store disk (10)
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/reboot.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -32,6 +27,7 @@
 #include "capture/printk.h"
 #include "capture/vmcore.h"
 #include "capture/vmcoreinfo.h"
+#include "common/cmdline.h"
 #include "common/format.h"
 #include "common/status.h"
 #include "initramfs/init_util.h"
@@ -42,15 +38,8 @@ namespace saveoops {
 namespace {
 
 constexpr char kModuleListPath[] = "/etc/saveoops/modules";
-// finit_module flag (include/uapi/linux/module.h): the file is compressed and
-// the kernel decompresses it.
-constexpr int kModuleInitCompressedFile = 4;
 
-void Say(const std::string& s) {
-  const std::string line = "saveoops-capture: " + s + "\n";
-  if (write(STDERR_FILENO, line.data(), line.size()) < 0) {
-  }
-}
+void Say(const std::string& s) { ConsoleSay(STDERR_FILENO, "saveoops-capture: ", s); }
 
 struct Options {
   std::string store;
@@ -58,43 +47,23 @@ struct Options {
   int wait_seconds = 10;
 };
 
-// If `text` starts with `prefix`, drops it and returns true.
-bool ConsumePrefix(std::string_view* text, std::string_view prefix) {
-  if (text->substr(0, prefix.size()) != prefix) return false;
-  text->remove_prefix(prefix.size());
-  return true;
-}
-
 Options ParseOptions(const std::string& cmdline) {
   Options o;
-  std::string words = cmdline;
-  std::replace(words.begin(), words.end(), '\n', ' ');
-  for (std::string_view arg : Split(words, ' ')) {
-    if (ConsumePrefix(&arg, "saveoops.store=")) o.store = std::string(arg);
-    if (ConsumePrefix(&arg, "saveoops.action=")) o.action = std::string(arg);
-    if (ConsumePrefix(&arg, "saveoops.wait=")) o.wait_seconds = atoi(std::string(arg).c_str());
+  o.store = CmdlineValue(cmdline, "saveoops.store").value_or(o.store);
+  o.action = CmdlineValue(cmdline, "saveoops.action").value_or(o.action);
+  if (std::optional<std::string> wait = CmdlineValue(cmdline, "saveoops.wait")) {
+    o.wait_seconds = atoi(wait->c_str());
   }
   return o;
 }
 
-void MountPseudoFilesystems() {
-  mkdir("/proc", 0755);
-  mkdir("/sys", 0755);
-  mkdir("/dev", 0755);
-  if (mount("proc", "/proc", "proc", 0, nullptr) != 0)
-    Say(Concat("mount /proc: ", strerror(errno)));
-  if (mount("sysfs", "/sys", "sysfs", 0, nullptr) != 0)
-    Say(Concat("mount /sys: ", strerror(errno)));
-  if (mount("devtmpfs", "/dev", "devtmpfs", 0, nullptr) != 0 && errno != EBUSY) {
-    Say(Concat("mount /dev: ", strerror(errno)));
+void MountPseudoFilesystems(PseudoMounts& mounts) {
+  for (const PseudoFs& fs : {kProcFs, kSysFs, kDevTmpFs}) {
+    if (const int err = mounts.Mount(fs); err != 0) {
+      Say(Concat("mount ", fs.target, ": ", strerror(err)));
+    }
   }
-  int console = open("/dev/console", O_RDWR | O_CLOEXEC);
-  if (console >= 0) {
-    dup2(console, STDIN_FILENO);
-    dup2(console, STDOUT_FILENO);
-    dup2(console, STDERR_FILENO);
-    if (console > STDERR_FILENO) close(console);
-  }
+  UseConsole();
 }
 
 // Loads the modules listed (in modules.dep order) by the initramfs builder.
@@ -103,23 +72,13 @@ void LoadModules() {
   int loaded = 0, failed = 0;
   for (std::string_view path : Split(list, '\n')) {
     if (path.find_first_not_of(" \t\r\v\f") == std::string_view::npos) continue;
-    const std::string p(path);
-    int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      Say(Concat("module ", p, ": ", strerror(errno)));
-      ++failed;
-      continue;
-    }
-    const bool compressed = absl::EndsWith(p, ".xz") || absl::EndsWith(p, ".zst") ||
-                            absl::EndsWith(p, ".gz");
-    if (syscall(SYS_finit_module, fd, "", compressed ? kModuleInitCompressedFile : 0) != 0 &&
-        errno != EEXIST) {
-      Say(Concat("module ", p, ": ", strerror(errno)));
+    const std::string error = LoadModuleFile(std::string(path));
+    if (!error.empty()) {
+      Say(error);
       ++failed;
     } else {
       ++loaded;
     }
-    close(fd);
   }
   Say(Concat("loaded ", loaded, " module(s)", failed ? Concat(", ", failed, " failed") : ""));
 }
@@ -197,11 +156,9 @@ StatusOr<StoreLocation> FindStore(const Options& o) {
 [[noreturn]] void Finish(const Options& o) {
   sync();
   Say(Concat("done; ", o.action));
-  const int how = o.action == "poweroff" ? RB_POWER_OFF
-                  : o.action == "halt"   ? RB_HALT_SYSTEM
-                                         : RB_AUTOBOOT;
-  reboot(how);
-  for (;;) pause();
+  SyncAndReboot(o.action == "poweroff" ? RB_POWER_OFF
+                : o.action == "halt"   ? RB_HALT_SYSTEM
+                                       : RB_AUTOBOOT);
 }
 
 }  // namespace
@@ -209,7 +166,8 @@ StatusOr<StoreLocation> FindStore(const Options& o) {
 
 int main() {
   using namespace saveoops;
-  MountPseudoFilesystems();
+  PseudoMounts mounts;
+  MountPseudoFilesystems(mounts);
   const Options options = ParseOptions(ReadFileOrEmpty("/proc/cmdline"));
   Say("capture kernel up; saving the dead kernel's log");
   LoadModules();

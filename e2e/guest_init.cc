@@ -14,11 +14,7 @@
 //                                  panic only if a capture kernel is armed
 #include <fcntl.h>
 #include <sched.h>
-#include <sys/mount.h>
-#include <sys/reboot.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -27,30 +23,24 @@
 #include <string>
 #include <vector>
 
+#include "common/cmdline.h"
 #include "initramfs/init_util.h"
 
 namespace {
 
-using saveoops::KernelCmdlineValue;
+using saveoops::CmdlineValue;
 using saveoops::ReadFileOrEmpty;
 
 void Say(const std::string& s) {
-  // /dev/console is the serial console (console=ttyS0).
-  std::string line = "saveoops-e2e: " + s + "\n";
-  if (write(STDOUT_FILENO, line.data(), line.size()) < 0) {
-  }
-  // The tty drains to the UART after write() returns, while the kernel's
-  // printk goes to the same UART directly: without waiting, a kernel line
-  // (sysrq's "Trigger a crash") can land inside ours and the host-side
-  // checks miss it.
-  tcdrain(STDOUT_FILENO);
+  // /dev/console is the serial console (console=ttyS0). Drained: a kernel
+  // line (sysrq's "Trigger a crash") can otherwise land inside ours and the
+  // host-side checks miss it.
+  saveoops::ConsoleSay(STDOUT_FILENO, "saveoops-e2e: ", s, /*drain=*/true);
 }
 
 [[noreturn]] void PowerOff(const std::string& why) {
   Say("powering off: " + why);
-  sync();
-  reboot(RB_POWER_OFF);
-  for (;;) pause();
+  saveoops::SyncAndPowerOff();
 }
 
 int Run(const std::vector<std::string>& argv) {
@@ -74,7 +64,7 @@ int Run(const std::vector<std::string>& argv) {
 // then `saveoops status`; powers off if arming fails.
 void ArmOrPowerOff(const std::string& cmdline) {
   std::vector<std::string> arm = {"/bin/saveoops", "arm", "--bundle=/saveoops.bundle"};
-  std::string extra = KernelCmdlineValue(cmdline, "saveoops_e2e.arm_args").value_or("");
+  std::string extra = CmdlineValue(cmdline, "saveoops_e2e.arm_args").value_or("");
   for (size_t start = 0; !extra.empty() && start <= extra.size();) {
     size_t comma = extra.find(',', start);
     std::string arg = extra.substr(start, comma == std::string::npos ? std::string::npos
@@ -91,31 +81,27 @@ void ArmOrPowerOff(const std::string& cmdline) {
 }  // namespace
 
 int main() {
-  mount("proc", "/proc", "proc", 0, nullptr);
-  mount("sysfs", "/sys", "sysfs", 0, nullptr);
-  mount("devtmpfs", "/dev", "devtmpfs", 0, nullptr);
-  int console = open("/dev/console", O_RDWR);
-  if (console >= 0) {
-    dup2(console, 0);
-    dup2(console, 1);
-    dup2(console, 2);
+  saveoops::PseudoMounts mounts;
+  for (const saveoops::PseudoFs& fs : {saveoops::kProcFs, saveoops::kSysFs, saveoops::kDevTmpFs}) {
+    mounts.Mount(fs);
   }
+  saveoops::UseConsole();
   const std::string cmdline = ReadFileOrEmpty("/proc/cmdline");
   Say("first kernel up; cmdline: " + cmdline.substr(0, cmdline.find('\n')));
 
-  if (KernelCmdlineValue(cmdline, "saveoops_e2e.skip_arm").value_or("") == "1") {
+  if (CmdlineValue(cmdline, "saveoops_e2e.skip_arm").value_or("") == "1") {
     // `saveoops status` exits 0 only when a capture kernel is loaded; an
     // unarmed kernel is not panicked (nothing would catch it).
     if (Run({"/bin/saveoops", "status"}) != 0) PowerOff("not armed (skip_arm): not panicking");
   } else {
     ArmOrPowerOff(cmdline);
   }
-  if (KernelCmdlineValue(cmdline, "saveoops_e2e.no_panic").value_or("") == "1") {
+  if (CmdlineValue(cmdline, "saveoops_e2e.no_panic").value_or("") == "1") {
     PowerOff("no_panic set");
   }
 
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  std::string cpu_arg = KernelCmdlineValue(cmdline, "saveoops_e2e.panic_cpu").value_or("");
+  std::string cpu_arg = CmdlineValue(cmdline, "saveoops_e2e.panic_cpu").value_or("");
   long cpu = cpu_arg.empty() ? cpus - 1 : std::strtol(cpu_arg.c_str(), nullptr, 10);
   cpu_set_t set;
   CPU_ZERO(&set);

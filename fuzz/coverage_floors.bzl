@@ -26,4 +26,5 @@ COVERAGE_FLOORS = {
     "kernel_image_fuzz": 228,
     "partition_table_fuzz": 230,
     "purgatory_image_fuzz": 22,
+    "cmdline_fuzz": 236,
 }

@@ -3,19 +3,15 @@
 #include <fstream>
 #include <iterator>
 
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
+#include "common/cmdline.h"
 
 namespace saveoops {
 
 std::string HostRoot() {
   std::ifstream in("/proc/cmdline");
-  std::string line((std::istreambuf_iterator<char>(in)), {});
-  for (absl::string_view w : absl::StrSplit(line, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
-    if (w == "--") break;
-    if (absl::ConsumePrefix(&w, "root=")) return std::string(w);
-  }
-  return "";
+  const std::string line((std::istreambuf_iterator<char>(in)), {});
+  // The kernel keeps the last root= (init/do_mounts.c, root_dev_setup()).
+  return CmdlineValue(line, "root").value_or("");
 }
 
 }  // namespace saveoops

@@ -1,5 +1,7 @@
 #include "backends/syslinux/boot_config.h"
 
+#include <stdint.h>
+
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -11,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "backends/syslinux/staging.h"
+#include "common/cmdline.h"
 
 namespace saveoops {
 namespace {
@@ -18,7 +21,7 @@ namespace {
 // Arguments pack writes itself; a second copy from --append would either
 // undercut the planner's reservation or bypass the arming program (the
 // kernel takes the last rdinit=, and the first crashkernel=).
-constexpr const char* kOwnedArguments[] = {"crashkernel=", "rdinit="};
+constexpr const char* kOwnedArguments[] = {"crashkernel", "rdinit"};
 
 // One command line word: printable, no blank (a blank would split it, a
 // control character would end or corrupt syslinux.cfg's APPEND line).
@@ -48,12 +51,12 @@ absl::StatusOr<std::string> FirstKernelArguments(const FirstKernelBoot& boot) {
           "APPEND is a single line");
     }
   }
-  for (absl::string_view arg : absl::StrSplit(boot.append, ' ', absl::SkipEmpty())) {
+  for (const KernelParam& p : KernelParams(boot.append)) {
     for (const char* owned : kOwnedArguments) {
-      if (absl::StartsWith(arg, owned)) {
+      if (p.value && p.name == owned) {
         return absl::InvalidArgumentError(
-            absl::StrCat("--append sets '", arg, "', which pack writes itself (", owned,
-                         "the planner's size / the early arming program); remove it"));
+            absl::StrCat("--append sets '", std::string(p.text), "', which pack writes itself (",
+                         owned, "= the planner's size / the early arming program); remove it"));
       }
     }
   }
@@ -61,13 +64,20 @@ absl::StatusOr<std::string> FirstKernelArguments(const FirstKernelBoot& boot) {
     return absl::InvalidArgumentError(absl::StrCat("crashkernel size ", boot.crashkernel_bytes,
                                                    " is not a positive multiple of 1 MiB"));
   }
-  std::vector<std::string> args = {absl::StrCat("crashkernel=", boot.crashkernel_bytes >> 20, "M"),
-                                   absl::StrCat("rdinit=", kEarlyArmPath)};
-  for (const std::string& c : boot.consoles) args.push_back(absl::StrCat("console=", c));
-  if (!boot.root.empty()) args.push_back(absl::StrCat("root=", boot.root));
-  const std::string append(absl::StripAsciiWhitespace(boot.append));
-  if (!append.empty()) args.push_back(append);
-  return absl::StrJoin(args, " ");
+  // No capacity here: CheckCommandLineFits() holds the kernel's cmdline_size
+  // against the line linux.c32 makes of these arguments.
+  Cmdline line(SIZE_MAX);
+  absl::Status s = line.Insert("crashkernel", absl::StrCat(boot.crashkernel_bytes >> 20, "M"));
+  if (s.ok()) s = line.Insert("rdinit", kEarlyArmPath);
+  for (const std::string& c : boot.consoles) {
+    if (s.ok()) s = line.Insert("console", c);
+  }
+  if (s.ok() && !boot.root.empty()) s = line.Insert("root", boot.root);
+  if (s.ok()) s = line.InsertWords(boot.append);
+  if (!s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("first kernel command line: ", s.message()));
+  }
+  return line.text();
 }
 
 std::string SerialDirective(const std::vector<std::string>& consoles) {
@@ -102,12 +112,11 @@ std::string BootedCommandLine(const std::string& arguments) {
 }
 
 absl::Status CheckCommandLineFits(const std::string& arguments, uint32_t cmdline_size) {
-  const std::string booted = BootedCommandLine(arguments);
-  if (booted.size() > cmdline_size) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the first kernel's command line would be ", booted.size(),
-                     " bytes; the kernel takes at most ", cmdline_size,
-                     " (its cmdline_size): shorten --append"));
+  Cmdline booted(cmdline_size);
+  if (absl::Status s = booted.InsertWords(BootedCommandLine(arguments)); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("the first kernel's command line: ",
+                                                   s.message(), " (the kernel's cmdline_size)",
+                                                   ": shorten --append"));
   }
   return absl::OkStatus();
 }

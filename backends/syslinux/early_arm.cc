@@ -23,6 +23,7 @@
 #include "arming/sysinfo.h"
 #include "backends/syslinux/staging.h"
 #include "common/bzimage.h"
+#include "common/cmdline.h"
 #include "common/planner.h"
 #include "host/runfiles.h"
 
@@ -68,18 +69,21 @@ std::string TypeText(uint32_t type) { return absl::StrFormat("0x%x", type); }
 
 EarlyArmOptions ParseEarlyArmOptions(absl::string_view cmdline) {
   EarlyArmOptions o;
-  for (absl::string_view word :
-       absl::StrSplit(cmdline, absl::ByAnyChar(" \t\n"), absl::SkipEmpty())) {
-    // The kernel stops parsing its own parameters at "--"; what follows is
-    // init's argv.
-    if (word == "--") break;
-    if (absl::ConsumePrefix(&word, "saveoops.init=")) {
+  // The kernel's words only: what follows "--" is init's argv.
+  for (const KernelParam& p : KernelParams(std::string_view(cmdline.data(), cmdline.size()))) {
+    const std::string_view value = p.value.value_or("");
+    const absl::string_view word(value.data(), value.size());
+    if (p.text == kStagingFailedArgument) {
+      o.staging_failed = true;
+    } else if (!p.value) {
+      continue;
+    } else if (p.name == "saveoops.init") {
       if (!word.empty() && word[0] == '/') {
         o.next_init = std::string(word);
       } else {
         o.ignored.push_back(absl::StrCat("saveoops.init=", word, " (not an absolute path)"));
       }
-    } else if (absl::ConsumePrefix(&word, "saveoops.early_arm=")) {
+    } else if (p.name == "saveoops.early_arm") {
       if (word == "0" || word == "off" || word == "no") {
         o.enabled = false;
       } else if (word == "1" || word == "on" || word == "yes") {
@@ -87,9 +91,7 @@ EarlyArmOptions ParseEarlyArmOptions(absl::string_view cmdline) {
       } else {
         o.ignored.push_back(absl::StrCat("saveoops.early_arm=", word, " (want 0 or 1)"));
       }
-    } else if (word == kStagingFailedArgument) {
-      o.staging_failed = true;
-    } else if (absl::ConsumePrefix(&word, "saveoops.arm_timeout=")) {
+    } else if (p.name == "saveoops.arm_timeout") {
       int s = 0;
       if (absl::SimpleAtoi(word, &s) && s > 0 && s <= 3600) {
         o.timeout_seconds = s;

@@ -20,24 +20,21 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "backends/syslinux/early_arm.h"
 #include "backends/syslinux/staging.h"
+#include "common/cmdline.h"
 #include "host/flags.h"
+#include "initramfs/init_util.h"
 
 extern char** environ;
 
@@ -45,10 +42,6 @@ namespace saveoops {
 namespace {
 
 constexpr char kTag[] = "saveoops-early-arm: ";
-
-// Kernel log levels (include/linux/kern_levels.h).
-constexpr int kLevelErr = 3;
-constexpr int kLevelNotice = 5;
 
 // Reports on the console and in the kernel log. Outcomes go to both: the
 // console copy is written directly, because a /dev/kmsg record reaches the
@@ -60,37 +53,22 @@ constexpr int kLevelNotice = 5;
 class Reporter {
  public:
   // quiet: the kernel was booted with `quiet`; details are left out.
-  explicit Reporter(bool quiet) : quiet_(quiet) { kmsg_ = open("/dev/kmsg", O_WRONLY | O_CLOEXEC); }
-  ~Reporter() {
-    if (kmsg_ >= 0) close(kmsg_);
-  }
+  explicit Reporter(bool quiet) : quiet_(quiet) { kmsg_.Open(); }
 
-  void Error(const std::string& s) { Log(kLevelErr, s); }
-  void Notice(const std::string& s) { Log(kLevelNotice, s); }
+  void Error(const std::string& s) { Log(kLogErr, s); }
+  void Notice(const std::string& s) { Log(kLogNotice, s); }
   void Detail(const std::string& s) {
-    if (!quiet_) Console(s);
+    if (!quiet_) ConsoleSay(STDERR_FILENO, kTag, s);
   }
 
  private:
   void Log(int level, const std::string& s) {
-    Console(s);
-    if (kmsg_ >= 0) {
-      // One record per write; the kernel keeps ~1000 bytes of each.
-      const std::string rec = absl::StrCat("<", level, ">", kTag, s.substr(0, 900));
-      if (write(kmsg_, rec.data(), rec.size()) < 0) {
-        // The console copy is out already.
-      }
-    }
-  }
-  void Console(const std::string& s) {
-    const std::string line = absl::StrCat(kTag, s, "\n");
-    if (write(STDERR_FILENO, line.data(), line.size()) < 0) {
-      // Nowhere left to report to.
-    }
+    ConsoleSay(STDERR_FILENO, kTag, s);
+    kmsg_.Write(level, s);  // the console copy is out already
   }
 
   bool quiet_ = false;
-  int kmsg_ = -1;
+  KmsgLog kmsg_{kTag};
 };
 
 double Now() {
@@ -98,34 +76,6 @@ double Now() {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
-
-std::string ReadText(const char* path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// The pseudo filesystems the arming code reads; remembers which it mounted
-// so the initrd's /init finds the root as the kernel left it.
-class PseudoMounts {
- public:
-  PseudoMounts() {
-    Mount("proc", "/proc", "proc");
-    Mount("sysfs", "/sys", "sysfs");
-    Mount("devtmpfs", "/dev", "devtmpfs");
-  }
-  void Undo() {
-    for (auto it = mounted_.rbegin(); it != mounted_.rend(); ++it) umount2(it->c_str(), MNT_DETACH);
-    mounted_.clear();
-  }
-
- private:
-  void Mount(const char* source, const char* target, const char* type) {
-    mkdir(target, 0755);
-    if (mount(source, target, type, MS_NOSUID | MS_NOEXEC, nullptr) == 0)
-      mounted_.push_back(target);
-  }
-  std::vector<std::string> mounted_;
-};
 
 // Steps 2: find, verify, arm. Returns the process exit code: 0 armed,
 // 1 not armed (reported).
@@ -204,44 +154,32 @@ void ArmWithTimeLimit(const EarlyArmOptions& options, Reporter& r) {
 
 // Executes the next init; only returns if nothing could be executed.
 void HandOver(const std::string& next_init, int argc, char** argv, Reporter& r) {
-  // The kernel's own order when its init is missing (init/main.c,
-  // kernel_init()), after the one we were told to run.
-  const std::vector<std::string> candidates = {next_init, "/sbin/init", "/etc/init", "/bin/init",
-                                               "/bin/sh"};
-  for (const std::string& path : candidates) {
-    std::vector<char*> args = {const_cast<char*>(path.c_str())};
-    for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
-    args.push_back(nullptr);
-    if (access(path.c_str(), X_OK) != 0) {
-      if (path == next_init)
-        r.Error(absl::StrCat(path, " is missing or not executable; trying the kernel's fallbacks"));
-      continue;
+  ExecInitHooks hooks;
+  hooks.missing = [&](const std::string& path, int) {
+    if (path == next_init) {
+      r.Error(absl::StrCat(path, " is missing or not executable; trying the kernel's fallbacks"));
     }
+  };
+  hooks.executing = [&](const std::string& path) {
     r.Detail(absl::StrCat("handing over to ", path));
-    execve(path.c_str(), args.data(), environ);
-    r.Error(absl::StrCat("cannot execute ", path, ": ", strerror(errno)));
-  }
+  };
+  hooks.failed = [&](const std::string& path, int error) {
+    r.Error(absl::StrCat("cannot execute ", path, ": ", strerror(error)));
+  };
+  ExecNextInit(next_init, argc, argv, environ, hooks);
   r.Error("no init to hand over to (tried /init, /sbin/init, /etc/init, /bin/init, /bin/sh)");
 }
 
 int EarlyBoot(int argc, char** argv) {
+  // The pseudo filesystems the arming code reads; undone before the
+  // initrd's /init runs, so it finds the root as the kernel left it.
   PseudoMounts mounts;
-  if (fcntl(STDERR_FILENO, F_GETFD) < 0) {
-    // The kernel found no /dev/console in the initramfs; devtmpfs has one.
-    const int fd = open("/dev/console", O_RDWR);
-    if (fd >= 0) {
-      dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
-      if (fd > 2) close(fd);
-    }
-  }
+  for (const PseudoFs& fs : {kProcFs, kSysFs, kDevTmpFs}) mounts.Mount(fs, MS_NOSUID | MS_NOEXEC);
+  // The kernel found no /dev/console in the initramfs; devtmpfs has one.
+  if (fcntl(STDERR_FILENO, F_GETFD) < 0) UseConsole();
   {
-    const std::string cmdline = ReadText("/proc/cmdline");
-    bool quiet = false;
-    for (absl::string_view w : absl::StrSplit(cmdline, absl::ByAnyChar(" \n"), absl::SkipEmpty())) {
-      if (w == "--") break;
-      quiet = quiet || w == "quiet";
-    }
-    Reporter r(quiet);
+    const std::string cmdline = ReadFileOrEmpty("/proc/cmdline");
+    Reporter r(CmdlineHas(cmdline, "quiet"));
     const EarlyArmOptions options = ParseEarlyArmOptions(cmdline);
     for (const std::string& w : options.ignored) r.Error(absl::StrCat("ignoring ", w));
     if (options.enabled) {
@@ -249,7 +187,7 @@ int EarlyBoot(int argc, char** argv) {
     } else {
       r.Notice("saveoops.early_arm=0: not arming");
     }
-    mounts.Undo();
+    mounts.UndoAll(/*detach=*/true);
     HandOver(options.next_init, argc, argv, r);
   }
   // PID 1 exiting panics the kernel ("Attempted to kill init!"), which is

@@ -62,6 +62,9 @@ TEST(ParseEarlyArmOptions, DefaultsAndOverrides) {
 
   // Words after "--" belong to init, not to the kernel or to us.
   EXPECT_EQ(ParseEarlyArmOptions("a -- saveoops.init=/x").next_init, "/init");
+  // Read as the kernel reads it: quotes dropped, the last one wins.
+  EXPECT_EQ(ParseEarlyArmOptions("saveoops.init=\"/a\" saveoops.init=/b").next_init, "/b");
+  EXPECT_EQ(ParseEarlyArmOptions("saveoops.init=\"/a\"").next_init, "/a");
 }
 
 TEST(ParseEarlyArmOptions, BadValuesAreReportedNotUsed) {

@@ -45,6 +45,7 @@
 #include "backends/syslinux/staging.h"
 #include "common/bundle_format.h"
 #include "common/bzimage.h"
+#include "common/cmdline.h"
 #include "initramfs/cpio.h"
 #include "store/locate.h"
 #include "store/ring.h"
@@ -236,11 +237,11 @@ class SyslinuxPackJob {
     boot_.crashkernel_bytes = ctx_.crashkernel_bytes;
     // What the user put in --append wins over our defaults.
     boot_.consoles = ParseConsoles(cl_.Get("console"));
-    if (!cl_.IsSet("console") && absl::StrContains(ctx_.first_append, "console=")) {
+    if (!cl_.IsSet("console") && CmdlineHas(ctx_.first_append, "console")) {
       boot_.consoles.clear();
     }
     boot_.root = cl_.Get("root") == "none" ? "" : cl_.Get("root");
-    if (!cl_.IsSet("root") && absl::StrContains(ctx_.first_append, "root=")) boot_.root.clear();
+    if (!cl_.IsSet("root") && CmdlineHas(ctx_.first_append, "root")) boot_.root.clear();
     boot_.append = ctx_.first_append;
     absl::StatusOr<std::string> args = FirstKernelArguments(boot_);
     if (!args.ok()) return args.status();
@@ -411,7 +412,7 @@ class SyslinuxPackJob {
                 kMbrTypeNonFsData, u(layout_.store_offset),
                 u(layout_.store_offset + layout_.store_size));
     std::printf("  first kernel command line:\n    %s\n", BootedCommandLine(args_).c_str());
-    if (boot_.root.empty() && !absl::StrContains(ctx_.first_append, "root=")) {
+    if (boot_.root.empty() && !CmdlineHas(ctx_.first_append, "root")) {
       std::printf(
           "  note: no root= (none on this machine's command line and none given): the initrd's\n"
           "        /init decides what to mount; add --root=... or --append=root=...\n");

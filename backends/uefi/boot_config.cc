@@ -1,5 +1,7 @@
 #include "backends/uefi/boot_config.h"
 
+#include "common/cmdline_view.h"
+
 namespace saveoops {
 namespace {
 
@@ -79,16 +81,11 @@ BootConfigError CopyPath(const uint8_t* v, size_t n, char* out) {
   return BootConfigError::kOk;
 }
 
-// True if the command line sets rdinit= as a parameter of its own (at the
-// start or after a space), the way the kernel's parser would see it.
+// True if the command line sets rdinit= as a parameter of its own, the way
+// the kernel's parser would see it (common/cmdline_view.h).
 bool HasRdinit(const uint8_t* v, size_t n) {
-  static constexpr char kParam[] = "rdinit=";
-  constexpr size_t kLen = sizeof(kParam) - 1;
-  for (size_t i = 0; i + kLen <= n; ++i) {
-    if (i != 0 && v[i - 1] != ' ' && v[i - 1] != '\t') continue;
-    if (Equals(v + i, kLen, kParam)) return true;
-  }
-  return false;
+  CmdlineSpan value;
+  return FindCmdlineValue(reinterpret_cast<const char*>(v), n, "rdinit", &value);
 }
 
 }  // namespace

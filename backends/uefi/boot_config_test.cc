@@ -113,6 +113,9 @@ TEST(BootConfigTest, RdinitOnlyCountsAsAWholeParameter) {
   EXPECT_EQ(p.error, BootConfigError::kOk);
   EXPECT_EQ(Parse(Minimal() + "cmdline=rdinit=/a\n").error, BootConfigError::kRdinitInCmdline);
   EXPECT_EQ(Parse(Minimal() + "cmdline=a\trdinit=/a\n").error, BootConfigError::kRdinitInCmdline);
+  // Words as the kernel splits them: inside quotes it is part of a value.
+  EXPECT_EQ(Parse(Minimal() + "cmdline=\"rdinit=/a\"\n").error, BootConfigError::kRdinitInCmdline);
+  EXPECT_EQ(Parse(Minimal() + "cmdline=q=\"x rdinit=/a\"\n").error, BootConfigError::kOk);
 }
 
 TEST(BootConfigTest, TabsInTheCommandLineBecomeSpaces) {

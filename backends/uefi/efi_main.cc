@@ -20,6 +20,7 @@
 #include "backends/uefi/efi_linux.h"
 #include "backends/uefi/firmware_record.h"
 #include "common/bundle_format.h"
+#include "common/cmdline_view.h"
 #include "common/sha256.h"
 
 namespace saveoops {
@@ -168,19 +169,11 @@ void RecordVerdict(const EfiEnv& efi, Console& console, VerifiedPayload* p) {
   }
 }
 
-// first kernel's command line: the configured one, plus rdinit= when armed.
-bool BuildCmdline(const BootConfig& config, bool armed, char* out, size_t cap) {
-  const char* parts[] = {config.cmdline, armed ? (config.cmdline[0] != '\0' ? " " : "") : "",
-                         armed ? "rdinit=" : "", armed ? kArmingRdinitPath : ""};
-  size_t n = 0;
-  for (const char* part : parts) {
-    for (size_t i = 0; part[i] != '\0'; ++i) {
-      if (n + 1 >= cap) return false;
-      out[n++] = part[i];
-    }
-  }
-  out[n] = '\0';
-  return true;
+// The first kernel's command line: the configured one, plus rdinit= when
+// armed. False if it does not fit in buf[0, capacity].
+bool BuildCmdline(const BootConfig& config, bool armed, char* buf, size_t capacity) {
+  CmdlineBuffer line(buf, capacity);
+  return line.Append(config.cmdline) && (!armed || line.AppendParam("rdinit", kArmingRdinitPath));
 }
 
 EFI_STATUS Run(const EfiEnv& efi) {
@@ -232,7 +225,7 @@ EFI_STATUS Run(const EfiEnv& efi) {
     return EFI_BAD_BUFFER_SIZE;
   }
   char cmdline[kBootConfigMaxCmdline + 64];
-  if (!BuildCmdline(config, armed, cmdline, sizeof(cmdline))) {
+  if (!BuildCmdline(config, armed, cmdline, sizeof(cmdline) - 1)) {
     console.Say("ERROR: command line too long");
     return EFI_BAD_BUFFER_SIZE;
   }

@@ -29,6 +29,7 @@
 #include "backends/uefi/uefi_image.h"
 #include "backends/uefi/uefi_pack_config.h"
 #include "common/bzimage.h"
+#include "common/cmdline.h"
 #include "common/sha256.h"
 #include "initramfs/builder.h"
 #include "initramfs/modules.h"
@@ -193,10 +194,10 @@ class UefiBackend : public Backend {
         cl.Get("console") == "none"
             ? std::vector<std::string>{}
             : std::vector<std::string>(absl::StrSplit(cl.Get("console"), ' ', absl::SkipEmpty()));
-    if (!cl.IsSet("console") && absl::StrContains(ctx.first_append, "console="))
+    if (!cl.IsSet("console") && CmdlineHas(ctx.first_append, "console"))
       boot.consoles.clear();
     boot.root = cl.Get("root") == "none" ? "" : cl.Get("root");
-    if (!cl.IsSet("root") && absl::StrContains(ctx.first_append, "root=")) boot.root.clear();
+    if (!cl.IsSet("root") && CmdlineHas(ctx.first_append, "root")) boot.root.clear();
     boot.append = ctx.first_append;
     absl::StatusOr<std::string> cmdline = FirstKernelCommandLine(boot, kinfo->cmdline_size);
     if (!cmdline.ok()) return cmdline.status();
@@ -215,7 +216,7 @@ class UefiBackend : public Backend {
     });
     if (absl::Status s = WriteFile(cfg_path, *cfg); !s.ok()) return s;
     ctx.progress(absl::StrCat("first kernel command line: ", *cmdline));
-    if (boot.root.empty() && !absl::StrContains(ctx.first_append, "root=")) {
+    if (boot.root.empty() && !CmdlineHas(ctx.first_append, "root")) {
       ctx.progress(
           "note: no root= (none on this machine's command line either): the initrd must "
           "find the root file system itself");

@@ -12,13 +12,14 @@
 #include "backends/uefi/boot_config.h"
 #include "backends/uefi/firmware_record.h"
 #include "backends/uefi/uefi_image.h"
+#include "common/cmdline.h"
 
 namespace saveoops {
 namespace {
 
 // Arguments pack (crashkernel=, from the planner) and saveoops.efi
 // (rdinit=, the arming program) set themselves.
-constexpr const char* kOwnedArguments[] = {"crashkernel=", "rdinit="};
+constexpr const char* kOwnedArguments[] = {"crashkernel", "rdinit"};
 
 // ESP path as saveoops.cfg spells it.
 std::string Backslashes(const char* path) {
@@ -40,12 +41,13 @@ absl::StatusOr<std::string> FirstKernelCommandLine(const UefiFirstKernel& boot,
           "printable ASCII");
     }
   }
-  for (absl::string_view arg : absl::StrSplit(boot.append, ' ', absl::SkipEmpty())) {
+  for (const KernelParam& p : KernelParams(boot.append)) {
     for (const char* owned : kOwnedArguments) {
-      if (absl::StartsWith(arg, owned)) {
+      if (p.value && p.name == owned) {
         return absl::InvalidArgumentError(
-            absl::StrCat("--append sets '", arg, "', which pack or saveoops.efi write themselves (",
-                         owned, "the planner's size / the arming program); remove it"));
+            absl::StrCat("--append sets '", std::string(p.text),
+                         "', which pack or saveoops.efi write themselves (", owned,
+                         "= the planner's size / the arming program); remove it"));
       }
     }
   }
@@ -53,26 +55,30 @@ absl::StatusOr<std::string> FirstKernelCommandLine(const UefiFirstKernel& boot,
     return absl::InvalidArgumentError(absl::StrCat("crashkernel size ", boot.crashkernel_bytes,
                                                    " is not a positive multiple of 1 MiB"));
   }
-  std::vector<std::string> args = {absl::StrCat("crashkernel=", boot.crashkernel_bytes >> 20, "M")};
-  for (const std::string& c : boot.consoles) args.push_back(absl::StrCat("console=", c));
-  if (!boot.root.empty()) args.push_back(absl::StrCat("root=", boot.root));
-  const std::string append(absl::StripAsciiWhitespace(boot.append));
-  if (!append.empty()) args.push_back(append);
-  const std::string cmdline = absl::StrJoin(args, " ");
-  const size_t booted = cmdline.size() + std::strlen(" rdinit=") + std::strlen(kArmingRdinitPath);
-  if (booted > kernel_cmdline_size) {
+  // saveoops.cfg's cmdline= holds at most kBootConfigMaxCmdline bytes.
+  Cmdline line(kBootConfigMaxCmdline);
+  absl::Status s = line.Insert("crashkernel", absl::StrCat(boot.crashkernel_bytes >> 20, "M"));
+  for (const std::string& c : boot.consoles) {
+    if (s.ok()) s = line.Insert("console", c);
+  }
+  if (s.ok() && !boot.root.empty()) s = line.Insert("root", boot.root);
+  if (s.ok()) s = line.InsertWords(boot.append);
+  if (!s.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("the first kernel's command line would be ", booted,
-                     " bytes with saveoops.efi's rdinit=; "
-                     "the kernel takes at most ",
-                     kernel_cmdline_size, " (its cmdline_size): shorten --append"));
+        absl::StrCat("saveoops.cfg's first kernel command line: ", s.message(),
+                     " (saveoops.cfg takes at most ", kBootConfigMaxCmdline,
+                     "): shorten --append"));
   }
-  if (cmdline.size() > kBootConfigMaxCmdline) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the first kernel's command line is ", cmdline.size(),
-        " bytes; saveoops.cfg takes at most ", kBootConfigMaxCmdline, ": shorten --append"));
+  // What the kernel receives: that and saveoops.efi's rdinit= (efi_main.cc).
+  Cmdline booted(kernel_cmdline_size);
+  s = booted.InsertWords(line.text());
+  if (s.ok()) s = booted.Insert("rdinit", kArmingRdinitPath);
+  if (!s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the first kernel's command line with saveoops.efi's rdinit=: ", s.message(),
+                     " (the kernel's cmdline_size): shorten --append"));
   }
-  return cmdline;
+  return line.text();
 }
 
 absl::StatusOr<std::string> BootConfigText(const std::string& cmdline,
