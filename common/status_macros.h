@@ -29,20 +29,19 @@
 
 #include <utility>
 
-#define RETURN_IF_ERROR(expr)                                                 \
-  do {                                                                        \
-    auto&& saveoops_status_macros_status = (expr);                            \
-    if (!saveoops_status_macros_status.ok()) {                                \
-      return std::move(saveoops_status_macros_status);                        \
-    }                                                                         \
+#define RETURN_IF_ERROR(expr)                          \
+  do {                                                 \
+    auto&& saveoops_status_macros_status = (expr);     \
+    if (!saveoops_status_macros_status.ok()) {         \
+      return std::move(saveoops_status_macros_status); \
+    }                                                  \
   } while (false)
 
 // ASSIGN_OR_RETURN(lhs, expr) with up to two commas in lhs: the last argument
 // is the expression, the ones before it are lhs.
-#define ASSIGN_OR_RETURN(...)                                                \
-  SAVEOOPS_STATUS_MACROS_PICK(__VA_ARGS__, SAVEOOPS_STATUS_MACROS_AOR4,       \
-                              SAVEOOPS_STATUS_MACROS_AOR3,                    \
-                              SAVEOOPS_STATUS_MACROS_AOR2, )                  \
+#define ASSIGN_OR_RETURN(...)                                                             \
+  SAVEOOPS_STATUS_MACROS_PICK(__VA_ARGS__, SAVEOOPS_STATUS_MACROS_AOR4,                   \
+                              SAVEOOPS_STATUS_MACROS_AOR3, SAVEOOPS_STATUS_MACROS_AOR2, ) \
   (__VA_ARGS__)
 
 // Implementation details.
@@ -56,9 +55,9 @@
   SAVEOOPS_STATUS_MACROS_AOR(SAVEOOPS_STATUS_MACROS_VAR, expr, lhs1, lhs2)
 #define SAVEOOPS_STATUS_MACROS_AOR4(lhs1, lhs2, lhs3, expr) \
   SAVEOOPS_STATUS_MACROS_AOR(SAVEOOPS_STATUS_MACROS_VAR, expr, lhs1, lhs2, lhs3)
-#define SAVEOOPS_STATUS_MACROS_AOR(var, expr, ...)               \
-  auto var = (expr);                                             \
-  if (!var.ok()) return std::move(var).status();                 \
+#define SAVEOOPS_STATUS_MACROS_AOR(var, expr, ...) \
+  auto var = (expr);                               \
+  if (!var.ok()) return std::move(var).status();   \
   __VA_ARGS__ = *std::move(var)
 
 #endif  // SAVEOOPS_COMMON_STATUS_MACROS_H_

@@ -45,7 +45,7 @@ Status SaveoopsStatus(bool fail_check, bool fail_number, int* out) {
 StatusOr<int> SaveoopsStatusOr(bool fail_check, bool fail_number, bool fail_owned) {
   RETURN_IF_ERROR(Check(fail_check));
   int n = 0;
-  ASSIGN_OR_RETURN(n, Number(fail_number));  // into an existing lvalue
+  ASSIGN_OR_RETURN(n, Number(fail_number));                     // into an existing lvalue
   ASSIGN_OR_RETURN(std::unique_ptr<int> p, Owned(fail_owned));  // move-only
   return n + *p;
 }
