@@ -11,6 +11,7 @@
 #include "absl/types/span.h"
 #include "common/format.h"
 #include "common/status.h"
+#include "common/status_macros.h"
 
 namespace saveoops {
 namespace {
@@ -272,7 +273,7 @@ class KernelMemory {
 
   StatusOr<uint64_t> Read64(uint64_t vaddr) {
     uint8_t b[8];
-    if (Status s = Read(vaddr, absl::MakeSpan(b)); !s.ok()) return s;
+    RETURN_IF_ERROR(Read(vaddr, absl::MakeSpan(b)));
     return LoadLe(b, 0, 8);
   }
 
@@ -531,8 +532,7 @@ void Warn(PrintkLog* log, std::string warning) {
 
 StatusOr<PrintkLog> ReadPrintkLog(const Vmcore& core, const VmcoreInfo& info,
                                   const PrintkOptions& options) {
-  StatusOr<RingLayout> layout = LoadLayout(info);
-  if (!layout.ok()) return layout.status();
+  ASSIGN_OR_RETURN(const RingLayout layout, LoadLayout(info));
   StatusOr<uint64_t> prb = info.Symbol("prb");
   if (!prb.ok()) {
     return Status(prb.status().code(),
@@ -553,16 +553,16 @@ StatusOr<PrintkLog> ReadPrintkLog(const Vmcore& core, const VmcoreInfo& info,
         Format("printk: cannot read the pointer prb at 0x%x: %s", *prb,
                rb_addr.status().message()));
   }
-  std::vector<uint8_t> rb(layout->rb_size);
+  std::vector<uint8_t> rb(layout.rb_size);
   if (Status s = mem.Read(*rb_addr, absl::MakeSpan(rb)); !s.ok()) {
     return NotFoundError(Format(
         "printk: cannot read struct printk_ringbuffer at 0x%x (from prb): %s",
         *rb_addr, s.message()));
   }
   const uint32_t count_bits =
-      static_cast<uint32_t>(LoadLe(rb, layout->count_bits, 4));
+      static_cast<uint32_t>(LoadLe(rb, layout.count_bits, 4));
   const uint32_t size_bits =
-      static_cast<uint32_t>(LoadLe(rb, layout->size_bits, 4));
+      static_cast<uint32_t>(LoadLe(rb, layout.size_bits, 4));
   if (count_bits > kMaxCountBits) {
     return DataLossError(Format(
         "printk: desc_ring.count_bits is %u, more than %u: the ring header at "
@@ -576,8 +576,8 @@ StatusOr<PrintkLog> ReadPrintkLog(const Vmcore& core, const VmcoreInfo& info,
         size_bits, kMinSizeBits, kMaxSizeBits, *rb_addr));
   }
   const uint64_t count = uint64_t{1} << count_bits;
-  const uint64_t head_id = LoadLe(rb, layout->head_id, 8) & kDescIdMask;
-  uint64_t tail_id = LoadLe(rb, layout->tail_id, 8) & kDescIdMask;
+  const uint64_t head_id = LoadLe(rb, layout.head_id, 8) & kDescIdMask;
+  uint64_t tail_id = LoadLe(rb, layout.tail_id, 8) & kDescIdMask;
 
   PrintkLog log;
   // The kernel keeps head_id - tail_id < count; a header claiming more is
@@ -596,9 +596,9 @@ StatusOr<PrintkLog> ReadPrintkLog(const Vmcore& core, const VmcoreInfo& info,
   }
   tail_id = (head_id - (walk - 1)) & kDescIdMask;
 
-  RingWalker walker(&mem, *layout, count_bits, LoadLe(rb, layout->descs, 8),
-                    LoadLe(rb, layout->infos, 8), size_bits,
-                    LoadLe(rb, layout->data, 8));
+  RingWalker walker(&mem, layout, count_bits, LoadLe(rb, layout.descs, 8),
+                    LoadLe(rb, layout.infos, 8), size_bits,
+                    LoadLe(rb, layout.data, 8));
   for (uint64_t i = 0; i < walk; ++i) {
     const uint64_t id = (tail_id + i) & kDescIdMask;
     PrintkRecord rec;

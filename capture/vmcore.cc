@@ -8,6 +8,7 @@
 #include "capture/elf_note.h"
 #include "common/elf64.h"
 #include "common/format.h"
+#include "common/status_macros.h"
 
 namespace saveoops {
 namespace {
@@ -172,14 +173,9 @@ StatusOr<Vmcore> Vmcore::Open(ByteSource* source) {
                file_size));
   }
   Elf64Ehdr eh;
-  if (Status s =
-          ReadExact(source, 0,
-                    absl::MakeSpan(reinterpret_cast<uint8_t*>(&eh), sizeof(eh)),
-                    "ELF header");
-      !s.ok()) {
-    return s;
-  }
-  if (Status s = CheckEhdr(eh); !s.ok()) return s;
+  RETURN_IF_ERROR(ReadExact(
+      source, 0, absl::MakeSpan(reinterpret_cast<uint8_t*>(&eh), sizeof(eh)), "ELF header"));
+  RETURN_IF_ERROR(CheckEhdr(eh));
 
   const uint64_t table_size = uint64_t{eh.e_phnum} * sizeof(Elf64Phdr);
   if (eh.e_phoff + table_size < eh.e_phoff ||
@@ -221,12 +217,8 @@ StatusOr<Vmcore> Vmcore::Open(ByteSource* source) {
             i, ph.p_filesz, kMaxNoteSegmentSize));
       }
       std::vector<uint8_t> bytes(ph.p_filesz);
-      if (Status s = ReadExact(source, ph.p_offset, absl::MakeSpan(bytes),
-                               "PT_NOTE segment");
-          !s.ok()) {
-        return s;
-      }
-      if (Status s = ParseNotes(bytes, i, &notes); !s.ok()) return s;
+      RETURN_IF_ERROR(ReadExact(source, ph.p_offset, absl::MakeSpan(bytes), "PT_NOTE segment"));
+      RETURN_IF_ERROR(ParseNotes(bytes, i, &notes));
       continue;
     }
     if (ph.p_filesz > ph.p_memsz) {

@@ -7,6 +7,7 @@
 
 #include "common/format.h"
 #include "common/status.h"
+#include "common/status_macros.h"
 
 namespace saveoops {
 namespace {
@@ -61,33 +62,31 @@ std::optional<std::string> VmcoreInfo::Get(absl::string_view key) const {
 }
 
 StatusOr<uint64_t> VmcoreInfo::Unsigned(absl::string_view key, int base) const {
-  StatusOr<absl::string_view> v = Require(key);
-  if (!v.ok()) return v.status();
-  absl::string_view digits = *v;
+  ASSIGN_OR_RETURN(const absl::string_view v, Require(key));
+  absl::string_view digits = v;
   // "%lx" prints bare hex; accept a 0x prefix too, nothing else reads it
   // differently.
   if (base == 16 && HasHexPrefix(digits)) digits.remove_prefix(2);
   std::optional<uint64_t> n = ParseUnsigned(digits, base);
   if (!n) {
     return BadValue(
-        key, *v,
+        key, v,
         base == 16 ? "a hexadecimal number" : "an unsigned decimal number");
   }
   return *n;
 }
 
 StatusOr<int64_t> VmcoreInfo::Signed(absl::string_view key) const {
-  StatusOr<absl::string_view> v = Require(key);
-  if (!v.ok()) return v.status();
-  if (HasHexPrefix(*v)) {
-    std::optional<uint64_t> n = ParseUnsigned(v->substr(2), 16);
-    if (!n) return BadValue(key, *v, "a hexadecimal number");
+  ASSIGN_OR_RETURN(const absl::string_view v, Require(key));
+  if (HasHexPrefix(v)) {
+    std::optional<uint64_t> n = ParseUnsigned(v.substr(2), 16);
+    if (!n) return BadValue(key, v, "a hexadecimal number");
     return static_cast<int64_t>(*n);  // Two's complement, like "0x%llx".
   }
-  const bool negative = !v->empty() && (*v)[0] == '-';
-  std::optional<uint64_t> n = ParseUnsigned(v->substr(negative ? 1 : 0), 10);
+  const bool negative = !v.empty() && v[0] == '-';
+  std::optional<uint64_t> n = ParseUnsigned(v.substr(negative ? 1 : 0), 10);
   const uint64_t limit = negative ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
-  if (!n || *n > limit) return BadValue(key, *v, "a signed 64-bit number");
+  if (!n || *n > limit) return BadValue(key, v, "a signed 64-bit number");
   // Negate in unsigned arithmetic so that INT64_MIN does not overflow.
   return static_cast<int64_t>(negative ? 0 - *n : *n);
 }

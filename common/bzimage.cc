@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/status_macros.h"
 
 namespace saveoops {
 namespace {
@@ -274,9 +275,8 @@ absl::StatusOr<LoadedBzImage> LoadBzImage(absl::string_view path) {
 }
 
 absl::StatusOr<BzImageInfo> ReadBzImageFile(absl::string_view path) {
-  absl::StatusOr<LoadedBzImage> loaded = LoadBzImage(path);
-  if (!loaded.ok()) return loaded.status();
-  return std::move(loaded->info);
+  ASSIGN_OR_RETURN(LoadedBzImage loaded, LoadBzImage(path));
+  return std::move(loaded.info);
 }
 
 }  // namespace saveoops

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/status_macros.h"
 
 namespace saveoops {
 namespace {
@@ -112,7 +113,7 @@ absl::StatusOr<std::vector<ElfCoreProgramHeader>> ElfCoreProgramHeaders(
   for (size_t i = 0; i < spec.ram.size(); ++i) {
     const PhysRange& r = spec.ram[i];
     const std::string field = absl::StrCat("ram[", i, "]");
-    if (absl::Status s = CheckRange(field, r); !s.ok()) return s;
+    RETURN_IF_ERROR(CheckRange(field, r));
     // Direct map: the range is visible at page_offset + physical address.
     if (Wraps(spec.page_offset, r.start) ||
         Wraps(spec.page_offset + r.start, r.size)) {
@@ -134,11 +135,9 @@ size_t ElfCoreHeaderSize(size_t phnum) {
 
 absl::StatusOr<std::vector<uint8_t>> BuildElfCoreHeader(
     const ElfCoreSpec& spec) {
-  absl::StatusOr<std::vector<ElfCoreProgramHeader>> phdrs =
-      ElfCoreProgramHeaders(spec);
-  if (!phdrs.ok()) return phdrs.status();
+  ASSIGN_OR_RETURN(std::vector<ElfCoreProgramHeader> phdrs, ElfCoreProgramHeaders(spec));
 
-  std::vector<uint8_t> out(ElfCoreHeaderSize(phdrs->size()), 0);
+  std::vector<uint8_t> out(ElfCoreHeaderSize(phdrs.size()), 0);
   Elf64Ehdr eh;
   memset(&eh, 0, sizeof(eh));
   memcpy(eh.e_ident, kElfMagic, sizeof(kElfMagic));
@@ -152,11 +151,11 @@ absl::StatusOr<std::vector<uint8_t>> BuildElfCoreHeader(
   eh.e_phoff = sizeof(Elf64Ehdr);
   eh.e_ehsize = sizeof(Elf64Ehdr);
   eh.e_phentsize = sizeof(Elf64Phdr);
-  eh.e_phnum = static_cast<uint16_t>(phdrs->size());
+  eh.e_phnum = static_cast<uint16_t>(phdrs.size());
   memcpy(out.data(), &eh, sizeof(eh));
 
-  for (size_t i = 0; i < phdrs->size(); ++i) {
-    const ElfCoreProgramHeader& p = (*phdrs)[i];
+  for (size_t i = 0; i < phdrs.size(); ++i) {
+    const ElfCoreProgramHeader& p = phdrs[i];
     Elf64Phdr ph;
     ph.p_type = p.type;
     ph.p_flags = p.flags;

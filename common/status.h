@@ -18,6 +18,9 @@
 //     return uint64_t{42};
 //   }
 //   absl::StatusOr<uint64_t> host = ParseOffset("7");   // host code
+//
+// RETURN_IF_ERROR and ASSIGN_OR_RETURN, for these types and absl's, are in
+// common/status_macros.h.
 #ifndef SAVEOOPS_COMMON_STATUS_H_
 #define SAVEOOPS_COMMON_STATUS_H_
 

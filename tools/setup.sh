@@ -8,6 +8,8 @@ PACKAGES=(
   bazel-bootstrap bazel-rules-cc bazel-rules-java bazel-platforms bazel-skylib
   # Declared toolchains: host C++17 (clang-14), freestanding ELF and UEFI PE32+.
   clang-14 lld-14 llvm-14 libclang-rt-14-dev gnu-efi
+  # The formatter //tools:tree_test checks every C++ file with (.clang-format).
+  clang-format-14
   # Libraries wrapped in third_party/.
   googletest libabsl-dev android-libboringssl-dev libunicorn-dev
   # Pack time: unpack the capture kernel's payload (xz, lzma, zstd, gzip,
