@@ -48,7 +48,7 @@ TEST(StoreTest, DisplayShowsHeaderThenLog) {
       << s;
   EXPECT_TRUE(absl::StrContains(s, "Kernel release: 6.1.0-18-amd64\n")) << s;
   EXPECT_TRUE(absl::StrContains(
-      s, "Panic reason:   Kernel panic - not syncing: sysrq?[2J\n"))
+      s, "Panic reason:   Kernel panic - not syncing: sysrq\\x1b[2J\n"))
       << s;
   EXPECT_TRUE(absl::StrContains(s, "Boot ID:        unknown\n")) << s;
   EXPECT_TRUE(absl::StrContains(s, "Log:            49 bytes\n")) << s;

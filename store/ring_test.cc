@@ -453,7 +453,7 @@ TEST(StoreTest, BitFlipsSkipExactlyTheDamagedRecord) {
     const CaptureRecord& victim = recs[rng() % recs.size()];
     const bool in_log = iter % 2 == 0;
     // Log bytes, or header bytes after the magic (the magic's own damage
-    // just hides the record; see below).
+    // is recognised by the fields after it; see below).
     const uint64_t at =
         in_log
             ? victim.offset_in_store + kHeader + rng() % victim.log_text.size()
@@ -475,11 +475,17 @@ TEST(StoreTest, BitFlipsSkipExactlyTheDamagedRecord) {
       ExpectSameRecord(*got, r);
     }
   }
-  // Damaged magic: the record is simply not seen (nothing claims to be one).
+  // Damaged magic: the fields after it (version, size, this store's UUID)
+  // still say a record began here, so it counts as damaged, not as nothing.
   std::vector<uint8_t> damaged = image;
   damaged[recs[2].offset_in_store] ^= 1;
   StoreListing l = MustParse(damaged);
-  EXPECT_EQ(l.skipped_corrupt, 0);
+  EXPECT_EQ(l.skipped_corrupt, 1);
+  ASSERT_EQ(l.problems.size(), 1u);
+  EXPECT_TRUE(absl::StrContains(
+      l.problems[0], absl::StrCat("record at store byte ", recs[2].offset_in_store,
+                                  " skipped: record magic damaged")))
+      << l.problems[0];
   EXPECT_EQ(l.records.size(), recs.size() - 1);
 }
 
