@@ -99,7 +99,13 @@ StatusOr<UniqueFd> OpenCollectDir(const std::string& dir) {
   }
   UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd.valid()) {
-    if (errno == ELOOP) return Refuse(dir, "it is a symbolic link");
+    // O_DIRECTORY|O_NOFOLLOW on a link fails with ENOTDIR or ELOOP.
+    const int err = errno;
+    struct stat link;
+    if (lstat(dir.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
+      return Refuse(dir, "it is a symbolic link");
+    }
+    errno = err;
     return FailedPreconditionError(
         Format("collect: '%s' is not a directory: %s", dir, strerror(errno)));
   }
