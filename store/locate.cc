@@ -123,7 +123,10 @@ StatusOr<StoreLocation> ResolveFormatRegion(const FormatRequest& request) {
                                   S_ISBLK(st.st_mode) ? "device" : "file"));
   }
   if (parts->empty()) return region;
+  // The partition the region lies in (the chosen one, or the first that
+  // contains it); every other partition it touches is a collision.
   const Partition* inside = chosen;
+  std::vector<std::string> collisions;
   for (const Partition& p : *parts) {
     if (&p == chosen || p.size == 0) continue;
     if (Contains(p, region.offset, region.size) && inside == nullptr) {
@@ -131,10 +134,13 @@ StatusOr<StoreLocation> ResolveFormatRegion(const FormatRequest& request) {
       continue;
     }
     if (Overlap(region.offset, region.size, p.offset, p.size)) {
-      return FailedPreconditionError(Format("store format: %s %s of '%s' overlaps %s at %s", what,
-                                            RangeText(region.offset, region.size), path,
-                                            PartitionName(p), RangeText(p.offset, p.size)));
+      collisions.push_back(Format("%s at %s", PartitionName(p), RangeText(p.offset, p.size)));
     }
+  }
+  if (!collisions.empty()) {
+    return FailedPreconditionError(Format("store format: %s %s of '%s' overlaps %s", what,
+                                          RangeText(region.offset, region.size), path,
+                                          Join(collisions, " and ")));
   }
   if (inside == nullptr) {
     return FailedPreconditionError(Format(
