@@ -117,7 +117,7 @@ bool SameRecord(const CaptureRecord& a, const CaptureRecord& b) {
          a.kernel_release == b.kernel_release &&
          a.panic_reason == b.panic_reason && a.log_text == b.log_text &&
          a.log_truncated == b.log_truncated &&
-         a.original_log_size == b.original_log_size &&
+         a.original_log_size == b.original_log_size && a.log_size == b.log_size &&
          a.kernel_release_truncated == b.kernel_release_truncated &&
          a.panic_reason_truncated == b.panic_reason_truncated &&
          a.log_sha256 == b.log_sha256 &&

@@ -18,8 +18,10 @@
 //   r.log_text = std::move(log);
 //   StatusOr<CaptureRecord> written = AppendRecord(where, r);
 //
-// Readers (the saveoops CLI, on the machine or on a host):
-//   StatusOr<StoreListing> listing = ListRecords(where);
+// Readers (the saveoops CLI, on the machine or on a host): metadata first,
+// then each log streamed, so memory never grows with what a header claims:
+//   StatusOr<StoreListing> listing = ListRecordMetadata(where);
+//   Status s = ReadRecordLog(where, listing->records[0], sink);
 //
 // Every error names the file or device, the store's byte offset in it, and
 // what is wrong, e.g.
