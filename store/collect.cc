@@ -243,7 +243,8 @@ std::string FormatCollectSummary(const CollectResult& result, const std::string&
     AppendFormat(&out, "  %s\n", TerminalSafe(c.log_path, TerminalText::kLine));
   }
   if (result.skipped_corrupt > 0) {
-    AppendFormat(&out, "skipped %d damaged record(s) (not collected; `saveoops list` counts them)\n",
+    AppendFormat(&out,
+                 "skipped %d damaged record(s) (not collected; `saveoops list` counts them)\n",
                  result.skipped_corrupt);
   }
   return out;

@@ -290,7 +290,8 @@ TEST_F(CollectAttackTest, RefusesAWorldWritableDirectory) {
   ASSERT_FALSE(c.ok());
   EXPECT_TRUE(absl::StrContains(
       c.status().message(),
-      absl::StrCat("refusing directory '", dir, "': it is writable by group or others (mode 0777)")))
+      absl::StrCat("refusing directory '", dir,
+                   "': it is writable by group or others (mode 0777)")))
       << c.status();
   ExpectVictimUnchanged();
   // Sticky does not make a collection directory safe either.

@@ -477,7 +477,8 @@ int CmdStore(int argc, char** argv) {
     absl::StatusOr<int64_t> partition = cl.GetInt("partition");
     if (!partition.ok()) return partition.status();
     if (*partition < 0 || *partition > INT32_MAX) {
-      return absl::InvalidArgumentError(absl::StrCat("--partition=", *partition, " is not a partition number"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--partition=", *partition, " is not a partition number"));
     }
     req.partition = static_cast<int>(*partition);
     absl::StatusOr<StoreLocation> where = ResolveFormatRegion(req);
