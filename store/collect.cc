@@ -2,9 +2,12 @@
 #include "store/collect.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -15,34 +18,6 @@
 
 namespace saveoops {
 namespace {
-
-// Length of the valid UTF-8 sequence at s[i], or 0 if it is not one
-// (RFC 3629, section 4: no overlongs, no surrogates, <= U+10FFFF).
-size_t Utf8SequenceLength(absl::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
-  const uint8_t c = b(i);
-  size_t n = 0;
-  uint8_t lo = 0x80, hi = 0xbf;
-  if (c >= 0xc2 && c <= 0xdf) {
-    n = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    if (c == 0xe0) lo = 0xa0;
-    if (c == 0xed) hi = 0x9f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    if (c == 0xf0) lo = 0x90;
-    if (c == 0xf4) hi = 0x8f;
-  } else {
-    return 0;
-  }
-  if (s.size() - i < n) return 0;
-  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
-  for (size_t k = 2; k < n; ++k) {
-    if (b(i + k) < 0x80 || b(i + k) > 0xbf) return 0;
-  }
-  return n;
-}
 
 // A JSON string literal (RFC 8259, section 7). Bytes that are not valid
 // UTF-8 become U+FFFD, so the file is always valid JSON.
@@ -78,25 +53,96 @@ std::string JsonString(absl::string_view s) {
   return out;
 }
 
-Status MakeDirs(const std::string& dir) {
-  if (dir.empty()) {
-    return InvalidArgumentError("collect: empty directory");
+Status Refuse(const std::string& dir, const std::string& why) {
+  return PermissionDeniedError(Format("collect: refusing directory '%s': %s", dir, why));
+}
+
+// Whether a directory that is not the collection directory itself may lie
+// on the way to it: only root or the invoking user can rename or replace
+// what is in it (owned by one of them, and not writable by others unless
+// sticky, as /tmp is).
+Status CheckAncestor(const std::string& dir, const std::string& ancestor) {
+  struct stat st;
+  if (stat(ancestor.c_str(), &st) != 0) {
+    return FailedPreconditionError(
+        Format("collect: cannot stat '%s': %s", ancestor, strerror(errno)));
   }
+  if (st.st_uid != 0 && st.st_uid != geteuid()) {
+    return Refuse(dir, Format("'%s' on its path is owned by uid %u, neither root nor the "
+                              "invoking user (uid %u)",
+                              ancestor, st.st_uid, geteuid()));
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0) {
+    return Refuse(dir, Format("'%s' on its path is writable by group or others (mode 0%o) "
+                              "and not sticky",
+                              ancestor, st.st_mode & 07777));
+  }
+  return OkStatus();
+}
+
+// Creates `dir` as needed (mode 0700) and opens it, locked against other
+// collects (flock(2) on the directory itself, so no lock file lies beside
+// the records). Refused: a directory that is a symbolic link, not owned by
+// the invoking user, or writable by group or others, since whoever can
+// write there could plant links at the names collect writes.
+StatusOr<UniqueFd> OpenCollectDir(const std::string& dir) {
+  if (dir.empty()) return InvalidArgumentError("collect: empty directory");
   for (size_t i = 1; i <= dir.size(); ++i) {
     if (i != dir.size() && dir[i] != '/') continue;
     const std::string prefix = dir.substr(0, i);
     if (mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
       return PermissionDeniedError(
-          Format("collect: cannot create directory '%s': %s", prefix,
-                 strerror(errno)));
+          Format("collect: cannot create directory '%s': %s", prefix, strerror(errno)));
     }
+    if (i == dir.size()) break;
+    if (Status s = CheckAncestor(dir, prefix); !s.ok()) return s;
+  }
+  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) {
+    // O_DIRECTORY|O_NOFOLLOW on a link fails with ENOTDIR or ELOOP.
+    const int err = errno;
+    struct stat link;
+    if (lstat(dir.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
+      return Refuse(dir, "it is a symbolic link");
+    }
+    errno = err;
+    return FailedPreconditionError(
+        Format("collect: '%s' is not a directory: %s", dir, strerror(errno)));
   }
   struct stat st;
-  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return FailedPreconditionError(
-        Format("collect: '%s' is not a directory", dir));
+  if (fstat(fd.get(), &st) != 0) {
+    return FailedPreconditionError(Format("collect: cannot stat '%s': %s", dir, strerror(errno)));
   }
-  return OkStatus();
+  if (st.st_uid != geteuid()) {
+    return Refuse(dir, Format("it is owned by uid %u, not by the invoking user (uid %u)",
+                              st.st_uid, geteuid()));
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return Refuse(dir, Format("it is writable by group or others (mode 0%o)",
+                              st.st_mode & 07777));
+  }
+  while (flock(fd.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      return InternalError(Format("collect: cannot lock '%s': %s", dir, strerror(errno)));
+    }
+  }
+  return fd;
+}
+
+// Whether the .json mark `name` exists in the open directory; anything but
+// a regular file there (a symbolic link) is refused, never followed.
+StatusOr<bool> MarkExists(int dir_fd, const std::string& name, const std::string& path) {
+  struct stat st;
+  if (fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return false;
+    return FailedPreconditionError(Format("collect: cannot stat '%s': %s", path, strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return FailedPreconditionError(
+        Format("collect: '%s' is not a regular file (a symbolic link?); refusing to follow it",
+               path));
+  }
+  return true;
 }
 
 // One collected file, readable by root only (DESIGN.md: records are 0600
@@ -104,6 +150,20 @@ Status MakeDirs(const std::string& dir) {
 // makes the rename durable before the next file is written.
 Status WriteCollected(const std::string& path, const std::string& contents) {
   Status s = WriteFileAtomic(path, contents, 0600);
+  if (!s.ok()) return Status(s.code(), Concat("collect: ", s.message()));
+  return OkStatus();
+}
+
+// The log of `record`, streamed from the store into an AtomicFile (a
+// log's size is bounded by the store, not by memory).
+Status WriteCollectedLog(const StoreLocation& location, const CaptureRecord& record,
+                         const std::string& path) {
+  StatusOr<AtomicFile> file = AtomicFile::Create(path, 0600);
+  if (!file.ok()) return Status(file.status().code(), Concat("collect: ", file.status().message()));
+  Status s = ReadRecordLog(location, record, [&](const uint8_t* data, size_t size) {
+    return WriteFull(file->fd(), data, size, file->temp_path());
+  });
+  if (s.ok()) s = file->Commit();
   if (!s.ok()) return Status(s.code(), Concat("collect: ", s.message()));
   return OkStatus();
 }
@@ -135,7 +195,7 @@ std::string RecordMetadataJson(const CaptureRecord& r) {
   AppendTo(&out, "  \"panic_reason\": ", JsonString(r.panic_reason), ",\n");
   AppendTo(&out, "  \"panic_reason_truncated\": ",
            r.panic_reason_truncated ? "true" : "false", ",\n");
-  AppendTo(&out, "  \"log_size\": ", r.log_text.size(), ",\n");
+  AppendTo(&out, "  \"log_size\": ", r.log_size, ",\n");
   AppendTo(&out, "  \"log_truncated\": ", r.log_truncated ? "true" : "false",
            ",\n");
   AppendTo(&out, "  \"original_log_size\": ", r.original_log_size, ",\n");
@@ -151,28 +211,43 @@ std::string RecordMetadataJson(const CaptureRecord& r) {
 
 StatusOr<CollectResult> CollectRecords(const StoreLocation& location,
                                        const std::string& dir) {
-  StatusOr<StoreListing> listing = ListRecords(location);
+  StatusOr<StoreListing> listing = ListRecordMetadata(location);
   if (!listing.ok()) return listing.status();
   CollectResult result;
   result.info = listing->info;
   result.skipped_corrupt = listing->skipped_corrupt;
-  if (Status s = MakeDirs(dir); !s.ok()) return s;
+  StatusOr<UniqueFd> dir_fd = OpenCollectDir(dir);
+  if (!dir_fd.ok()) return dir_fd.status();
   for (const CaptureRecord& r : listing->records) {
     const std::string meta_name = CollectedMetaName(r);
     const std::string meta_path = Concat(dir, "/", meta_name);
-    struct stat st;
-    if (stat(meta_path.c_str(), &st) == 0) {
+    StatusOr<bool> present = MarkExists(dir_fd->get(), meta_name, meta_path);
+    if (!present.ok()) return present.status();
+    if (*present) {
       ++result.already_present;
       continue;
     }
-    const std::string log_name = CollectedLogName(r);
-    const std::string log_path = Concat(dir, "/", log_name);
-    if (Status s = WriteCollected(log_path, r.log_text); !s.ok()) return s;
+    const std::string log_path = Concat(dir, "/", CollectedLogName(r));
+    if (Status s = WriteCollectedLog(location, r, log_path); !s.ok()) return s;
     // The .json goes last: its presence is the "collected" mark.
     if (Status s = WriteCollected(meta_path, RecordMetadataJson(r)); !s.ok()) return s;
     result.written.push_back({r.sequence, log_path, meta_path});
   }
   return result;
+}
+
+std::string FormatCollectSummary(const CollectResult& result, const std::string& dir) {
+  std::string out = Format("collected %u new record(s) into %s\n", result.written.size(),
+                           TerminalSafe(dir, TerminalText::kLine));
+  for (const CollectedRecord& c : result.written) {
+    AppendFormat(&out, "  %s\n", TerminalSafe(c.log_path, TerminalText::kLine));
+  }
+  if (result.skipped_corrupt > 0) {
+    AppendFormat(&out,
+                 "skipped %d damaged record(s) (not collected; `saveoops list` counts them)\n",
+                 result.skipped_corrupt);
+  }
+  return out;
 }
 
 }  // namespace saveoops

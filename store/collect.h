@@ -34,17 +34,31 @@ struct CollectResult {
   StoreInfo info;
   std::vector<CollectedRecord> written;  // newly written, by sequence
   int already_present = 0;               // records whose .json existed
-  int skipped_corrupt = 0;               // as in StoreListing
+  int skipped_corrupt = 0;               // damaged, not collected
 };
 
 // Copies records not yet collected into `dir` (created if missing, mode
 // 0700): <dir>/<uuid>-<seq, 8 digits>.log holds the log text and
 // <dir>/<uuid>-<seq>.json the metadata. A record is "already collected" iff
 // its .json exists; both files are written atomically (common/files.h
-// WriteFileAtomic: a temporary file, fsync(), rename, directory fsync()),
-// the .json last, so an interrupted collect is redone.
+// AtomicFile: a temporary file created exclusively without following
+// links, fsync(), rename, directory fsync()), the .json last, so an
+// interrupted collect is redone. Logs are streamed, never held whole.
 // The store is opened read-only.
+//
+// Safety: `dir` is refused (an error naming it) if it is a symbolic link,
+// not owned by the invoking user, or writable by group or others, or if a
+// directory on its path is owned by someone other than root or the user,
+// or is writable by others without being sticky. Nothing under `dir` is
+// followed: a .json that is not a regular file is an error, and a link
+// planted at a .log name is replaced, never written through.
+// Concurrency: collects of the same `dir` take turns (flock(2) on the
+// directory), so two at once neither fail nor write a record twice.
 StatusOr<CollectResult> CollectRecords(const StoreLocation& location, const std::string& dir);
+
+// What `saveoops collect` prints (terminal-safe): how many records were
+// written and where, and how many damaged ones were skipped.
+std::string FormatCollectSummary(const CollectResult& result, const std::string& dir);
 
 // File names (without directory) CollectRecords() uses for a record.
 std::string CollectedLogName(const CaptureRecord& record);

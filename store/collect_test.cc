@@ -4,10 +4,15 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <grp.h>
+
 #include <algorithm>
+#include <functional>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -48,7 +53,7 @@ TEST(StoreTest, DisplayShowsHeaderThenLog) {
       << s;
   EXPECT_TRUE(absl::StrContains(s, "Kernel release: 6.1.0-18-amd64\n")) << s;
   EXPECT_TRUE(absl::StrContains(
-      s, "Panic reason:   Kernel panic - not syncing: sysrq?[2J\n"))
+      s, "Panic reason:   Kernel panic - not syncing: sysrq\\x1b[2J\n"))
       << s;
   EXPECT_TRUE(absl::StrContains(s, "Boot ID:        unknown\n")) << s;
   EXPECT_TRUE(absl::StrContains(s, "Log:            49 bytes\n")) << s;
@@ -192,6 +197,234 @@ TEST(StoreTest, CollectedFilesAre0600AndLeaveNoTemporaries) {
   c = CollectRecords(loc, blocked);
   ASSERT_FALSE(c.ok());
   EXPECT_TRUE(absl::StrContains(c.status().message(), blocked)) << c.status();
+}
+
+// --- A hostile --dir: the attack run as user nobody against root --------
+
+constexpr uid_t kNobody = 65534;
+
+// Runs `plant` in a child that has dropped to user nobody, relative to the
+// directory `at` opened (as root) beforehand, so nobody needs no search
+// permission on the test's private ancestors. Returns whether it succeeded.
+bool AsNobody(const std::string& at, const std::function<bool(int dir_fd)>& plant) {
+  const int dir_fd = open(at.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) return false;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (setgroups(0, nullptr) != 0 || setgid(kNobody) != 0 || setuid(kNobody) != 0) _exit(2);
+    _exit(plant(dir_fd) ? 0 : 1);
+  }
+  close(dir_fd);
+  int status = 0;
+  return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+         WEXITSTATUS(status) == 0;
+}
+
+// Symbolic links at every name collect writes for record 1 (and at
+// temporary names an older collect used), all pointing at `victim`.
+bool PlantLinks(int dir_fd, const std::string& uuid, const std::string& victim) {
+  const std::string base = absl::StrCat(uuid, "-00000001");
+  for (const std::string& name : {base + ".log", base + ".json", base + ".log.tmp",
+                                  base + ".json.tmp"}) {
+    if (symlinkat(victim.c_str(), dir_fd, name.c_str()) != 0) return false;
+  }
+  return true;
+}
+
+class CollectAttackTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (to act as nobody against root)";
+    // Probe that this sandbox lets a child become nobody at all.
+    if (!AsNobody("/", [](int) { return true; })) GTEST_SKIP() << "cannot setuid(nobody) here";
+    base_ = MakeTempDir();
+    // The test's temp dir must be reachable for the ancestor check only;
+    // nobody works through descriptors.
+    loc_ = {base_ + "/s", 0, 64 * 1024};
+    ASSERT_TRUE(FormatStore(loc_, TestUuid(40)).ok());
+    std::mt19937_64 rng(40);
+    ASSERT_TRUE(AppendRecord(loc_, MakeNewRecord(rng, 700)).ok());
+    uuid_ = FormatUuid(TestUuid(40));
+    victim_ = base_ + "/victim";
+    WriteFile(victim_, {'p', 'r', 'e', 'c', 'i', 'o', 'u', 's', '\n'});
+  }
+  void ExpectVictimUnchanged() {
+    EXPECT_EQ(ReadText(victim_), "precious\n");
+    struct stat st;
+    ASSERT_EQ(lstat(victim_.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISREG(st.st_mode));
+  }
+  std::string base_, uuid_, victim_;
+  StoreLocation loc_;
+};
+
+// nobody makes --dir inside a sticky world-writable directory (as /tmp) and
+// plants links in it: collect refuses the directory, naming it and its owner.
+TEST_F(CollectAttackTest, RefusesADirectoryOwnedByAnotherUser) {
+  const std::string pub = base_ + "/public";
+  ASSERT_EQ(mkdir(pub.c_str(), 0700), 0);
+  ASSERT_EQ(chmod(pub.c_str(), 01777), 0);
+  ASSERT_TRUE(AsNobody(pub, [&](int pub_fd) {
+    if (mkdirat(pub_fd, "records", 0755) != 0) return false;
+    const int d = openat(pub_fd, "records", O_RDONLY | O_DIRECTORY);
+    return d >= 0 && PlantLinks(d, uuid_, victim_);
+  }));
+  const std::string dir = pub + "/records";
+  absl::StatusOr<CollectResult> c = CollectRecords(loc_, dir);
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(absl::StrContains(c.status().message(),
+                                absl::StrCat("refusing directory '", dir,
+                                             "': it is owned by uid 65534, not by the invoking "
+                                             "user (uid 0)")))
+      << c.status();
+  ExpectVictimUnchanged();
+}
+
+// A root-owned but world-writable --dir in which nobody planted links.
+TEST_F(CollectAttackTest, RefusesAWorldWritableDirectory) {
+  const std::string dir = base_ + "/shared";
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  ASSERT_EQ(chmod(dir.c_str(), 0777), 0);
+  ASSERT_TRUE(AsNobody(dir, [&](int d) { return PlantLinks(d, uuid_, victim_); }));
+  absl::StatusOr<CollectResult> c = CollectRecords(loc_, dir);
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(absl::StrContains(
+      c.status().message(),
+      absl::StrCat("refusing directory '", dir,
+                   "': it is writable by group or others (mode 0777)")))
+      << c.status();
+  ExpectVictimUnchanged();
+  // Sticky does not make a collection directory safe either.
+  ASSERT_EQ(chmod(dir.c_str(), 01777), 0);
+  EXPECT_FALSE(CollectRecords(loc_, dir).ok());
+  ExpectVictimUnchanged();
+}
+
+// root's own 0700 --dir under a directory nobody may write (not sticky):
+// nobody could move it away and put links in its place, so it is refused,
+// naming the directory on the path.
+TEST_F(CollectAttackTest, RefusesADirectoryUnderAnUnsafeParent) {
+  const std::string open_parent = base_ + "/open";
+  ASSERT_EQ(mkdir(open_parent.c_str(), 0700), 0);
+  ASSERT_EQ(chmod(open_parent.c_str(), 0777), 0);
+  const std::string dir = open_parent + "/records";
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  ASSERT_TRUE(AsNobody(open_parent, [&](int p) {
+    // Swap root's directory for one of nobody's, full of links.
+    if (renameat(p, "records", p, "old") != 0 || mkdirat(p, "records", 0700) != 0) return false;
+    const int d = openat(p, "records", O_RDONLY | O_DIRECTORY);
+    return d >= 0 && fchmod(d, 0700) == 0 && PlantLinks(d, uuid_, victim_);
+  }));
+  absl::StatusOr<CollectResult> c = CollectRecords(loc_, dir);
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(absl::StrContains(c.status().message(),
+                                absl::StrCat("'", open_parent, "' on its path is writable by group "
+                                             "or others (mode 0777) and not sticky")))
+      << c.status();
+  ExpectVictimUnchanged();
+}
+
+// In root's own safe --dir nothing is followed: a link at the .log name is
+// replaced (rename), never written through; a link at the .json name (the
+// "collected" mark) is an error naming it, not a reason to skip the record.
+TEST_F(CollectAttackTest, NeverFollowsALinkUnderTheDirectory) {
+  const std::string dir = base_ + "/own";
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  const std::string log = absl::StrCat(dir, "/", uuid_, "-00000001.log");
+  const std::string meta = absl::StrCat(dir, "/", uuid_, "-00000001.json");
+  ASSERT_EQ(symlink(victim_.c_str(), meta.c_str()), 0);
+  absl::StatusOr<CollectResult> c = CollectRecords(loc_, dir);
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(absl::StrContains(c.status().message(), meta)) << c.status();
+  EXPECT_TRUE(absl::StrContains(c.status().message(), "not a regular file")) << c.status();
+  ExpectVictimUnchanged();
+
+  ASSERT_EQ(unlink(meta.c_str()), 0);
+  ASSERT_EQ(symlink(victim_.c_str(), log.c_str()), 0);
+  c = CollectRecords(loc_, dir);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->written.size(), 1u);
+  ExpectVictimUnchanged();
+  struct stat st;
+  ASSERT_EQ(lstat(log.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+
+  // --dir itself a link to a safe directory: refused, not followed.
+  const std::string link = base_ + "/link";
+  ASSERT_EQ(symlink(dir.c_str(), link.c_str()), 0);
+  c = CollectRecords(loc_, link);
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(absl::StrContains(c.status().message(), "it is a symbolic link")) << c.status();
+}
+
+// --- Concurrent collects -----------------------------------------------------
+
+// Two collects at once, 30 rounds, each round a new record: both always
+// succeed and between them write each record exactly once.
+TEST(CollectTest, ConcurrentCollectsNeitherFailNorDuplicate) {
+  const std::string dir = MakeTempDir();
+  const StoreLocation loc{dir + "/s", 0, 256 * 1024};
+  ASSERT_TRUE(FormatStore(loc, TestUuid(41)).ok());
+  const std::string out = dir + "/records";
+  std::mt19937_64 rng(41);
+  for (int round = 0; round < 30; ++round) {
+    ASSERT_TRUE(AppendRecord(loc, MakeNewRecord(rng, 2000 + round)).ok());
+    int pipes[2][2];
+    pid_t pids[2];
+    for (int k = 0; k < 2; ++k) {
+      ASSERT_EQ(pipe(pipes[k]), 0);
+      pids[k] = fork();
+      ASSERT_GE(pids[k], 0);
+      if (pids[k] == 0) {
+        absl::StatusOr<CollectResult> c = CollectRecords(loc, out);
+        const char written = c.ok() ? static_cast<char>('0' + c->written.size()) : 'E';
+        if (write(pipes[k][1], &written, 1) != 1) _exit(3);
+        _exit(c.ok() ? 0 : 1);
+      }
+      close(pipes[k][1]);
+    }
+    int total = 0;
+    for (int k = 0; k < 2; ++k) {
+      char written = '?';
+      ASSERT_EQ(read(pipes[k][0], &written, 1), 1);
+      close(pipes[k][0]);
+      int status = 0;
+      ASSERT_EQ(waitpid(pids[k], &status, 0), pids[k]);
+      ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+          << "round " << round << " collect " << k << " failed";
+      ASSERT_NE(written, 'E');
+      total += written - '0';
+    }
+    EXPECT_EQ(total, 1) << "round " << round << ": the new record written " << total << " times";
+  }
+  absl::StatusOr<CollectResult> c = CollectRecords(loc, out);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->already_present, 30);
+  EXPECT_TRUE(c->written.empty());
+}
+
+// collect reports the damaged records it skipped.
+TEST(CollectTest, SaysHowManyDamagedRecordsItSkipped) {
+  const std::string dir = MakeTempDir();
+  const StoreLocation loc{dir + "/s", 0, 128 * 1024};
+  ASSERT_TRUE(FormatStore(loc, TestUuid(42)).ok());
+  std::mt19937_64 rng(42);
+  std::vector<CaptureRecord> recs;
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<CaptureRecord> w = AppendRecord(loc, MakeNewRecord(rng, 1500));
+    ASSERT_TRUE(w.ok());
+    recs.push_back(*w);
+  }
+  std::vector<uint8_t> bytes = ReadFile(loc.path);
+  bytes[recs[0].offset_in_store] ^= 1;             // its magic
+  bytes[recs[1].offset_in_store + kHeader + 5] ^= 1;  // its log
+  WriteFile(loc.path, bytes);
+  absl::StatusOr<CollectResult> c = CollectRecords(loc, dir + "/records");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->written.size(), 1u);
+  EXPECT_EQ(c->skipped_corrupt, 2);
+  const std::string summary = FormatCollectSummary(*c, dir + "/records");
+  EXPECT_TRUE(absl::StrContains(summary, "skipped 2 damaged record(s)")) << summary;
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ constexpr uint64_t kBlock = kStoreBlockSize;
 constexpr uint64_t kHeaderSize = sizeof(RecordHeader);
 // Logs are read and hashed in pieces of this size, so verifying a record
 // never needs a second copy of it in memory.
-constexpr uint64_t kReadChunk = uint64_t{1} << 20;
+constexpr uint64_t kReadChunk = kRecordLogChunk;
 
 std::string ErrnoText(int err) { return strerror(err); }
 
@@ -85,15 +85,15 @@ class RegionBytes {
 
 enum class OpenMode { kRead, kWrite, kFormat };
 
-// Opens location.path and resolves the region. kFormat may create or
-// extend a regular file to offset + size (size != 0).
+// Opens location.path and resolves the region. kFormat may extend a
+// regular file to offset + size (size != 0).
 StatusOr<OpenedStoreRegion> OpenRegion(const StoreLocation& location,
                                   OpenMode mode) {
   OpenedStoreRegion region;
   region.name = StoreName(location);
-  int flags = O_CLOEXEC | (mode == OpenMode::kRead ? O_RDONLY : O_RDWR);
-  if (mode == OpenMode::kFormat && location.size != 0) flags |= O_CREAT;
-  region.fd.reset(open(location.path.c_str(), flags, 0600));
+  // Never O_CREAT: a new file store is FormatNewFile()'s (an AtomicFile).
+  const int flags = O_CLOEXEC | (mode == OpenMode::kRead ? O_RDONLY : O_RDWR);
+  region.fd.reset(open(location.path.c_str(), flags));
   if (region.fd.get() < 0) {
     return NotFoundError(Format("%s: cannot open for %s: %s", region.name,
                                 mode == OpenMode::kRead ? "reading" : "writing",
@@ -302,6 +302,7 @@ CaptureRecord RecordFromHeader(const RecordHeader& h, uint64_t offset) {
   r.kernel_release_truncated = (h.flags & kRecordFlagReleaseTruncated) != 0;
   r.panic_reason_truncated = (h.flags & kRecordFlagReasonTruncated) != 0;
   r.original_log_size = h.original_log_size;
+  r.log_size = h.log_size;
   memcpy(r.log_sha256.data(), h.log_sha256, sizeof(h.log_sha256));
   r.offset_in_store = offset;
   r.record_bytes = RoundUpToBlock(kHeaderSize + h.log_size);
@@ -327,7 +328,18 @@ struct HeaderCheck {
 HeaderCheck CheckHeader(const RecordHeader& h, const StoreInfo& info,
                         uint64_t pos, Sha256Engine engine) {
   HeaderCheck c;
-  if (memcmp(h.magic, kRecordMagic, sizeof(h.magic)) != 0) return c;
+  if (memcmp(h.magic, kRecordMagic, sizeof(h.magic)) != 0) {
+    // A header whose magic alone was hit (a bad sector, a stray write) is
+    // still recognisable by the fields after it: this store's 16 random
+    // UUID bytes at their place do not occur by chance. Count it as damage
+    // rather than pass over it in silence.
+    if (h.header_version == kRecordHeaderVersion && h.header_size == kHeaderSize &&
+        memcmp(h.store_uuid, info.uuid.data(), kUuidSize) == 0) {
+      c.verdict = HeaderVerdict::kCorrupt;
+      c.why = Format("record magic damaged (%s)", QuoteBytes(h.magic, sizeof(h.magic)));
+    }
+    return c;
+  }
   c.verdict = HeaderVerdict::kCorrupt;
   if (h.header_version != kRecordHeaderVersion) {
     c.why = Format("header_version is %u, expected %u", h.header_version,
@@ -585,27 +597,75 @@ Status FormatStoreImage(absl::Span<uint8_t> image, const Uuid& uuid) {
   return OkStatus();
 }
 
-Status FormatStore(const StoreLocation& location, const Uuid& uuid) {
-  StatusOr<OpenedStoreRegion> region = OpenRegion(location, OpenMode::kFormat);
-  if (!region.ok()) return region.status();
-  if (region->size < kMinStoreSize) {
-    return InvalidArgumentError(Format(
-        "%s: %u bytes is too small for a store; need at least %u (2 "
-        "superblocks + %u ring blocks of %u bytes)",
-        region->name, region->size, kMinStoreSize, kMinRingBlocks, kBlock));
-  }
-  // Both copies in one write: a torn format leaves at worst one good copy
-  // of either the old or the new superblock, and formatting is an
-  // interactive step that can simply be repeated.
+namespace {
+
+// Both superblock copies of a store of `region_size` bytes, as one write.
+std::vector<uint8_t> SuperblockBlocks(uint64_t region_size, const Uuid& uuid) {
   std::vector<uint8_t> blocks(kSuperblockCopies * kBlock, 0);
   for (int copy = 0; copy < kSuperblockCopies; ++copy) {
-    const StoreSuperblock sb =
-        BuildSuperblock(region->size, uuid, copy, StoreEngine());
-    memcpy(blocks.data() + static_cast<uint64_t>(copy) * kBlock, &sb,
-           sizeof(sb));
+    const StoreSuperblock sb = BuildSuperblock(region_size, uuid, copy, StoreEngine());
+    memcpy(blocks.data() + static_cast<uint64_t>(copy) * kBlock, &sb, sizeof(sb));
   }
-  Status s = WriteAll(region->fd.get(), region->offset,
-                      absl::MakeConstSpan(blocks), region->name, 0);
+  return blocks;
+}
+
+Status TooSmallForStore(const std::string& name, uint64_t size) {
+  return InvalidArgumentError(Format(
+      "%s: %u bytes is too small for a store; need at least %u (2 "
+      "superblocks + %u ring blocks of %u bytes)",
+      name, size, kMinStoreSize, kMinRingBlocks, kBlock));
+}
+
+// A new file store: built beside `location.path` and renamed into place
+// complete, so a failure (ENOSPC, EFBIG) leaves no file at all.
+Status FormatNewFile(const StoreLocation& location, const Uuid& uuid) {
+  const std::string name = StoreName(location);
+  if (location.size < kMinStoreSize) return TooSmallForStore(name, location.size);
+  uint64_t total = 0;
+  if (__builtin_add_overflow(location.offset, location.size, &total) ||
+      total > static_cast<uint64_t>(std::numeric_limits<off_t>::max())) {
+    return OutOfRangeError(Format("%s: offset %u + size %u is too large for a file", name,
+                                  location.offset, location.size));
+  }
+  StatusOr<AtomicFile> file = AtomicFile::Create(location.path, 0600);
+  if (!file.ok()) return Status(file.status().code(), Concat(name, ": ", file.status().message()));
+  if (ftruncate(file->fd(), static_cast<off_t>(total)) != 0) {
+    return DataLossError(Format("%s: cannot size the new file to %u bytes: %s", name, total,
+                                ErrnoText(errno)));
+  }
+  const std::vector<uint8_t> blocks = SuperblockBlocks(location.size, uuid);
+  if (Status s = WriteAll(file->fd(), location.offset, absl::MakeConstSpan(blocks), name, 0);
+      !s.ok()) {
+    return s;  // ~AtomicFile removes the temporary file
+  }
+  Status committed = file->Commit();
+  if (!committed.ok()) return Status(committed.code(), Concat(name, ": ", committed.message()));
+  return OkStatus();
+}
+
+}  // namespace
+
+Status FormatStore(const StoreLocation& location, const Uuid& uuid) {
+  struct stat st;
+  if (location.size != 0 && lstat(location.path.c_str(), &st) != 0 && errno == ENOENT) {
+    return FormatNewFile(location, uuid);
+  }
+  StatusOr<OpenedStoreRegion> region = OpenRegion(location, OpenMode::kFormat);
+  if (!region.ok()) return region.status();
+  if (region->size < kMinStoreSize) return TooSmallForStore(region->name, region->size);
+  // Zeros first, synced: the old superblocks are gone (a half-finished
+  // format is never taken for the old store) and both blocks are allocated,
+  // so the second write does not meet ENOSPC half way and leave copy 0 of
+  // a new store without its copy 1. Both copies in one write: a torn
+  // format leaves at worst one good copy of the new superblock, and
+  // formatting is an interactive step that can simply be repeated.
+  const std::vector<uint8_t> zeros(kSuperblockCopies * kBlock, 0);
+  Status s = WriteAll(region->fd.get(), region->offset, absl::MakeConstSpan(zeros),
+                      region->name, 0);
+  if (s.ok()) s = SyncData(region->fd.get(), region->name);
+  if (!s.ok()) return s;
+  const std::vector<uint8_t> blocks = SuperblockBlocks(region->size, uuid);
+  s = WriteAll(region->fd.get(), region->offset, absl::MakeConstSpan(blocks), region->name, 0);
   if (!s.ok()) return s;
   return SyncData(region->fd.get(), region->name);
 }
@@ -683,6 +743,55 @@ StatusOr<StoreListing> ListRecords(const StoreLocation& location) {
   if (!region.ok()) return region.status();
   return ScanStore(RegionBytes(*region).bytes(), region->name, /*keep_logs=*/true,
                    StoreEngine());
+}
+
+StatusOr<StoreListing> ListRecordMetadata(const StoreLocation& location) {
+  StatusOr<OpenedStoreRegion> region = OpenRegion(location, OpenMode::kRead);
+  if (!region.ok()) return region.status();
+  return ScanStore(RegionBytes(*region).bytes(), region->name, /*keep_logs=*/false,
+                   StoreEngine());
+}
+
+StatusOr<StoreListing> ParseStoreMetadata(const ByteSource& bytes, const std::string& name) {
+  return ScanStore(bytes, name, /*keep_logs=*/false, StoreEngine());
+}
+
+Status ReadRecordLog(const StoreLocation& location, const CaptureRecord& record,
+                     const LogSink& sink) {
+  StatusOr<OpenedStoreRegion> region = OpenRegion(location, OpenMode::kRead);
+  if (!region.ok()) return region.status();
+  const RegionBytes bytes(*region);
+  const ByteSource& r = bytes.bytes();
+  // The record came from a listing of this region, but the region may have
+  // changed or be another one: bound the log by the region before reading.
+  const uint64_t start = record.offset_in_store + kHeaderSize;
+  if (start < record.offset_in_store || start > r.size() ||
+      record.log_size > r.size() - start) {
+    return OutOfRangeError(Format(
+        "%s: record %u claims %u log bytes at store byte %u, outside the %u-byte region",
+        region->name, record.sequence, record.log_size, start, r.size()));
+  }
+  Sha256 hash(StoreEngine());
+  std::vector<uint8_t> chunk(std::min<uint64_t>(record.log_size, kReadChunk));
+  for (uint64_t done = 0; done < record.log_size;) {
+    const uint64_t n = std::min(record.log_size - done, kReadChunk);
+    if (Status s = ReadExactlyAt(r, start + done, absl::Span<uint8_t>(chunk.data(), n),
+                                 region->name);
+        !s.ok()) {
+      return s;
+    }
+    hash.Update(chunk.data(), n);
+    if (Status s = sink(chunk.data(), n); !s.ok()) return s;
+    done += n;
+  }
+  const Sha256Digest d = hash.Finish();
+  if (memcmp(d.bytes, record.log_sha256.data(), sizeof(d.bytes)) != 0) {
+    return DataLossError(Format(
+        "%s: the log of record %u no longer matches its SHA-256 (the store changed while "
+        "it was read)",
+        region->name, record.sequence));
+  }
+  return OkStatus();
 }
 
 StatusOr<StoreListing> ParseStoreImage(absl::Span<const uint8_t> image) {

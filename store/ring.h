@@ -18,8 +18,10 @@
 //   r.log_text = std::move(log);
 //   StatusOr<CaptureRecord> written = AppendRecord(where, r);
 //
-// Readers (the saveoops CLI, on the machine or on a host):
-//   StatusOr<StoreListing> listing = ListRecords(where);
+// Readers (the saveoops CLI, on the machine or on a host): metadata first,
+// then each log streamed, so memory never grows with what a header claims:
+//   StatusOr<StoreListing> listing = ListRecordMetadata(where);
+//   Status s = ReadRecordLog(where, listing->records[0], sink);
 //
 // Every error names the file or device, the store's byte offset in it, and
 // what is wrong, e.g.
@@ -34,6 +36,7 @@
 #include <stdint.h>
 
 #include <array>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -81,8 +84,11 @@ struct CaptureRecord {
   uint64_t capture_time_unix = 0;
   std::string kernel_release;
   std::string panic_reason;
+  // Bytes of log stored (the header's log_size).
+  uint64_t log_size = 0;
   // Empty in AppendRecord()'s result only if the log was empty; ListRecords
-  // always fills it.
+  // fills it, ListRecordMetadata leaves it empty (read it with
+  // ReadRecordLog).
   std::string log_text;
   // The log was cut from the front to fit; original_log_size is its length
   // before the cut (== log_text.size() when not truncated).
@@ -116,7 +122,9 @@ struct StoreListing {
   std::vector<CaptureRecord> records;
   // Places that carried the record magic (and this store's UUID, or a
   // header that does not verify) but did not hold a valid record: damaged
-  // media, torn writes, records partly overwritten by newer ones.
+  // media, torn writes, records partly overwritten by newer ones. A block
+  // whose magic is damaged but whose version, size and store UUID fields
+  // are this store's record header's counts too.
   int skipped_corrupt = 0;
   // Verified headers of another store UUID (left over from an earlier
   // format of the same region); ignored, not damage.
@@ -140,10 +148,21 @@ struct PlannedRecordWrite {
 
 // Writes both superblock copies of a new, empty store with the given UUID
 // and syncs them. Records left from an earlier format carry another UUID
-// and are ignored afterwards (keep the UUID to keep them). If `path` is a
-// regular file that does not exist or is shorter than offset + size, and
-// size != 0, it is created/extended. Fails if the region is smaller than
-// kMinStoreSize.
+// and are ignored afterwards (keep the UUID to keep them). Fails if the
+// region is smaller than kMinStoreSize.
+//
+// A format that fails midway (ENOSPC, EFBIG) leaves nothing ListRecords()
+// accepts as a new store:
+//  - `path` missing and size != 0: the file is built as a common/files.h
+//    AtomicFile (0600, sparse, superblocks written, fsync()ed) and renamed
+//    into place only when complete; on failure no file is left.
+//  - `path` exists (a file, possibly shorter than offset + size and then
+//    extended, or a device): both superblock blocks are first overwritten
+//    with zeros and synced, which also allocates them, so the superblock
+//    write that follows cannot run out of space half way; a failure of the
+//    zeroing leaves at worst no valid superblock.
+// (An AtomicFile cannot serve an existing image or device: the store is
+// one region of it, and the rest must stay as it is.)
 Status FormatStore(const StoreLocation& location, const Uuid& uuid);
 
 // As above with a random (RFC 4122 version 4) UUID from getrandom(2).
@@ -177,9 +196,30 @@ StatusOr<StoreInfo> ReadStoreInfo(const StoreLocation& location);
 // read; damaged records are skipped and counted.
 StatusOr<StoreListing> ListRecords(const StoreLocation& location);
 
+// ListRecords() without the log texts: every record is verified (its log
+// is hashed in bounded chunks) but log_text stays empty, so memory does not
+// grow with what headers claim. What `saveoops list|show|collect` use.
+StatusOr<StoreListing> ListRecordMetadata(const StoreLocation& location);
+
+// Streams the log of `record` (from ListRecordMetadata() on `location`) to
+// `sink` in chunks of at most kRecordLogChunk bytes, hashing as it goes.
+// Fails with DataLoss if the log no longer matches its digest (the store
+// changed since the listing); the sink may have seen part of it by then.
+// A sink error stops the stream and is returned.
+inline constexpr uint64_t kRecordLogChunk = uint64_t{1} << 20;
+using LogSink = std::function<Status(const uint8_t* data, size_t size)>;
+Status ReadRecordLog(const StoreLocation& location, const CaptureRecord& record,
+                     const LogSink& sink);
+
 // ListRecords() on an in-memory store image (the bytes of the store region).
-// Never reads outside `image`, whatever it holds.
+// Never reads outside `image`, whatever it holds; allocates at most about
+// twice image.size() (the log texts are inside the image).
 StatusOr<StoreListing> ParseStoreImage(absl::Span<const uint8_t> image);
+
+// ListRecordMetadata() on a store region given as bytes; errors start with
+// `name`. Allocates at most min(region size, kRecordLogChunk) for reading
+// plus the listing itself, whatever the headers claim.
+StatusOr<StoreListing> ParseStoreMetadata(const ByteSource& bytes, const std::string& name);
 
 // ReadStoreInfo() on a store region given as bytes (a partition of a disk
 // image: a ByteSourceSlice); errors start with `name`.

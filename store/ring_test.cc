@@ -1,10 +1,16 @@
 #include "store/ring.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <functional>
 
 #include <algorithm>
 #include <cstdint>
@@ -453,7 +459,7 @@ TEST(StoreTest, BitFlipsSkipExactlyTheDamagedRecord) {
     const CaptureRecord& victim = recs[rng() % recs.size()];
     const bool in_log = iter % 2 == 0;
     // Log bytes, or header bytes after the magic (the magic's own damage
-    // just hides the record; see below).
+    // is recognised by the fields after it; see below).
     const uint64_t at =
         in_log
             ? victim.offset_in_store + kHeader + rng() % victim.log_text.size()
@@ -475,11 +481,17 @@ TEST(StoreTest, BitFlipsSkipExactlyTheDamagedRecord) {
       ExpectSameRecord(*got, r);
     }
   }
-  // Damaged magic: the record is simply not seen (nothing claims to be one).
+  // Damaged magic: the fields after it (version, size, this store's UUID)
+  // still say a record began here, so it counts as damaged, not as nothing.
   std::vector<uint8_t> damaged = image;
   damaged[recs[2].offset_in_store] ^= 1;
   StoreListing l = MustParse(damaged);
-  EXPECT_EQ(l.skipped_corrupt, 0);
+  EXPECT_EQ(l.skipped_corrupt, 1);
+  ASSERT_EQ(l.problems.size(), 1u);
+  EXPECT_TRUE(absl::StrContains(
+      l.problems[0], absl::StrCat("record at store byte ", recs[2].offset_in_store,
+                                  " skipped: record magic damaged")))
+      << l.problems[0];
   EXPECT_EQ(l.records.size(), recs.size() - 1);
 }
 
@@ -576,6 +588,84 @@ TEST(StoreTest, ErrorsNameTheFileAndOffset) {
       l.status().message(),
       "store_size is 65536 bytes but the region holds only 32768"))
       << l.status();
+}
+
+// --- Formatting: mode, and failures that leave nothing --------------------
+
+std::vector<std::string> DirNames(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = opendir(dir.c_str());
+  EXPECT_NE(d, nullptr) << dir;
+  if (d == nullptr) return names;
+  while (struct dirent* e = readdir(d)) {
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) names.push_back(e->d_name);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// A file store is created 0600 whatever the umask: its records are a dead
+// kernel's log, for root only.
+TEST(StoreTest, FormatCreatesAFileStore0600) {
+  const std::string dir = MakeTempDir();
+  const mode_t old_umask = umask(0);
+  const absl::Status s = FormatStore({dir + "/s", 4096, 64 * 1024}, TestUuid(50));
+  umask(old_umask);
+  ASSERT_TRUE(s.ok()) << s;
+  struct stat st;
+  ASSERT_EQ(stat((dir + "/s").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(st.st_size, 4096 + 64 * 1024);
+  EXPECT_EQ(DirNames(dir), std::vector<std::string>{"s"});
+}
+
+// Runs `format` in a child whose writes stop at byte `limit` of any file
+// (RLIMIT_FSIZE: write(2) past it fails with EFBIG, as a full disk fails
+// with ENOSPC); returns whether the format reported failure.
+bool FormatFailsUnderFileSizeLimit(uint64_t limit, const std::function<absl::Status()>& format) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    const struct rlimit l = {limit, limit};
+    if (setrlimit(RLIMIT_FSIZE, &l) != 0) _exit(3);
+    _exit(format().ok() ? 1 : 0);
+  }
+  int status = 0;
+  return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+         WEXITSTATUS(status) == 0;
+}
+
+// A format that fails midway leaves nothing list takes for the new store:
+// no file at all for a new file store, no valid superblock of the new
+// store in an existing file (before, copy 0 could land without copy 1 and
+// list accepted an empty store).
+TEST(StoreTest, FormatFailingMidwayLeavesNoStore) {
+  const std::string dir = MakeTempDir();
+  // An existing file (an image, a preallocated store): the superblock
+  // write is cut after its first block.
+  const std::string path = dir + "/existing";
+  WriteFile(path, std::vector<uint8_t>(64 * 1024, 0));
+  ASSERT_TRUE(FormatFailsUnderFileSizeLimit(
+      kBlock, [&] { return FormatStore({path, 0, 0}, TestUuid(51)); }));
+  absl::StatusOr<StoreListing> l = ListRecords({path, 0, 0});
+  ASSERT_FALSE(l.ok()) << "a half-written format is taken for a store";
+  EXPECT_TRUE(absl::StrContains(l.status().message(), "no valid superblock")) << l.status();
+
+  // Reformatting an existing store: whatever is left, it is never a store
+  // with the new UUID.
+  ASSERT_TRUE(FormatStore({path, 0, 0}, TestUuid(52)).ok());
+  ASSERT_TRUE(FormatFailsUnderFileSizeLimit(
+      kBlock, [&] { return FormatStore({path, 0, 0}, TestUuid(53)); }));
+  l = ListRecords({path, 0, 0});
+  if (l.ok()) EXPECT_EQ(l->info.uuid, TestUuid(52));
+
+  // A new file store: nothing at all is left, not even a temporary file.
+  const std::string fresh = dir + "/fresh";
+  ASSERT_TRUE(FormatFailsUnderFileSizeLimit(
+      kBlock, [&] { return FormatStore({fresh, 0, 64 * 1024}, TestUuid(54)); }));
+  EXPECT_FALSE(Exists(fresh));
+  EXPECT_EQ(DirNames(dir), std::vector<std::string>{"existing"});
 }
 
 }  // namespace

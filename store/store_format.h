@@ -39,7 +39,9 @@
 //   A record is valid only if its header verifies (magic, version, size,
 //   header SHA-256, store UUID, lengths in range, extent inside the ring and
 //   no bigger than the per-record limit) AND the SHA-256 of its log text
-//   matches log_sha256. Anything else is skipped and counted as damaged.
+//   matches log_sha256. Anything else is skipped and counted as damaged,
+//   and so is a block whose magic alone is damaged: its version, header
+//   size and store UUID fields still say a record of this store began there.
 //
 //   Appending (ring.h, AppendRecord):
 //     1. Scan the ring: every block boundary is examined; a valid record's

@@ -104,6 +104,7 @@ inline void ExpectSameRecord(const CaptureRecord& a, const CaptureRecord& b) {
       << "log text differs, seq " << a.sequence;
   EXPECT_EQ(a.log_truncated, b.log_truncated);
   EXPECT_EQ(a.original_log_size, b.original_log_size);
+  EXPECT_EQ(a.log_size, b.log_size);
   EXPECT_EQ(a.kernel_release_truncated, b.kernel_release_truncated);
   EXPECT_EQ(a.panic_reason_truncated, b.panic_reason_truncated);
   EXPECT_EQ(a.log_sha256, b.log_sha256);

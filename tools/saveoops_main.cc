@@ -388,12 +388,19 @@ absl::StatusOr<StoreLocation> Locate(const std::string& path) {
 
 int CmdStore(int argc, char** argv) {
   const std::string sub = argc > 2 ? argv[2] : "";
-  CommandLine cl("saveoops store format --store=PATH [--size=SIZE]",
+  CommandLine cl("saveoops store format --store=PATH [--partition=N | --offset=OFF --size=SIZE]",
                  "Formats a record store on a partition, device or file. Erases it.\n"
-                 "A file that does not exist is created with --size.");
+                 "A file that does not exist is created (mode 0600) with --size. In an image\n"
+                 "or disk with a partition table the store must fill, or lie inside, one\n"
+                 "partition and overlap no other.");
   cl.Flag("store", "", "device, partition or file");
-  cl.Flag("size", "16M", "size when creating a file");
+  cl.Flag("size", "16M",
+          "store size: of a new file (default 16M), or of the region of an existing one "
+          "(default: to its end)");
   cl.Flag("offset", "0", "byte offset of the store inside --store");
+  cl.Flag("partition", "0",
+          "format partition N of the image or disk --store (MBR 1-4, logical 5.., GPT entry "
+          "index + 1): offset and size from its table");
   int rc = 0;
   if (sub != "format") {
     std::fputs(cl.Help().c_str(), sub == "--help" ? stdout : stderr);
@@ -401,23 +408,29 @@ int CmdStore(int argc, char** argv) {
   }
   if (!ParseOrHelp(cl, argc, argv, 3, "store", &rc)) return rc;
   auto run = [&]() -> absl::Status {
-    StoreLocation loc;
-    loc.path = cl.Get("store");
-    if (loc.path.empty()) return absl::InvalidArgumentError("--store is required");
+    FormatRequest req;
+    req.path = cl.Get("store");
+    if (req.path.empty()) return absl::InvalidArgumentError("--store is required");
     absl::StatusOr<uint64_t> off = cl.GetSize("offset");
     if (!off.ok()) return off.status();
-    loc.offset = *off;
+    req.offset = *off;
     struct stat st;
-    if (stat(loc.path.c_str(), &st) != 0) {
+    const bool exists = lstat(req.path.c_str(), &st) == 0;
+    if (!exists || cl.IsSet("size")) {
       absl::StatusOr<uint64_t> size = cl.GetSize("size");
       if (!size.ok()) return size.status();
-      int fd = open(loc.path.c_str(), O_CREAT | O_WRONLY | O_EXCL, 0644);
-      if (fd < 0 || ftruncate(fd, *size + loc.offset) != 0) {
-        if (fd >= 0) close(fd);
-        return absl::InternalError(absl::StrCat("cannot create ", loc.path));
-      }
-      close(fd);
+      req.size = *size;
     }
+    absl::StatusOr<int64_t> partition = cl.GetInt("partition");
+    if (!partition.ok()) return partition.status();
+    if (*partition < 0 || *partition > INT32_MAX) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--partition=", *partition, " is not a partition number"));
+    }
+    req.partition = static_cast<int>(*partition);
+    absl::StatusOr<StoreLocation> where = ResolveFormatRegion(req);
+    if (!where.ok()) return where.status();
+    const StoreLocation& loc = *where;
     absl::Status s = FormatStore(loc);
     if (!s.ok()) return s;
     absl::StatusOr<StoreInfo> info = ReadStoreInfo(loc);
@@ -440,34 +453,26 @@ int CmdList(int argc, char** argv) {
   auto run = [&]() -> absl::Status {
     absl::StatusOr<StoreLocation> loc = Locate(cl.Get("store"));
     if (!loc.ok()) return loc.status();
-    absl::StatusOr<StoreListing> l = ListRecords(*loc);
+    absl::StatusOr<StoreListing> l = ListRecordMetadata(*loc);
     if (!l.ok()) return l.status();
-    std::printf("store %s at offset %llu: %zu record(s)", FormatUuid(l->info.uuid).c_str(),
-                static_cast<unsigned long long>(loc->offset), l->records.size());
-    if (l->skipped_corrupt > 0) std::printf(", %d damaged skipped", l->skipped_corrupt);
-    std::printf("\n");
-    for (const CaptureRecord& r : l->records) {
-      std::printf("seq %llu  %s  %s  %s\n", static_cast<unsigned long long>(r.sequence),
-                  r.kernel_release.c_str(),
-                  absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(r.capture_time_unix), absl::UTCTimeZone()).c_str(),
-                  r.panic_reason.c_str());
-    }
+    std::fputs(FormatListing(*l, loc->offset).c_str(), stdout);
     return absl::OkStatus();
   };
   return Finish(run(), "list");
 }
 
 int CmdShow(int argc, char** argv) {
-  CommandLine cl("saveoops show --store=PATH [N]",
+  CommandLine cl("saveoops show --store=PATH [--raw] [N]",
                  "Prints record N (a sequence number; default: the newest) with its\n"
-                 "metadata and the captured kernel log.");
+                 "metadata and the captured kernel log (control characters shown as \\xNN).");
   cl.Flag("store", "", "device, partition or disk image");
+  cl.Switch("raw", "print only the log, its bytes as stored");
   int rc = 0;
   if (!ParseOrHelp(cl, argc, argv, 2, "show", &rc)) return rc;
   auto run = [&]() -> absl::Status {
     absl::StatusOr<StoreLocation> loc = Locate(cl.Get("store"));
     if (!loc.ok()) return loc.status();
-    absl::StatusOr<StoreListing> l = ListRecords(*loc);
+    absl::StatusOr<StoreListing> l = ListRecordMetadata(*loc);
     if (!l.ok()) return l.status();
     if (l->records.empty()) return absl::NotFoundError(absl::StrCat(cl.Get("store"), " holds no records"));
     const CaptureRecord* pick = &l->records.back();
@@ -480,8 +485,7 @@ int CmdShow(int argc, char** argv) {
       for (const CaptureRecord& r : l->records) if (r.sequence == want) pick = &r;
       if (pick == nullptr) return absl::NotFoundError(absl::StrCat("no record with sequence ", want));
     }
-    std::fputs(FormatRecordForDisplay(*pick).c_str(), stdout);
-    return absl::OkStatus();
+    return ShowRecord(*loc, *pick, cl.Enabled("raw") ? ShowMode::kRaw : ShowMode::kDisplay, stdout);
   };
   return Finish(run(), "show");
 }
@@ -498,8 +502,7 @@ int CmdCollect(int argc, char** argv) {
     if (!loc.ok()) return loc.status();
     absl::StatusOr<CollectResult> r = CollectRecords(*loc, cl.Get("dir"));
     if (!r.ok()) return r.status();
-    std::printf("collected %zu new record(s) into %s\n", r->written.size(), cl.Get("dir").c_str());
-    for (const CollectedRecord& c : r->written) std::printf("  %s\n", c.log_path.c_str());
+    std::fputs(FormatCollectSummary(*r, cl.Get("dir")).c_str(), stdout);
     return absl::OkStatus();
   };
   return Finish(run(), "collect");
