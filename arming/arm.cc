@@ -92,26 +92,23 @@ absl::StatusOr<std::vector<uint8_t>> BuildCoreHeader(const CrashSystemInfo& syst
 // Where each piece goes inside the reservation; a reservation too small
 // names the crashkernel= that fits.
 absl::StatusOr<Plan> PlaceCapturePieces(const BundleContents& bundle, const CaptureKernel& kernel,
-                                        const CrashSystemInfo& system,
-                                        const ArmOptions& options) {
+                                        const CrashSystemInfo& system, const ArmOptions& options) {
   const CaptureSizes sizes =
-      CaptureSizesFor(bundle, kernel, system.iomem.regions().size(),
-                      system.cpu_crash_notes.size(), DumpableRam(system).size(),
-                      options.runtime_headroom);
+      CaptureSizesFor(bundle, kernel, system.iomem.regions().size(), system.cpu_crash_notes.size(),
+                      DumpableRam(system).size(), options.runtime_headroom);
   absl::StatusOr<Plan> plan = PlanPlacement(MakeCaptureRequest(sizes), system.crash_reservation);
   if (plan.ok()) return plan;
   absl::StatusOr<uint64_t> need = SmallestReservation(MakeCaptureRequest(sizes));
-  return absl::FailedPreconditionError(absl::StrCat(
-      "the crash reservation ", absl::Hex(system.crash_reservation.start), "+",
-      system.crash_reservation.size >> 20, " MiB is too small for this bundle: ",
-      plan.status().message(),
-      need.ok() ? absl::StrCat("; boot with ", CrashkernelArgument(*need)) : ""));
+  return absl::FailedPreconditionError(
+      absl::StrCat("the crash reservation ", absl::Hex(system.crash_reservation.start), "+",
+                   system.crash_reservation.size >> 20,
+                   " MiB is too small for this bundle: ", plan.status().message(),
+                   need.ok() ? absl::StrCat("; boot with ", CrashkernelArgument(*need)) : ""));
 }
 
 // Command line: the bundle's, the caller's, and where the core header is.
 absl::StatusOr<std::string> CaptureCommandLine(const BundleContents& bundle,
-                                               const ArmOptions& options,
-                                               const BzImageInfo& kernel,
+                                               const ArmOptions& options, const BzImageInfo& kernel,
                                                const Range& elfcorehdr) {
   Cmdline line(kernel.cmdline_size);
   absl::Status fits = line.InsertWords(bundle.capture_cmdline);
@@ -129,8 +126,7 @@ absl::StatusOr<std::string> CaptureCommandLine(const BundleContents& bundle,
 absl::StatusOr<std::vector<uint8_t>> BuildCaptureBootParams(const BundleContents& bundle,
                                                             const CrashSystemInfo& system,
                                                             const BzImageInfo& kernel,
-                                                            const Plan& plan,
-                                                            const ArmPlan& out) {
+                                                            const Plan& plan, const ArmPlan& out) {
   BootParamsSpec bp;
   bp.kernel = &kernel;
   bp.cmdline = out.capture_cmdline;
@@ -142,9 +138,9 @@ absl::StatusOr<std::vector<uint8_t>> BuildCaptureBootParams(const BundleContents
   absl::StatusOr<std::vector<uint8_t>> blob = BuildBootParams(bp);
   if (!blob.ok()) return blob.status();
   if (blob->size() > plan.boot_params.size) {
-    return absl::InternalError(absl::StrFormat(
-        "boot_params blob is %d bytes but only %d were planned", blob->size(),
-        plan.boot_params.size));
+    return absl::InternalError(
+        absl::StrFormat("boot_params blob is %d bytes but only %d were planned", blob->size(),
+                        plan.boot_params.size));
   }
   return blob;
 }
@@ -167,11 +163,11 @@ absl::StatusOr<uint64_t> PreparedKernelPartAt(const BundleContents& bundle,
 std::vector<KexecSegment> VerifiedSegments(const BundleContents& bundle,
                                            const CaptureKernel& kernel, const Plan& plan,
                                            std::vector<uint8_t> boot_params,
-                                           std::vector<uint8_t> core_header,
-                                           uint64_t image_part_at, Sha256Engine engine) {
+                                           std::vector<uint8_t> core_header, uint64_t image_part_at,
+                                           Sha256Engine engine) {
   std::vector<KexecSegment> verified;
-  const auto stage = [&](std::string name, std::vector<uint8_t> bytes, uint64_t mem,
-                         uint64_t memsz, uint32_t whole_part) {
+  const auto stage = [&](std::string name, std::vector<uint8_t> bytes, uint64_t mem, uint64_t memsz,
+                         uint32_t whole_part) {
     KexecSegment s{std::move(name), std::move(bytes), mem, memsz, {}};
     auto checked = bundle.verified_sha256.find(whole_part);
     s.sha256 = checked != bundle.verified_sha256.end()
@@ -239,9 +235,9 @@ absl::StatusOr<PurgatoryParams> PurgatoryParamsFor(const std::vector<KexecSegmen
 absl::Status CorruptDigestForTest(const ArmOptions& options, PurgatoryParams* params) {
   if (options.corrupt_digest_segment < 0) return absl::OkStatus();
   if (options.corrupt_digest_segment >= static_cast<int>(params->region_count)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "--test-corrupt-digest=%d: there are only %d verified segments",
-        options.corrupt_digest_segment, params->region_count));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--test-corrupt-digest=%d: there are only %d verified segments",
+                        options.corrupt_digest_segment, params->region_count));
   }
   params->regions[options.corrupt_digest_segment].sha256[0] ^= 0x80;
   return absl::OkStatus();
@@ -271,10 +267,10 @@ absl::Status CheckSegments(const std::vector<KexecSegment>& segments, const Rang
   for (const KexecSegment& s : segments) {
     if (s.bytes.size() > s.memsz || s.mem % kPlannerPageSize != 0 ||
         s.memsz % kPlannerPageSize != 0 || !reservation.Contains(Range{s.mem, s.memsz})) {
-      return absl::InternalError(absl::StrFormat(
-          "segment %s [%#x, +%#x) with %d bytes is not a page-aligned piece of the "
-          "reservation",
-          s.name, s.mem, s.memsz, s.bytes.size()));
+      return absl::InternalError(
+          absl::StrFormat("segment %s [%#x, +%#x) with %d bytes is not a page-aligned piece of the "
+                          "reservation",
+                          s.name, s.mem, s.memsz, s.bytes.size()));
     }
   }
   return absl::OkStatus();
@@ -282,8 +278,7 @@ absl::Status CheckSegments(const std::vector<KexecSegment>& segments, const Rang
 
 }  // namespace
 
-absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
-                                     const CrashSystemInfo& system,
+absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle, const CrashSystemInfo& system,
                                      const ArmOptions& options) {
   absl::StatusOr<CaptureKernel> kernel = ParseCaptureKernel(bundle);
   if (!kernel.ok()) return kernel.status();
@@ -312,9 +307,8 @@ absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
   if (!image_part_at.ok()) return image_part_at.status();
 
   const Sha256Engine engine = Sha256BestEngine();
-  std::vector<KexecSegment> verified =
-      VerifiedSegments(bundle, *kernel, *plan, *std::move(boot_params), *std::move(core),
-                       *image_part_at, engine);
+  std::vector<KexecSegment> verified = VerifiedSegments(
+      bundle, *kernel, *plan, *std::move(boot_params), *std::move(core), *image_part_at, engine);
   absl::StatusOr<PurgatoryParams> params =
       PurgatoryParamsFor(verified, *kernel, *plan, *image_part_at, options);
   if (!params.ok()) return params.status();

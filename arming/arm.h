@@ -64,8 +64,7 @@ struct ArmPlan {
 // Plans placement inside the crash reservation and builds every segment:
 // boot_params (with elfcorehdr= on the command line), the ELF core header,
 // the kernel, the initramfs, and the purgatory with its parameter block.
-absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle,
-                                     const CrashSystemInfo& system,
+absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle, const CrashSystemInfo& system,
                                      const ArmOptions& options);
 
 // Where arming records the layout for `saveoops status` (under the root).

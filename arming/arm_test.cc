@@ -265,7 +265,8 @@ TEST(SysInfo, MalformedVmcoreinfoNamesFile) {
   WriteText(root + "/sys/kernel/vmcoreinfo", "zz 12\n");
   absl::StatusOr<CrashSystemInfo> info = ReadCrashSystemInfo(root);
   ASSERT_FALSE(info.ok());
-  EXPECT_TRUE(absl::StrContains(info.status().message(), "/sys/kernel/vmcoreinfo")) << info.status();
+  EXPECT_TRUE(absl::StrContains(info.status().message(), "/sys/kernel/vmcoreinfo"))
+      << info.status();
 }
 
 TEST(Arm, PlanStagesVerifiedSegmentsInsideReservation) {
@@ -322,7 +323,8 @@ TEST(Arm, PlanStagesVerifiedSegmentsInsideReservation) {
     }
     ASSERT_NE(seg, nullptr) << "region " << i << " names no segment";
     EXPECT_EQ(p.regions[i].length, seg->bytes.size());
-    const Sha256Digest d = Sha256Hash(seg->bytes.data(), seg->bytes.size(), Sha256Engine::kPortable);
+    const Sha256Digest d =
+        Sha256Hash(seg->bytes.data(), seg->bytes.size(), Sha256Engine::kPortable);
     EXPECT_EQ(std::memcmp(d.bytes, p.regions[i].sha256, 32), 0) << seg->name;
   }
   EXPECT_EQ(p.entry_rip, kernel->mem + 0x200);
@@ -330,8 +332,8 @@ TEST(Arm, PlanStagesVerifiedSegmentsInsideReservation) {
 
   // boot_params: the command line carries elfcorehdr= at the core header,
   // and the initrd fields point at the initrd segment.
-  EXPECT_TRUE(absl::StrContains(plan->capture_cmdline,
-                                absl::StrCat("elfcorehdr=0x", absl::Hex(core->mem, absl::kZeroPad16))))
+  EXPECT_TRUE(absl::StrContains(
+      plan->capture_cmdline, absl::StrCat("elfcorehdr=0x", absl::Hex(core->mem, absl::kZeroPad16))))
       << plan->capture_cmdline;
   EXPECT_TRUE(absl::StrContains(plan->capture_cmdline, "console=ttyS0"));
   BootParams bp;
@@ -392,7 +394,8 @@ TEST(Arm, TooSmallReservationSaysWhatFits) {
   absl::StatusOr<ArmPlan> plan = BuildArmPlan(TestBundle(), *info, ArmOptions{});
   ASSERT_FALSE(plan.ok());
   EXPECT_TRUE(absl::StrContains(plan.status().message(), "too small")) << plan.status();
-  EXPECT_TRUE(absl::StrContains(plan.status().message(), "boot with crashkernel=")) << plan.status();
+  EXPECT_TRUE(absl::StrContains(plan.status().message(), "boot with crashkernel="))
+      << plan.status();
 }
 
 TEST(Arm, RejectsForeignPurgatory) {

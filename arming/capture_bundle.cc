@@ -57,9 +57,9 @@ absl::StatusOr<std::vector<std::string>> StoreDeviceModules(
   absl::StatusOr<ModuleIndex> index = LoadModuleIndex(modules_dir);
   if (!index.ok()) return index.status();
   for (const DeviceDriver& d : *drivers) {
-    detail(absl::StrCat("store device ", *name, ": ", d.device, " driver ", d.driver,
-                        d.module.empty() ? " (built into this kernel)"
-                                         : absl::StrCat(", module ", d.module)));
+    detail(absl::StrCat(
+        "store device ", *name, ": ", d.device, " driver ", d.driver,
+        d.module.empty() ? " (built into this kernel)" : absl::StrCat(", module ", d.module)));
   }
   return ModulesForDrivers(*index, *drivers);
 }

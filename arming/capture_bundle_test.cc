@@ -47,9 +47,9 @@ TEST(BuildDefaultCaptureBundle, UsesAPrebuiltInitramfsAsIs) {
   absl::StatusOr<DefaultCaptureBundle> built = BuildDefaultCaptureBundle(spec);
   ASSERT_TRUE(built.ok()) << built.status();
   EXPECT_FALSE(built->built_initramfs);
-  EXPECT_EQ(std::string(built->bundle.capture_initramfs.begin(),
-                        built->bundle.capture_initramfs.end()),
-            "070701 not really a cpio");
+  EXPECT_EQ(
+      std::string(built->bundle.capture_initramfs.begin(), built->bundle.capture_initramfs.end()),
+      "070701 not really a cpio");
   EXPECT_EQ(built->bundle.capture_cmdline, kDefaultCaptureCmdline);
   EXPECT_TRUE(built->bundle.capture_kernel_image.empty());
   EXPECT_FALSE(built->bundle.purgatory.empty());

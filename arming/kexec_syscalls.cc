@@ -34,11 +34,10 @@ UniqueFd MemfdWith(const char* name, const std::vector<uint8_t>& bytes) {
 std::string KexecErrnoAdvice(int err) {
   switch (err) {
     case EPERM:
-      return geteuid() != 0
-                 ? "EPERM: arming needs root (CAP_SYS_BOOT)"
-                 : "EPERM: refused although running as root; the kernel is locked "
-                   "down (see /sys/kernel/security/lockdown) or kexec is disabled "
-                   "(sysctl kernel.kexec_load_disabled)";
+      return geteuid() != 0 ? "EPERM: arming needs root (CAP_SYS_BOOT)"
+                            : "EPERM: refused although running as root; the kernel is locked "
+                              "down (see /sys/kernel/security/lockdown) or kexec is disabled "
+                              "(sysctl kernel.kexec_load_disabled)";
     case ENOSYS:
       return "ENOSYS: this kernel was built without kexec support (CONFIG_KEXEC)";
     case EBUSY:
@@ -70,9 +69,9 @@ absl::Status KexecLoadOnCrash(uint64_t entry, const std::vector<KexecSegment>& s
   const unsigned long flags = KEXEC_ON_CRASH | KEXEC_ARCH_X86_64;
   if (syscall(SYS_kexec_load, entry, segs.size(), segs.data(), flags) != 0) {
     const int err = errno;
-    return absl::Status(err == EPERM ? absl::StatusCode::kPermissionDenied
-                                     : absl::StatusCode::kFailedPrecondition,
-                        absl::StrCat("kexec_load(KEXEC_ON_CRASH) failed: ", KexecErrnoAdvice(err)));
+    return absl::Status(
+        err == EPERM ? absl::StatusCode::kPermissionDenied : absl::StatusCode::kFailedPrecondition,
+        absl::StrCat("kexec_load(KEXEC_ON_CRASH) failed: ", KexecErrnoAdvice(err)));
   }
   return absl::OkStatus();
 }
@@ -113,13 +112,11 @@ absl::Status UnloadCrashKernel() {
 }
 
 absl::StatusOr<bool> CrashKernelLoaded(const std::string& root) {
-  const std::string path =
-      (root == "/" ? std::string() : root) + "/sys/kernel/kexec_crash_loaded";
+  const std::string path = (root == "/" ? std::string() : root) + "/sys/kernel/kexec_crash_loaded";
   const UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
     return absl::NotFoundError(absl::StrFormat(
-        "cannot open %s: %s (kernel without kexec, or /sys not mounted)", path,
-        strerror(errno)));
+        "cannot open %s: %s (kernel without kexec, or /sys not mounted)", path, strerror(errno)));
   }
   char c = 0;
   if (read(fd.get(), &c, 1) != 1) return absl::InternalError(absl::StrCat("cannot read ", path));

@@ -56,8 +56,8 @@ CaptureSizes CaptureSizesFor(const BundleContents& bundle, const CaptureKernel& 
   const BzImageInfo& bz = kernel.bzimage;
   CaptureSizes s;
   s.purgatory_size = bundle.purgatory.size();
-  const size_t cmdline_len = bundle.capture_cmdline.size() + 1 + kElfcorehdrArgLength +
-                             kAppendedArgumentsAllowance;
+  const size_t cmdline_len =
+      bundle.capture_cmdline.size() + 1 + kElfcorehdrArgLength + kAppendedArgumentsAllowance;
   s.boot_params_size = BootParamsBlobSize(std::min<size_t>(cmdline_len, bz.cmdline_size),
                                           first_kernel_regions + kCaptureMapExtraRegions);
   s.elfcorehdr_size = ElfCoreHeaderSize(crash_notes + ram_ranges + kElfCoreFixedHeaders);
@@ -81,8 +81,7 @@ CaptureSizes CaptureSizesFor(const BundleContents& bundle, const CaptureKernel& 
   return s;
 }
 
-CaptureSizes CaptureSizesForUnknownSystem(const BundleContents& bundle,
-                                          const CaptureKernel& kernel,
+CaptureSizes CaptureSizesForUnknownSystem(const BundleContents& bundle, const CaptureKernel& kernel,
                                           uint64_t runtime_headroom) {
   const long cpus = sysconf(_SC_NPROCESSORS_CONF);
   return CaptureSizesFor(bundle, kernel, kAssumedFirstKernelRegions,

@@ -101,8 +101,7 @@ CaptureSizes CaptureSizesFor(const BundleContents& bundle, const CaptureKernel& 
 // one crash note per CPU configured on the machine running this
 // (sysconf(_SC_NPROCESSORS_CONF); at pack time, the build host's, usually
 // at least the target's), kAssumedRamRanges.
-CaptureSizes CaptureSizesForUnknownSystem(const BundleContents& bundle,
-                                          const CaptureKernel& kernel,
+CaptureSizes CaptureSizesForUnknownSystem(const BundleContents& bundle, const CaptureKernel& kernel,
                                           uint64_t runtime_headroom);
 
 // Memory the kernel piece needs for a prepared image whose part (header +

@@ -51,8 +51,8 @@ TEST(Sizing, UnknownSystemUsesTheNamedAssumptions) {
   const CaptureSizes unknown =
       CaptureSizesForUnknownSystem(bundle, *kernel, kDefaultRuntimeHeadroom);
   const CaptureSizes explicit_counts =
-      CaptureSizesFor(bundle, *kernel, kAssumedFirstKernelRegions,
-                      sysconf(_SC_NPROCESSORS_CONF), kAssumedRamRanges, kDefaultRuntimeHeadroom);
+      CaptureSizesFor(bundle, *kernel, kAssumedFirstKernelRegions, sysconf(_SC_NPROCESSORS_CONF),
+                      kAssumedRamRanges, kDefaultRuntimeHeadroom);
   EXPECT_EQ(unknown.boot_params_size, explicit_counts.boot_params_size);
   EXPECT_EQ(unknown.elfcorehdr_size, explicit_counts.elfcorehdr_size);
   EXPECT_EQ(unknown.kernel_init_size, kernel->bzimage.init_size);

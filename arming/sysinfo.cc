@@ -17,12 +17,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/cord.h"
 #include "capture/vmcore.h"
 #include "common/bootproto.h"
 
@@ -102,18 +102,18 @@ absl::StatusOr<std::vector<PhysRange>> ReadCrashNotes(const std::string& root) {
     if (!paddr.ok()) return paddr.status();
     uint64_t size = 0;
     absl::StatusOr<std::string> size_text = ReadSmallFile(base + "_size");
-    if (!size_text.ok() ||
-        !absl::SimpleAtoi(absl::StripAsciiWhitespace(*size_text), &size) || size == 0) {
+    if (!size_text.ok() || !absl::SimpleAtoi(absl::StripAsciiWhitespace(*size_text), &size) ||
+        size == 0) {
       return absl::InvalidArgumentError(
           absl::StrFormat("%s_size is missing or not a positive number", base));
     }
     notes.push_back({*paddr, size});
   }
   if (notes.empty()) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "no CPU under %s has crash_notes: the kernel lacks CONFIG_CRASH_DUMP/KEXEC "
-        "support, or /sys is not mounted",
-        dir));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("no CPU under %s has crash_notes: the kernel lacks CONFIG_CRASH_DUMP/KEXEC "
+                        "support, or /sys is not mounted",
+                        dir));
   }
   return notes;
 }
@@ -126,8 +126,7 @@ void ReadKcore(const std::string& root, CrashSystemInfo* info) {
   absl::StatusOr<std::unique_ptr<FileByteSource>> src = FileByteSource::Open(path);
   if (!src.ok()) {
     info->notes.push_back(absl::StrCat("cannot read ", path, " (", src.status().message(),
-                                       "): assuming PAGE_OFFSET ",
-                                       absl::Hex(kDefaultPageOffset)));
+                                       "): assuming PAGE_OFFSET ", absl::Hex(kDefaultPageOffset)));
     return;
   }
   absl::StatusOr<Vmcore> core = Vmcore::Open(src->get());
@@ -139,8 +138,7 @@ void ReadKcore(const std::string& root, CrashSystemInfo* info) {
     if (s.paddr == UINT64_MAX || s.vaddr < 0xff00000000000000ull) continue;
     if (s.vaddr >= kStartKernelMap) {
       // The kernel text segment: covers _text.
-      if (info->kernel_image.start >= s.paddr &&
-          info->kernel_image.start < s.paddr + s.memsz) {
+      if (info->kernel_image.start >= s.paddr && info->kernel_image.start < s.paddr + s.memsz) {
         info->kernel_image_vaddr = s.vaddr + (info->kernel_image.start - s.paddr);
       }
       continue;
@@ -151,8 +149,9 @@ void ReadKcore(const std::string& root, CrashSystemInfo* info) {
     }
   }
   if (!info->page_offset_from_kcore) {
-    info->notes.push_back(absl::StrCat(path, " has no RAM segment with a physical address: assuming PAGE_OFFSET ",
-                                       absl::Hex(kDefaultPageOffset)));
+    info->notes.push_back(
+        absl::StrCat(path, " has no RAM segment with a physical address: assuming PAGE_OFFSET ",
+                     absl::Hex(kDefaultPageOffset)));
   }
 }
 
@@ -197,8 +196,7 @@ bool IsNoCrashReservation(const absl::Status& status) {
   return absl::IsNotFound(status) && status.GetPayload(kNoCrashReservationPayload).has_value();
 }
 
-absl::StatusOr<PhysRange> ParseAddressSizeLine(const std::string& text,
-                                               const std::string& what) {
+absl::StatusOr<PhysRange> ParseAddressSizeLine(const std::string& text, const std::string& what) {
   std::vector<absl::string_view> parts =
       absl::StrSplit(absl::StripAsciiWhitespace(text), ' ', absl::SkipEmpty());
   if (parts.size() != 2) {
@@ -242,9 +240,9 @@ absl::StatusOr<CrashSystemInfo> ReadCrashSystemInfo(const std::string& root) {
   const std::string vmcoreinfo_path = Join(root, "/sys/kernel/vmcoreinfo");
   absl::StatusOr<std::string> vmcoreinfo = ReadSmallFile(vmcoreinfo_path);
   if (!vmcoreinfo.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        vmcoreinfo.status().message(), ": the kernel does not export VMCOREINFO "
-                                       "(needs CONFIG_CRASH_CORE)"));
+    return absl::FailedPreconditionError(absl::StrCat(vmcoreinfo.status().message(),
+                                                      ": the kernel does not export VMCOREINFO "
+                                                      "(needs CONFIG_CRASH_CORE)"));
   }
   absl::StatusOr<PhysRange> note = ParseAddressSizeLine(*vmcoreinfo, vmcoreinfo_path);
   if (!note.ok()) return note.status();
@@ -259,8 +257,7 @@ absl::StatusOr<CrashSystemInfo> ReadCrashSystemInfo(const std::string& root) {
     }
   }
   if (image_start == UINT64_MAX) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(iomem_path, " has no 'Kernel code' range"));
+    return absl::FailedPreconditionError(absl::StrCat(iomem_path, " has no 'Kernel code' range"));
   }
   info.kernel_image = {image_start, image_end - image_start};
   ReadKcore(root, &info);

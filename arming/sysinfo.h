@@ -66,8 +66,7 @@ absl::Status NoCrashReservationError(absl::string_view message);
 bool IsNoCrashReservation(const absl::Status& status);
 
 // "0x1234 4096\n" (the format of /sys/kernel/vmcoreinfo) -> {0x1234, 4096}.
-absl::StatusOr<PhysRange> ParseAddressSizeLine(const std::string& text,
-                                               const std::string& what);
+absl::StatusOr<PhysRange> ParseAddressSizeLine(const std::string& text, const std::string& what);
 
 }  // namespace saveoops
 

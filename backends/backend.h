@@ -45,7 +45,6 @@ struct PackContext {
   std::function<void(const std::string&)> progress;
 };
 
-
 class Backend {
  public:
   virtual ~Backend() = default;

@@ -60,14 +60,16 @@ absl::Status Run(const Backend& backend, const CommandLine& cl) {
   if (!first.ok()) return first.status();
   absl::StatusOr<BzImageInfo> first_info = ParseBzImage(*first);
   if (!first_info.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(ctx.first_kernel_path, ": ", first_info.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(ctx.first_kernel_path, ": ", first_info.status().message()));
   }
   ctx.first_initrd_path = UserPath(cl.Get("initrd"));
   if (!cl.IsSet("initrd")) {
     const std::string guess = "/boot/initrd.img-" + KernelReleaseOf(first_info->kernel_version);
     ctx.first_initrd_path = access(guess.c_str(), R_OK) == 0 ? guess : "";
   } else if (!ctx.first_initrd_path.empty() && access(ctx.first_initrd_path.c_str(), R_OK) != 0) {
-    return absl::NotFoundError(absl::StrCat("--initrd ", ctx.first_initrd_path, " is not readable"));
+    return absl::NotFoundError(
+        absl::StrCat("--initrd ", ctx.first_initrd_path, " is not readable"));
   }
   ctx.first_append = cl.Get("append");
 
@@ -120,12 +122,12 @@ absl::Status Run(const Backend& backend, const CommandLine& cl) {
   };
   absl::Status s = backend.Pack(ctx, cl);
   if (!s.ok()) return s;
-  std::printf("\ndone: %s\n  capture kernel %s\n  capture initramfs %.2f MiB\n"
-              "  crashkernel=%lluM (planner minimum %.1f MiB + %llu MiB margin)\n",
-              ctx.out.c_str(), built->release.c_str(),
-              ctx.bundle.capture_initramfs.size() / 1048576.0,
-              static_cast<unsigned long long>(ctx.crashkernel_bytes >> 20), *smallest / 1048576.0,
-              static_cast<unsigned long long>(kCrashkernelMarginBytes >> 20));
+  std::printf(
+      "\ndone: %s\n  capture kernel %s\n  capture initramfs %.2f MiB\n"
+      "  crashkernel=%lluM (planner minimum %.1f MiB + %llu MiB margin)\n",
+      ctx.out.c_str(), built->release.c_str(), ctx.bundle.capture_initramfs.size() / 1048576.0,
+      static_cast<unsigned long long>(ctx.crashkernel_bytes >> 20), *smallest / 1048576.0,
+      static_cast<unsigned long long>(kCrashkernelMarginBytes >> 20));
   return absl::OkStatus();
 }
 
@@ -141,10 +143,11 @@ int PackMain(int argc, char** argv, const PackDefaults& defaults) {
     if (a.rfind("--backend=", 0) == 0) backend_name = a.substr(10);
     if (a == "--backend" && i + 1 < argc) backend_name = argv[i + 1];
   }
-  CommandLine cl(absl::StrCat(defaults.program, " --backend=NAME [flags]"),
-                 absl::StrCat("Builds a Saveoops artifact: the capture initramfs and bundle for the\n"
-                              "capture kernel, then the backend's own output. Backends: ",
-                              BackendNames(), "."));
+  CommandLine cl(
+      absl::StrCat(defaults.program, " --backend=NAME [flags]"),
+      absl::StrCat("Builds a Saveoops artifact: the capture initramfs and bundle for the\n"
+                   "capture kernel, then the backend's own output. Backends: ",
+                   BackendNames(), "."));
   cl.Flag("backend", "", absl::StrCat("one of: ", BackendNames()));
   cl.Flag("kernel", DefaultKernelPath(), "the first kernel (the one users boot)");
   cl.Flag("initrd", "", "its initrd (default: /boot/initrd.img-RELEASE if present)");
@@ -152,26 +155,30 @@ int PackMain(int argc, char** argv, const PackDefaults& defaults) {
   cl.Flag("capture-kernel", "", "capture kernel bzImage (default: --kernel)");
   cl.Flag("capture-cmdline", defaults.capture_cmdline, "capture kernel command line");
   cl.Flag("kernel-image", "auto", kKernelImageFlagHelp);
-  cl.Flag("modules-dir", "", "/lib/modules/RELEASE of the capture kernel (default: from its version)");
-  cl.Flag("modules", absl::StrJoin(kDefaultCaptureModules, ","),
-          absl::StrCat("store disk drivers for the capture initramfs; ", kDefaultCaptureModulesHelp));
+  cl.Flag("modules-dir", "",
+          "/lib/modules/RELEASE of the capture kernel (default: from its version)");
+  cl.Flag(
+      "modules", absl::StrJoin(kDefaultCaptureModules, ","),
+      absl::StrCat("store disk drivers for the capture initramfs; ", kDefaultCaptureModulesHelp));
   cl.Flag("out", "", "output path (default depends on the backend)");
   const Backend* backend = FindBackend(backend_name);
   if (backend != nullptr) backend->DeclareFlags(cl);
   absl::StatusOr<bool> parsed = cl.Parse(argc, argv, 1);
   if (!parsed.ok()) {
-    std::fprintf(stderr, "%s: %s\n", defaults.program.c_str(), std::string(parsed.status().message()).c_str());
+    std::fprintf(stderr, "%s: %s\n", defaults.program.c_str(),
+                 std::string(parsed.status().message()).c_str());
     return 2;
   }
   if (!*parsed) {
     std::fputs(cl.Help().c_str(), stdout);
-    for (const Backend* b : Backends()) std::printf("  backend %-10s %s\n", b->name().c_str(), b->description().c_str());
+    for (const Backend* b : Backends())
+      std::printf("  backend %-10s %s\n", b->name().c_str(), b->description().c_str());
     return 0;
   }
   if (backend == nullptr) {
-    std::fprintf(stderr, "%s: %s; choose --backend= one of: %s\n",
-                 defaults.program.c_str(),
-                 backend_name.empty() ? "no backend given" : ("unknown backend '" + backend_name + "'").c_str(),
+    std::fprintf(stderr, "%s: %s; choose --backend= one of: %s\n", defaults.program.c_str(),
+                 backend_name.empty() ? "no backend given"
+                                      : ("unknown backend '" + backend_name + "'").c_str(),
                  BackendNames().c_str());
     return 2;
   }

@@ -152,10 +152,10 @@ int main() {
   }
 
   int64_t us = 0;
-  const int rc = stack == "kdump"
-                     ? Run(KexecLoad("/kdump.cpio"), "", &us)
-                     : Run(SaveoopsArm(CmdlineValue(cmdline, "bench.headroom").value_or("")),
-                           "", &us);
+  const int rc =
+      stack == "kdump"
+          ? Run(KexecLoad("/kdump.cpio"), "", &us)
+          : Run(SaveoopsArm(CmdlineValue(cmdline, "bench.headroom").value_or("")), "", &us);
   if (rc != 0) {
     Say("arm failed stack=" + stack + " rc=" + std::to_string(rc));
     PowerOff("not armed");

@@ -260,8 +260,8 @@ absl::StatusOr<Artifacts> BuildArtifacts(const Inputs& in, const std::string& wo
   capture.modules =
       std::vector<std::string>(std::begin(kGuestDiskModules), std::end(kGuestDiskModules));
   if (!capture_extra.empty()) {
-    capture.cmdline = absl::StrCat(kDefaultCaptureCmdline, " ",
-                                   absl::StrReplaceAll(capture_extra, {{",", " "}}));
+    capture.cmdline =
+        absl::StrCat(kDefaultCaptureCmdline, " ", absl::StrReplaceAll(capture_extra, {{",", " "}}));
   }
   capture.purgatory_path = in.purgatory;
   absl::StatusOr<DefaultCaptureBundle> built = BuildDefaultCaptureBundle(capture);
@@ -279,7 +279,8 @@ absl::StatusOr<Artifacts> BuildArtifacts(const Inputs& in, const std::string& wo
   KdumpInitramfsSpec spec;
   spec.init_path = in.kdump_init;
   spec.modules_dir = in.modules_dir;
-  spec.modules = std::vector<std::string>(std::begin(kGuestDiskModules), std::end(kGuestDiskModules));
+  spec.modules =
+      std::vector<std::string>(std::begin(kGuestDiskModules), std::end(kGuestDiskModules));
   absl::StatusOr<std::vector<uint8_t>> kdump = BuildKdumpInitramfs(spec, &a.kdump);
   if (!kdump.ok()) return kdump.status();
   s = WriteFile(a.kdump_cpio, std::string(kdump->begin(), kdump->end()));
@@ -913,9 +914,9 @@ std::string ResultsMarkdown(const Results& r, const Figures& f, const Inputs& in
   absl::StrAppend(
       &md, "## 3. Capture initramfs\n\n",
       "Both uncompressed newc archives built by `initramfs/builder.h` with the same modules "
-      "(those of the guest's virtio disk: ", absl::StrJoin(kGuestDiskModules, ", "),
-      " and dependencies, ",
-      r.art.kdump.module_count, " files, ", Mib(r.art.kdump.module_bytes), " MiB).\n\n",
+      "(those of the guest's virtio disk: ",
+      absl::StrJoin(kGuestDiskModules, ", "), " and dependencies, ", r.art.kdump.module_count,
+      " files, ", Mib(r.art.kdump.module_bytes), " MiB).\n\n",
       "| part | Saveoops | kdump |\n|---|---|---|\n", "| /init | saveoops-capture (static) ",
       Mib(r.art.capture_init_bytes), " MiB | kdump_init (static) ", Mib(r.art.kdump.init_bytes),
       " MiB |\n");

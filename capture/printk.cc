@@ -116,13 +116,12 @@ class LayoutKeys {
 
   // Requires a `width`-byte field at `offset` to lie inside a `size`-byte
   // struct.
-  void Field(uint64_t offset, int width, uint64_t size,
-             absl::string_view what) {
+  void Field(uint64_t offset, int width, uint64_t size, absl::string_view what) {
     if (!status_.ok() || offset + width <= size) return;
-    status_ = InvalidArgumentError(Format(
-        "VMCOREINFO: %s (%u bytes at offset %u) does not fit in its struct "
-        "of %u bytes",
-        what, width, offset, size));
+    status_ = InvalidArgumentError(
+        Format("VMCOREINFO: %s (%u bytes at offset %u) does not fit in its struct "
+               "of %u bytes",
+               what, width, offset, size));
   }
 
   const Status& status() const { return status_; }
@@ -133,17 +132,15 @@ class LayoutKeys {
     if (!v.ok()) {
       status_ =
           Status(v.status().code(),
-                 Concat(v.status().message(),
-                        v.status().code() == StatusCode::kNotFound
-                            ? ": kernel too old for the lockless printk ring "
-                              "(< 5.10)?"
-                            : ""));
+                 Concat(v.status().message(), v.status().code() == StatusCode::kNotFound
+                                                  ? ": kernel too old for the lockless printk ring "
+                                                    "(< 5.10)?"
+                                                  : ""));
       return 0;
     }
     if (*v > kMaxStructSize) {
       status_ = InvalidArgumentError(
-          Format("VMCOREINFO: %s=%u is implausibly large (more than %u)", key,
-                 *v, kMaxStructSize));
+          Format("VMCOREINFO: %s=%u is implausibly large (more than %u)", key, *v, kMaxStructSize));
       return 0;
     }
     return *v;
@@ -159,8 +156,7 @@ StatusOr<RingLayout> LoadLayout(const VmcoreInfo& info) {
   // atomic_long_t is a struct { s64 counter; }; makedumpfile adds this
   // offset too. Missing means 0.
   uint64_t counter = 0;
-  if (StatusOr<uint64_t> c = info.Offset("atomic_long_t.counter");
-      c.ok() && *c <= kMaxStructSize) {
+  if (StatusOr<uint64_t> c = info.Offset("atomic_long_t.counter"); c.ok() && *c <= kMaxStructSize) {
     counter = *c;
   }
 
@@ -221,8 +217,7 @@ class KernelMemory {
     if (StatusOr<int64_t> v = info.Number("phys_base"); v.ok()) {
       phys_base_ = static_cast<uint64_t>(*v);
     }
-    if (StatusOr<int64_t> v = info.Number("KERNEL_IMAGE_SIZE");
-        v.ok() && *v > 0) {
+    if (StatusOr<int64_t> v = info.Number("KERNEL_IMAGE_SIZE"); v.ok() && *v > 0) {
       image_size_ = static_cast<uint64_t>(*v);
     }
     // On x86-64 swapper_pg_dir is init_top_pgt; both are exported.
@@ -249,20 +244,18 @@ class KernelMemory {
     uint64_t addr = vaddr;
     size_t done = 0;
     while (done < out.size()) {
-      const size_t chunk =
-          std::min<uint64_t>(out.size() - done, kPageSize - addr % kPageSize);
+      const size_t chunk = std::min<uint64_t>(out.size() - done, kPageSize - addr % kPageSize);
       absl::Span<uint8_t> piece = out.subspan(done, chunk);
       if (!core_.ReadVirt(addr, piece).ok()) {
         StatusOr<uint64_t> paddr = ToPhys(addr);
         if (!paddr.ok()) {
-          return NotFoundError(
-              Format("virtual address 0x%x is not in the vmcore: %s", addr,
-                     paddr.status().message()));
+          return NotFoundError(Format("virtual address 0x%x is not in the vmcore: %s", addr,
+                                      paddr.status().message()));
         }
         if (Status s = core_.ReadPhys(*paddr, piece); !s.ok()) {
-          return NotFoundError(Format(
-              "virtual address 0x%x (physical 0x%x) is not in the vmcore: %s",
-              addr, *paddr, s.message()));
+          return NotFoundError(
+              Format("virtual address 0x%x (physical 0x%x) is not in the vmcore: %s", addr, *paddr,
+                     s.message()));
         }
       }
       done += chunk;
@@ -280,8 +273,7 @@ class KernelMemory {
  private:
   // The kernel image mapping is linear: no page tables needed.
   std::optional<uint64_t> KernelImageToPhys(uint64_t vaddr) const {
-    if (!phys_base_ || vaddr < kStartKernelMap ||
-        vaddr - kStartKernelMap >= image_size_) {
+    if (!phys_base_ || vaddr < kStartKernelMap || vaddr - kStartKernelMap >= image_size_) {
       return std::nullopt;
     }
     return vaddr - kStartKernelMap + *phys_base_;
@@ -305,17 +297,15 @@ class KernelMemory {
     }
     std::optional<uint64_t> table = KernelImageToPhys(*top_table_);
     if (!table) {
-      return NotFoundError(Format(
-          "SYMBOL(init_top_pgt)=0x%x is outside the kernel image mapping",
-          *top_table_));
+      return NotFoundError(
+          Format("SYMBOL(init_top_pgt)=0x%x is outside the kernel image mapping", *top_table_));
     }
     const int levels = five_level_ ? 5 : 4;
     const int va_bits = 12 + 9 * levels;
     // Only canonical addresses (bits va_bits-1..63 all equal) translate.
     const uint64_t high = vaddr >> (va_bits - 1);
     if (high != 0 && high != (UINT64_MAX >> (va_bits - 1))) {
-      return NotFoundError(
-          Format("0x%x is not canonical for %d-level paging", vaddr, levels));
+      return NotFoundError(Format("0x%x is not canonical for %d-level paging", vaddr, levels));
     }
     uint64_t table_pa = *table & kPteAddrMask;
     for (int level = levels; level >= 1; --level) {
@@ -323,17 +313,14 @@ class KernelMemory {
       const uint64_t entry_pa = table_pa + ((vaddr >> shift) & 511) * 8;
       uint8_t b[8];
       if (Status s = core_.ReadPhys(entry_pa, absl::MakeSpan(b)); !s.ok()) {
-        return NotFoundError(
-            Format("level-%d page table entry at physical 0x%x unreadable: %s",
-                   level, entry_pa, s.message()));
+        return NotFoundError(Format("level-%d page table entry at physical 0x%x unreadable: %s",
+                                    level, entry_pa, s.message()));
       }
       const uint64_t entry = LoadLe(b, 0, 8) & ~sme_mask_;
       if ((entry & kPtePresent) == 0) {
-        return NotFoundError(Format(
-            "not mapped (level-%d entry 0x%x not present)", level, entry));
+        return NotFoundError(Format("not mapped (level-%d entry 0x%x not present)", level, entry));
       }
-      const bool leaf =
-          level == 1 || ((level == 2 || level == 3) && (entry & kPteLarge));
+      const bool leaf = level == 1 || ((level == 2 || level == 3) && (entry & kPteLarge));
       if (leaf) {
         const uint64_t size = uint64_t{1} << shift;
         cached_vbase_ = vaddr & ~(size - 1);
@@ -364,8 +351,8 @@ enum class Outcome { kRecord, kDamaged, kUnfinished, kNoData };
 // Walks one ring whose header has been read and checked.
 class RingWalker {
  public:
-  RingWalker(KernelMemory* mem, const RingLayout& layout, uint32_t count_bits,
-             uint64_t descs, uint64_t infos, uint32_t size_bits, uint64_t data)
+  RingWalker(KernelMemory* mem, const RingLayout& layout, uint32_t count_bits, uint64_t descs,
+             uint64_t infos, uint32_t size_bits, uint64_t data)
       : mem_(mem),
         l_(layout),
         count_(uint64_t{1} << count_bits),
@@ -383,9 +370,7 @@ class RingWalker {
   // record may simply not have had a successor). `is_head`: id == head_id.
   Outcome Read(uint64_t id, bool is_head, PrintkRecord* rec, std::string* why) {
     const uint64_t index = id & (count_ - 1);
-    if (Status s = mem_->Read(descs_ + index * l_.desc_size,
-                              absl::MakeSpan(desc_buf_));
-        !s.ok()) {
+    if (Status s = mem_->Read(descs_ + index * l_.desc_size, absl::MakeSpan(desc_buf_)); !s.ok()) {
       *why = Concat("descriptor unreadable: ", s.message());
       return Outcome::kDamaged;
     }
@@ -413,9 +398,7 @@ class RingWalker {
         break;  // The record is complete; read it.
     }
 
-    if (Status s = mem_->Read(infos_ + index * l_.info_size,
-                              absl::MakeSpan(info_buf_));
-        !s.ok()) {
+    if (Status s = mem_->Read(infos_ + index * l_.info_size, absl::MakeSpan(info_buf_)); !s.ok()) {
       *why = Concat("printk_info unreadable: ", s.message());
       return Outcome::kDamaged;
     }
@@ -466,28 +449,25 @@ class RingWalker {
       *why = Format("text_blk_lpos {0x%x, 0x%x} is not a block", begin, next);
       return Outcome::kDamaged;
     }
-    if (begin % kBlockIdSize != 0 || next % kBlockIdSize != 0 ||
-        next - begin > data_size_ || block_size < kBlockIdSize) {
-      *why = Format("text_blk_lpos {0x%x, 0x%x} is misaligned or out of range",
-                    begin, next);
+    if (begin % kBlockIdSize != 0 || next % kBlockIdSize != 0 || next - begin > data_size_ ||
+        block_size < kBlockIdSize) {
+      *why = Format("text_blk_lpos {0x%x, 0x%x} is misaligned or out of range", begin, next);
       return Outcome::kDamaged;
     }
     if (text_len > block_size - kBlockIdSize) {
-      *why = Format("text_len %u exceeds the %u-byte data block", text_len,
-                    block_size - kBlockIdSize);
+      *why =
+          Format("text_len %u exceeds the %u-byte data block", text_len, block_size - kBlockIdSize);
       return Outcome::kDamaged;
     }
     // data_alloc() stamps the id at begin and, for a wrapping block, again
     // at index 0; an overwritten block no longer carries it.
-    if (!BlockHasId(begin & (data_size_ - 1), id, why) ||
-        (wraps && !BlockHasId(0, id, why))) {
+    if (!BlockHasId(begin & (data_size_ - 1), id, why) || (wraps && !BlockHasId(0, id, why))) {
       return Outcome::kDamaged;
     }
     rec->text.resize(text_len);
     if (Status s =
             mem_->Read(data_ + block_index + kBlockIdSize,
-                       absl::MakeSpan(reinterpret_cast<uint8_t*>(&rec->text[0]),
-                                      rec->text.size()));
+                       absl::MakeSpan(reinterpret_cast<uint8_t*>(&rec->text[0]), rec->text.size()));
         !s.ok()) {
       *why = Concat("text unreadable: ", s.message());
       return Outcome::kDamaged;
@@ -535,12 +515,11 @@ StatusOr<PrintkLog> ReadPrintkLog(const Vmcore& core, const VmcoreInfo& info,
   ASSIGN_OR_RETURN(const RingLayout layout, LoadLayout(info));
   StatusOr<uint64_t> prb = info.Symbol("prb");
   if (!prb.ok()) {
-    return Status(prb.status().code(),
-                  Concat(prb.status().message(),
-                         prb.status().code() == StatusCode::kNotFound
-                             ? ": kernel too old for the lockless printk ring "
-                               "(< 5.10)?"
-                             : ""));
+    return Status(prb.status().code(), Concat(prb.status().message(),
+                                              prb.status().code() == StatusCode::kNotFound
+                                                  ? ": kernel too old for the lockless printk ring "
+                                                    "(< 5.10)?"
+                                                  : ""));
   }
 
   KernelMemory mem(core, info);
@@ -549,31 +528,28 @@ StatusOr<PrintkLog> ReadPrintkLog(const Vmcore& core, const VmcoreInfo& info,
   // setup_log_buf() has allocated a bigger ring.
   StatusOr<uint64_t> rb_addr = mem.Read64(*prb);
   if (!rb_addr.ok()) {
-    return NotFoundError(
-        Format("printk: cannot read the pointer prb at 0x%x: %s", *prb,
-               rb_addr.status().message()));
+    return NotFoundError(Format("printk: cannot read the pointer prb at 0x%x: %s", *prb,
+                                rb_addr.status().message()));
   }
   std::vector<uint8_t> rb(layout.rb_size);
   if (Status s = mem.Read(*rb_addr, absl::MakeSpan(rb)); !s.ok()) {
-    return NotFoundError(Format(
-        "printk: cannot read struct printk_ringbuffer at 0x%x (from prb): %s",
-        *rb_addr, s.message()));
+    return NotFoundError(
+        Format("printk: cannot read struct printk_ringbuffer at 0x%x (from prb): %s", *rb_addr,
+               s.message()));
   }
-  const uint32_t count_bits =
-      static_cast<uint32_t>(LoadLe(rb, layout.count_bits, 4));
-  const uint32_t size_bits =
-      static_cast<uint32_t>(LoadLe(rb, layout.size_bits, 4));
+  const uint32_t count_bits = static_cast<uint32_t>(LoadLe(rb, layout.count_bits, 4));
+  const uint32_t size_bits = static_cast<uint32_t>(LoadLe(rb, layout.size_bits, 4));
   if (count_bits > kMaxCountBits) {
-    return DataLossError(Format(
-        "printk: desc_ring.count_bits is %u, more than %u: the ring header at "
-        "0x%x is damaged",
-        count_bits, kMaxCountBits, *rb_addr));
+    return DataLossError(
+        Format("printk: desc_ring.count_bits is %u, more than %u: the ring header at "
+               "0x%x is damaged",
+               count_bits, kMaxCountBits, *rb_addr));
   }
   if (size_bits < kMinSizeBits || size_bits > kMaxSizeBits) {
-    return DataLossError(Format(
-        "printk: text_data_ring.size_bits is %u, outside [%u, %u]: the ring "
-        "header at 0x%x is damaged",
-        size_bits, kMinSizeBits, kMaxSizeBits, *rb_addr));
+    return DataLossError(
+        Format("printk: text_data_ring.size_bits is %u, outside [%u, %u]: the ring "
+               "header at 0x%x is damaged",
+               size_bits, kMinSizeBits, kMaxSizeBits, *rb_addr));
   }
   const uint64_t count = uint64_t{1} << count_bits;
   const uint64_t head_id = LoadLe(rb, layout.head_id, 8) & kDescIdMask;
@@ -590,15 +566,13 @@ StatusOr<PrintkLog> ReadPrintkLog(const Vmcore& core, const VmcoreInfo& info,
     walk = count;
   }
   if (walk > options.max_records) {
-    Warn(&log, Format("reading only the newest %u of %u descriptors",
-                      options.max_records, walk));
+    Warn(&log, Format("reading only the newest %u of %u descriptors", options.max_records, walk));
     walk = options.max_records;
   }
   tail_id = (head_id - (walk - 1)) & kDescIdMask;
 
   RingWalker walker(&mem, layout, count_bits, LoadLe(rb, layout.descs, 8),
-                    LoadLe(rb, layout.infos, 8), size_bits,
-                    LoadLe(rb, layout.data, 8));
+                    LoadLe(rb, layout.infos, 8), size_bits, LoadLe(rb, layout.data, 8));
   for (uint64_t i = 0; i < walk; ++i) {
     const uint64_t id = (tail_id + i) & kDescIdMask;
     PrintkRecord rec;
@@ -630,8 +604,8 @@ std::string FormatPrintkLog(const PrintkLog& log) {
   std::string out;
   for (const PrintkRecord& r : log.records) {
     // print_time(): "[%5lu.%06lu]" of seconds and microseconds.
-    const std::string prefix = Format("[%5u.%06u] ", r.ts_nsec / 1000000000,
-                                      (r.ts_nsec % 1000000000) / 1000);
+    const std::string prefix =
+        Format("[%5u.%06u] ", r.ts_nsec / 1000000000, (r.ts_nsec % 1000000000) / 1000);
     for (std::string_view line : Split(r.text, '\n')) {
       AppendTo(&out, prefix, line, "\n");
     }

@@ -31,8 +31,7 @@ absl::StatusOr<PrintkLog> ReadImage(const std::vector<uint8_t>& bytes,
   return ReadPrintkLog(*core, *info, options);
 }
 
-Capture Read(const FakeKernel& kernel, bool with_vaddr = true,
-             absl::string_view vmcoreinfo = "") {
+Capture Read(const FakeKernel& kernel, bool with_vaddr = true, absl::string_view vmcoreinfo = "") {
   Capture c;
   c.image = kernel.Build(with_vaddr, vmcoreinfo);
   c.log = ReadImage(c.image.bytes);
@@ -48,14 +47,13 @@ std::string Message(int i) {
 // Writes n messages with increasing timestamps, levels and callers.
 void Fill(FakePrintkRing& ring, int n, int first = 0) {
   for (int i = first; i < first + n; ++i) {
-    ring.Append(Message(i), 1000000000ull + i * 1234567ull,
-                static_cast<uint8_t>(i % 8), 0x80000000u | (i % 4));
+    ring.Append(Message(i), 1000000000ull + i * 1234567ull, static_cast<uint8_t>(i % 8),
+                0x80000000u | (i % 4));
   }
 }
 
 // Asserts that `log` holds exactly the ring's live records.
-void ExpectLive(const PrintkLog& log, const FakePrintkRing& ring,
-                bool with_level) {
+void ExpectLive(const PrintkLog& log, const FakePrintkRing& ring, bool with_level) {
   const std::vector<FakePrintkRing::Written> live = ring.Live();
   ASSERT_EQ(log.records.size(), live.size());
   for (size_t i = 0; i < live.size(); ++i) {
@@ -146,8 +144,7 @@ TEST(PrintkTest, ReservedRecordIsSkippedUntilCommitted) {
     SCOPED_TRACE(commit_later ? "committed later" : "never committed");
     FakeKernel kernel(Debian61Options());
     Fill(kernel.ring(), 3);
-    std::optional<uint64_t> in_flight =
-        kernel.ring().Reserve("half-written line", 5, 4, 7);
+    std::optional<uint64_t> in_flight = kernel.ring().Reserve("half-written line", 5, 4, 7);
     ASSERT_TRUE(in_flight.has_value());
     Fill(kernel.ring(), 2, 3);
     if (commit_later) kernel.ring().Commit(*in_flight);
@@ -183,8 +180,7 @@ TEST(PrintkTest, FailedAllocationIsADatalessRecord) {
   ASSERT_TRUE(kernel.ring().Reserve("pinned", 1, 6, 1).has_value());
   std::optional<uint64_t> failed;
   for (int i = 0; i < 12 && !failed; ++i) {
-    std::optional<uint64_t> id =
-        kernel.ring().Reserve(Message(100 + i), 2, 6, 1);
+    std::optional<uint64_t> id = kernel.ring().Reserve(Message(100 + i), 2, 6, 1);
     ASSERT_TRUE(id.has_value());
     if (kernel.ring().written(*id).failed) {
       failed = id;
@@ -230,9 +226,7 @@ TEST(PrintkTest, HeadCaughtMidReserveCountsAsUnfinished) {
       // The kernel pushes the tail first (desc_push_tail()).
       tail += 1;
       live.erase(std::remove_if(live.begin(), live.end(),
-                                [&](const FakePrintkRing::Written& w) {
-                                  return w.id == tail - 1;
-                                }),
+                                [&](const FakePrintkRing::Written& w) { return w.id == tail - 1; }),
                  live.end());
     }
     kernel.memory().WriteVirt64(dr + l.dr_head_id, head);
@@ -277,8 +271,7 @@ TEST(PrintkTest, WithoutVirtualAddressesOrPageTablesRecordsAreDamaged) {
   // The bootstrap descriptor and the 10 written: none is reachable.
   EXPECT_EQ(c.log->skipped_damaged, 11u);
   ASSERT_FALSE(c.log->warnings.empty());
-  EXPECT_NE(c.log->warnings[0].find("page-table walk"), std::string::npos)
-      << c.log->warnings[0];
+  EXPECT_NE(c.log->warnings[0].find("page-table walk"), std::string::npos) << c.log->warnings[0];
 }
 
 TEST(PrintkTest, LargeRingIsReadCompletely) {
@@ -340,17 +333,14 @@ struct Damaged {
 
 TEST(PrintkTest, DescriptorWithTheWrongIdIsSkipped) {
   Damaged d;
-  const uint64_t sv_at =
-      d.kernel.ring().DescAddr(d.victim) + d.l().desc_state_var;
-  d.kernel.memory().WriteVirt64(sv_at,
-                                d.kernel.memory().ReadVirt64(sv_at) ^ 0x100);
+  const uint64_t sv_at = d.kernel.ring().DescAddr(d.victim) + d.l().desc_state_var;
+  d.kernel.memory().WriteVirt64(sv_at, d.kernel.memory().ReadVirt64(sv_at) ^ 0x100);
   d.ExpectOnlyVictimLost("holds id");
 }
 
 TEST(PrintkTest, OverwrittenDataBlockIsSkipped) {
   Damaged d;
-  const uint64_t block =
-      d.kernel.placement().data + d.kernel.ring().BlockIndex(d.victim);
+  const uint64_t block = d.kernel.placement().data + d.kernel.ring().BlockIndex(d.victim);
   d.kernel.memory().WriteVirt64(block, 0x1234);
   d.ExpectOnlyVictimLost("has id 0x1234");
 }
@@ -358,8 +348,8 @@ TEST(PrintkTest, OverwrittenDataBlockIsSkipped) {
 TEST(PrintkTest, TextLenBeyondTheBlockIsSkipped) {
   Damaged d;
   const uint16_t text_len = 400;
-  d.kernel.memory().WriteVirt(
-      d.kernel.ring().InfoAddr(d.victim) + d.l().info_text_len, &text_len, 2);
+  d.kernel.memory().WriteVirt(d.kernel.ring().InfoAddr(d.victim) + d.l().info_text_len, &text_len,
+                              2);
   d.ExpectOnlyVictimLost("text_len 400 exceeds");
 }
 
@@ -383,13 +373,10 @@ TEST(PrintkTest, BadLposAreSkipped) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.why);
     Damaged d;
-    const uint64_t lpos =
-        d.kernel.ring().DescAddr(d.victim) + d.l().desc_text_blk_lpos;
+    const uint64_t lpos = d.kernel.ring().DescAddr(d.victim) + d.l().desc_text_blk_lpos;
     FakeKernelMemory& m = d.kernel.memory();
-    m.WriteVirt64(lpos + d.l().lpos_begin,
-                  m.ReadVirt64(lpos + d.l().lpos_begin) + c.begin_delta);
-    m.WriteVirt64(lpos + d.l().lpos_next,
-                  m.ReadVirt64(lpos + d.l().lpos_next) + c.next_delta);
+    m.WriteVirt64(lpos + d.l().lpos_begin, m.ReadVirt64(lpos + d.l().lpos_begin) + c.begin_delta);
+    m.WriteVirt64(lpos + d.l().lpos_next, m.ReadVirt64(lpos + d.l().lpos_next) + c.next_delta);
     Capture cap = Read(d.kernel);
     ASSERT_TRUE(cap.log.ok()) << cap.log.status();
     EXPECT_EQ(cap.log->skipped_damaged, 1u);
@@ -415,12 +402,11 @@ TEST(PrintkTest, GarbageHeadAndTailAreBoundedByTheRingSize) {
   d.kernel.memory().WriteVirt64(dr + d.l().dr_head_id, 0xfedcba9876543210);
   Capture c = Read(d.kernel);
   ASSERT_TRUE(c.log.ok()) << c.log.status();
-  EXPECT_EQ(c.log->records.size() + c.log->skipped_damaged +
-                c.log->skipped_unfinished + c.log->skipped_no_data,
+  EXPECT_EQ(c.log->records.size() + c.log->skipped_damaged + c.log->skipped_unfinished +
+                c.log->skipped_no_data,
             16u);
   EXPECT_GT(c.log->skipped_damaged, 0u);
-  EXPECT_NE(c.log->warnings[0].find("more than its 16 slots"),
-            std::string::npos)
+  EXPECT_NE(c.log->warnings[0].find("more than its 16 slots"), std::string::npos)
       << c.log->warnings[0];
 }
 
@@ -438,27 +424,22 @@ TEST(PrintkTest, ImplausibleRingHeaderIsAnError) {
   for (const auto& c : cases) {
     Damaged d;
     const uint64_t at =
-        c.count
-            ? d.kernel.placement().rb + d.l().rb_desc_ring + d.l().dr_count_bits
-            : d.kernel.placement().rb + d.l().rb_text_data_ring +
-                  d.l().data_size_bits;
+        c.count ? d.kernel.placement().rb + d.l().rb_desc_ring + d.l().dr_count_bits
+                : d.kernel.placement().rb + d.l().rb_text_data_ring + d.l().data_size_bits;
     d.kernel.memory().WriteVirt(at, &c.value, 4);
     Capture cap = Read(d.kernel);
     ASSERT_FALSE(cap.log.ok()) << c.want;
     EXPECT_TRUE(absl::IsDataLoss(cap.log.status()));
-    EXPECT_NE(cap.log.status().message().find(c.want), std::string::npos)
-        << cap.log.status();
+    EXPECT_NE(cap.log.status().message().find(c.want), std::string::npos) << cap.log.status();
   }
 }
 
 TEST(PrintkTest, UnreadablePrbIsAnError) {
   Damaged d;
-  d.kernel.memory().WriteVirt64(d.kernel.options().prb_symbol,
-                                0xffffffff00000000);
+  d.kernel.memory().WriteVirt64(d.kernel.options().prb_symbol, 0xffffffff00000000);
   Capture c = Read(d.kernel);
   ASSERT_FALSE(c.log.ok());
-  EXPECT_NE(c.log.status().message().find("printk_ringbuffer"),
-            std::string::npos)
+  EXPECT_NE(c.log.status().message().find("printk_ringbuffer"), std::string::npos)
       << c.log.status();
 
   std::string text = d.kernel.VmcoreInfoText();
@@ -466,8 +447,7 @@ TEST(PrintkTest, UnreadablePrbIsAnError) {
   c = Read(d.kernel, true, text);
   ASSERT_FALSE(c.log.ok());
   EXPECT_TRUE(absl::IsNotFound(c.log.status()));
-  EXPECT_NE(c.log.status().message().find("SYMBOL(prb)"), std::string::npos)
-      << c.log.status();
+  EXPECT_NE(c.log.status().message().find("SYMBOL(prb)"), std::string::npos) << c.log.status();
 }
 
 TEST(PrintkTest, MissingOrInconsistentLayoutKeysAreErrors) {
@@ -475,28 +455,23 @@ TEST(PrintkTest, MissingOrInconsistentLayoutKeysAreErrors) {
   Fill(kernel.ring(), 3);
   const std::string good = kernel.VmcoreInfoText();
 
-  std::string text =
-      absl::StrReplaceAll(good, {{"OFFSET(prb_desc.state_var)", "OFFSET(x)"}});
+  std::string text = absl::StrReplaceAll(good, {{"OFFSET(prb_desc.state_var)", "OFFSET(x)"}});
   Capture c = Read(kernel, true, text);
   ASSERT_FALSE(c.log.ok());
   EXPECT_EQ(c.log.status().message(),
             "VMCOREINFO has no OFFSET(prb_desc.state_var): kernel too old for "
             "the lockless printk ring (< 5.10)?");
 
-  text = absl::StrReplaceAll(
-      good, {{"SIZE(printk_info)=88", "SIZE(printk_info)=10"}});
+  text = absl::StrReplaceAll(good, {{"SIZE(printk_info)=88", "SIZE(printk_info)=10"}});
   c = Read(kernel, true, text);
   ASSERT_FALSE(c.log.ok());
-  EXPECT_NE(c.log.status().message().find("printk_info.ts_nsec"),
-            std::string::npos)
+  EXPECT_NE(c.log.status().message().find("printk_info.ts_nsec"), std::string::npos)
       << c.log.status();
 
-  text = absl::StrReplaceAll(
-      good, {{"SIZE(printk_info)=88", "SIZE(printk_info)=100000"}});
+  text = absl::StrReplaceAll(good, {{"SIZE(printk_info)=88", "SIZE(printk_info)=100000"}});
   c = Read(kernel, true, text);
   ASSERT_FALSE(c.log.ok());
-  EXPECT_NE(c.log.status().message().find("implausibly large"),
-            std::string::npos)
+  EXPECT_NE(c.log.status().message().find("implausibly large"), std::string::npos)
       << c.log.status();
 }
 
@@ -523,16 +498,15 @@ TEST(PrintkTest, RandomByteFlipsNeverCrashAndAreCounted) {
     const int flips = 1 + static_cast<int>(rng() % 4);
     for (int f = 0; f < flips; ++f) {
       const auto& area = areas[rng() % 4];
-      bytes[area.offset + rng() % area.size] ^=
-          static_cast<uint8_t>(1 + rng() % 255);
+      bytes[area.offset + rng() % area.size] ^= static_cast<uint8_t>(1 + rng() % 255);
     }
     absl::StatusOr<PrintkLog> log = ReadImage(bytes);
     if (!log.ok()) {
       ++errors;
       continue;
     }
-    const uint64_t walked = log->records.size() + log->skipped_damaged +
-                            log->skipped_unfinished + log->skipped_no_data;
+    const uint64_t walked =
+        log->records.size() + log->skipped_damaged + log->skipped_unfinished + log->skipped_no_data;
     EXPECT_LE(walked, 16u);
     for (const PrintkRecord& r : log->records) {
       EXPECT_LE(r.text.size(), kernel.ring().data_size());
@@ -569,15 +543,11 @@ TEST(PrintkFormatTest, PrefixesEveryLineLikeDmesg) {
 
 TEST(PrintkFormatTest, FindsThePanicLineFirst) {
   PrintkLog log;
-  log.records.push_back(
-      {0, 1, 1, 0, 1, "BUG: kernel NULL pointer dereference"});
+  log.records.push_back({0, 1, 1, 0, 1, "BUG: kernel NULL pointer dereference"});
   log.records.push_back({1, 2, 4, 0, 1, "Oops: 0002 [#1] PREEMPT SMP NOPTI"});
-  log.records.push_back(
-      {2, 3, 0, 0, 1,
-       "Kernel panic - not syncing: sysrq triggered crash\nmore"});
+  log.records.push_back({2, 3, 0, 0, 1, "Kernel panic - not syncing: sysrq triggered crash\nmore"});
   log.records.push_back({3, 4, 0, 0, 1, "general protection fault, late"});
-  EXPECT_EQ(FindPanicReason(log),
-            "Kernel panic - not syncing: sysrq triggered crash");
+  EXPECT_EQ(FindPanicReason(log), "Kernel panic - not syncing: sysrq triggered crash");
   log.records.erase(log.records.begin() + 2);
   EXPECT_EQ(FindPanicReason(log), "general protection fault, late");
   log.records.pop_back();

@@ -56,8 +56,7 @@ void PadTo(std::vector<uint8_t>* out, uint64_t align) {
 
 // --- VmcoreImageBuilder
 
-void VmcoreImageBuilder::AddNote(absl::string_view name, uint32_t type,
-                                 std::vector<uint8_t> desc) {
+void VmcoreImageBuilder::AddNote(absl::string_view name, uint32_t type, std::vector<uint8_t> desc) {
   notes_.push_back(Note{std::string(name), type, std::move(desc)});
 }
 
@@ -67,8 +66,8 @@ void VmcoreImageBuilder::AddVmcoreInfo(absl::string_view text) {
   AddNote("VMCOREINFO", 0, std::move(desc));
 }
 
-void VmcoreImageBuilder::AddLoad(uint64_t paddr, uint64_t vaddr,
-                                 std::vector<uint8_t> bytes, uint64_t memsz) {
+void VmcoreImageBuilder::AddLoad(uint64_t paddr, uint64_t vaddr, std::vector<uint8_t> bytes,
+                                 uint64_t memsz) {
   const uint64_t size = bytes.size();
   loads_.push_back(Load{paddr, vaddr, memsz ? memsz : size, std::move(bytes)});
 }
@@ -76,8 +75,8 @@ void VmcoreImageBuilder::AddLoad(uint64_t paddr, uint64_t vaddr,
 BuiltVmcore VmcoreImageBuilder::Build() const {
   std::vector<uint8_t> notes;
   for (const Note& n : notes_) {
-    ElfNoteHeader nh{static_cast<uint32_t>(n.name.size() + 1),
-                     static_cast<uint32_t>(n.desc.size()), n.type};
+    ElfNoteHeader nh{static_cast<uint32_t>(n.name.size() + 1), static_cast<uint32_t>(n.desc.size()),
+                     n.type};
     AppendBytes(&notes, &nh, sizeof(nh));
     AppendBytes(&notes, n.name.c_str(), n.name.size() + 1);
     PadTo(&notes, kElfNoteAlign);
@@ -87,8 +86,7 @@ BuiltVmcore VmcoreImageBuilder::Build() const {
   const size_t phnum = (notes_.empty() ? 0 : 1) + loads_.size();
   BuiltVmcore out;
   std::vector<Elf64Phdr> phdrs;
-  uint64_t offset =
-      AlignUp(sizeof(Elf64Ehdr) + phnum * sizeof(Elf64Phdr) + notes.size(), 8);
+  uint64_t offset = AlignUp(sizeof(Elf64Ehdr) + phnum * sizeof(Elf64Phdr) + notes.size(), 8);
   if (!notes_.empty()) {
     Elf64Phdr ph = {};
     ph.p_type = kPtNote;
@@ -136,37 +134,32 @@ BuiltVmcore VmcoreImageBuilder::Build() const {
 void FakeKernelMemory::AddRegion(uint64_t paddr, uint64_t vaddr, size_t size) {
   for (const Region& r : regions_) {
     if (paddr < r.paddr + r.bytes.size() && r.paddr < paddr + size) {
-      Die(absl::StrFormat("region at physical 0x%x overlaps one at 0x%x", paddr,
-                          r.paddr));
+      Die(absl::StrFormat("region at physical 0x%x overlaps one at 0x%x", paddr, r.paddr));
     }
   }
   regions_.push_back(Region{paddr, vaddr, std::vector<uint8_t>(size)});
 }
 
-const uint8_t* FakeKernelMemory::Locate(uint64_t addr, size_t size,
-                                        bool virt) const {
+const uint8_t* FakeKernelMemory::Locate(uint64_t addr, size_t size, bool virt) const {
   for (const Region& r : regions_) {
     const uint64_t base = virt ? r.vaddr : r.paddr;
     if (addr >= base && addr - base + size <= r.bytes.size()) {
       return r.bytes.data() + (addr - base);
     }
   }
-  Die(absl::StrFormat("%s address 0x%x (+%u) is in no region",
-                      virt ? "virtual" : "physical", addr, size));
+  Die(absl::StrFormat("%s address 0x%x (+%u) is in no region", virt ? "virtual" : "physical", addr,
+                      size));
 }
 
 uint8_t* FakeKernelMemory::Locate(uint64_t addr, size_t size, bool virt) {
-  return const_cast<uint8_t*>(
-      static_cast<const FakeKernelMemory*>(this)->Locate(addr, size, virt));
+  return const_cast<uint8_t*>(static_cast<const FakeKernelMemory*>(this)->Locate(addr, size, virt));
 }
 
-void FakeKernelMemory::WriteVirt(uint64_t vaddr, const void* data,
-                                 size_t size) {
+void FakeKernelMemory::WriteVirt(uint64_t vaddr, const void* data, size_t size) {
   memcpy(Locate(vaddr, size, true), data, size);
 }
 
-void FakeKernelMemory::WritePhys(uint64_t paddr, const void* data,
-                                 size_t size) {
+void FakeKernelMemory::WritePhys(uint64_t paddr, const void* data, size_t size) {
   memcpy(Locate(paddr, size, false), data, size);
 }
 
@@ -174,9 +167,7 @@ void FakeKernelMemory::WriteVirt64(uint64_t vaddr, uint64_t value) {
   WriteVirt(vaddr, &value, 8);  // x86-64 is little-endian, like the host.
 }
 
-void FakeKernelMemory::WritePhys64(uint64_t paddr, uint64_t value) {
-  WritePhys(paddr, &value, 8);
-}
+void FakeKernelMemory::WritePhys64(uint64_t paddr, uint64_t value) { WritePhys(paddr, &value, 8); }
 
 uint64_t FakeKernelMemory::ReadVirt64(uint64_t vaddr) const {
   uint64_t v;
@@ -190,8 +181,7 @@ uint64_t FakeKernelMemory::ReadPhys64(uint64_t paddr) const {
   return v;
 }
 
-void FakeKernelMemory::AddLoadsTo(VmcoreImageBuilder* builder,
-                                  bool with_vaddr) const {
+void FakeKernelMemory::AddLoadsTo(VmcoreImageBuilder* builder, bool with_vaddr) const {
   for (const Region& r : regions_) {
     builder->AddLoad(r.paddr, with_vaddr ? r.vaddr : 0, r.bytes);
   }
@@ -199,8 +189,7 @@ void FakeKernelMemory::AddLoadsTo(VmcoreImageBuilder* builder,
 
 // --- PrintkLayout
 
-absl::StatusOr<PrintkLayout> PrintkLayout::FromVmcoreInfo(
-    const VmcoreInfo& info) {
+absl::StatusOr<PrintkLayout> PrintkLayout::FromVmcoreInfo(const VmcoreInfo& info) {
   PrintkLayout l;
   absl::Status status;
   auto size = [&](absl::string_view name) -> uint64_t {
@@ -321,10 +310,8 @@ std::string PrintkLayout::VmcoreInfoLines() const {
 
 // --- FakePrintkRing
 
-FakePrintkRing::FakePrintkRing(FakeKernelMemory* mem,
-                               const PrintkLayout& layout,
-                               const Placement& where, uint32_t count_bits,
-                               uint32_t size_bits)
+FakePrintkRing::FakePrintkRing(FakeKernelMemory* mem, const PrintkLayout& layout,
+                               const Placement& where, uint32_t count_bits, uint32_t size_bits)
     : mem_(mem),
       l_(layout),
       at_(where),
@@ -361,9 +348,7 @@ uint64_t FakePrintkRing::Next(uint64_t id) const {
   return mem_->ReadVirt64(DescAddr(id) + l_.desc_text_blk_lpos + l_.lpos_next);
 }
 
-uint64_t FakePrintkRing::BlockIndex(uint64_t id) const {
-  return Begin(id) & (data_size_ - 1);
-}
+uint64_t FakePrintkRing::BlockIndex(uint64_t id) const { return Begin(id) & (data_size_ - 1); }
 
 uint64_t FakePrintkRing::State(uint64_t id) const {
   const uint64_t sv = mem_->ReadVirt64(DescAddr(id) + l_.desc_state_var);
@@ -396,8 +381,7 @@ void FakePrintkRing::StoreRbHeader() {
 bool FakePrintkRing::DataPushTail(uint64_t lpos) {
   if (lpos & 1) return true;  // Data-less: nothing to push.
   while ((lpos - tail_lpos_) - 1 < data_size_) {
-    const uint64_t id =
-        mem_->ReadVirt64(at_.data + (tail_lpos_ & (data_size_ - 1)));
+    const uint64_t id = mem_->ReadVirt64(at_.data + (tail_lpos_ & (data_size_ - 1)));
     const uint64_t state = State(id);
     if (state != kFinalized && state != kReusable) return false;
     if (Begin(id) != tail_lpos_) return false;
@@ -407,9 +391,8 @@ bool FakePrintkRing::DataPushTail(uint64_t lpos) {
   return true;
 }
 
-std::optional<uint64_t> FakePrintkRing::Reserve(absl::string_view text,
-                                                uint64_t ts_nsec, uint8_t level,
-                                                uint32_t caller_id) {
+std::optional<uint64_t> FakePrintkRing::Reserve(absl::string_view text, uint64_t ts_nsec,
+                                                uint8_t level, uint32_t caller_id) {
   const uint64_t block_size = AlignUp(text.size() + 8, 8);
   // data_check_size(): the largest block still leaves room for an id.
   if (!text.empty() && block_size > data_size_ - 8) return std::nullopt;
@@ -514,8 +497,8 @@ void FakePrintkRing::Commit(uint64_t id) {
 
 void FakePrintkRing::FinalCommit(uint64_t id) { SetState(id, kFinalized); }
 
-uint64_t FakePrintkRing::Append(absl::string_view text, uint64_t ts_nsec,
-                                uint8_t level, uint32_t caller_id) {
+uint64_t FakePrintkRing::Append(absl::string_view text, uint64_t ts_nsec, uint8_t level,
+                                uint32_t caller_id) {
   std::optional<uint64_t> id = Reserve(text, ts_nsec, level, caller_id);
   if (!id || written_.at(*id).failed) {
     Die(absl::StrCat("Append(\"", text, "\"): prb_reserve() failed"));
@@ -542,8 +525,7 @@ std::vector<FakePrintkRing::Written> FakePrintkRing::Live() const {
 FakeKernel::FakeKernel(const Options& options) : options_(options) {
   const PrintkLayout& l = options_.layout;
   const uint64_t count = uint64_t{1} << options_.count_bits;
-  const uint64_t prb_paddr =
-      options_.prb_symbol - kStartKernelMap + options_.phys_base;
+  const uint64_t prb_paddr = options_.prb_symbol - kStartKernelMap + options_.phys_base;
   image_paddr_ = prb_paddr & ~uint64_t{0xfff};
   image_vaddr_ = options_.prb_symbol & ~uint64_t{0xfff};
   mem_.AddRegion(image_paddr_, image_vaddr_, kImageRegionSize);
@@ -565,20 +547,18 @@ FakeKernel::FakeKernel(const Options& options) : options_(options) {
     MapPage(kPageOffset + descs_pa + off, descs_pa + off, 1);
   }
   const uint64_t two_mib = uint64_t{1} << 21;
-  for (uint64_t pa = infos_pa & ~(two_mib - 1); pa < infos_pa + infos_size;
-       pa += two_mib) {
+  for (uint64_t pa = infos_pa & ~(two_mib - 1); pa < infos_pa + infos_size; pa += two_mib) {
     MapPage(kPageOffset + pa, pa, 2);
   }
   const uint64_t one_gib = uint64_t{1} << 30;
-  MapPage(kPageOffset + (data_pa & ~(one_gib - 1)), data_pa & ~(one_gib - 1),
-          3);
+  MapPage(kPageOffset + (data_pa & ~(one_gib - 1)), data_pa & ~(one_gib - 1), 3);
 
   placement_.rb = image_vaddr_ + 0x1000;
   placement_.descs = kPageOffset + descs_pa;
   placement_.infos = kPageOffset + infos_pa;
   placement_.data = kPageOffset + data_pa;
-  ring_ = std::make_unique<FakePrintkRing>(
-      &mem_, l, placement_, options_.count_bits, options_.size_bits);
+  ring_ = std::make_unique<FakePrintkRing>(&mem_, l, placement_, options_.count_bits,
+                                           options_.size_bits);
   mem_.WriteVirt64(options_.prb_symbol, placement_.rb);
 }
 
@@ -586,8 +566,7 @@ void FakeKernel::MapPage(uint64_t vaddr, uint64_t paddr, int leaf_level) {
   const uint64_t sme = options_.sme_mask;
   uint64_t table = image_paddr_ + (top_table_vaddr_ - image_vaddr_);
   for (int level = options_.paging_levels; level > leaf_level; --level) {
-    const uint64_t entry_pa =
-        table + ((vaddr >> (12 + 9 * (level - 1))) & 511) * 8;
+    const uint64_t entry_pa = table + ((vaddr >> (12 + 9 * (level - 1))) & 511) * 8;
     uint64_t entry = mem_.ReadPhys64(entry_pa);
     if ((entry & 1) == 0) {
       if (next_table_paddr_ + 4096 > image_paddr_ + kImageRegionSize) {
@@ -599,10 +578,8 @@ void FakeKernel::MapPage(uint64_t vaddr, uint64_t paddr, int leaf_level) {
     }
     table = entry & ~sme & kPteAddrMask;
   }
-  const uint64_t entry_pa =
-      table + ((vaddr >> (12 + 9 * (leaf_level - 1))) & 511) * 8;
-  mem_.WritePhys64(entry_pa,
-                   paddr | kPteFlags | sme | (leaf_level > 1 ? kPteLarge : 0));
+  const uint64_t entry_pa = table + ((vaddr >> (12 + 9 * (leaf_level - 1))) & 511) * 8;
+  mem_.WritePhys64(entry_pa, paddr | kPteFlags | sme | (leaf_level > 1 ? kPteLarge : 0));
 }
 
 std::string FakeKernel::VmcoreInfoText() const {
@@ -614,31 +591,25 @@ std::string FakeKernel::VmcoreInfoText() const {
       "NUMBER(phys_base)=%d\n"
       "NUMBER(pgtable_l5_enabled)=%d\n"
       "NUMBER(sme_mask)=%d\n",
-      options_.prb_symbol, top_table_vaddr_,
-      static_cast<int64_t>(options_.phys_base),
-      options_.paging_levels == 5 ? 1 : 0,
-      static_cast<int64_t>(options_.sme_mask));
+      options_.prb_symbol, top_table_vaddr_, static_cast<int64_t>(options_.phys_base),
+      options_.paging_levels == 5 ? 1 : 0, static_cast<int64_t>(options_.sme_mask));
   absl::StrAppend(&s, options_.layout.VmcoreInfoLines());
   return s;
 }
 
-BuiltVmcore FakeKernel::Build(bool with_vaddr,
-                              absl::string_view vmcoreinfo) const {
+BuiltVmcore FakeKernel::Build(bool with_vaddr, absl::string_view vmcoreinfo) const {
   VmcoreImageBuilder b;
   // One CPU's NT_PRSTATUS note (struct elf_prstatus is 336 bytes on x86-64).
   b.AddNote("CORE", 1, std::vector<uint8_t>(336, 0));
-  b.AddVmcoreInfo(vmcoreinfo.empty() ? VmcoreInfoText()
-                                     : std::string(vmcoreinfo));
+  b.AddVmcoreInfo(vmcoreinfo.empty() ? VmcoreInfoText() : std::string(vmcoreinfo));
   mem_.AddLoadsTo(&b, with_vaddr);
   return b.Build();
 }
 
-uint64_t FakeKernel::FileOffsetOf(const BuiltVmcore& core,
-                                  uint64_t vaddr) const {
+uint64_t FakeKernel::FileOffsetOf(const BuiltVmcore& core, uint64_t vaddr) const {
   const auto& regions = mem_.regions();
   for (size_t i = 0; i < regions.size(); ++i) {
-    if (vaddr >= regions[i].vaddr &&
-        vaddr - regions[i].vaddr < regions[i].bytes.size()) {
+    if (vaddr >= regions[i].vaddr && vaddr - regions[i].vaddr < regions[i].bytes.size()) {
       return core.load_offsets[i] + (vaddr - regions[i].vaddr);
     }
   }
@@ -658,8 +629,7 @@ std::string ReadTestdataVmcoreInfo61() {
     text << in.rdbuf();
     return text.str();
   }
-  Die(absl::StrCat("cannot read ", rel,
-                   " (run from the workspace root or under bazel test)"));
+  Die(absl::StrCat("cannot read ", rel, " (run from the workspace root or under bazel test)"));
 }
 
 }  // namespace saveoops

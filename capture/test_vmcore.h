@@ -36,15 +36,13 @@ struct BuiltVmcore {
 // the PT_LOADs in the order added.
 class VmcoreImageBuilder {
  public:
-  void AddNote(absl::string_view name, uint32_t type,
-               std::vector<uint8_t> desc);
+  void AddNote(absl::string_view name, uint32_t type, std::vector<uint8_t> desc);
   // A "VMCOREINFO" note (type 0) holding `text` and a NUL, as the kernel's
   // append_elf_note() writes it.
   void AddVmcoreInfo(absl::string_view text);
   // A PT_LOAD of `bytes` at `paddr`/`vaddr`; memsz defaults to its size
   // and may be larger (the rest reads as zeros).
-  void AddLoad(uint64_t paddr, uint64_t vaddr, std::vector<uint8_t> bytes,
-               uint64_t memsz = 0);
+  void AddLoad(uint64_t paddr, uint64_t vaddr, std::vector<uint8_t> bytes, uint64_t memsz = 0);
   BuiltVmcore Build() const;
 
  private:
@@ -143,17 +141,16 @@ class FakePrintkRing {
   };
 
   // Initializes the ring as DEFINE_PRINTKRB()/prb_init() do.
-  FakePrintkRing(FakeKernelMemory* mem, const PrintkLayout& layout,
-                 const Placement& where, uint32_t count_bits,
-                 uint32_t size_bits);
+  FakePrintkRing(FakeKernelMemory* mem, const PrintkLayout& layout, const Placement& where,
+                 uint32_t count_bits, uint32_t size_bits);
 
   // prb_reserve() and the caller's filling-in of the info. Returns the new
   // id, or nullopt where the kernel's prb_reserve() fails (the oldest
   // descriptor is still reserved/committed, or the text can never fit).
   // When the text cannot be allocated the kernel commits a data-less
   // record and fails; this returns that record's id with `failed` set.
-  std::optional<uint64_t> Reserve(absl::string_view text, uint64_t ts_nsec,
-                                  uint8_t level = 6, uint32_t caller_id = 1);
+  std::optional<uint64_t> Reserve(absl::string_view text, uint64_t ts_nsec, uint8_t level = 6,
+                                  uint32_t caller_id = 1);
   // prb_commit(): committed, finalized at once unless it is the head.
   void Commit(uint64_t id);
   // prb_final_commit().
@@ -233,8 +230,7 @@ class FakeKernel {
   // The core: a VMCOREINFO note (`vmcoreinfo`, or VmcoreInfoText() if
   // empty) and one PT_LOAD per memory region; `with_vaddr` as in
   // FakeKernelMemory::AddLoadsTo.
-  BuiltVmcore Build(bool with_vaddr = true,
-                    absl::string_view vmcoreinfo = "") const;
+  BuiltVmcore Build(bool with_vaddr = true, absl::string_view vmcoreinfo = "") const;
 
   // The file offset, within Build()'s image, of virtual address `vaddr`.
   uint64_t FileOffsetOf(const BuiltVmcore& core, uint64_t vaddr) const;

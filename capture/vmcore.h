@@ -112,15 +112,11 @@ class Vmcore {
   Status ReadVirt(uint64_t vaddr, absl::Span<uint8_t> out) const;
 
  private:
-  Vmcore(ByteSource* source, std::vector<ElfNote> notes,
-         std::vector<VmcoreSegment> segments)
-      : source_(source),
-        notes_(std::move(notes)),
-        segments_(std::move(segments)) {}
+  Vmcore(ByteSource* source, std::vector<ElfNote> notes, std::vector<VmcoreSegment> segments)
+      : source_(source), notes_(std::move(notes)), segments_(std::move(segments)) {}
 
   // Shared by ReadPhys and ReadVirt; `use_vaddr` picks the address field.
-  Status Read(uint64_t addr, absl::Span<uint8_t> out, bool use_vaddr,
-              absl::string_view what) const;
+  Status Read(uint64_t addr, absl::Span<uint8_t> out, bool use_vaddr, absl::string_view what) const;
 
   ByteSource* source_;
   std::vector<ElfNote> notes_;

@@ -15,9 +15,7 @@
 namespace saveoops {
 namespace {
 
-std::vector<uint8_t> Bytes(absl::string_view s) {
-  return std::vector<uint8_t>(s.begin(), s.end());
-}
+std::vector<uint8_t> Bytes(absl::string_view s) { return std::vector<uint8_t>(s.begin(), s.end()); }
 
 std::vector<uint8_t> Pattern(size_t n, uint8_t seed) {
   std::vector<uint8_t> v(n);
@@ -49,9 +47,8 @@ TEST(VmcoreTest, ReadsNotesAndVmcoreInfo) {
   EXPECT_EQ(core->notes()[0].desc, Pattern(336, 1));
   EXPECT_EQ(core->notes()[1].name, "VMCOREINFO");
   EXPECT_EQ(core->notes()[1].type, 0u);
-  EXPECT_EQ(
-      core->VmcoreInfo(),
-      std::optional<std::string>("OSRELEASE=6.1.0-18-amd64\nPAGESIZE=4096\n"));
+  EXPECT_EQ(core->VmcoreInfo(),
+            std::optional<std::string>("OSRELEASE=6.1.0-18-amd64\nPAGESIZE=4096\n"));
   ASSERT_EQ(core->segments().size(), 3u);
   EXPECT_EQ(core->segments()[2].paddr, 0x5000u);
   EXPECT_EQ(core->segments()[2].filesz, 0x100u);
@@ -186,15 +183,11 @@ size_t PhdrAt(size_t i) { return sizeof(Elf64Ehdr) + i * sizeof(Elf64Phdr); }
 TEST(VmcoreTest, RejectsSegmentsOutsideTheFile) {
   const Damage cases[] = {
       // Program header 1 (the first PT_LOAD) claims more than the file has.
-      {PhdrAt(1) + offsetof(Elf64Phdr, p_filesz), 0x100000, 8,
-       "PT_LOAD (program header 1)"},
+      {PhdrAt(1) + offsetof(Elf64Phdr, p_filesz), 0x100000, 8, "PT_LOAD (program header 1)"},
       {PhdrAt(1) + offsetof(Elf64Phdr, p_memsz), 0x10, 8, "more than p_memsz"},
-      {PhdrAt(1) + offsetof(Elf64Phdr, p_paddr), 0xfffffffffffff800, 8,
-       "overflows"},
-      {PhdrAt(1) + offsetof(Elf64Phdr, p_vaddr), 0xfffffffffffff800, 8,
-       "overflows"},
-      {PhdrAt(0) + offsetof(Elf64Phdr, p_offset), 0xffffffffffffff00, 8,
-       "PT_NOTE"},
+      {PhdrAt(1) + offsetof(Elf64Phdr, p_paddr), 0xfffffffffffff800, 8, "overflows"},
+      {PhdrAt(1) + offsetof(Elf64Phdr, p_vaddr), 0xfffffffffffff800, 8, "overflows"},
+      {PhdrAt(0) + offsetof(Elf64Phdr, p_offset), 0xffffffffffffff00, 8, "PT_NOTE"},
   };
   for (const Damage& d : cases) ExpectRejected(d);
 }
@@ -282,16 +275,14 @@ TEST(VmcoreTest, MemoryByteSourceReadsShortAtTheEnd) {
 TEST(VmcoreTest, FileByteSourceReadsTheSameCore) {
   const BuiltVmcore image = SampleCore();
   const char* tmpdir = getenv("TEST_TMPDIR");
-  std::string path =
-      std::string(tmpdir != nullptr ? tmpdir : "/tmp") + "/vmcore_testXXXXXX";
+  std::string path = std::string(tmpdir != nullptr ? tmpdir : "/tmp") + "/vmcore_testXXXXXX";
   const int fd = mkstemp(&path[0]);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(write(fd, image.bytes.data(), image.bytes.size()),
             static_cast<ssize_t>(image.bytes.size()));
   close(fd);
 
-  absl::StatusOr<std::unique_ptr<FileByteSource>> file =
-      FileByteSource::Open(path);
+  absl::StatusOr<std::unique_ptr<FileByteSource>> file = FileByteSource::Open(path);
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_EQ((*file)->size(), image.bytes.size());
   absl::StatusOr<Vmcore> core = Vmcore::Open(file->get());
@@ -306,8 +297,7 @@ TEST(VmcoreTest, FileByteSourceReadsTheSameCore) {
   EXPECT_EQ(*(*file)->ReadAt(UINT64_MAX - 2, absl::MakeSpan(tail)), 0u);
   unlink(path.c_str());
 
-  absl::StatusOr<std::unique_ptr<FileByteSource>> missing =
-      FileByteSource::Open(path);
+  absl::StatusOr<std::unique_ptr<FileByteSource>> missing = FileByteSource::Open(path);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find(path), std::string::npos);
 }

@@ -38,11 +38,9 @@ bool HasHexPrefix(absl::string_view s) {
   return s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
 }
 
-Status BadValue(absl::string_view key, absl::string_view value,
-                absl::string_view want) {
-  return InvalidArgumentError(Concat("VMCOREINFO: ", key, "='",
-                                     HexEscape(value.substr(0, 64)),
-                                     "' is not ", want));
+Status BadValue(absl::string_view key, absl::string_view value, absl::string_view want) {
+  return InvalidArgumentError(
+      Concat("VMCOREINFO: ", key, "='", HexEscape(value.substr(0, 64)), "' is not ", want));
 }
 
 }  // namespace
@@ -69,9 +67,7 @@ StatusOr<uint64_t> VmcoreInfo::Unsigned(absl::string_view key, int base) const {
   if (base == 16 && HasHexPrefix(digits)) digits.remove_prefix(2);
   std::optional<uint64_t> n = ParseUnsigned(digits, base);
   if (!n) {
-    return BadValue(
-        key, v,
-        base == 16 ? "a hexadecimal number" : "an unsigned decimal number");
+    return BadValue(key, v, base == 16 ? "a hexadecimal number" : "an unsigned decimal number");
   }
   return *n;
 }
@@ -111,17 +107,11 @@ StatusOr<int64_t> VmcoreInfo::Number(absl::string_view name) const {
   return Signed(Concat("NUMBER(", name, ")"));
 }
 
-std::string VmcoreInfo::OsRelease() const {
-  return Get("OSRELEASE").value_or("");
-}
+std::string VmcoreInfo::OsRelease() const { return Get("OSRELEASE").value_or(""); }
 
-StatusOr<uint64_t> VmcoreInfo::PageSize() const {
-  return Unsigned("PAGESIZE", 10);
-}
+StatusOr<uint64_t> VmcoreInfo::PageSize() const { return Unsigned("PAGESIZE", 10); }
 
-StatusOr<uint64_t> VmcoreInfo::KernelOffset() const {
-  return Unsigned("KERNELOFFSET", 16);
-}
+StatusOr<uint64_t> VmcoreInfo::KernelOffset() const { return Unsigned("KERNELOFFSET", 16); }
 
 StatusOr<int64_t> VmcoreInfo::CrashTime() const { return Signed("CRASHTIME"); }
 
@@ -143,8 +133,7 @@ StatusOr<VmcoreInfo> ParseVmcoreInfo(absl::string_view note) {
       continue;
     }
     // emplace keeps the first value of a repeated key.
-    info.entries_.emplace(std::string(line.substr(0, eq)),
-                          std::string(line.substr(eq + 1)));
+    info.entries_.emplace(std::string(line.substr(0, eq)), std::string(line.substr(eq + 1)));
   }
   if (info.entries_.empty()) {
     return InvalidArgumentError("VMCOREINFO: no KEY=VALUE line in the note");

@@ -84,9 +84,7 @@ class VmcoreInfo {
   std::optional<std::string> Get(absl::string_view key) const;
 
   // Every key and its raw value.
-  const std::map<std::string, std::string, std::less<>>& entries() const {
-    return entries_;
-  }
+  const std::map<std::string, std::string, std::less<>>& entries() const { return entries_; }
 
   // Lines that were not KEY=VALUE (no '=' or an empty key); they are
   // skipped, not fatal.

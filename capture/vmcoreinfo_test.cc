@@ -28,9 +28,8 @@ TEST(VmcoreInfoTest, ParsesTheDebian61Note) {
   EXPECT_EQ(*info->KernelOffset(), 0x1e000000u);
   EXPECT_EQ(*info->CrashTime(), 1717171717);
   EXPECT_EQ(info->malformed_lines(), 0u);
-  EXPECT_EQ(
-      info->Get("BUILD-ID"),
-      std::optional<std::string>("5e1a3c9d0b7f42e68a1d3c5b9e0f7a2c4d6b8e10"));
+  EXPECT_EQ(info->Get("BUILD-ID"),
+            std::optional<std::string>("5e1a3c9d0b7f42e68a1d3c5b9e0f7a2c4d6b8e10"));
 }
 
 TEST(VmcoreInfoTest, MissingKeysAreNotFoundAndNamed) {
@@ -39,8 +38,7 @@ TEST(VmcoreInfoTest, MissingKeysAreNotFoundAndNamed) {
   absl::StatusOr<uint64_t> off = info->Offset("prb_desc.state_var");
   ASSERT_FALSE(off.ok());
   EXPECT_TRUE(absl::IsNotFound(off.status()));
-  EXPECT_EQ(off.status().message(),
-            "VMCOREINFO has no OFFSET(prb_desc.state_var)");
+  EXPECT_EQ(off.status().message(), "VMCOREINFO has no OFFSET(prb_desc.state_var)");
   EXPECT_TRUE(absl::IsNotFound(info->Symbol("prb").status()));
   EXPECT_TRUE(absl::IsNotFound(info->Number("phys_base").status()));
   EXPECT_TRUE(absl::IsNotFound(info->PageSize().status()));
@@ -100,8 +98,7 @@ TEST(VmcoreInfoTest, BadValuesAreErrorsNamingTheKey) {
     ASSERT_TRUE(info.ok()) << info.status();
     absl::Status s;
     const std::string key = c.key;
-    const std::string name =
-        key.substr(key.find('(') + 1, key.size() - key.find('(') - 2);
+    const std::string name = key.substr(key.find('(') + 1, key.size() - key.find('(') - 2);
     if (key.rfind("SYMBOL", 0) == 0) s = info->Symbol(name).status();
     if (key.rfind("SIZE", 0) == 0) s = info->Size(name).status();
     if (key.rfind("NUMBER", 0) == 0) s = info->Number(name).status();
@@ -129,8 +126,7 @@ TEST(VmcoreInfoTest, StopsAtNulAndSkipsMalformedLines) {
 }
 
 TEST(VmcoreInfoTest, FirstOfARepeatedKeyWins) {
-  absl::StatusOr<VmcoreInfo> info =
-      ParseVmcoreInfo("CRASHTIME=1\nCRASHTIME=2\n");
+  absl::StatusOr<VmcoreInfo> info = ParseVmcoreInfo("CRASHTIME=1\nCRASHTIME=2\n");
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(*info->CrashTime(), 1);
 }

@@ -110,8 +110,7 @@ struct BootParamsSpec {
 // or with an entry wrapping past 2^64; initrd with only one of address/size
 // zero, wrapping past 2^64, or (without XLF_CAN_BE_LOADED_ABOVE_4G) reaching
 // above initrd_addr_max; type_of_loader 0.
-absl::StatusOr<std::vector<uint8_t>> BuildBootParams(
-    const BootParamsSpec& spec);
+absl::StatusOr<std::vector<uint8_t>> BuildBootParams(const BootParamsSpec& spec);
 
 }  // namespace saveoops
 

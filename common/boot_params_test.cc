@@ -90,16 +90,14 @@ void Decode(const std::vector<uint8_t>& blob, uint64_t base, Decoded* out) {
       const size_t n = node.len / sizeof(BootE820Entry);
       for (size_t i = 0; i < n; ++i) {
         BootE820Entry e;
-        memcpy(&e, blob.data() + off + sizeof(SetupData) + i * sizeof(e),
-               sizeof(e));
+        memcpy(&e, blob.data() + off + sizeof(SetupData) + i * sizeof(e), sizeof(e));
         out->e820.push_back(e);
       }
     }
     next = node.next;
   }
 
-  out->cmdline_addr =
-      uint64_t{bp.hdr.cmd_line_ptr} | (uint64_t{bp.ext_cmd_line_ptr} << 32);
+  out->cmdline_addr = uint64_t{bp.hdr.cmd_line_ptr} | (uint64_t{bp.ext_cmd_line_ptr} << 32);
   ASSERT_GE(out->cmdline_addr, base);
   const uint64_t off = out->cmdline_addr - base;
   ASSERT_LT(off, blob.size());
@@ -130,8 +128,7 @@ class BootParamsTest : public ::testing::Test {
     absl::StatusOr<std::vector<uint8_t>> blob = BuildBootParams(spec_);
     ASSERT_FALSE(blob.ok()) << "expected an error naming '" << field << "'";
     EXPECT_EQ(blob.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_TRUE(absl::StrContains(blob.status().message(),
-                                  absl::StrCat("'", field, "'")))
+    EXPECT_TRUE(absl::StrContains(blob.status().message(), absl::StrCat("'", field, "'")))
         << blob.status().message();
   }
 
@@ -198,8 +195,7 @@ TEST_F(BootParamsTest, EveryFieldOnTheDistroKernel) {
   const size_t header_end = kernel_.setup_header_end;
   for (size_t off = 0x1f1; off < header_end; ++off) {
     if (written.count(off) != 0) continue;
-    EXPECT_EQ((*blob)[off], image[off])
-        << "zero page byte 0x" << std::hex << off;
+    EXPECT_EQ((*blob)[off], image[off]) << "zero page byte 0x" << std::hex << off;
   }
   // boot_flag, HdrS, version and xloadflags made it across.
   EXPECT_EQ(uint16_t{bp.hdr.boot_flag}, kBootFlagMagic);
@@ -234,8 +230,7 @@ TEST_F(BootParamsTest, ExtendedLoaderType) {
 
 TEST_F(BootParamsTest, LoaderFlagsAreClearedExceptLoadedHigh) {
   std::vector<uint8_t> hdr = kernel_.setup_header_bytes;
-  hdr[0x211 - 0x1f1] =
-      kLoadedHigh | kKaslrFlag | kQuietFlag | kKeepSegments | kCanUseHeap;
+  hdr[0x211 - 0x1f1] = kLoadedHigh | kKaslrFlag | kQuietFlag | kKeepSegments | kCanUseHeap;
   kernel_.setup_header_bytes = hdr;
   absl::StatusOr<std::vector<uint8_t>> blob = BuildBootParams(spec_);
   ASSERT_TRUE(blob.ok()) << blob.status();
@@ -390,8 +385,7 @@ TEST_F(BootParamsTest, CmdlineTooLong) {
 TEST_F(BootParamsTest, CmdlineWithNul) {
   spec_.cmdline = std::string("console=ttyS0\0 quiet", 20);
   ExpectSpecError("cmdline");
-  EXPECT_TRUE(absl::StrContains(BuildBootParams(spec_).status().message(),
-                                "offset 13"));
+  EXPECT_TRUE(absl::StrContains(BuildBootParams(spec_).status().message(), "offset 13"));
 }
 
 TEST_F(BootParamsTest, EmptyE820) {
@@ -412,8 +406,7 @@ TEST_F(BootParamsTest, InitrdAboveInitrdAddrMaxWithoutXlf) {
   ASSERT_TRUE(BuildBootParams(spec_).ok());
   spec_.initrd_size = 0x1001;  // One byte over.
   ExpectSpecError("initrd");
-  EXPECT_TRUE(absl::StrContains(BuildBootParams(spec_).status().message(),
-                                "initrd_addr_max"));
+  EXPECT_TRUE(absl::StrContains(BuildBootParams(spec_).status().message(), "initrd_addr_max"));
   // With the flag the same placement is fine.
   kernel_.xloadflags |= kXlfCanBeLoadedAbove4G;
   EXPECT_TRUE(BuildBootParams(spec_).ok());
@@ -494,11 +487,9 @@ TEST_F(BootParamsTest, RandomSpecsRoundTrip) {
       ASSERT_TRUE(SameEntry(d.e820[i], spec_.e820[i])) << i;
     }
     ASSERT_EQ(d.setup_data_nodes, n > 128 ? 1 : 0);
-    ASSERT_EQ(uint64_t{d.bp.hdr.ramdisk_image} |
-                  (uint64_t{d.bp.ext_ramdisk_image} << 32),
+    ASSERT_EQ(uint64_t{d.bp.hdr.ramdisk_image} | (uint64_t{d.bp.ext_ramdisk_image} << 32),
               spec_.initrd_addr);
-    ASSERT_EQ(uint64_t{d.bp.hdr.ramdisk_size} |
-                  (uint64_t{d.bp.ext_ramdisk_size} << 32),
+    ASSERT_EQ(uint64_t{d.bp.hdr.ramdisk_size} | (uint64_t{d.bp.ext_ramdisk_size} << 32),
               spec_.initrd_size);
     ASSERT_EQ(uint64_t{d.bp.acpi_rsdp_addr}, spec_.acpi_rsdp_addr);
   }

@@ -150,8 +150,7 @@ struct __attribute__((packed)) SetupIndirect {
 };
 static_assert(sizeof(SetupIndirect) == 24, "setup_indirect is 24 bytes");
 static_assert(offsetof(SetupIndirect, type) == 0, "setup_indirect.type at 0");
-static_assert(offsetof(SetupIndirect, reserved) == 4,
-              "setup_indirect.reserved at 4");
+static_assert(offsetof(SetupIndirect, reserved) == 4, "setup_indirect.reserved at 4");
 static_assert(offsetof(SetupIndirect, len) == 8, "setup_indirect.len at 8");
 static_assert(offsetof(SetupIndirect, addr) == 16, "setup_indirect.addr at 16");
 
@@ -164,52 +163,51 @@ static_assert(offsetof(SetupIndirect, addr) == 16, "setup_indirect.addr at 16");
 // the kernel informing the loader, "write"/"modify" fields are the loader's
 // to fill in (boot.rst, "Details of Header Fields").
 struct __attribute__((packed)) SetupHeader {
-  uint8_t setup_sects;         // read: setup size in sectors (0 means 4)
-  uint16_t root_flags;         // modify (optional)
-  uint32_t syssize;            // read: protected-mode size, 16-byte paragraphs
-  uint16_t ram_size;           // obsolete
-  uint16_t vid_mode;           // modify (obligatory)
-  uint16_t root_dev;           // modify (optional)
-  uint16_t boot_flag;          // read: 0xAA55
-  uint16_t jump;               // read: 0xEB + displacement to end of header
-  uint32_t header;             // read: "HdrS"
-  uint16_t version;            // read: boot protocol version
-  uint32_t realmode_swtch;     // modify (optional): real-mode hook
-  uint16_t start_sys_seg;      // read: obsolete
-  uint16_t kernel_version;     // read: version string pointer - 0x200
-  uint8_t type_of_loader;      // write (obligatory)
-  uint8_t loadflags;           // modify (obligatory)
-  uint16_t setup_move_size;    // modify: protocols 2.00-2.01 only
-  uint32_t code32_start;       // modify (optional, reloc)
-  uint32_t ramdisk_image;      // write (obligatory): initrd address, low 32
-  uint32_t ramdisk_size;       // write (obligatory): initrd size, low 32
-  uint32_t bootsect_kludge;    // obsolete
-  uint16_t heap_end_ptr;       // write (obligatory for real-mode entry)
-  uint8_t ext_loader_ver;      // write (optional)
-  uint8_t ext_loader_type;     // write (if type_of_loader is 0xEx)
-  uint32_t cmd_line_ptr;       // write (obligatory): command line, low 32
-  uint32_t initrd_addr_max;    // read: highest byte an initrd may occupy
-  uint32_t kernel_alignment;   // read/modify (reloc)
-  uint8_t relocatable_kernel;  // read (reloc)
-  uint8_t min_alignment;       // read (reloc): log2 of minimum alignment
-  uint16_t xloadflags;         // read
-  uint32_t cmdline_size;       // read: max command line length without NUL
-  uint32_t hardware_subarch;   // write (optional, 0 = PC)
+  uint8_t setup_sects;             // read: setup size in sectors (0 means 4)
+  uint16_t root_flags;             // modify (optional)
+  uint32_t syssize;                // read: protected-mode size, 16-byte paragraphs
+  uint16_t ram_size;               // obsolete
+  uint16_t vid_mode;               // modify (obligatory)
+  uint16_t root_dev;               // modify (optional)
+  uint16_t boot_flag;              // read: 0xAA55
+  uint16_t jump;                   // read: 0xEB + displacement to end of header
+  uint32_t header;                 // read: "HdrS"
+  uint16_t version;                // read: boot protocol version
+  uint32_t realmode_swtch;         // modify (optional): real-mode hook
+  uint16_t start_sys_seg;          // read: obsolete
+  uint16_t kernel_version;         // read: version string pointer - 0x200
+  uint8_t type_of_loader;          // write (obligatory)
+  uint8_t loadflags;               // modify (obligatory)
+  uint16_t setup_move_size;        // modify: protocols 2.00-2.01 only
+  uint32_t code32_start;           // modify (optional, reloc)
+  uint32_t ramdisk_image;          // write (obligatory): initrd address, low 32
+  uint32_t ramdisk_size;           // write (obligatory): initrd size, low 32
+  uint32_t bootsect_kludge;        // obsolete
+  uint16_t heap_end_ptr;           // write (obligatory for real-mode entry)
+  uint8_t ext_loader_ver;          // write (optional)
+  uint8_t ext_loader_type;         // write (if type_of_loader is 0xEx)
+  uint32_t cmd_line_ptr;           // write (obligatory): command line, low 32
+  uint32_t initrd_addr_max;        // read: highest byte an initrd may occupy
+  uint32_t kernel_alignment;       // read/modify (reloc)
+  uint8_t relocatable_kernel;      // read (reloc)
+  uint8_t min_alignment;           // read (reloc): log2 of minimum alignment
+  uint16_t xloadflags;             // read
+  uint32_t cmdline_size;           // read: max command line length without NUL
+  uint32_t hardware_subarch;       // write (optional, 0 = PC)
   uint64_t hardware_subarch_data;  // write (subarch-dependent)
-  uint32_t payload_offset;      // read: compressed payload, from PM code start
-  uint32_t payload_length;      // read
-  uint64_t setup_data;          // write (special): physical list head
-  uint64_t pref_address;        // read (reloc): preferred load address
-  uint32_t init_size;           // read: linear memory needed during init
-  uint32_t handover_offset;     // read: EFI handover entry offset
-  uint32_t kernel_info_offset;  // read (2.15+): offset of kernel_info
+  uint32_t payload_offset;         // read: compressed payload, from PM code start
+  uint32_t payload_length;         // read
+  uint64_t setup_data;             // write (special): physical list head
+  uint64_t pref_address;           // read (reloc): preferred load address
+  uint32_t init_size;              // read: linear memory needed during init
+  uint32_t handover_offset;        // read: EFI handover entry offset
+  uint32_t kernel_info_offset;     // read (2.15+): offset of kernel_info
 };
 static_assert(sizeof(SetupHeader) == 0x26c - kSetupHeaderOffset,
               "setup_header spans file offsets 0x1f1..0x26c (boot.rst)");
 
 // The absolute file offset of a setup_header field, as boot.rst writes it.
-#define SAVEOOPS_SETUP_HEADER_AT(field) \
-  (kSetupHeaderOffset + offsetof(SetupHeader, field))
+#define SAVEOOPS_SETUP_HEADER_AT(field) (kSetupHeaderOffset + offsetof(SetupHeader, field))
 static_assert(SAVEOOPS_SETUP_HEADER_AT(setup_sects) == 0x1f1, "boot.rst");
 static_assert(SAVEOOPS_SETUP_HEADER_AT(root_flags) == 0x1f2, "boot.rst");
 static_assert(SAVEOOPS_SETUP_HEADER_AT(syssize) == 0x1f4, "boot.rst");
@@ -236,22 +234,19 @@ static_assert(SAVEOOPS_SETUP_HEADER_AT(ext_loader_type) == 0x227, "boot.rst");
 static_assert(SAVEOOPS_SETUP_HEADER_AT(cmd_line_ptr) == 0x228, "boot.rst");
 static_assert(SAVEOOPS_SETUP_HEADER_AT(initrd_addr_max) == 0x22c, "boot.rst");
 static_assert(SAVEOOPS_SETUP_HEADER_AT(kernel_alignment) == 0x230, "boot.rst");
-static_assert(SAVEOOPS_SETUP_HEADER_AT(relocatable_kernel) == 0x234,
-              "boot.rst");
+static_assert(SAVEOOPS_SETUP_HEADER_AT(relocatable_kernel) == 0x234, "boot.rst");
 static_assert(SAVEOOPS_SETUP_HEADER_AT(min_alignment) == 0x235, "boot.rst");
 static_assert(SAVEOOPS_SETUP_HEADER_AT(xloadflags) == 0x236, "boot.rst");
 static_assert(SAVEOOPS_SETUP_HEADER_AT(cmdline_size) == 0x238, "boot.rst");
 static_assert(SAVEOOPS_SETUP_HEADER_AT(hardware_subarch) == 0x23c, "boot.rst");
-static_assert(SAVEOOPS_SETUP_HEADER_AT(hardware_subarch_data) == 0x240,
-              "boot.rst");
+static_assert(SAVEOOPS_SETUP_HEADER_AT(hardware_subarch_data) == 0x240, "boot.rst");
 static_assert(SAVEOOPS_SETUP_HEADER_AT(payload_offset) == 0x248, "boot.rst");
 static_assert(SAVEOOPS_SETUP_HEADER_AT(payload_length) == 0x24c, "boot.rst");
 static_assert(SAVEOOPS_SETUP_HEADER_AT(setup_data) == 0x250, "boot.rst");
 static_assert(SAVEOOPS_SETUP_HEADER_AT(pref_address) == 0x258, "boot.rst");
 static_assert(SAVEOOPS_SETUP_HEADER_AT(init_size) == 0x260, "boot.rst");
 static_assert(SAVEOOPS_SETUP_HEADER_AT(handover_offset) == 0x264, "boot.rst");
-static_assert(SAVEOOPS_SETUP_HEADER_AT(kernel_info_offset) == 0x268,
-              "boot.rst");
+static_assert(SAVEOOPS_SETUP_HEADER_AT(kernel_info_offset) == 0x268, "boot.rst");
 #undef SAVEOOPS_SETUP_HEADER_AT
 
 // A protocol >= 2.12 header must reach at least through handover_offset
@@ -279,35 +274,35 @@ inline constexpr size_t kEddBufBytes = 0x1ec;
 // tells the kernel the loader copied boot_params wholesale and makes it wipe
 // fields (sanitize_boot_params(), arch/x86/include/asm/bootparam_utils.h).
 struct __attribute__((packed)) BootParams {
-  uint8_t screen_info[0x40];        // 0x000
-  uint8_t apm_bios_info[0x14];      // 0x040
-  uint8_t pad_054[4];               // 0x054
-  uint64_t tboot_addr;              // 0x058
-  uint8_t ist_info[0x10];           // 0x060
-  uint64_t acpi_rsdp_addr;          // 0x070
-  uint8_t pad_078[8];               // 0x078
-  uint8_t hd0_info[0x10];           // 0x080 (obsolete)
-  uint8_t hd1_info[0x10];           // 0x090 (obsolete)
-  uint8_t sys_desc_table[0x10];     // 0x0a0 (obsolete)
-  uint8_t olpc_ofw_header[0x10];    // 0x0b0
-  uint32_t ext_ramdisk_image;       // 0x0c0: ramdisk_image high 32 bits
-  uint32_t ext_ramdisk_size;        // 0x0c4: ramdisk_size high 32 bits
-  uint32_t ext_cmd_line_ptr;        // 0x0c8: cmd_line_ptr high 32 bits
-  uint8_t pad_0cc[0x70];            // 0x0cc
-  uint32_t cc_blob_address;         // 0x13c
-  uint8_t edid_info[0x80];          // 0x140
-  uint8_t efi_info[0x20];           // 0x1c0
-  uint32_t alt_mem_k;               // 0x1e0
-  uint32_t scratch;                 // 0x1e4
-  uint8_t e820_entries;             // 0x1e8
-  uint8_t eddbuf_entries;           // 0x1e9
-  uint8_t edd_mbr_sig_buf_entries;  // 0x1ea
-  uint8_t kbd_status;               // 0x1eb
-  uint8_t secure_boot;              // 0x1ec
-  uint8_t pad_1ed[2];               // 0x1ed
-  uint8_t sentinel;                 // 0x1ef
-  uint8_t pad_1f0[1];               // 0x1f0
-  SetupHeader hdr;                  // 0x1f1
+  uint8_t screen_info[0x40];                          // 0x000
+  uint8_t apm_bios_info[0x14];                        // 0x040
+  uint8_t pad_054[4];                                 // 0x054
+  uint64_t tboot_addr;                                // 0x058
+  uint8_t ist_info[0x10];                             // 0x060
+  uint64_t acpi_rsdp_addr;                            // 0x070
+  uint8_t pad_078[8];                                 // 0x078
+  uint8_t hd0_info[0x10];                             // 0x080 (obsolete)
+  uint8_t hd1_info[0x10];                             // 0x090 (obsolete)
+  uint8_t sys_desc_table[0x10];                       // 0x0a0 (obsolete)
+  uint8_t olpc_ofw_header[0x10];                      // 0x0b0
+  uint32_t ext_ramdisk_image;                         // 0x0c0: ramdisk_image high 32 bits
+  uint32_t ext_ramdisk_size;                          // 0x0c4: ramdisk_size high 32 bits
+  uint32_t ext_cmd_line_ptr;                          // 0x0c8: cmd_line_ptr high 32 bits
+  uint8_t pad_0cc[0x70];                              // 0x0cc
+  uint32_t cc_blob_address;                           // 0x13c
+  uint8_t edid_info[0x80];                            // 0x140
+  uint8_t efi_info[0x20];                             // 0x1c0
+  uint32_t alt_mem_k;                                 // 0x1e0
+  uint32_t scratch;                                   // 0x1e4
+  uint8_t e820_entries;                               // 0x1e8
+  uint8_t eddbuf_entries;                             // 0x1e9
+  uint8_t edd_mbr_sig_buf_entries;                    // 0x1ea
+  uint8_t kbd_status;                                 // 0x1eb
+  uint8_t secure_boot;                                // 0x1ec
+  uint8_t pad_1ed[2];                                 // 0x1ed
+  uint8_t sentinel;                                   // 0x1ef
+  uint8_t pad_1f0[1];                                 // 0x1f0
+  SetupHeader hdr;                                    // 0x1f1
   uint8_t pad_26c[kSetupHeaderMaxEnd - 0x26c];        // 0x26c
   uint32_t edd_mbr_sig_buffer[kEddMbrSigMax];         // 0x290
   BootE820Entry e820_table[kE820MaxEntriesZeroPage];  // 0x2d0
@@ -327,8 +322,7 @@ static_assert(offsetof(BootParams, hd0_info) == 0x080, "zero-page.rst");
 static_assert(offsetof(BootParams, hd1_info) == 0x090, "zero-page.rst");
 static_assert(offsetof(BootParams, sys_desc_table) == 0x0a0, "zero-page.rst");
 static_assert(offsetof(BootParams, olpc_ofw_header) == 0x0b0, "zero-page.rst");
-static_assert(offsetof(BootParams, ext_ramdisk_image) == 0x0c0,
-              "zero-page.rst");
+static_assert(offsetof(BootParams, ext_ramdisk_image) == 0x0c0, "zero-page.rst");
 static_assert(offsetof(BootParams, ext_ramdisk_size) == 0x0c4, "zero-page.rst");
 static_assert(offsetof(BootParams, ext_cmd_line_ptr) == 0x0c8, "zero-page.rst");
 static_assert(offsetof(BootParams, pad_0cc) == 0x0cc, "bootparam.h");
@@ -339,8 +333,7 @@ static_assert(offsetof(BootParams, alt_mem_k) == 0x1e0, "zero-page.rst");
 static_assert(offsetof(BootParams, scratch) == 0x1e4, "zero-page.rst");
 static_assert(offsetof(BootParams, e820_entries) == 0x1e8, "zero-page.rst");
 static_assert(offsetof(BootParams, eddbuf_entries) == 0x1e9, "zero-page.rst");
-static_assert(offsetof(BootParams, edd_mbr_sig_buf_entries) == 0x1ea,
-              "zero-page.rst");
+static_assert(offsetof(BootParams, edd_mbr_sig_buf_entries) == 0x1ea, "zero-page.rst");
 static_assert(offsetof(BootParams, kbd_status) == 0x1eb, "zero-page.rst");
 static_assert(offsetof(BootParams, secure_boot) == 0x1ec, "zero-page.rst");
 static_assert(offsetof(BootParams, pad_1ed) == 0x1ed, "bootparam.h");
@@ -348,8 +341,7 @@ static_assert(offsetof(BootParams, sentinel) == 0x1ef, "zero-page.rst");
 static_assert(offsetof(BootParams, pad_1f0) == 0x1f0, "bootparam.h");
 static_assert(offsetof(BootParams, hdr) == kSetupHeaderOffset, "boot.rst");
 static_assert(offsetof(BootParams, pad_26c) == 0x26c, "bootparam.h");
-static_assert(offsetof(BootParams, edd_mbr_sig_buffer) == 0x290,
-              "zero-page.rst");
+static_assert(offsetof(BootParams, edd_mbr_sig_buffer) == 0x290, "zero-page.rst");
 static_assert(offsetof(BootParams, e820_table) == 0x2d0, "zero-page.rst");
 static_assert(offsetof(BootParams, pad_cd0) == 0xcd0, "bootparam.h");
 static_assert(offsetof(BootParams, eddbuf) == 0xd00, "zero-page.rst");

@@ -36,7 +36,6 @@ std::string DigestHex(const Sha256Digest& d) {
   return hex;
 }
 
-
 // Part types every bundle has, in the order SerializeBundle() lays them
 // out; the optional prepared kernel image follows them.
 constexpr uint32_t kRequiredParts[] = {
@@ -52,13 +51,11 @@ uint64_t AlignUp(uint64_t value, uint64_t alignment) {
 }
 
 absl::Span<const uint8_t> AsBytes(absl::string_view text) {
-  return absl::Span<const uint8_t>(
-      reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  return absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size());
 }
 
 // The bytes of part `type` in `contents`.
-absl::Span<const uint8_t> PartBytes(const BundleContents& contents,
-                                    uint32_t type) {
+absl::Span<const uint8_t> PartBytes(const BundleContents& contents, uint32_t type) {
   switch (type) {
     case kBundlePartCaptureKernel:
       return contents.capture_kernel;
@@ -100,23 +97,20 @@ Sha256Digest DigestFromBytes(const uint8_t* bytes) {
 // Describes a failure of ParseBundleHeader() with the offending values. The
 // header checks are repeated here only far enough to pick the message; which
 // check failed is decided by `error`.
-std::string DescribeHeaderError(absl::Span<const uint8_t> bytes,
-                                BundleError error, int failed_part) {
+std::string DescribeHeaderError(absl::Span<const uint8_t> bytes, BundleError error,
+                                int failed_part) {
   const bool have_fixed = bytes.size() >= sizeof(BundleFixedHeader);
-  const BundleFixedHeader fixed =
-      have_fixed ? ReadFixedHeader(bytes) : BundleFixedHeader{};
+  const BundleFixedHeader fixed = have_fixed ? ReadFixedHeader(bytes) : BundleFixedHeader{};
 
   if (failed_part >= 0) {
     const BundlePartEntry entry = ReadPartEntry(bytes, failed_part);
     const std::string where =
-        absl::StrFormat("part '%s' (table entry %d)",
-                        BundlePartTypeName(entry.type), failed_part);
+        absl::StrFormat("part '%s' (table entry %d)", BundlePartTypeName(entry.type), failed_part);
     const BundlePartEntry previous =
         failed_part > 0 ? ReadPartEntry(bytes, failed_part - 1) : entry;
     switch (error) {
       case BundleError::kNonZeroReserved:
-        return absl::StrFormat("%s: field 'reserved' is %#x, need 0", where,
-                               entry.reserved);
+        return absl::StrFormat("%s: field 'reserved' is %#x, need 0", where, entry.reserved);
       case BundleError::kUnknownPartType:
         return absl::StrFormat(
             "table entry %d: field 'type' is %u, need 1 (capture_kernel), 2 "
@@ -130,44 +124,38 @@ std::string DescribeHeaderError(absl::Span<const uint8_t> bytes,
             "once",
             where, entry.type);
       case BundleError::kMisalignedPart:
-        return absl::StrFormat(
-            "%s: field 'offset' is %#x, need a multiple of %u", where,
-            entry.offset, kBundlePartAlignment);
+        return absl::StrFormat("%s: field 'offset' is %#x, need a multiple of %u", where,
+                               entry.offset, kBundlePartAlignment);
       case BundleError::kPartOverlapsHeader:
-        return absl::StrFormat(
-            "%s: field 'offset' is %#x, inside the %u-byte header", where,
-            entry.offset, fixed.header_size);
+        return absl::StrFormat("%s: field 'offset' is %#x, inside the %u-byte header", where,
+                               entry.offset, fixed.header_size);
       case BundleError::kPartOutOfRange:
-        return absl::StrFormat(
-            "%s: fields 'offset' %#x + 'size' %#x run past file_size %#x",
-            where, entry.offset, entry.size, fixed.file_size);
+        return absl::StrFormat("%s: fields 'offset' %#x + 'size' %#x run past file_size %#x", where,
+                               entry.offset, entry.size, fixed.file_size);
       case BundleError::kPartsOutOfOrder:
         return absl::StrFormat(
             "%s: field 'offset' is %#x, before the previous part '%s' at "
             "%#x; parts must be stored in table order",
-            where, entry.offset, BundlePartTypeName(previous.type),
-            previous.offset);
+            where, entry.offset, BundlePartTypeName(previous.type), previous.offset);
       case BundleError::kPartsOverlap:
         return absl::StrFormat(
             "%s: field 'offset' is %#x, inside the previous part '%s' "
             "[%#x, %#x)",
-            where, entry.offset, BundlePartTypeName(previous.type),
-            previous.offset, previous.offset + previous.size);
+            where, entry.offset, BundlePartTypeName(previous.type), previous.offset,
+            previous.offset + previous.size);
       case BundleError::kEmptyPart:
-        return absl::StrFormat("%s: field 'size' is 0, the part is required",
-                               where);
+        return absl::StrFormat("%s: field 'size' is 0, the part is required", where);
       case BundleError::kCmdlineTooLong:
         return absl::StrFormat(
             "%s: field 'size' is %u, the command line may be at most %u "
             "bytes",
             where, entry.size, kBundleMaxCmdlineSize);
       case BundleError::kCmdlineHasNul: {
-        const absl::Span<const uint8_t> text = bytes.subspan(
-            static_cast<size_t>(entry.offset), static_cast<size_t>(entry.size));
+        const absl::Span<const uint8_t> text =
+            bytes.subspan(static_cast<size_t>(entry.offset), static_cast<size_t>(entry.size));
         size_t nul = 0;
         while (nul < text.size() && text[nul] != 0) ++nul;
-        return absl::StrFormat(
-            "%s: the command line has a NUL byte at offset %u", where, nul);
+        return absl::StrFormat("%s: the command line has a NUL byte at offset %u", where, nul);
       }
       default:
         return absl::StrFormat("%s: %s", where, BundleErrorName(error));
@@ -177,47 +165,40 @@ std::string DescribeHeaderError(absl::Span<const uint8_t> bytes,
   switch (error) {
     case BundleError::kTruncated:
       if (!have_fixed) {
-        return absl::StrFormat(
-            "truncated: %u bytes, shorter than the %u-byte fixed header",
-            bytes.size(), sizeof(BundleFixedHeader));
+        return absl::StrFormat("truncated: %u bytes, shorter than the %u-byte fixed header",
+                               bytes.size(), sizeof(BundleFixedHeader));
       }
       if (bytes.size() < fixed.header_size) {
-        return absl::StrFormat(
-            "truncated: %u bytes, shorter than header_size %u", bytes.size(),
-            fixed.header_size);
+        return absl::StrFormat("truncated: %u bytes, shorter than header_size %u", bytes.size(),
+                               fixed.header_size);
       }
-      return absl::StrFormat("truncated: %u bytes, but field 'file_size' is %u",
-                             bytes.size(), fixed.file_size);
+      return absl::StrFormat("truncated: %u bytes, but field 'file_size' is %u", bytes.size(),
+                             fixed.file_size);
     case BundleError::kBadMagic:
-      return absl::StrFormat(
-          "field 'magic' is \"%s\", need \"SVOOPSBN\" (not a saveoops bundle)",
-          absl::CHexEscape(
-              absl::string_view(reinterpret_cast<const char*>(fixed.magic),
-                                sizeof(fixed.magic))));
+      return absl::StrFormat("field 'magic' is \"%s\", need \"SVOOPSBN\" (not a saveoops bundle)",
+                             absl::CHexEscape(absl::string_view(
+                                 reinterpret_cast<const char*>(fixed.magic), sizeof(fixed.magic))));
     case BundleError::kUnsupportedVersion:
-      return absl::StrFormat("field 'format_version' is %u, need %u",
-                             fixed.format_version, kBundleFormatVersion);
+      return absl::StrFormat("field 'format_version' is %u, need %u", fixed.format_version,
+                             kBundleFormatVersion);
     case BundleError::kBadPartCount:
-      return absl::StrFormat("field 'part_count' is %u, need 1..%u",
-                             fixed.part_count, kBundleMaxParts);
+      return absl::StrFormat("field 'part_count' is %u, need 1..%u", fixed.part_count,
+                             kBundleMaxParts);
     case BundleError::kBadHeaderSize:
-      return absl::StrFormat(
-          "field 'header_size' is %u, need %u for part_count %u",
-          fixed.header_size, BundleHeaderSize(fixed.part_count),
-          fixed.part_count);
+      return absl::StrFormat("field 'header_size' is %u, need %u for part_count %u",
+                             fixed.header_size, BundleHeaderSize(fixed.part_count),
+                             fixed.part_count);
     case BundleError::kFileSizeMismatch:
-      return absl::StrFormat(
-          "field 'file_size' is %u, but there are %u bytes (trailing data)",
-          fixed.file_size, bytes.size());
+      return absl::StrFormat("field 'file_size' is %u, but there are %u bytes (trailing data)",
+                             fixed.file_size, bytes.size());
     case BundleError::kNonZeroFlags:
       return absl::StrFormat("field 'flags' is %#x, need 0", fixed.flags);
     case BundleError::kHeaderDigestMismatch: {
       const size_t digest_offset = fixed.header_size - kSha256DigestSize;
-      return absl::StrCat(
-          "header SHA-256 mismatch (header corrupted): header says ",
-          DigestHex(DigestFromBytes(bytes.data() + digest_offset)),
-          ", header bytes hash to ",
-          DigestHex(HashBytes(bytes.first(digest_offset))));
+      return absl::StrCat("header SHA-256 mismatch (header corrupted): header says ",
+                          DigestHex(DigestFromBytes(bytes.data() + digest_offset)),
+                          ", header bytes hash to ",
+                          DigestHex(HashBytes(bytes.first(digest_offset))));
     }
     case BundleError::kMissingPart: {
       std::string missing;
@@ -229,8 +210,8 @@ std::string DescribeHeaderError(absl::Span<const uint8_t> bytes,
           }
         }
         if (!present) {
-          absl::StrAppend(&missing, missing.empty() ? "" : ", ", "'",
-                          BundlePartTypeName(type), "'");
+          absl::StrAppend(&missing, missing.empty() ? "" : ", ", "'", BundlePartTypeName(type),
+                          "'");
         }
       }
       return absl::StrCat("required part ", missing, " missing");
@@ -253,28 +234,25 @@ absl::StatusCode CodeFor(BundleError error) {
 
 // ParseBundle() with `prefix` ("bundle" or "bundle '<path>'") before each
 // message.
-absl::StatusOr<BundleContents> ParseBundleWithPrefix(
-    absl::Span<const uint8_t> bytes, absl::string_view prefix) {
+absl::StatusOr<BundleContents> ParseBundleWithPrefix(absl::Span<const uint8_t> bytes,
+                                                     absl::string_view prefix) {
   BundleView view;
-  const BundleError error =
-      ParseBundleHeader(bytes.data(), bytes.size(), &view);
+  const BundleError error = ParseBundleHeader(bytes.data(), bytes.size(), &view);
   if (error != BundleError::kOk) {
     return absl::Status(
         CodeFor(error),
-        absl::StrCat(prefix, ": ",
-                     DescribeHeaderError(bytes, error, view.failed_part)));
+        absl::StrCat(prefix, ": ", DescribeHeaderError(bytes, error, view.failed_part)));
   }
 
   BundleContents contents;
   for (uint32_t i = 0; i < view.part_count; ++i) {
     const BundlePartView& part = view.parts[i];
     if (VerifyBundlePart(view, static_cast<int>(i)) != BundleError::kOk) {
-      const Sha256Digest actual = HashBytes(
-          absl::Span<const uint8_t>(part.data, static_cast<size_t>(part.size)));
+      const Sha256Digest actual =
+          HashBytes(absl::Span<const uint8_t>(part.data, static_cast<size_t>(part.size)));
       return absl::DataLossError(absl::StrCat(
-          prefix, ": part '", BundlePartTypeName(part.type),
-          "' SHA-256 mismatch: header says ", DigestHex(part.sha256),
-          ", data hashes to ", DigestHex(actual)));
+          prefix, ": part '", BundlePartTypeName(part.type), "' SHA-256 mismatch: header says ",
+          DigestHex(part.sha256), ", data hashes to ", DigestHex(actual)));
     }
     contents.verified_sha256[part.type] = part.sha256;
     const uint8_t* begin = part.data;
@@ -305,20 +283,20 @@ absl::StatusOr<BundleContents> ParseBundleWithPrefix(
 absl::Status CheckContents(const BundleContents& contents) {
   for (uint32_t type : kRequiredParts) {
     if (type != kBundlePartCaptureCmdline && PartBytes(contents, type).empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "bundle: part '", BundlePartTypeName(type), "' is empty"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("bundle: part '", BundlePartTypeName(type), "' is empty"));
     }
   }
   const std::string& cmdline = contents.capture_cmdline;
   if (cmdline.size() > kBundleMaxCmdlineSize) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "bundle: part 'capture_cmdline' is %u bytes, at most %u allowed",
-        cmdline.size(), kBundleMaxCmdlineSize));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("bundle: part 'capture_cmdline' is %u bytes, at most %u allowed",
+                        cmdline.size(), kBundleMaxCmdlineSize));
   }
   const size_t nul = cmdline.find('\0');
   if (nul != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "bundle: part 'capture_cmdline' has a NUL byte at offset %u", nul));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("bundle: part 'capture_cmdline' has a NUL byte at offset %u", nul));
   }
   return absl::OkStatus();
 }
@@ -345,16 +323,14 @@ class ScopedFd {
   int fd_;
 };
 
-absl::Status WriteAll(int fd, absl::Span<const uint8_t> bytes,
-                      const std::string& path) {
+absl::Status WriteAll(int fd, absl::Span<const uint8_t> bytes, const std::string& path) {
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
       return absl::ErrnoToStatus(
-          errno, absl::StrFormat("bundle: cannot write '%s' at offset %u", path,
-                                 done));
+          errno, absl::StrFormat("bundle: cannot write '%s' at offset %u", path, done));
     }
     done += static_cast<size_t>(n);
   }
@@ -369,28 +345,22 @@ std::string DirectoryOf(const std::string& path) {
   return path.substr(0, slash);
 }
 
-absl::Status WriteFileAtomically(const std::string& path,
-                                 absl::Span<const uint8_t> bytes) {
+absl::Status WriteFileAtomically(const std::string& path, absl::Span<const uint8_t> bytes) {
   const std::string tmp_path = path + ".tmp";
-  ScopedFd fd(
-      open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  ScopedFd fd(open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (fd.get() < 0) {
-    return absl::ErrnoToStatus(
-        errno, absl::StrCat("bundle: cannot create '", tmp_path, "'"));
+    return absl::ErrnoToStatus(errno, absl::StrCat("bundle: cannot create '", tmp_path, "'"));
   }
   absl::Status status = WriteAll(fd.get(), bytes, tmp_path);
   if (status.ok() && fsync(fd.get()) != 0) {
-    status = absl::ErrnoToStatus(
-        errno, absl::StrCat("bundle: cannot fsync '", tmp_path, "'"));
+    status = absl::ErrnoToStatus(errno, absl::StrCat("bundle: cannot fsync '", tmp_path, "'"));
   }
   if (fd.Close() != 0 && status.ok()) {
-    status = absl::ErrnoToStatus(
-        errno, absl::StrCat("bundle: cannot close '", tmp_path, "'"));
+    status = absl::ErrnoToStatus(errno, absl::StrCat("bundle: cannot close '", tmp_path, "'"));
   }
   if (status.ok() && rename(tmp_path.c_str(), path.c_str()) != 0) {
     status = absl::ErrnoToStatus(
-        errno,
-        absl::StrCat("bundle: cannot rename '", tmp_path, "' to '", path, "'"));
+        errno, absl::StrCat("bundle: cannot rename '", tmp_path, "' to '", path, "'"));
   }
   if (!status.ok()) {
     unlink(tmp_path.c_str());
@@ -402,8 +372,7 @@ absl::Status WriteFileAtomically(const std::string& path,
   const std::string dir = DirectoryOf(path);
   ScopedFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd.get() < 0 || fsync(dir_fd.get()) != 0) {
-    return absl::ErrnoToStatus(
-        errno, absl::StrCat("bundle: cannot fsync directory '", dir, "'"));
+    return absl::ErrnoToStatus(errno, absl::StrCat("bundle: cannot fsync directory '", dir, "'"));
   }
   return absl::OkStatus();
 }
@@ -411,13 +380,11 @@ absl::Status WriteFileAtomically(const std::string& path,
 absl::StatusOr<std::vector<uint8_t>> ReadWholeFile(const std::string& path) {
   ScopedFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
-    return absl::ErrnoToStatus(
-        errno, absl::StrCat("bundle: cannot open '", path, "'"));
+    return absl::ErrnoToStatus(errno, absl::StrCat("bundle: cannot open '", path, "'"));
   }
   struct stat st;
   if (fstat(fd.get(), &st) != 0) {
-    return absl::ErrnoToStatus(
-        errno, absl::StrCat("bundle: cannot stat '", path, "'"));
+    return absl::ErrnoToStatus(errno, absl::StrCat("bundle: cannot stat '", path, "'"));
   }
   std::vector<uint8_t> bytes;
   // st_size is a hint only; read until EOF in case the file changes size.
@@ -429,8 +396,7 @@ absl::StatusOr<std::vector<uint8_t>> ReadWholeFile(const std::string& path) {
     if (n < 0) {
       if (errno == EINTR) continue;
       return absl::ErrnoToStatus(
-          errno,
-          absl::StrFormat("bundle: cannot read '%s' at offset %u", path, used));
+          errno, absl::StrFormat("bundle: cannot read '%s' at offset %u", path, used));
     }
     if (n == 0) break;
     used += static_cast<size_t>(n);
@@ -441,8 +407,7 @@ absl::StatusOr<std::vector<uint8_t>> ReadWholeFile(const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<uint8_t>> SerializeBundle(
-    const BundleContents& contents) {
+absl::StatusOr<std::vector<uint8_t>> SerializeBundle(const BundleContents& contents) {
   absl::Status status = CheckContents(contents);
   if (!status.ok()) return status;
 
@@ -494,8 +459,7 @@ absl::StatusOr<BundleContents> ParseBundle(absl::Span<const uint8_t> bytes) {
   return ParseBundleWithPrefix(bytes, "bundle");
 }
 
-absl::Status WriteBundleFile(const std::string& path,
-                             const BundleContents& contents) {
+absl::Status WriteBundleFile(const std::string& path, const BundleContents& contents) {
   absl::StatusOr<std::vector<uint8_t>> bytes = SerializeBundle(contents);
   if (!bytes.ok()) return bytes.status();
   return WriteFileAtomically(path, *bytes);

@@ -37,14 +37,11 @@ struct BundleContents {
   std::map<uint32_t, Sha256Digest> verified_sha256;
 
   friend bool operator==(const BundleContents& a, const BundleContents& b) {
-    return a.capture_kernel == b.capture_kernel &&
-           a.capture_initramfs == b.capture_initramfs &&
+    return a.capture_kernel == b.capture_kernel && a.capture_initramfs == b.capture_initramfs &&
            a.capture_cmdline == b.capture_cmdline && a.purgatory == b.purgatory &&
            a.capture_kernel_image == b.capture_kernel_image;
   }
-  friend bool operator!=(const BundleContents& a, const BundleContents& b) {
-    return !(a == b);
-  }
+  friend bool operator!=(const BundleContents& a, const BundleContents& b) { return !(a == b); }
 };
 
 // Lays out `contents` as a format-version-1 bundle: header with four parts in
@@ -54,8 +51,7 @@ struct BundleContents {
 // Fails (InvalidArgument, naming the part) if a part breaks the rules the
 // reader enforces: empty kernel/initramfs/purgatory, command line longer than
 // 4096 bytes or containing a NUL.
-absl::StatusOr<std::vector<uint8_t>> SerializeBundle(
-    const BundleContents& contents);
+absl::StatusOr<std::vector<uint8_t>> SerializeBundle(const BundleContents& contents);
 
 // Parses and fully verifies a bundle: every header check of
 // ParseBundleHeader() and the SHA-256 of every part. Errors name the field or
@@ -70,8 +66,7 @@ absl::StatusOr<BundleContents> ParseBundle(absl::Span<const uint8_t> bytes);
 // `path`.tmp, which is fsync'ed and renamed over `path`, and the directory is
 // fsync'ed, so `path` holds either the old or the new bundle, never a mix.
 // Errors name the file and the errno text.
-absl::Status WriteBundleFile(const std::string& path,
-                             const BundleContents& contents);
+absl::Status WriteBundleFile(const std::string& path, const BundleContents& contents);
 
 // Reads `path` and ParseBundle()s it; errors are prefixed with the path.
 absl::StatusOr<BundleContents> ReadBundleFile(const std::string& path);

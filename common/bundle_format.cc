@@ -33,9 +33,8 @@ bool MayBeEmpty(uint32_t type) { return type == kBundlePartCaptureCmdline; }
 
 // Checks one table entry against the rules of bundle_format.h. `previous` is
 // the already validated part before it in the table, or null for the first.
-BundleError CheckPartEntry(const BundlePartEntry& entry,
-                           const BundlePartView* previous, uint32_t header_size,
-                           uint64_t file_size) {
+BundleError CheckPartEntry(const BundlePartEntry& entry, const BundlePartView* previous,
+                           uint32_t header_size, uint64_t file_size) {
   if (entry.reserved != 0) return BundleError::kNonZeroReserved;
   if (!IsKnownPartType(entry.type)) return BundleError::kUnknownPartType;
   if (entry.offset % kBundlePartAlignment != 0) {
@@ -71,8 +70,7 @@ BundleError CheckCmdline(const uint8_t* text, uint64_t size) {
 
 }  // namespace
 
-BundleError ParseBundleHeader(const uint8_t* data, size_t size,
-                              BundleView* out) {
+BundleError ParseBundleHeader(const uint8_t* data, size_t size, BundleView* out) {
   out->data = data;
   out->size = size;
   out->header_size = 0;
@@ -114,15 +112,13 @@ BundleError ParseBundleHeader(const uint8_t* data, size_t size,
   uint32_t types_seen = 0;  // Bit t set once type t has been seen.
   for (uint32_t i = 0; i < fixed.part_count; ++i) {
     BundlePartEntry entry;
-    CopyBytes(&entry,
-              data + sizeof(BundleFixedHeader) + i * sizeof(BundlePartEntry),
+    CopyBytes(&entry, data + sizeof(BundleFixedHeader) + i * sizeof(BundlePartEntry),
               sizeof(entry));
     out->failed_part = static_cast<int>(i);
     // No struct copies here: at -O0/-Os the compiler would turn them into
     // memcpy calls, which freestanding code cannot link.
-    BundleError error =
-        CheckPartEntry(entry, i > 0 ? &out->parts[i - 1] : nullptr,
-                       fixed.header_size, fixed.file_size);
+    BundleError error = CheckPartEntry(entry, i > 0 ? &out->parts[i - 1] : nullptr,
+                                       fixed.header_size, fixed.file_size);
     if (error != BundleError::kOk) return error;
     // CheckPartEntry accepted the type, so it is 1..4 and the shift is safe.
     const uint32_t type_bit = uint32_t{1} << entry.type;
@@ -143,8 +139,7 @@ BundleError ParseBundleHeader(const uint8_t* data, size_t size,
   }
   out->failed_part = -1;
 
-  for (uint32_t type = kBundlePartCaptureKernel; type <= kBundlePartPurgatory;
-       ++type) {
+  for (uint32_t type = kBundlePartCaptureKernel; type <= kBundlePartPurgatory; ++type) {
     if ((types_seen & (uint32_t{1} << type)) == 0) {
       return BundleError::kMissingPart;
     }
@@ -159,8 +154,7 @@ BundleError VerifyBundlePart(const BundleView& view, int index) {
   const BundlePartView& part = view.parts[index];
   const Sha256Digest actual =
       Sha256Hash(part.data, static_cast<size_t>(part.size), Sha256BestEngine());
-  return actual == part.sha256 ? BundleError::kOk
-                               : BundleError::kPartDigestMismatch;
+  return actual == part.sha256 ? BundleError::kOk : BundleError::kPartDigestMismatch;
 }
 
 const BundlePartView* FindBundlePart(const BundleView& view, uint32_t type) {

@@ -47,8 +47,7 @@
 namespace saveoops {
 
 // The 8 magic bytes at offset 0: "SVOOPSBN" (no NUL).
-inline constexpr uint8_t kBundleMagic[8] = {'S', 'V', 'O', 'O',
-                                            'P', 'S', 'B', 'N'};
+inline constexpr uint8_t kBundleMagic[8] = {'S', 'V', 'O', 'O', 'P', 'S', 'B', 'N'};
 
 // The only format version this reader accepts.
 inline constexpr uint32_t kBundleFormatVersion = 1;
@@ -67,7 +66,7 @@ inline constexpr uint64_t kBundleMaxCmdlineSize = 4096;
 inline constexpr uint32_t kBundlePartCaptureKernel = 1;     // bzImage.
 inline constexpr uint32_t kBundlePartCaptureInitramfs = 2;  // newc cpio.
 inline constexpr uint32_t kBundlePartCaptureCmdline = 3;    // Text, no NUL.
-inline constexpr uint32_t kBundlePartPurgatory = 4;  // purgatory/ flat blob.
+inline constexpr uint32_t kBundlePartPurgatory = 4;         // purgatory/ flat blob.
 // Optional: the capture kernel prepared for the purgatory to unpack
 // (KernelImageHeader + LZ4 block, common/kernel_image.h). Loaders that find
 // it stage it instead of the bzImage's compressed payload.
@@ -84,15 +83,11 @@ struct __attribute__((packed)) BundleFixedHeader {
 };
 static_assert(sizeof(BundleFixedHeader) == 32, "fixed header is 32 bytes");
 static_assert(offsetof(BundleFixedHeader, magic) == 0x00, "magic at 0x00");
-static_assert(offsetof(BundleFixedHeader, format_version) == 0x08,
-              "format_version at 0x08");
-static_assert(offsetof(BundleFixedHeader, header_size) == 0x0c,
-              "header_size at 0x0c");
-static_assert(offsetof(BundleFixedHeader, part_count) == 0x10,
-              "part_count at 0x10");
+static_assert(offsetof(BundleFixedHeader, format_version) == 0x08, "format_version at 0x08");
+static_assert(offsetof(BundleFixedHeader, header_size) == 0x0c, "header_size at 0x0c");
+static_assert(offsetof(BundleFixedHeader, part_count) == 0x10, "part_count at 0x10");
 static_assert(offsetof(BundleFixedHeader, flags) == 0x14, "flags at 0x14");
-static_assert(offsetof(BundleFixedHeader, file_size) == 0x18,
-              "file_size at 0x18");
+static_assert(offsetof(BundleFixedHeader, file_size) == 0x18, "file_size at 0x18");
 
 // One part table entry; the table follows the fixed header.
 struct __attribute__((packed)) BundlePartEntry {
@@ -112,8 +107,7 @@ static_assert(offsetof(BundlePartEntry, sha256) == 0x18, "sha256 at 0x18");
 // header_size for a bundle with `part_count` parts: the fixed header, the
 // table and the trailing header digest. Four parts: 32 + 224 + 32 = 288.
 constexpr uint32_t BundleHeaderSize(uint32_t part_count) {
-  return static_cast<uint32_t>(sizeof(BundleFixedHeader) +
-                               part_count * sizeof(BundlePartEntry) +
+  return static_cast<uint32_t>(sizeof(BundleFixedHeader) + part_count * sizeof(BundlePartEntry) +
                                kSha256DigestSize);
 }
 
@@ -179,8 +173,7 @@ struct BundleView {
 // Reads only inside data[0, size) for any input. On success fills *out and
 // returns kOk; on failure returns the first problem found and sets
 // out->failed_part (other fields of *out are unspecified).
-BundleError ParseBundleHeader(const uint8_t* data, size_t size,
-                              BundleView* out);
+BundleError ParseBundleHeader(const uint8_t* data, size_t size, BundleView* out);
 
 // Hashes part `index` of a parsed bundle (with Sha256BestEngine()) and
 // compares it to the part table: kOk, kPartDigestMismatch, or kBadPartIndex

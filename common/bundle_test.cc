@@ -26,11 +26,9 @@ namespace saveoops {
 namespace {
 
 // Passes if `text` contains `needle`; says what it looked for otherwise.
-testing::AssertionResult HasSubstr(absl::string_view text,
-                                   absl::string_view needle) {
+testing::AssertionResult HasSubstr(absl::string_view text, absl::string_view needle) {
   if (absl::StrContains(text, needle)) return testing::AssertionSuccess();
-  return testing::AssertionFailure()
-         << "'" << text << "' does not contain '" << needle << "'";
+  return testing::AssertionFailure() << "'" << text << "' does not contain '" << needle << "'";
 }
 
 std::vector<uint8_t> RandomBytes(std::mt19937_64& rng, size_t size) {
@@ -67,8 +65,7 @@ void SetFixed(std::vector<uint8_t>& bytes, const BundleFixedHeader& fixed) {
 }
 
 size_t EntryOffset(int index) {
-  return sizeof(BundleFixedHeader) +
-         static_cast<size_t>(index) * sizeof(BundlePartEntry);
+  return sizeof(BundleFixedHeader) + static_cast<size_t>(index) * sizeof(BundlePartEntry);
 }
 
 BundlePartEntry GetEntry(const std::vector<uint8_t>& bytes, int index) {
@@ -77,8 +74,7 @@ BundlePartEntry GetEntry(const std::vector<uint8_t>& bytes, int index) {
   return entry;
 }
 
-void SetEntry(std::vector<uint8_t>& bytes, int index,
-              const BundlePartEntry& entry) {
+void SetEntry(std::vector<uint8_t>& bytes, int index, const BundlePartEntry& entry) {
   memcpy(bytes.data() + EntryOffset(index), &entry, sizeof(entry));
 }
 
@@ -94,8 +90,7 @@ void ResignHeader(std::vector<uint8_t>& bytes) {
 // Builds a bundle from raw (type, data) parts laid out in the given order,
 // with correct digests: lets tests make structurally valid headers that
 // SerializeBundle() refuses to write (missing, duplicate, empty parts).
-std::vector<uint8_t> BuildRaw(
-    const std::vector<std::pair<uint32_t, std::string>>& parts) {
+std::vector<uint8_t> BuildRaw(const std::vector<std::pair<uint32_t, std::string>>& parts) {
   const uint32_t count = static_cast<uint32_t>(parts.size());
   const uint32_t header_size = BundleHeaderSize(count);
   std::vector<BundlePartEntry> entries(count);
@@ -106,8 +101,7 @@ std::vector<uint8_t> BuildRaw(
     entries[i].offset = (end + 4095) / 4096 * 4096;
     entries[i].size = parts[i].second.size();
     const Sha256Digest d =
-        Sha256Hash(parts[i].second.data(), parts[i].second.size(),
-                   Sha256Engine::kPortable);
+        Sha256Hash(parts[i].second.data(), parts[i].second.size(), Sha256Engine::kPortable);
     memcpy(entries[i].sha256, d.bytes, sizeof(d.bytes));
     end = entries[i].offset + entries[i].size;
   }
@@ -121,8 +115,7 @@ std::vector<uint8_t> BuildRaw(
   SetFixed(bytes, fixed);
   for (uint32_t i = 0; i < count; ++i) {
     SetEntry(bytes, static_cast<int>(i), entries[i]);
-    memcpy(bytes.data() + entries[i].offset, parts[i].second.data(),
-           parts[i].second.size());
+    memcpy(bytes.data() + entries[i].offset, parts[i].second.data(), parts[i].second.size());
   }
   ResignHeader(bytes);
   return bytes;
@@ -135,11 +128,9 @@ std::vector<std::pair<uint32_t, std::string>> ValidRawParts() {
           {kBundlePartPurgatory, std::string(300, 'p')}};
 }
 
-BundleError HeaderError(const std::vector<uint8_t>& bytes,
-                        int* failed_part = nullptr) {
+BundleError HeaderError(const std::vector<uint8_t>& bytes, int* failed_part = nullptr) {
   BundleView view;
-  const BundleError error =
-      ParseBundleHeader(bytes.data(), bytes.size(), &view);
+  const BundleError error = ParseBundleHeader(bytes.data(), bytes.size(), &view);
   if (failed_part != nullptr) *failed_part = view.failed_part;
   return error;
 }
@@ -149,8 +140,7 @@ BundleError HeaderError(const std::vector<uint8_t>& bytes,
 void ExpectRejected(const std::vector<uint8_t>& bytes, BundleError error,
                     const std::vector<std::string>& needles) {
   EXPECT_EQ(HeaderError(bytes), error)
-      << "got " << BundleErrorName(HeaderError(bytes)) << ", want "
-      << BundleErrorName(error);
+      << "got " << BundleErrorName(HeaderError(bytes)) << ", want " << BundleErrorName(error);
   absl::StatusOr<BundleContents> parsed = ParseBundle(bytes);
   ASSERT_FALSE(parsed.ok());
   for (const std::string& needle : needles) {
@@ -181,9 +171,12 @@ TEST(BundleTest, PreparedKernelImageRoundTripsAsAFifthPart) {
   EXPECT_TRUE(*parsed == contents);
   // The reader hands on the digests it checked, one per part.
   ASSERT_EQ(parsed->verified_sha256.size(), 5u);
-  const Sha256Digest want = Sha256Hash(contents.capture_kernel_image.data(),
-                                       contents.capture_kernel_image.size(), Sha256Engine::kPortable);
-  EXPECT_EQ(std::memcmp(parsed->verified_sha256.at(kBundlePartCaptureKernelImage).bytes, want.bytes, 32), 0);
+  const Sha256Digest want =
+      Sha256Hash(contents.capture_kernel_image.data(), contents.capture_kernel_image.size(),
+                 Sha256Engine::kPortable);
+  EXPECT_EQ(
+      std::memcmp(parsed->verified_sha256.at(kBundlePartCaptureKernelImage).bytes, want.bytes, 32),
+      0);
 
   // Without one, the bundle is the four-part layout it always was.
   contents.capture_kernel_image.clear();
@@ -212,13 +205,12 @@ TEST(BundleTest, LayoutFollowsTheFormat) {
   // The header digest covers everything before it.
   Sha256Digest header_digest;
   memcpy(header_digest.bytes, bytes.data() + 256, 32);
-  EXPECT_EQ(header_digest,
-            Sha256BoringSsl(absl::Span<const uint8_t>(bytes.data(), 256)));
+  EXPECT_EQ(header_digest, Sha256BoringSsl(absl::Span<const uint8_t>(bytes.data(), 256)));
 
   const uint32_t expected_types[] = {1, 2, 3, 4};
-  const size_t expected_sizes[] = {
-      contents.capture_kernel.size(), contents.capture_initramfs.size(),
-      contents.capture_cmdline.size(), contents.purgatory.size()};
+  const size_t expected_sizes[] = {contents.capture_kernel.size(),
+                                   contents.capture_initramfs.size(),
+                                   contents.capture_cmdline.size(), contents.purgatory.size()};
   uint64_t previous_end = fixed.header_size;
   for (int i = 0; i < 4; ++i) {
     const BundlePartEntry entry = GetEntry(bytes, i);
@@ -234,8 +226,8 @@ TEST(BundleTest, LayoutFollowsTheFormat) {
     }
     Sha256Digest stored;
     memcpy(stored.bytes, entry.sha256, 32);
-    EXPECT_EQ(stored, Sha256BoringSsl(absl::Span<const uint8_t>(
-                          bytes.data() + entry.offset, entry.size)));
+    EXPECT_EQ(stored,
+              Sha256BoringSsl(absl::Span<const uint8_t>(bytes.data() + entry.offset, entry.size)));
     previous_end = entry.offset + entry.size;
   }
   EXPECT_EQ(previous_end, bytes.size());
@@ -245,8 +237,7 @@ TEST(BundleTest, HeaderViewPointsAtParts) {
   const BundleContents contents = SampleContents();
   const std::vector<uint8_t> bytes = Serialize(contents);
   BundleView view;
-  ASSERT_EQ(ParseBundleHeader(bytes.data(), bytes.size(), &view),
-            BundleError::kOk);
+  ASSERT_EQ(ParseBundleHeader(bytes.data(), bytes.size(), &view), BundleError::kOk);
   EXPECT_EQ(view.failed_part, -1);
   EXPECT_EQ(view.part_count, 4u);
   EXPECT_EQ(view.header_size, 288u);
@@ -256,12 +247,10 @@ TEST(BundleTest, HeaderViewPointsAtParts) {
   EXPECT_EQ(VerifyBundlePart(view, -1), BundleError::kBadPartIndex);
   EXPECT_EQ(VerifyBundlePart(view, 4), BundleError::kBadPartIndex);
 
-  const BundlePartView* cmdline =
-      FindBundlePart(view, kBundlePartCaptureCmdline);
+  const BundlePartView* cmdline = FindBundlePart(view, kBundlePartCaptureCmdline);
   ASSERT_NE(cmdline, nullptr);
-  EXPECT_EQ(
-      std::string(reinterpret_cast<const char*>(cmdline->data), cmdline->size),
-      contents.capture_cmdline);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(cmdline->data), cmdline->size),
+            contents.capture_cmdline);
   const BundlePartView* purgatory = FindBundlePart(view, kBundlePartPurgatory);
   ASSERT_NE(purgatory, nullptr);
   EXPECT_EQ(purgatory->size, contents.purgatory.size());
@@ -277,8 +266,7 @@ TEST(BundleTest, RandomContentsRoundTrip) {
       const size_t pages = rng() % 4;
       const int64_t jitter = static_cast<int64_t>(rng() % 5) - 2;
       const int64_t s = static_cast<int64_t>(pages * 4096) + jitter;
-      return static_cast<size_t>(
-          std::max<int64_t>(static_cast<int64_t>(min), s));
+      return static_cast<size_t>(std::max<int64_t>(static_cast<int64_t>(min), s));
     };
     BundleContents contents;
     contents.capture_kernel = RandomBytes(rng, size(1));
@@ -290,8 +278,7 @@ TEST(BundleTest, RandomContentsRoundTrip) {
     }
     const std::vector<uint8_t> bytes = Serialize(contents);
     absl::StatusOr<BundleContents> parsed = ParseBundle(bytes);
-    ASSERT_TRUE(parsed.ok())
-        << "iteration " << iteration << ": " << parsed.status();
+    ASSERT_TRUE(parsed.ok()) << "iteration " << iteration << ": " << parsed.status();
     ASSERT_TRUE(*parsed == contents) << "iteration " << iteration;
     // Serialization is deterministic.
     ASSERT_EQ(Serialize(*parsed), bytes) << "iteration " << iteration;
@@ -299,8 +286,7 @@ TEST(BundleTest, RandomContentsRoundTrip) {
 }
 
 TEST(BundleTest, EmptyAndMaximalCommandLinesRoundTrip) {
-  for (const std::string& cmdline :
-       {std::string(), std::string(4096, 'x'), std::string(1, ' ')}) {
+  for (const std::string& cmdline : {std::string(), std::string(4096, 'x'), std::string(1, ' ')}) {
     BundleContents contents = SampleContents();
     contents.capture_cmdline = cmdline;
     absl::StatusOr<BundleContents> parsed = ParseBundle(Serialize(contents));
@@ -315,12 +301,9 @@ TEST(BundleTest, SerializeRejectsWhatTheReaderWouldReject) {
     std::string needle;
   };
   const Case cases[] = {
-      {[](BundleContents& c) { c.capture_kernel.clear(); },
-       "part 'capture_kernel' is empty"},
-      {[](BundleContents& c) { c.capture_initramfs.clear(); },
-       "part 'capture_initramfs' is empty"},
-      {[](BundleContents& c) { c.purgatory.clear(); },
-       "part 'purgatory' is empty"},
+      {[](BundleContents& c) { c.capture_kernel.clear(); }, "part 'capture_kernel' is empty"},
+      {[](BundleContents& c) { c.capture_initramfs.clear(); }, "part 'capture_initramfs' is empty"},
+      {[](BundleContents& c) { c.purgatory.clear(); }, "part 'purgatory' is empty"},
       {[](BundleContents& c) { c.capture_cmdline = std::string(4097, 'x'); },
        "part 'capture_cmdline' is 4097 bytes, at most 4096"},
       {[](BundleContents& c) { c.capture_cmdline = std::string("ab\0c", 4); },
@@ -344,10 +327,8 @@ TEST(BundleTest, EveryHeaderByteFlipIsRejected) {
     for (uint8_t mask : {0x01, 0x80, 0xff}) {
       std::vector<uint8_t> bad = good;
       bad[pos] ^= mask;
-      EXPECT_NE(HeaderError(bad), BundleError::kOk)
-          << "byte " << pos << " ^ " << int{mask};
-      EXPECT_FALSE(ParseBundle(bad).ok())
-          << "byte " << pos << " ^ " << int{mask};
+      EXPECT_NE(HeaderError(bad), BundleError::kOk) << "byte " << pos << " ^ " << int{mask};
+      EXPECT_FALSE(ParseBundle(bad).ok()) << "byte " << pos << " ^ " << int{mask};
       ++rejected;
     }
   }
@@ -356,10 +337,9 @@ TEST(BundleTest, EveryHeaderByteFlipIsRejected) {
   // A flip past the magic/version/count/size fields is caught by the digest.
   std::vector<uint8_t> bad = good;
   bad[EntryOffset(1) + offsetof(BundlePartEntry, size)] ^= 0x01;
-  ExpectRejected(
-      bad, BundleError::kHeaderDigestMismatch,
-      {"bundle: header SHA-256 mismatch", "header says ",
-       Sha256Hex(Sha256BoringSsl(absl::Span<const uint8_t>(bad.data(), 256)))});
+  ExpectRejected(bad, BundleError::kHeaderDigestMismatch,
+                 {"bundle: header SHA-256 mismatch", "header says ",
+                  Sha256Hex(Sha256BoringSsl(absl::Span<const uint8_t>(bad.data(), 256)))});
 }
 
 TEST(BundleTest, FlipInEachPartIsRejectedNamingThePart) {
@@ -374,8 +354,7 @@ TEST(BundleTest, FlipInEachPartIsRejectedNamingThePart) {
 
       // The header is intact; only this part's digest fails.
       BundleView view;
-      ASSERT_EQ(ParseBundleHeader(bad.data(), bad.size(), &view),
-                BundleError::kOk);
+      ASSERT_EQ(ParseBundleHeader(bad.data(), bad.size(), &view), BundleError::kOk);
       for (int j = 0; j < 4; ++j) {
         EXPECT_EQ(VerifyBundlePart(view, j),
                   j == i ? BundleError::kPartDigestMismatch : BundleError::kOk)
@@ -384,15 +363,14 @@ TEST(BundleTest, FlipInEachPartIsRejectedNamingThePart) {
 
       Sha256Digest stored;
       memcpy(stored.bytes, entry.sha256, 32);
-      const Sha256Digest actual = Sha256BoringSsl(
-          absl::Span<const uint8_t>(bad.data() + entry.offset, entry.size));
+      const Sha256Digest actual =
+          Sha256BoringSsl(absl::Span<const uint8_t>(bad.data() + entry.offset, entry.size));
       absl::StatusOr<BundleContents> parsed = ParseBundle(bad);
       ASSERT_FALSE(parsed.ok()) << name << " byte " << where;
       EXPECT_EQ(parsed.status().code(), absl::StatusCode::kDataLoss);
       EXPECT_EQ(parsed.status().message(),
-                "bundle: part '" + name + "' SHA-256 mismatch: header says " +
-                    Sha256Hex(stored) + ", data hashes to " +
-                    Sha256Hex(actual));
+                "bundle: part '" + name + "' SHA-256 mismatch: header says " + Sha256Hex(stored) +
+                    ", data hashes to " + Sha256Hex(actual));
     }
   }
 }
@@ -408,8 +386,7 @@ TEST(BundleTest, TruncationIsRejected) {
     EXPECT_EQ(HeaderError(cut), BundleError::kTruncated) << "length " << n;
     absl::StatusOr<BundleContents> parsed = ParseBundle(cut);
     ASSERT_FALSE(parsed.ok()) << "length " << n;
-    EXPECT_TRUE(HasSubstr(parsed.status().message(), "truncated"))
-        << "length " << n;
+    EXPECT_TRUE(HasSubstr(parsed.status().message(), "truncated")) << "length " << n;
   }
   // The null/empty input too.
   EXPECT_FALSE(ParseBundle(absl::Span<const uint8_t>()).ok());
@@ -420,8 +397,7 @@ TEST(BundleTest, TruncationIsRejected) {
 TEST(BundleTest, TrailingBytesAreRejected) {
   std::vector<uint8_t> bytes = Serialize(SampleContents());
   bytes.push_back(0);
-  ExpectRejected(bytes, BundleError::kFileSizeMismatch,
-                 {"field 'file_size' is", "trailing data"});
+  ExpectRejected(bytes, BundleError::kFileSizeMismatch, {"field 'file_size' is", "trailing data"});
 }
 
 TEST(BundleTest, FixedHeaderFieldsAreChecked) {
@@ -441,8 +417,7 @@ TEST(BundleTest, FixedHeaderFieldsAreChecked) {
     fixed.format_version = 2;
     SetFixed(bad, fixed);
     ResignHeader(bad);
-    ExpectRejected(bad, BundleError::kUnsupportedVersion,
-                   {"field 'format_version' is 2, need 1"});
+    ExpectRejected(bad, BundleError::kUnsupportedVersion, {"field 'format_version' is 2, need 1"});
   }
   for (uint32_t count : {0u, 17u, 0xffffffffu}) {
     std::vector<uint8_t> bad = good;
@@ -466,8 +441,7 @@ TEST(BundleTest, FixedHeaderFieldsAreChecked) {
     fixed.flags = 0x10;
     SetFixed(bad, fixed);
     ResignHeader(bad);
-    ExpectRejected(bad, BundleError::kNonZeroFlags,
-                   {"field 'flags' is 0x10, need 0"});
+    ExpectRejected(bad, BundleError::kNonZeroFlags, {"field 'flags' is 0x10, need 0"});
   }
   {
     std::vector<uint8_t> bad = good;
@@ -484,8 +458,7 @@ TEST(BundleTest, FixedHeaderFieldsAreChecked) {
     fixed.file_size += 4096;
     SetFixed(bad, fixed);
     ResignHeader(bad);
-    ExpectRejected(bad, BundleError::kTruncated,
-                   {"truncated", std::to_string(bad.size() + 4096)});
+    ExpectRejected(bad, BundleError::kTruncated, {"truncated", std::to_string(bad.size() + 4096)});
   }
 }
 
@@ -533,14 +506,12 @@ TEST(BundleTest, PartTableEntriesAreChecked) {
        1,
        [](BundlePartEntry& e) { e.type = 1; },
        BundleError::kDuplicatePartType,
-       {"part 'capture_kernel' (table entry 1): field 'type' is 1",
-        "appear once"}},
+       {"part 'capture_kernel' (table entry 1): field 'type' is 1", "appear once"}},
       {"unaligned",
        1,
        [](BundlePartEntry& e) { e.offset += 1; },
        BundleError::kMisalignedPart,
-       {"part 'capture_initramfs' (table entry 1): field 'offset' is",
-        "need a multiple of 4096"}},
+       {"part 'capture_initramfs' (table entry 1): field 'offset' is", "need a multiple of 4096"}},
       {"inside header",
        0,
        [](BundlePartEntry& e) { e.offset = 0; },
@@ -648,8 +619,7 @@ TEST(BundleTest, OtherPartOrdersAndGapsAreAccepted) {
 
 TEST(BundleTest, ErrorAndTypeNamesAreDistinct) {
   std::vector<std::string> names;
-  for (int e = 0; e <= static_cast<int>(BundleError::kPartDigestMismatch);
-       ++e) {
+  for (int e = 0; e <= static_cast<int>(BundleError::kPartDigestMismatch); ++e) {
     const char* name = BundleErrorName(static_cast<BundleError>(e));
     ASSERT_NE(name, nullptr);
     for (const std::string& other : names) EXPECT_NE(other, name) << e;
@@ -674,8 +644,7 @@ TEST_F(BundleFileTest, WriteThenReadRoundTrips) {
   const BundleContents contents = SampleContents();
   ASSERT_TRUE(WriteBundleFile(path, contents).ok());
   EXPECT_EQ(access(path.c_str(), F_OK), 0);
-  EXPECT_EQ(access((path + ".tmp").c_str(), F_OK), -1)
-      << "temporary file left behind";
+  EXPECT_EQ(access((path + ".tmp").c_str(), F_OK), -1) << "temporary file left behind";
 
   absl::StatusOr<BundleContents> read = ReadBundleFile(path);
   ASSERT_TRUE(read.ok()) << read.status();
@@ -736,9 +705,8 @@ TEST_F(BundleFileTest, ReadErrorsNameThePath) {
   }
   read = ReadBundleFile(path);
   ASSERT_FALSE(read.ok());
-  EXPECT_TRUE(HasSubstr(
-      read.status().message(),
-      "bundle '" + path + "': part 'capture_initramfs' SHA-256 mismatch"));
+  EXPECT_TRUE(HasSubstr(read.status().message(),
+                        "bundle '" + path + "': part 'capture_initramfs' SHA-256 mismatch"));
   remove(path.c_str());
 }
 

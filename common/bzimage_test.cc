@@ -44,8 +44,7 @@ class BootKernelTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_FALSE(FindBootKernel().empty())
         << "no /boot/vmlinuz-* on this machine (package linux-image-amd64)";
-    ASSERT_GT(BootKernelBytes().size(), 0x10000u)
-        << "could not load " << FindBootKernel();
+    ASSERT_GT(BootKernelBytes().size(), 0x10000u) << "could not load " << FindBootKernel();
     image_ = BootKernelBytes();
   }
 
@@ -67,11 +66,9 @@ class BootKernelTest : public ::testing::Test {
     absl::StatusOr<BzImageInfo> info = ParseBzImage(image_);
     ASSERT_FALSE(info.ok()) << "expected an error naming '" << field << "'";
     EXPECT_EQ(info.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_TRUE(absl::StrContains(info.status().message(),
-                                  absl::StrCat("'", field, "'")))
+    EXPECT_TRUE(absl::StrContains(info.status().message(), absl::StrCat("'", field, "'")))
         << info.status().message();
-    EXPECT_TRUE(absl::StartsWith(info.status().message(), "bzImage: "))
-        << info.status().message();
+    EXPECT_TRUE(absl::StartsWith(info.status().message(), "bzImage: ")) << info.status().message();
   }
 
   std::vector<uint8_t> image_;
@@ -85,8 +82,7 @@ TEST_F(BootKernelTest, ParsesTheDistroKernel) {
   EXPECT_NE(info->xloadflags & kXlfKernel64, 0);
   EXPECT_NE(info->xloadflags & kXlfCanBeLoadedAbove4G, 0);
   EXPECT_NE(info->loadflags & kLoadedHigh, 0);
-  EXPECT_TRUE(absl::StartsWith(info->kernel_version, "6."))
-      << info->kernel_version;
+  EXPECT_TRUE(absl::StartsWith(info->kernel_version, "6.")) << info->kernel_version;
   EXPECT_EQ(info->setup_sects, Peek<uint8_t>(0x1f1));
   EXPECT_EQ(info->setup_size_bytes, SetupSize());
   EXPECT_EQ(info->payload_offset, info->setup_size_bytes);
@@ -122,11 +118,9 @@ TEST_F(BootKernelTest, ReadBzImageFileMatchesParse) {
 }
 
 TEST(BzImageFileTest, MissingFileNamesThePath) {
-  absl::StatusOr<BzImageInfo> info =
-      ReadBzImageFile("/nonexistent/saveoops/vmlinuz");
+  absl::StatusOr<BzImageInfo> info = ReadBzImageFile("/nonexistent/saveoops/vmlinuz");
   ASSERT_FALSE(info.ok());
-  EXPECT_TRUE(absl::StrContains(info.status().message(),
-                                "/nonexistent/saveoops/vmlinuz"))
+  EXPECT_TRUE(absl::StrContains(info.status().message(), "/nonexistent/saveoops/vmlinuz"))
       << info.status();
 }
 
@@ -138,10 +132,8 @@ TEST(BzImageFileTest, ParseErrorNamesThePath) {
   fclose(f);
   absl::StatusOr<BzImageInfo> info = ReadBzImageFile(path);
   ASSERT_FALSE(info.ok());
-  EXPECT_TRUE(absl::StrContains(info.status().message(), path))
-      << info.status();
-  EXPECT_TRUE(absl::StrContains(info.status().message(), "too small"))
-      << info.status();
+  EXPECT_TRUE(absl::StrContains(info.status().message(), path)) << info.status();
+  EXPECT_TRUE(absl::StrContains(info.status().message(), "too small")) << info.status();
   remove(path.c_str());
 }
 
@@ -151,10 +143,8 @@ TEST_F(BootKernelTest, TooSmallForSetupHeader) {
   image_.resize(0x26b);
   absl::StatusOr<BzImageInfo> info = ParseBzImage(image_);
   ASSERT_FALSE(info.ok());
-  EXPECT_TRUE(absl::StrContains(info.status().message(), "setup header"))
-      << info.status();
-  EXPECT_TRUE(absl::StrContains(info.status().message(), "too small"))
-      << info.status();
+  EXPECT_TRUE(absl::StrContains(info.status().message(), "setup header")) << info.status();
+  EXPECT_TRUE(absl::StrContains(info.status().message(), "too small")) << info.status();
 }
 
 TEST_F(BootKernelTest, BadBootFlag) {
@@ -170,8 +160,7 @@ TEST_F(BootKernelTest, BadHeaderMagic) {
 TEST_F(BootKernelTest, OldProtocolVersion) {
   Poke<uint16_t>(0x206, 0x020b);
   ExpectFieldError("version");
-  EXPECT_TRUE(
-      absl::StrContains(ParseBzImage(image_).status().message(), "0x020b"));
+  EXPECT_TRUE(absl::StrContains(ParseBzImage(image_).status().message(), "0x020b"));
   Poke<uint16_t>(0x206, 0x020c);  // The oldest accepted version.
   EXPECT_TRUE(ParseBzImage(image_).ok());
 }
@@ -304,8 +293,7 @@ TEST_F(BootKernelTest, PrefAddressPlusInitSizeOverflows) {
   const uint32_t align = Peek<uint32_t>(0x230);
   Poke<uint64_t>(0x258, ~uint64_t{0} - align + 1);  // Highest aligned value.
   ExpectFieldError("pref_address");
-  EXPECT_TRUE(
-      absl::StrContains(ParseBzImage(image_).status().message(), "2^64"));
+  EXPECT_TRUE(absl::StrContains(ParseBzImage(image_).status().message(), "2^64"));
 }
 
 // --- kernel_version is optional and must stay inside the setup area.
@@ -348,13 +336,11 @@ TEST_F(BootKernelTest, TruncationSweep) {
   std::vector<size_t> lengths;
   for (size_t n = 0; n <= setup + 4096; ++n) lengths.push_back(n);
   for (size_t n = setup; n < image_.size(); n += 4099) lengths.push_back(n);
-  for (size_t n : {code_end - 1, code_end, code_end + 1, image_.size() - 1,
-                   image_.size()}) {
+  for (size_t n : {code_end - 1, code_end, code_end + 1, image_.size() - 1, image_.size()}) {
     lengths.push_back(n);
   }
   for (size_t n : lengths) {
-    absl::StatusOr<BzImageInfo> info =
-        ParseBzImage(absl::MakeConstSpan(image_).subspan(0, n));
+    absl::StatusOr<BzImageInfo> info = ParseBzImage(absl::MakeConstSpan(image_).subspan(0, n));
     if (n < 0x26c) {
       ASSERT_FALSE(info.ok()) << n;
       ASSERT_TRUE(absl::StrContains(info.status().message(), "too small"))
@@ -394,8 +380,7 @@ TEST_F(BootKernelTest, RandomHeaderCorruptionKeepsInvariants) {
       img[off] = static_cast<uint8_t>(rng());
     }
     const size_t len = rng() % 8 == 0 ? rng() % window : window;
-    absl::StatusOr<BzImageInfo> info =
-        ParseBzImage(absl::MakeConstSpan(img).subspan(0, len));
+    absl::StatusOr<BzImageInfo> info = ParseBzImage(absl::MakeConstSpan(img).subspan(0, len));
     if (!info.ok()) {
       ASSERT_TRUE(absl::StartsWith(info.status().message(), "bzImage: "));
       continue;

@@ -91,8 +91,7 @@ struct ElfCoreProgramHeader {
 // empty, any range is empty or wraps past 2^64 (physically, or virtually
 // once kernel_text_vaddr/page_offset is added), or there would be more than
 // 0xfffe program headers.
-absl::StatusOr<std::vector<ElfCoreProgramHeader>> ElfCoreProgramHeaders(
-    const ElfCoreSpec& spec);
+absl::StatusOr<std::vector<ElfCoreProgramHeader>> ElfCoreProgramHeaders(const ElfCoreSpec& spec);
 
 // Size of the written header for `phnum` program headers: 64 + 56 * phnum,
 // rounded up to kElfCoreHeaderAlign. For a spec, phnum is
@@ -101,8 +100,7 @@ size_t ElfCoreHeaderSize(size_t phnum);
 
 // Serializes the ELF header and ElfCoreProgramHeaders(spec), zero-padded to
 // ElfCoreHeaderSize(). Same errors as ElfCoreProgramHeaders.
-absl::StatusOr<std::vector<uint8_t>> BuildElfCoreHeader(
-    const ElfCoreSpec& spec);
+absl::StatusOr<std::vector<uint8_t>> BuildElfCoreHeader(const ElfCoreSpec& spec);
 
 // --- Reading
 

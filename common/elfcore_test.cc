@@ -27,8 +27,7 @@ ElfCoreSpec SampleSpec() {
   spec.vmcoreinfo_note = {0x3a4e000, 0x1000};
   spec.kernel_text = {0x1000000, 0x2c00000};
   spec.kernel_text_vaddr = kTextVaddr;
-  spec.ram = {
-      {0x1000, 0x9e000}, {0x100000, 0x5ff00000}, {0x6c000000, 0x13f00000}};
+  spec.ram = {{0x1000, 0x9e000}, {0x100000, 0x5ff00000}, {0x6c000000, 0x13f00000}};
   spec.page_offset = kPageOffset;
   return spec;
 }
@@ -45,13 +44,11 @@ void Poke(std::vector<uint8_t>* bytes, size_t offset, T value) {
   memcpy(bytes->data() + offset, &value, sizeof(T));
 }
 
-void ExpectParseError(const std::vector<uint8_t>& bytes,
-                      absl::string_view field) {
+void ExpectParseError(const std::vector<uint8_t>& bytes, absl::string_view field) {
   absl::StatusOr<ElfCoreInfo> info = ParseElfCoreHeader(bytes);
   ASSERT_FALSE(info.ok()) << "expected an error naming '" << field << "'";
   EXPECT_EQ(info.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(
-      absl::StrContains(info.status().message(), absl::StrCat("'", field, "'")))
+  EXPECT_TRUE(absl::StrContains(info.status().message(), absl::StrCat("'", field, "'")))
       << info.status().message();
 }
 
@@ -59,8 +56,7 @@ void ExpectBuildError(const ElfCoreSpec& spec, absl::string_view field) {
   absl::StatusOr<std::vector<uint8_t>> bytes = BuildElfCoreHeader(spec);
   ASSERT_FALSE(bytes.ok()) << "expected an error naming '" << field << "'";
   EXPECT_EQ(bytes.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(absl::StrContains(bytes.status().message(),
-                                absl::StrCat("'", field, "'")))
+  EXPECT_TRUE(absl::StrContains(bytes.status().message(), absl::StrCat("'", field, "'")))
       << bytes.status().message();
 }
 
@@ -148,8 +144,7 @@ TEST(ElfCoreTest, ProgramHeadersFollowTheKernelsLayout) {
     EXPECT_EQ(p.memsz, spec.ram[i].size);
   }
 
-  absl::StatusOr<std::vector<ElfCoreProgramHeader>> expected =
-      ElfCoreProgramHeaders(spec);
+  absl::StatusOr<std::vector<ElfCoreProgramHeader>> expected = ElfCoreProgramHeaders(spec);
   ASSERT_TRUE(expected.ok());
   EXPECT_EQ(info->phdrs, *expected);
 }
@@ -203,25 +198,21 @@ TEST(ElfCoreTest, ReadelfAgrees) {
   EXPECT_TRUE(absl::StrContains(out, "Advanced Micro Devices X86-64")) << out;
   EXPECT_TRUE(absl::StrContains(out, "ELF64")) << out;
   EXPECT_TRUE(absl::StrContains(out, "little endian")) << out;
-  EXPECT_TRUE(absl::StrContains(out, "Number of program headers:         9"))
-      << out;
+  EXPECT_TRUE(absl::StrContains(out, "Number of program headers:         9")) << out;
   // The second RAM range: offset/paddr 0x100000, vaddr page_offset+0x100000,
   // size 0x5ff00000, in readelf -W's 64-bit columns.
-  EXPECT_TRUE(absl::StrContains(
-      out,
-      "LOAD           0x100000 0xffff888000100000 0x0000000000100000 "
-      "0x5ff00000 0x5ff00000 RWE 0"))
+  EXPECT_TRUE(absl::StrContains(out,
+                                "LOAD           0x100000 0xffff888000100000 0x0000000000100000 "
+                                "0x5ff00000 0x5ff00000 RWE 0"))
       << out;
   // The kernel text mapping.
-  EXPECT_TRUE(absl::StrContains(
-      out,
-      "LOAD           0x1000000 0xffffffff81000000 0x0000000001000000 "
-      "0x2c00000 0x2c00000 RWE 0"))
+  EXPECT_TRUE(absl::StrContains(out,
+                                "LOAD           0x1000000 0xffffffff81000000 0x0000000001000000 "
+                                "0x2c00000 0x2c00000 RWE 0"))
       << out;
   // One NOTE line per CPU plus VMCOREINFO.
   size_t notes = 0;
-  for (size_t pos = 0; (pos = out.find("\n  NOTE ", pos)) != std::string::npos;
-       ++pos) {
+  for (size_t pos = 0; (pos = out.find("\n  NOTE ", pos)) != std::string::npos; ++pos) {
     ++notes;
   }
   EXPECT_EQ(notes, 5u) << out;
@@ -453,8 +444,7 @@ TEST(ElfCorePropertyTest, RandomSpecsRoundTrip) {
     ASSERT_TRUE(info.ok()) << info.status();
     ASSERT_EQ(info->note_count, cpus + 1);
     ASSERT_EQ(info->load_count, ranges + 1);
-    absl::StatusOr<std::vector<ElfCoreProgramHeader>> expected =
-        ElfCoreProgramHeaders(spec);
+    absl::StatusOr<std::vector<ElfCoreProgramHeader>> expected = ElfCoreProgramHeaders(spec);
     ASSERT_TRUE(expected.ok());
     ASSERT_EQ(info->phdrs, *expected);
     for (size_t i = 0; i < ranges; ++i) {
@@ -482,8 +472,7 @@ TEST(ElfCorePropertyTest, RandomCorruptionNeverCrashes) {
     absl::StatusOr<ElfCoreInfo> info =
         ParseElfCoreHeader(absl::MakeConstSpan(bytes).subspan(0, len));
     if (!info.ok()) {
-      ASSERT_TRUE(absl::StartsWith(info.status().message(), "ELF core header"))
-          << info.status();
+      ASSERT_TRUE(absl::StartsWith(info.status().message(), "ELF core header")) << info.status();
       continue;
     }
     ++accepted;

@@ -66,7 +66,8 @@ StatusOr<std::vector<uint8_t>> ReadFileBounded(const std::string& path, uint64_t
   // O_NONBLOCK: opening a FIFO must not wait for a writer; cleared below.
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!fd.valid()) {
-    if (errno == EISDIR) return InvalidArgumentError(Format("%s: is a directory, not a file", name));
+    if (errno == EISDIR)
+      return InvalidArgumentError(Format("%s: is a directory, not a file", name));
     return ErrnoError(errno, Format("cannot open %s", name));
   }
   struct stat st {};
@@ -87,8 +88,8 @@ StatusOr<std::vector<uint8_t>> ReadFileBounded(const std::string& path, uint64_t
     expected = static_cast<uint64_t>(st.st_size);
   }
   if (expected > max_bytes) {
-    return InvalidArgumentError(Format("%s: %u bytes is more than the %u a %s can be", name,
-                                       expected, max_bytes, what));
+    return InvalidArgumentError(
+        Format("%s: %u bytes is more than the %u a %s can be", name, expected, max_bytes, what));
   }
   std::vector<uint8_t> out;
   out.reserve(expected);
@@ -98,7 +99,8 @@ StatusOr<std::vector<uint8_t>> ReadFileBounded(const std::string& path, uint64_t
     const ssize_t n = read(fd.get(), chunk, sizeof(chunk));
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EISDIR) return InvalidArgumentError(Format("%s: is a directory, not a file", name));
+      if (errno == EISDIR)
+        return InvalidArgumentError(Format("%s: is a directory, not a file", name));
       return ErrnoError(errno, Format("cannot read %s", name));
     }
     if (n == 0) break;
@@ -136,8 +138,7 @@ Status PreadFull(int fd, void* buf, size_t size, uint64_t offset, const std::str
   return OkStatus();
 }
 
-Status PwriteFull(int fd, const void* buf, size_t size, uint64_t offset,
-                  const std::string& what) {
+Status PwriteFull(int fd, const void* buf, size_t size, uint64_t offset, const std::string& what) {
   const auto* p = static_cast<const uint8_t*>(buf);
   size_t done = 0;
   while (done < size) {
@@ -226,9 +227,11 @@ Status AtomicFile::Commit() {
     return s;
   };
   // fchmod, not the open mode: the umask must not loosen or tighten it.
-  if (fchmod(fd_.get(), mode_) != 0) return fail(ErrnoError(errno, Format("cannot chmod %s", temp_path_)));
+  if (fchmod(fd_.get(), mode_) != 0)
+    return fail(ErrnoError(errno, Format("cannot chmod %s", temp_path_)));
   if (fsync(fd_.get()) != 0) return fail(ErrnoError(errno, Format("cannot fsync %s", temp_path_)));
-  if (close(fd_.release()) != 0) return fail(ErrnoError(errno, Format("cannot close %s", temp_path_)));
+  if (close(fd_.release()) != 0)
+    return fail(ErrnoError(errno, Format("cannot close %s", temp_path_)));
   if (rename(temp_path_.c_str(), path_.c_str()) != 0) {
     return fail(ErrnoError(errno, Format("cannot rename %s to %s", temp_path_, path_)));
   }

@@ -72,8 +72,7 @@ StatusOr<std::string> ReadTextFileBounded(const std::string& path, uint64_t max_
 // transfers and EINTR. A read that meets the end of the file first is
 // OutOfRange; `what` names the file in errors.
 Status PreadFull(int fd, void* buf, size_t size, uint64_t offset, const std::string& what);
-Status PwriteFull(int fd, const void* buf, size_t size, uint64_t offset,
-                  const std::string& what);
+Status PwriteFull(int fd, const void* buf, size_t size, uint64_t offset, const std::string& what);
 // write() of all `size` bytes at the file position.
 Status WriteFull(int fd, const void* buf, size_t size, const std::string& what);
 

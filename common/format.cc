@@ -14,14 +14,11 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // True if `c` is one of `set`. (Not absl::string_view::find, which is not
 // inline: it would bring absl's string_view.o and its iostream code along.)
-bool IsOneOf(char c, const char* set) {
-  return c != '\0' && strchr(set, c) != nullptr;
-}
+bool IsOneOf(char c, const char* set) { return c != '\0' && strchr(set, c) != nullptr; }
 
 // A parsed directive: %[flags][width][.precision][length]conversion.
 struct Directive {
-  bool left = false, plus = false, space = false, alternate = false,
-       zero = false;
+  bool left = false, plus = false, space = false, alternate = false, zero = false;
   size_t width = 0;
   bool has_precision = false;
   size_t precision = 0;
@@ -47,8 +44,7 @@ bool ParseDirective(std::string_view format, size_t* i, Directive* d) {
     else
       break;
   }
-  for (; p < format.size() && IsDigit(format[p]); ++p)
-    d->width = d->width * 10 + (format[p] - '0');
+  for (; p < format.size() && IsDigit(format[p]); ++p) d->width = d->width * 10 + (format[p] - '0');
   if (p < format.size() && format[p] == '.') {
     d->has_precision = true;
     for (++p; p < format.size() && IsDigit(format[p]); ++p) {
@@ -73,8 +69,7 @@ void AppendPadded(std::string* out, const Directive& d, std::string_view prefix,
   if (d.left) out->append(pad, ' ');
 }
 
-void AppendInteger(std::string* out, const Directive& d,
-                   const format_internal::Arg& arg) {
+void AppendInteger(std::string* out, const Directive& d, const format_internal::Arg& arg) {
   const char conv = d.conversion;
   const unsigned base = conv == 'x' || conv == 'X' ? 16 : conv == 'o' ? 8 : 10;
   const char* digits = conv == 'X' ? kUpperHex : kLowerHex;
@@ -85,8 +80,7 @@ void AppendInteger(std::string* out, const Directive& d,
   // printf: precision is the minimum digit count, and "%.0d" of 0 is empty.
   const size_t min_digits = d.has_precision ? d.precision : 1;
   std::string body;
-  if (static_cast<size_t>(end - p) < min_digits)
-    body.append(min_digits - (end - p), '0');
+  if (static_cast<size_t>(end - p) < min_digits) body.append(min_digits - (end - p), '0');
   body.append(p, end);
   std::string prefix;
   const bool is_signed = conv == 'd' || conv == 'i';
@@ -104,8 +98,7 @@ void AppendInteger(std::string* out, const Directive& d,
   AppendPadded(out, d, prefix, body, d.zero && !d.left && !d.has_precision);
 }
 
-void AppendDirective(std::string* out, const Directive& d,
-                     const format_internal::Arg& arg) {
+void AppendDirective(std::string* out, const Directive& d, const format_internal::Arg& arg) {
   switch (d.conversion) {
     case 'd':
     case 'i':
@@ -129,8 +122,7 @@ void AppendDirective(std::string* out, const Directive& d,
         return AppendInteger(out, decimal, arg);
       }
       std::string_view s = arg.text();
-      if (d.has_precision && d.precision < s.size())
-        s = s.substr(0, d.precision);
+      if (d.has_precision && d.precision < s.size()) s = s.substr(0, d.precision);
       return AppendPadded(out, d, "", s, false);
     }
   }
@@ -152,8 +144,7 @@ void AppendArgs(std::string* out, std::initializer_list<Arg> args) {
   }
 }
 
-void AppendFormatted(std::string* out, std::string_view format,
-                     std::initializer_list<Arg> args) {
+void AppendFormatted(std::string* out, std::string_view format, std::initializer_list<Arg> args) {
   const Arg* next = args.begin();
   size_t i = 0;
   while (i < format.size()) {
@@ -169,8 +160,7 @@ void AppendFormatted(std::string* out, std::string_view format,
     const bool parsed = ParseDirective(format, &after, &d);
     if (parsed && d.conversion == '%') {
       out->push_back('%');
-    } else if (parsed && IsOneOf(d.conversion, "diuxXocs") &&
-               next != args.end()) {
+    } else if (parsed && IsOneOf(d.conversion, "diuxXocs") && next != args.end()) {
       AppendDirective(out, d, *next++);
     } else {
       if (!parsed) after = format.size();
@@ -192,8 +182,7 @@ std::vector<std::string_view> Split(std::string_view text, char separator) {
   }
 }
 
-std::string Join(const std::vector<std::string>& pieces,
-                 std::string_view separator) {
+std::string Join(const std::vector<std::string>& pieces, std::string_view separator) {
   std::string out;
   for (size_t i = 0; i < pieces.size(); ++i) {
     if (i > 0) out.append(separator);
@@ -207,11 +196,9 @@ std::string HexEscape(absl::string_view bytes) {
   bool after_hex_escape = false;
   for (const char c : bytes) {
     const unsigned char u = static_cast<unsigned char>(c);
-    const bool hex_digit =
-        IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    const bool hex_digit = IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
     // A hex digit right after \xHH would read as part of it: escape it too.
-    const bool hex_escape =
-        u < 0x20 || u >= 0x7f || (after_hex_escape && hex_digit);
+    const bool hex_escape = u < 0x20 || u >= 0x7f || (after_hex_escape && hex_digit);
     after_hex_escape = false;
     switch (c) {
       case '\n':

@@ -40,14 +40,13 @@ class Arg {
   Arg(absl::string_view s) : text_(s.data(), s.size()) {}
   Arg(const std::string& s) : text_(s) {}
   Arg(const char* s) : text_(s) {}
-  template <typename I, typename = std::enable_if_t<std::is_integral_v<I> &&
-                                                    !std::is_same_v<I, bool>>>
+  template <typename I,
+            typename = std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>>>
   Arg(I value) : is_integer_(true) {
     if constexpr (std::is_signed_v<I>) {
       negative_ = value < 0;
       // Negate in unsigned arithmetic: -INT64_MIN overflows int64_t.
-      magnitude_ = negative_ ? 0 - static_cast<uint64_t>(value)
-                             : static_cast<uint64_t>(value);
+      magnitude_ = negative_ ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
     } else {
       magnitude_ = value;
     }
@@ -66,8 +65,7 @@ class Arg {
 };
 
 void AppendArgs(std::string* out, std::initializer_list<Arg> args);
-void AppendFormatted(std::string* out, std::string_view format,
-                     std::initializer_list<Arg> args);
+void AppendFormatted(std::string* out, std::string_view format, std::initializer_list<Arg> args);
 
 }  // namespace format_internal
 
@@ -91,17 +89,14 @@ void AppendTo(std::string* out, const Args&... args) {
 template <typename... Args>
 std::string Format(std::string_view format, const Args&... args) {
   std::string out;
-  format_internal::AppendFormatted(&out, format,
-                                   {format_internal::Arg(args)...});
+  format_internal::AppendFormatted(&out, format, {format_internal::Arg(args)...});
   return out;
 }
 
 // Appends Format(format, args...) to `out`, like absl::StrAppendFormat.
 template <typename... Args>
-void AppendFormat(std::string* out, std::string_view format,
-                  const Args&... args) {
-  format_internal::AppendFormatted(out, format,
-                                   {format_internal::Arg(args)...});
+void AppendFormat(std::string* out, std::string_view format, const Args&... args) {
+  format_internal::AppendFormatted(out, format, {format_internal::Arg(args)...});
 }
 
 // The pieces of `text` between `separator`s, empty ones included, like
@@ -110,8 +105,7 @@ void AppendFormat(std::string* out, std::string_view format,
 std::vector<std::string_view> Split(std::string_view text, char separator);
 
 // `pieces` with `separator` between them, like absl::StrJoin.
-std::string Join(const std::vector<std::string>& pieces,
-                 std::string_view separator);
+std::string Join(const std::vector<std::string>& pieces, std::string_view separator);
 
 // `bytes` with \n \r \t \" \' \\ escaped and other bytes outside printable
 // ASCII as \xHH, like absl::CHexEscape: safe to quote in a message.

@@ -29,8 +29,7 @@ TEST(FormatTest, IntegersLikeAbslStrFormat) {
   EXPECT_SAME_AS_ABSL("%u", big);
   EXPECT_SAME_AS_ABSL("%d", low);
   EXPECT_SAME_AS_ABSL("%d %i", -5, 7);
-  EXPECT_SAME_AS_ABSL("%x %X %#x %#X", 0xbeefu, 0xbeefu, uint64_t{0x1000},
-                      0xabu);
+  EXPECT_SAME_AS_ABSL("%x %X %#x %#X", 0xbeefu, 0xbeefu, uint64_t{0x1000}, 0xabu);
   EXPECT_SAME_AS_ABSL("%#x", 0);
   EXPECT_SAME_AS_ABSL("%02x%02x", uint8_t{5}, uint8_t{0xab});
   EXPECT_SAME_AS_ABSL("%08u|%5u|%-5u|%06u", 42u, 7u, 7u, 123u);
@@ -106,8 +105,7 @@ TEST(SplitTest, LikeAbslStrSplit) {
 
 TEST(JoinTest, LikeAbslStrJoin) {
   for (const std::vector<std::string>& pieces :
-       std::vector<std::vector<std::string>>{
-           {}, {"a"}, {"a", "", "b"}, {"", ""}}) {
+       std::vector<std::vector<std::string>>{{}, {"a"}, {"a", "", "b"}, {"", ""}}) {
     EXPECT_EQ(Join(pieces, "; "), absl::StrJoin(pieces, "; "));
   }
 }

@@ -27,18 +27,20 @@ struct LoadSegment {
 
 absl::StatusOr<LaidOutKernel> LayOutKernelElf(absl::Span<const uint8_t> elf) {
   if (elf.size() < sizeof(Elf64Ehdr)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "kernel: unpacked payload is ", elf.size(), " bytes, too small for an ELF header"));
+    return absl::InvalidArgumentError(absl::StrCat("kernel: unpacked payload is ", elf.size(),
+                                                   " bytes, too small for an ELF header"));
   }
   const Elf64Ehdr eh = Load<Elf64Ehdr>(elf, 0);
   if (memcmp(eh.e_ident, kElfMagic, sizeof(kElfMagic)) != 0 ||
       eh.e_ident[kEiClass] != kElfClass64 || eh.e_ident[kEiData] != kElfData2Lsb) {
-    return absl::InvalidArgumentError("kernel: unpacked payload is not a 64-bit little-endian ELF file");
+    return absl::InvalidArgumentError(
+        "kernel: unpacked payload is not a 64-bit little-endian ELF file");
   }
   if (eh.e_machine != kEmX86_64 || eh.e_type != kEtExec) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "kernel: unpacked vmlinux has e_machine %d and e_type %d, need %d (x86-64) and %d (executable)",
-        eh.e_machine, eh.e_type, kEmX86_64, kEtExec));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("kernel: unpacked vmlinux has e_machine %d and e_type %d, need %d (x86-64) "
+                        "and %d (executable)",
+                        eh.e_machine, eh.e_type, kEmX86_64, kEtExec));
   }
   if (eh.e_phentsize != sizeof(Elf64Phdr) || eh.e_phnum == 0 || eh.e_phoff > elf.size() ||
       uint64_t{eh.e_phnum} * sizeof(Elf64Phdr) > elf.size() - eh.e_phoff) {
@@ -60,8 +62,8 @@ absl::StatusOr<LaidOutKernel> LayOutKernelElf(absl::Span<const uint8_t> elf) {
     }
     if (!loads.empty() && ph.p_paddr < loads.back().paddr + loads.back().memsz) {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "kernel: vmlinux segment %d at physical %#x overlaps or precedes the one before",
-          i, ph.p_paddr));
+          "kernel: vmlinux segment %d at physical %#x overlaps or precedes the one before", i,
+          ph.p_paddr));
     }
     loads.push_back({ph.p_paddr, ph.p_offset, ph.p_filesz, ph.p_memsz});
   }
@@ -69,8 +71,9 @@ absl::StatusOr<LaidOutKernel> LayOutKernelElf(absl::Span<const uint8_t> elf) {
   const uint64_t base = loads.front().paddr;
   const uint64_t end = loads.back().paddr + loads.back().memsz;
   if (end - base > kKernelImageMaxSpan) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "kernel: vmlinux spans %#x bytes of memory, more than %#x", end - base, kKernelImageMaxSpan));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("kernel: vmlinux spans %#x bytes of memory, more than %#x", end - base,
+                        kKernelImageMaxSpan));
   }
   if (eh.e_entry < base || eh.e_entry >= end) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -96,9 +99,9 @@ absl::StatusOr<LaidOutKernel> LayOutKernelElf(absl::Span<const uint8_t> elf) {
 
 absl::StatusOr<KernelImage> ParseKernelImage(absl::Span<const uint8_t> part) {
   if (part.size() < sizeof(KernelImageHeader)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "kernel image: ", part.size(), " bytes, shorter than its ", sizeof(KernelImageHeader),
-        "-byte header"));
+    return absl::InvalidArgumentError(absl::StrCat("kernel image: ", part.size(),
+                                                   " bytes, shorter than its ",
+                                                   sizeof(KernelImageHeader), "-byte header"));
   }
   const KernelImageHeader h = Load<KernelImageHeader>(part, 0);
   if (memcmp(h.magic, kKernelImageMagic, sizeof(h.magic)) != 0) {
@@ -112,9 +115,9 @@ absl::StatusOr<KernelImage> ParseKernelImage(absl::Span<const uint8_t> part) {
         h.version, h.header_size, h.reserved, kKernelImageVersion, sizeof(KernelImageHeader)));
   }
   if (h.lz4_size != part.size() - sizeof(KernelImageHeader) || h.lz4_size == 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "kernel image: header says %d LZ4 bytes, the part holds %d", h.lz4_size,
-        part.size() - sizeof(KernelImageHeader)));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("kernel image: header says %d LZ4 bytes, the part holds %d", h.lz4_size,
+                        part.size() - sizeof(KernelImageHeader)));
   }
   if (h.image_size == 0 || h.image_size > h.span || h.span > kKernelImageMaxSpan) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -122,9 +125,9 @@ absl::StatusOr<KernelImage> ParseKernelImage(absl::Span<const uint8_t> part) {
         h.image_size, h.span, kKernelImageMaxSpan));
   }
   if (h.entry_offset >= h.image_size) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "kernel image: entry offset %#x is not inside the %#x-byte image", h.entry_offset,
-        h.image_size));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("kernel image: entry offset %#x is not inside the %#x-byte image",
+                        h.entry_offset, h.image_size));
   }
   if (h.alignment < 4096 || (h.alignment & (h.alignment - 1)) != 0 ||
       h.alignment > kKernelImageMaxSpan) {

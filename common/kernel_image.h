@@ -14,8 +14,8 @@
 //
 // Bundle part kBundlePartCaptureKernelImage holds a KernelImageHeader
 // followed by the LZ4 block; kernel_image_prepare.h builds it (host tools
-// only: it links liblzma and liblz4, which the arming programs need not). The bzImage stays in the bundle: its setup
-// header feeds boot_params, and kexec_file_load (lockdown) needs it signed.
+// only: it links liblzma and liblz4, which the arming programs need not). The bzImage stays in the
+// bundle: its setup header feeds boot_params, and kexec_file_load (lockdown) needs it signed.
 #ifndef SAVEOOPS_COMMON_KERNEL_IMAGE_H_
 #define SAVEOOPS_COMMON_KERNEL_IMAGE_H_
 

@@ -63,8 +63,8 @@ absl::StatusOr<std::vector<uint8_t>> UnpackPayload(absl::Span<const uint8_t> pay
   if (absl::IsResourceExhausted(out.status())) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "kernel: %s payload unpacks to more than %u MiB; a capture kernel is at most %u MiB "
-        "unpacked", CompressionName(c), kMaxUnpackedKernelBytes >> 20,
-        kMaxUnpackedKernelBytes >> 20));
+        "unpacked",
+        CompressionName(c), kMaxUnpackedKernelBytes >> 20, kMaxUnpackedKernelBytes >> 20));
   }
   return out;
 }
@@ -84,8 +84,8 @@ absl::StatusOr<std::vector<uint8_t>> PrepareKernelImage(absl::Span<const uint8_t
   if (!laid_out.ok()) return laid_out.status();
   const std::vector<uint8_t>& image = laid_out->image;
   if (image.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "kernel: image is ", image.size(), " bytes, more than one LZ4 block holds"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("kernel: image is ", image.size(), " bytes, more than one LZ4 block holds"));
   }
 
   std::vector<uint8_t> part(sizeof(KernelImageHeader) +
@@ -101,12 +101,12 @@ absl::StatusOr<std::vector<uint8_t>> PrepareKernelImage(absl::Span<const uint8_t
   // The purgatory's decoder must reproduce the image exactly; check it here,
   // where a failure is a message and not a lost capture.
   std::vector<uint8_t> check(image.size());
-  const Lz4Error decoded = Lz4DecodeBlockExact(part.data() + sizeof(KernelImageHeader),
-                                               static_cast<size_t>(lz4_size), check.data(),
-                                               check.size());
+  const Lz4Error decoded =
+      Lz4DecodeBlockExact(part.data() + sizeof(KernelImageHeader), static_cast<size_t>(lz4_size),
+                          check.data(), check.size());
   if (decoded != Lz4Error::kOk || check != image) {
-    return absl::InternalError(absl::StrCat("kernel: LZ4 image does not decode back: ",
-                                            Lz4ErrorName(decoded)));
+    return absl::InternalError(
+        absl::StrCat("kernel: LZ4 image does not decode back: ", Lz4ErrorName(decoded)));
   }
 
   KernelImageHeader h{};
@@ -131,7 +131,8 @@ absl::StatusOr<std::vector<uint8_t>> PrepareKernelImage(absl::Span<const uint8_t
 
 absl::StatusOr<std::string> AttachKernelImage(BundleContents* bundle, const std::string& mode) {
   bundle->capture_kernel_image.clear();
-  if (mode == "none") return std::string("capture kernel: staged as the bzImage (--kernel-image=none)");
+  if (mode == "none")
+    return std::string("capture kernel: staged as the bzImage (--kernel-image=none)");
   if (mode != "auto" && mode != "lz4") {
     return absl::InvalidArgumentError(
         absl::StrCat("--kernel-image=", mode, ": need auto, lz4 or none"));

@@ -31,8 +31,8 @@ struct KernelImageSummary {
 // compresses that with LZ4 HC. The result is decoded again with Saveoops'
 // own decoder and compared, so a part that leaves here is one the purgatory
 // unpacks. Errors name what is unsupported or malformed: a payload in an
-// unknown format (kUnimplemented), a damaged or oversized one, a vmlinux that is not a 64-bit x86 executable, segments out of
-// order or out of the file, an entry point outside the image.
+// unknown format (kUnimplemented), a damaged or oversized one, a vmlinux that is not a 64-bit x86
+// executable, segments out of order or out of the file, an entry point outside the image.
 absl::StatusOr<std::vector<uint8_t>> PrepareKernelImage(absl::Span<const uint8_t> bzimage,
                                                         KernelImageSummary* summary = nullptr);
 

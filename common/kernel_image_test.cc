@@ -62,9 +62,9 @@ Elf64Phdr Load(uint64_t paddr, uint64_t offset, uint64_t filesz, uint64_t memsz)
 }
 
 TEST(KernelImageTest, LaysOutSegmentsByPhysicalAddress) {
-  std::vector<uint8_t> elf = MakeElf({Load(0x1000000, 0x1000, 0x100, 0x100),
-                                      Load(0x1200000, 0x2000, 0x10, 0x300000)},
-                                     0x3000, 0x1000040);
+  std::vector<uint8_t> elf =
+      MakeElf({Load(0x1000000, 0x1000, 0x100, 0x100), Load(0x1200000, 0x2000, 0x10, 0x300000)},
+              0x3000, 0x1000040);
   for (int i = 0; i < 0x100; ++i) elf[0x1000 + i] = static_cast<uint8_t>(i | 1);
   for (int i = 0; i < 0x10; ++i) elf[0x2000 + i] = 0xaa;
   absl::StatusOr<LaidOutKernel> k = LayOutKernelElf(elf);
@@ -96,8 +96,8 @@ TEST(KernelImageTest, RejectsMalformedElf) {
   expect(bad, "e_machine 3");
   expect(MakeElf({Load(0x1000000, 0x1f00, 0x200, 0x200)}, 0x2000, 0x1000000), "outside the file");
   expect(MakeElf({Load(0x1000000, 0x1000, 0x20, 0x10)}, 0x2000, 0x1000000), "malformed");
-  expect(MakeElf({Load(0x1000000, 0x1000, 0x10, 0x10), Load(0x1000008, 0x1000, 0x10, 0x10)},
-                 0x2000, 0x1000000),
+  expect(MakeElf({Load(0x1000000, 0x1000, 0x10, 0x10), Load(0x1000008, 0x1000, 0x10, 0x10)}, 0x2000,
+                 0x1000000),
          "overlaps or precedes");
   expect(MakeElf({Load(0x1000000, 0x1000, 0x10, 0x10)}, 0x2000, 0x2000000), "entry");
   Elf64Phdr note = Load(0x1000000, 0x1000, 0x10, 0x10);
@@ -216,7 +216,11 @@ TEST(KernelImageTest, ParseChecksEveryHeaderField) {
       {[](KernelImageHeader& x) { x.lz4_size = 6; }, "6 LZ4 bytes"},
       {[](KernelImageHeader& x) { x.image_size = 0; }, "image size 0"},
       {[](KernelImageHeader& x) { x.image_size = 0x5000; }, "<= span"},
-      {[](KernelImageHeader& x) { x.span = 2ull << 30; x.image_size = 0x1000; }, "<= span"},
+      {[](KernelImageHeader& x) {
+         x.span = 2ull << 30;
+         x.image_size = 0x1000;
+       },
+       "<= span"},
       {[](KernelImageHeader& x) { x.entry_offset = 0x1000; }, "entry offset"},
       {[](KernelImageHeader& x) { x.alignment = 3 << 20; }, "alignment"},
       {[](KernelImageHeader& x) { x.alignment = 512; }, "alignment"},

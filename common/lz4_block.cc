@@ -46,8 +46,8 @@ void CopyMatch(uint8_t* d, size_t offset, size_t n) {
 
 }  // namespace
 
-Lz4Error Lz4DecodeBlock(const uint8_t* src, size_t src_size, uint8_t* dst,
-                        size_t dst_capacity, size_t* dst_size) {
+Lz4Error Lz4DecodeBlock(const uint8_t* src, size_t src_size, uint8_t* dst, size_t dst_capacity,
+                        size_t* dst_size) {
   const uint8_t* in = src;
   const uint8_t* const in_end = src + src_size;
   size_t out = 0;

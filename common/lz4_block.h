@@ -21,17 +21,17 @@ namespace saveoops {
 
 enum class Lz4Error : uint8_t {
   kOk = 0,
-  kTruncated,       // The input ends inside a record.
-  kOutputOverrun,   // A record would write past the output capacity.
-  kBadOffset,       // A match offset is 0 or reaches before the output start.
-  kSizeMismatch,    // Decoded size differs from the size the caller expects.
+  kTruncated,      // The input ends inside a record.
+  kOutputOverrun,  // A record would write past the output capacity.
+  kBadOffset,      // A match offset is 0 or reaches before the output start.
+  kSizeMismatch,   // Decoded size differs from the size the caller expects.
 };
 
 // Decodes the block `src[0, src_size)` into `dst[0, dst_capacity)`. On kOk,
 // *dst_size is the number of bytes produced. Never reads outside `src` nor
 // writes outside `dst`; `src` and `dst` must not overlap.
-Lz4Error Lz4DecodeBlock(const uint8_t* src, size_t src_size, uint8_t* dst,
-                        size_t dst_capacity, size_t* dst_size);
+Lz4Error Lz4DecodeBlock(const uint8_t* src, size_t src_size, uint8_t* dst, size_t dst_capacity,
+                        size_t* dst_size);
 
 // Lz4DecodeBlock() that also demands exactly `expected_size` output bytes.
 Lz4Error Lz4DecodeBlockExact(const uint8_t* src, size_t src_size, uint8_t* dst,

@@ -14,12 +14,12 @@ namespace {
 
 std::vector<uint8_t> Compress(const std::vector<uint8_t>& in, bool hc) {
   std::vector<uint8_t> out(LZ4_compressBound(static_cast<int>(in.size())));
-  const int n = hc ? LZ4_compress_HC(reinterpret_cast<const char*>(in.data()),
-                                     reinterpret_cast<char*>(out.data()), in.size(), out.size(),
-                                     LZ4HC_CLEVEL_DEFAULT)
-                   : LZ4_compress_default(reinterpret_cast<const char*>(in.data()),
-                                          reinterpret_cast<char*>(out.data()), in.size(),
-                                          out.size());
+  const int n =
+      hc ? LZ4_compress_HC(reinterpret_cast<const char*>(in.data()),
+                           reinterpret_cast<char*>(out.data()), in.size(), out.size(),
+                           LZ4HC_CLEVEL_DEFAULT)
+         : LZ4_compress_default(reinterpret_cast<const char*>(in.data()),
+                                reinterpret_cast<char*>(out.data()), in.size(), out.size());
   EXPECT_GT(n, 0);
   out.resize(n);
   return out;

@@ -18,8 +18,7 @@ namespace {
 std::string Quote(std::string_view text) {
   constexpr size_t kMaxQuoted = 120;
   const std::string_view prefix = text.substr(0, kMaxQuoted);
-  std::string quoted =
-      absl::CHexEscape(absl::string_view(prefix.data(), prefix.size()));
+  std::string quoted = absl::CHexEscape(absl::string_view(prefix.data(), prefix.size()));
   if (text.size() > kMaxQuoted) quoted += "...";
   return absl::StrCat("'", quoted, "'");
 }
@@ -100,8 +99,8 @@ absl::StatusOr<uint64_t> ParseHex(std::string_view digits, const char* what) {
     return absl::InvalidArgumentError(absl::StrCat(what, " address is empty"));
   }
   if (digits.size() > 16) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, " address ", Quote(digits), " has more than 16 hex digits"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " address ", Quote(digits), " has more than 16 hex digits"));
   }
   uint64_t value = 0;
   for (char c : digits) {
@@ -113,8 +112,8 @@ absl::StatusOr<uint64_t> ParseHex(std::string_view digits, const char* what) {
     } else if (c >= 'A' && c <= 'F') {
       digit = c - 'A' + 10;
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, " address ", Quote(digits), " is not hexadecimal"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " address ", Quote(digits), " is not hexadecimal"));
     }
     value = (value << 4) | digit;
   }
@@ -136,8 +135,8 @@ absl::StatusOr<IomemLine> ParseIomemLine(std::string_view line) {
   while (spaces < line.size() && line[spaces] == ' ') ++spaces;
   // kernel/resource.c r_show() indents each nesting level by two spaces.
   if (spaces % 2 != 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "indentation of %d spaces is not a multiple of 2", spaces));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("indentation of %d spaces is not a multiple of 2", spaces));
   }
   parsed.depth = spaces / 2;
   std::string_view rest = line.substr(spaces);
@@ -152,8 +151,7 @@ absl::StatusOr<IomemLine> ParseIomemLine(std::string_view line) {
   }
   absl::StatusOr<uint64_t> first = ParseHex(rest.substr(0, dash), "start");
   if (!first.ok()) return first.status();
-  absl::StatusOr<uint64_t> last =
-      ParseHex(after_dash.substr(0, separator), "end");
+  absl::StatusOr<uint64_t> last = ParseHex(after_dash.substr(0, separator), "end");
   if (!last.ok()) return last.status();
   if (*last < *first) {
     return absl::InvalidArgumentError(
@@ -202,8 +200,7 @@ MemoryType TypeOfEfiDescriptor(uint32_t type, uint64_t attribute) {
     case kEfiBootServicesData:
     case kEfiConventionalMemory:
       // The stub turns EFI_MEMORY_SP memory into E820_TYPE_SOFT_RESERVED.
-      return (attribute & kEfiMemorySp) ? MemoryType::kReserved
-                                        : MemoryType::kRam;
+      return (attribute & kEfiMemorySp) ? MemoryType::kReserved : MemoryType::kRam;
     case kEfiAcpiReclaimMemory:
       return MemoryType::kAcpi;
     case kEfiAcpiMemoryNvs:
@@ -224,8 +221,7 @@ MemoryType TypeOfEfiDescriptor(uint32_t type, uint64_t attribute) {
 
 std::optional<Range> Range::Intersect(const Range& other) const {
   if (!Overlaps(other)) return std::nullopt;
-  return FromStartEnd(std::max(start, other.start),
-                      std::min(end(), other.end()));
+  return FromStartEnd(std::max(start, other.start), std::min(end(), other.end()));
 }
 
 std::vector<Range> Range::Minus(const Range& other) const {
@@ -239,9 +235,7 @@ std::vector<Range> Range::Minus(const Range& other) const {
   return pieces;
 }
 
-std::string Range::ToString() const {
-  return absl::StrFormat("[0x%x, 0x%x)", start, end());
-}
+std::string Range::ToString() const { return absl::StrFormat("[0x%x, 0x%x)", start, end()); }
 
 std::vector<Range> Subtract(absl::Span<const Range> ranges, const Range& hole) {
   std::vector<Range> result;
@@ -252,9 +246,9 @@ std::vector<Range> Subtract(absl::Span<const Range> ranges, const Range& hole) {
 }
 
 std::vector<Range> Coalesce(std::vector<Range> ranges) {
-  ranges.erase(std::remove_if(ranges.begin(), ranges.end(),
-                              [](const Range& r) { return r.empty(); }),
-               ranges.end());
+  ranges.erase(
+      std::remove_if(ranges.begin(), ranges.end(), [](const Range& r) { return r.empty(); }),
+      ranges.end());
   std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) {
     return a.start < b.start || (a.start == b.start && a.size > b.size);
   });
@@ -330,8 +324,7 @@ void MemoryMap::Add(MemoryRegion region) {
     return a.range.start < b.range.start ||
            (a.range.start == b.range.start && a.range.size > b.range.size);
   };
-  auto pos =
-      std::upper_bound(regions_.begin(), regions_.end(), region, comes_before);
+  auto pos = std::upper_bound(regions_.begin(), regions_.end(), region, comes_before);
   regions_.insert(pos, std::move(region));
 }
 
@@ -377,9 +370,8 @@ std::vector<BootE820Entry> MemoryMap::ToE820() const {
     events.push_back({region.range.start, true, type});
     events.push_back({region.range.end(), false, type});
   }
-  std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
-    return a.position < b.position;
-  });
+  std::sort(events.begin(), events.end(),
+            [](const Event& a, const Event& b) { return a.position < b.position; });
   std::vector<BootE820Entry> table;
   std::map<uint32_t, size_t> active;  // e820 type -> regions covering.
   for (size_t i = 0; i < events.size();) {
@@ -425,27 +417,26 @@ absl::Status ValidateE820Table(absl::Span<const BootE820Entry> entries) {
     }
     if (!Range::Valid(entry.addr, entry.size)) {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "e820 entry %d: addr 0x%x + size 0x%x passes 2^64 - 1", i, entry.addr,
-          entry.size));
+          "e820 entry %d: addr 0x%x + size 0x%x passes 2^64 - 1", i, entry.addr, entry.size));
     }
     if (i == 0) continue;
     const E820Values prev = Unpack(entries[i - 1]);
     const uint64_t prev_end = prev.addr + prev.size;
     if (entry.addr < prev.addr) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "e820 entry %d at 0x%x is below entry %d at 0x%x: not sorted", i,
-          entry.addr, i - 1, prev.addr));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("e820 entry %d at 0x%x is below entry %d at 0x%x: not sorted", i,
+                          entry.addr, i - 1, prev.addr));
     }
     if (entry.addr < prev_end) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "e820 entry %d at 0x%x overlaps entry %d, which ends at 0x%x", i,
-          entry.addr, i - 1, prev_end));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("e820 entry %d at 0x%x overlaps entry %d, which ends at 0x%x", i,
+                          entry.addr, i - 1, prev_end));
     }
     if (entry.addr == prev_end && entry.type == prev.type) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "e820 entries %d and %d touch at 0x%x with the same type %d: not "
-          "merged",
-          i - 1, i, entry.addr, entry.type));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("e820 entries %d and %d touch at 0x%x with the same type %d: not "
+                          "merged",
+                          i - 1, i, entry.addr, entry.type));
     }
   }
   return absl::OkStatus();
@@ -467,32 +458,30 @@ absl::StatusOr<MemoryMap> ParseProcIomem(std::string_view text) {
     ++line_number;
     const size_t newline = text.find('\n');
     const std::string_view line = text.substr(0, newline);
-    text = newline == std::string_view::npos ? std::string_view()
-                                             : text.substr(newline + 1);
+    text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
     if (line.find_first_not_of(' ') == std::string_view::npos) continue;
 
     absl::StatusOr<IomemLine> parsed = ParseIomemLine(line);
     if (!parsed.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("/proc/iomem line %d: %s: %s", line_number,
-                          parsed.status().message(), Quote(line)));
+      return absl::InvalidArgumentError(absl::StrFormat("/proc/iomem line %d: %s: %s", line_number,
+                                                        parsed.status().message(), Quote(line)));
     }
     if (parsed->depth > ancestors.size()) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "/proc/iomem line %d: nested %d levels deep, but the line above is "
-          "only %d deep: %s",
-          line_number, parsed->depth, ancestors.size(), Quote(line)));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("/proc/iomem line %d: nested %d levels deep, but the line above is "
+                          "only %d deep: %s",
+                          line_number, parsed->depth, ancestors.size(), Quote(line)));
     }
     ancestors.resize(parsed->depth);
     if (!ancestors.empty()) {
       const Ancestor& parent = ancestors.back();
       // kernel/resource.c only nests a resource inside one that covers it.
       if (parsed->first < parent.first || parsed->last > parent.last) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "/proc/iomem line %d: 0x%x-0x%x lies outside its parent 0x%x-0x%x "
-            "on line %d: %s",
-            line_number, parsed->first, parsed->last, parent.first, parent.last,
-            parent.line_number, Quote(line)));
+        return absl::InvalidArgumentError(
+            absl::StrFormat("/proc/iomem line %d: 0x%x-0x%x lies outside its parent 0x%x-0x%x "
+                            "on line %d: %s",
+                            line_number, parsed->first, parsed->last, parent.first, parent.last,
+                            parent.line_number, Quote(line)));
       }
     }
     ancestors.push_back({parsed->first, parsed->last, line_number});
@@ -501,61 +490,56 @@ absl::StatusOr<MemoryMap> ParseProcIomem(std::string_view text) {
 
     std::optional<MemoryType> type = TypeOfIomemName(parsed->name);
     if (!type) continue;
-    map.Add(Range::FromStartEnd(parsed->first, parsed->last + 1), *type,
-            std::string(parsed->name));
+    map.Add(Range::FromStartEnd(parsed->first, parsed->last + 1), *type, std::string(parsed->name));
   }
   if (resources == 0) {
     return absl::InvalidArgumentError("/proc/iomem: no resources in the text");
   }
   if (!any_nonzero) {
-    return absl::PermissionDeniedError(absl::StrFormat(
-        "/proc/iomem: all %d ranges read as 00000000-00000000; the kernel "
-        "hides addresses from readers without CAP_SYS_ADMIN: run as root",
-        resources));
+    return absl::PermissionDeniedError(
+        absl::StrFormat("/proc/iomem: all %d ranges read as 00000000-00000000; the kernel "
+                        "hides addresses from readers without CAP_SYS_ADMIN: run as root",
+                        resources));
   }
   return map;
 }
 
 absl::StatusOr<MemoryMap> ParseE820Table(absl::Span<const uint8_t> bytes) {
   if (bytes.size() % sizeof(BootE820Entry) != 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "e820 table: %d bytes is not a whole number of %d-byte entries",
-        bytes.size(), sizeof(BootE820Entry)));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("e820 table: %d bytes is not a whole number of %d-byte entries",
+                        bytes.size(), sizeof(BootE820Entry)));
   }
   std::vector<BootE820Entry> entries(bytes.size() / sizeof(BootE820Entry));
   if (!entries.empty()) memcpy(entries.data(), bytes.data(), bytes.size());
   return ParseE820Entries(entries);
 }
 
-absl::StatusOr<MemoryMap> ParseE820Entries(
-    absl::Span<const BootE820Entry> entries) {
+absl::StatusOr<MemoryMap> ParseE820Entries(absl::Span<const BootE820Entry> entries) {
   MemoryMap map;
   for (size_t i = 0; i < entries.size(); ++i) {
     const E820Values entry = Unpack(entries[i]);
     if (entry.size == 0) continue;
     if (!Range::Valid(entry.addr, entry.size)) {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "e820 entry %d: addr 0x%x + size 0x%x passes 2^64 - 1", i, entry.addr,
-          entry.size));
+          "e820 entry %d: addr 0x%x + size 0x%x passes 2^64 - 1", i, entry.addr, entry.size));
     }
     const Range range{entry.addr, entry.size};
     if (std::optional<E820Kind> kind = KindOfE820Type(entry.type)) {
       map.Add(range, kind->type, kind->name);
     } else {
-      map.Add(range, MemoryType::kOther,
-              absl::StrFormat("e820 type %d", entry.type));
+      map.Add(range, MemoryType::kOther, absl::StrFormat("e820 type %d", entry.type));
     }
   }
   return map;
 }
 
 absl::StatusOr<MemoryMap> ParseUefiMemoryMap(absl::Span<const uint8_t> bytes,
-                                             size_t descriptor_size,
-                                             uint32_t descriptor_version) {
+                                             size_t descriptor_size, uint32_t descriptor_version) {
   if (descriptor_version != kEfiMemoryDescriptorVersion) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "UEFI memory map: descriptor version %d, only version %d is defined",
-        descriptor_version, kEfiMemoryDescriptorVersion));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("UEFI memory map: descriptor version %d, only version %d is defined",
+                        descriptor_version, kEfiMemoryDescriptorVersion));
   }
   if (descriptor_size < sizeof(EfiMemoryDescriptor)) {
     return absl::InvalidArgumentError(
@@ -564,10 +548,10 @@ absl::StatusOr<MemoryMap> ParseUefiMemoryMap(absl::Span<const uint8_t> bytes,
                         descriptor_size, sizeof(EfiMemoryDescriptor)));
   }
   if (bytes.size() % descriptor_size != 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "UEFI memory map: %d bytes is not a whole number of %d-byte "
-        "descriptors (%d left over)",
-        bytes.size(), descriptor_size, bytes.size() % descriptor_size));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("UEFI memory map: %d bytes is not a whole number of %d-byte "
+                        "descriptors (%d left over)",
+                        bytes.size(), descriptor_size, bytes.size() % descriptor_size));
   }
   MemoryMap map;
   const size_t count = bytes.size() / descriptor_size;
@@ -580,35 +564,32 @@ absl::StatusOr<MemoryMap> ParseUefiMemoryMap(absl::Span<const uint8_t> bytes,
       uint64_t physical_start;
       uint64_t number_of_pages;
       uint64_t attribute;
-    } d = {packed.type, packed.physical_start, packed.number_of_pages,
-           packed.attribute};
+    } d = {packed.type, packed.physical_start, packed.number_of_pages, packed.attribute};
     if (d.number_of_pages == 0) continue;
     if (d.physical_start % kEfiPageSize != 0) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "UEFI memory map descriptor %d: PhysicalStart 0x%x is not 4 KiB "
-          "aligned",
-          i, d.physical_start));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("UEFI memory map descriptor %d: PhysicalStart 0x%x is not 4 KiB "
+                          "aligned",
+                          i, d.physical_start));
     }
     if (d.number_of_pages > UINT64_MAX / kEfiPageSize) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "UEFI memory map descriptor %d: NumberOfPages 0x%x overflows a "
-          "64-bit size",
-          i, d.number_of_pages));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("UEFI memory map descriptor %d: NumberOfPages 0x%x overflows a "
+                          "64-bit size",
+                          i, d.number_of_pages));
     }
     const uint64_t size = d.number_of_pages * kEfiPageSize;
     if (!Range::Valid(d.physical_start, size)) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "UEFI memory map descriptor %d: PhysicalStart 0x%x + 0x%x pages "
-          "passes 2^64 - 1",
-          i, d.physical_start, d.number_of_pages));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("UEFI memory map descriptor %d: PhysicalStart 0x%x + 0x%x pages "
+                          "passes 2^64 - 1",
+                          i, d.physical_start, d.number_of_pages));
     }
     const MemoryType type = TypeOfEfiDescriptor(d.type, d.attribute);
     const char* type_name = EfiTypeName(d.type);
-    std::string name = type_name != nullptr
-                           ? std::string(type_name)
-                           : absl::StrFormat("EFI type 0x%x", d.type);
-    if (d.attribute & kEfiMemorySp)
-      absl::StrAppend(&name, " (specific purpose)");
+    std::string name =
+        type_name != nullptr ? std::string(type_name) : absl::StrFormat("EFI type 0x%x", d.type);
+    if (d.attribute & kEfiMemorySp) absl::StrAppend(&name, " (specific purpose)");
     map.Add(Range{d.physical_start, size}, type, std::move(name));
   }
   return map;

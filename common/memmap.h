@@ -53,9 +53,7 @@ struct Range {
   uint64_t size = 0;
 
   // True if {start, size} obeys the overflow rule (start + size <= 2^64 - 1).
-  static bool Valid(uint64_t start, uint64_t size) {
-    return size <= UINT64_MAX - start;
-  }
+  static bool Valid(uint64_t start, uint64_t size) { return size <= UINT64_MAX - start; }
 
   // The range [start, end). An inverted pair (end < start) yields the empty
   // range {start, 0}; callers that parse outside input check the order
@@ -76,15 +74,12 @@ struct Range {
   // True if every address of `other` is in this range. An empty `other` is
   // contained when start <= other.start <= end() (as in u-root's
   // IsSupersetOf).
-  bool Contains(const Range& other) const {
-    return other.start >= start && other.end() <= end();
-  }
+  bool Contains(const Range& other) const { return other.start >= start && other.end() <= end(); }
 
   // True if the two ranges share at least one address. Touching ranges
   // ([0, 4096) and [4096, 8192)) do not overlap; empty ranges overlap nothing.
   bool Overlaps(const Range& other) const {
-    return !empty() && !other.empty() && start < other.end() &&
-           other.start < end();
+    return !empty() && !other.empty() && start < other.end() && other.start < end();
   }
 
   // The addresses common to both ranges, or nullopt if they do not overlap.
@@ -237,8 +232,7 @@ absl::StatusOr<MemoryMap> ParseE820Table(absl::Span<const uint8_t> bytes);
 // 2^64 - 1 is an error naming its index. Types 1-5, 7, 12 and 0xefffffff
 // (soft reserved) map to their MemoryType; any other type becomes kOther
 // named "e820 type N". Overlapping entries are kept as given.
-absl::StatusOr<MemoryMap> ParseE820Entries(
-    absl::Span<const BootE820Entry> entries);
+absl::StatusOr<MemoryMap> ParseE820Entries(absl::Span<const BootE820Entry> entries);
 
 // EFI_MEMORY_DESCRIPTOR, UEFI Specification 2.10, section 7.2
 // (EFI_BOOT_SERVICES.GetMemoryMap()). The firmware may return descriptors
@@ -254,14 +248,10 @@ struct __attribute__((packed)) EfiMemoryDescriptor {
 static_assert(sizeof(EfiMemoryDescriptor) == 40, "EFI_MEMORY_DESCRIPTOR");
 static_assert(offsetof(EfiMemoryDescriptor, type) == 0, "Type at 0");
 static_assert(offsetof(EfiMemoryDescriptor, pad) == 4, "padding at 4");
-static_assert(offsetof(EfiMemoryDescriptor, physical_start) == 8,
-              "PhysicalStart at 8");
-static_assert(offsetof(EfiMemoryDescriptor, virtual_start) == 16,
-              "VirtualStart at 16");
-static_assert(offsetof(EfiMemoryDescriptor, number_of_pages) == 24,
-              "NumberOfPages at 24");
-static_assert(offsetof(EfiMemoryDescriptor, attribute) == 32,
-              "Attribute at 32");
+static_assert(offsetof(EfiMemoryDescriptor, physical_start) == 8, "PhysicalStart at 8");
+static_assert(offsetof(EfiMemoryDescriptor, virtual_start) == 16, "VirtualStart at 16");
+static_assert(offsetof(EfiMemoryDescriptor, number_of_pages) == 24, "NumberOfPages at 24");
+static_assert(offsetof(EfiMemoryDescriptor, attribute) == 32, "Attribute at 32");
 
 // EFI_MEMORY_TYPE values (UEFI 2.10, table 7.6 "Memory Type Usage").
 inline constexpr uint32_t kEfiReservedMemoryType = 0;
@@ -305,8 +295,7 @@ inline constexpr uint64_t kEfiPageSize = 4096;
 // whose size overflows, a range passing 2^64 - 1, a trailing partial
 // descriptor.
 absl::StatusOr<MemoryMap> ParseUefiMemoryMap(absl::Span<const uint8_t> bytes,
-                                             size_t descriptor_size,
-                                             uint32_t descriptor_version);
+                                             size_t descriptor_size, uint32_t descriptor_version);
 
 }  // namespace saveoops
 

@@ -35,8 +35,7 @@ std::string ReadTestdata(const std::string& name) {
 }
 
 absl::Span<const uint8_t> Bytes(const std::string& s) {
-  return absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()),
-                                   s.size());
+  return absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
 
 BootE820Entry E820(uint64_t addr, uint64_t size, uint32_t type) {
@@ -142,8 +141,7 @@ TEST(RangeTest, Intersect) {
   EXPECT_EQ(r.Intersect(Range{0x1100, 0x10}), (Range{0x1100, 0x10}));
   EXPECT_EQ(r.Intersect(Range{0x3000, 0x1000}), std::nullopt);
   EXPECT_EQ(r.Intersect(Range{0x1800, 0}), std::nullopt);
-  EXPECT_EQ((Range{0, kMax}).Intersect(Range{kMax - 5, 5}),
-            (Range{kMax - 5, 5}));
+  EXPECT_EQ((Range{0, kMax}).Intersect(Range{kMax - 5, 5}), (Range{kMax - 5, 5}));
 }
 
 TEST(RangeTest, Minus) {
@@ -151,8 +149,7 @@ TEST(RangeTest, Minus) {
   EXPECT_THAT(r.Minus(Range{0x2000, 0x1000}),
               ElementsAre(Range{0x1000, 0x1000}, Range{0x3000, 0x1000}));
   EXPECT_THAT(r.Minus(Range{0, 0x2000}), ElementsAre(Range{0x2000, 0x2000}));
-  EXPECT_THAT(r.Minus(Range{0x3000, 0x5000}),
-              ElementsAre(Range{0x1000, 0x2000}));
+  EXPECT_THAT(r.Minus(Range{0x3000, 0x5000}), ElementsAre(Range{0x1000, 0x2000}));
   EXPECT_THAT(r.Minus(r), ElementsAre());
   EXPECT_THAT(r.Minus(Range{0, 0x10000}), ElementsAre());
   EXPECT_THAT(r.Minus(Range{0x4000, 0x1000}), ElementsAre(r));  // Touching.
@@ -205,10 +202,8 @@ TEST(MemoryMapTest, AddKeepsRegionsSortedParentsFirst) {
   map.Add(Range{0x0, 0x1000}, MemoryType::kReserved, "firmware");
   map.Add(Range{0x8000, 0}, MemoryType::kAcpi);  // Empty: ignored.
   ASSERT_EQ(map.regions().size(), 4u);
-  EXPECT_EQ(map.regions()[0],
-            (MemoryRegion{{0, 0x1000}, MemoryType::kReserved, "firmware"}));
-  EXPECT_EQ(map.regions()[1],
-            (MemoryRegion{{0x1000, 0x9000}, MemoryType::kRam, "System RAM"}));
+  EXPECT_EQ(map.regions()[0], (MemoryRegion{{0, 0x1000}, MemoryType::kReserved, "firmware"}));
+  EXPECT_EQ(map.regions()[1], (MemoryRegion{{0x1000, 0x9000}, MemoryType::kRam, "System RAM"}));
   EXPECT_EQ(map.regions()[2].type, MemoryType::kKernelCode);
   EXPECT_EQ(map.regions()[3].name, "Crash kernel");
   EXPECT_EQ(map.ToString(),
@@ -224,8 +219,7 @@ TEST(MemoryMapTest, RangesOfCoalesces) {
   map.Add(Range{0x4000, 0x1000}, MemoryType::kAcpi);
   EXPECT_THAT(map.RangesOf(MemoryType::kRam),
               ElementsAre(Range{0x1000, 0x3000}, Range{0x8000, 0x1000}));
-  EXPECT_THAT(map.RangesOf(MemoryType::kAcpi),
-              ElementsAre(Range{0x4000, 0x1000}));
+  EXPECT_THAT(map.RangesOf(MemoryType::kAcpi), ElementsAre(Range{0x4000, 0x1000}));
   EXPECT_THAT(map.RangesOf(MemoryType::kNvs), ElementsAre());
 }
 
@@ -244,9 +238,8 @@ TEST(MemoryMapTest, CrashReservationPicksTheHighestRange) {
   MemoryMap map;
   map.Add(Range{0x100000000, 0x20000000}, MemoryType::kCrashKernel);
   map.Add(Range{0x6000000, 0x1000000}, MemoryType::kCrashKernel);
-  EXPECT_THAT(
-      map.CrashReservations(),
-      ElementsAre(Range{0x6000000, 0x1000000}, Range{0x100000000, 0x20000000}));
+  EXPECT_THAT(map.CrashReservations(),
+              ElementsAre(Range{0x6000000, 0x1000000}, Range{0x100000000, 0x20000000}));
   EXPECT_EQ(*map.CrashReservation(), (Range{0x100000000, 0x20000000}));
 }
 
@@ -266,10 +259,9 @@ TEST(MemoryMapTest, ToE820LargerTypeWinsAndTouchingSameTypeMerges) {
   map.Add(Range{0x10000, 0x1000}, MemoryType::kRam);      // Touches: merge.
   map.Add(Range{0x20000, 0x1000}, MemoryType::kOther);
   map.Add(Range{0x21000, 0x1000}, MemoryType::kReserved);  // Same e820 type.
-  ExpectTable(map.ToE820(),
-              {E820(0x0, 0x4000, kE820Ram), E820(0x4000, 0x800, kE820Reserved),
-               E820(0x4800, 0x1000, kE820Nvs), E820(0x5800, 0xb800, kE820Ram),
-               E820(0x20000, 0x2000, kE820Reserved)});
+  ExpectTable(map.ToE820(), {E820(0x0, 0x4000, kE820Ram), E820(0x4000, 0x800, kE820Reserved),
+                             E820(0x4800, 0x1000, kE820Nvs), E820(0x5800, 0xb800, kE820Ram),
+                             E820(0x20000, 0x2000, kE820Reserved)});
   EXPECT_TRUE(ValidateE820Table(map.ToE820()).ok());
 }
 
@@ -283,22 +275,16 @@ TEST(MemoryMapTest, ToE820OfEmptyMapAndTopOfAddressSpace) {
 
 TEST(ValidateE820TableTest, NamesTheBadEntry) {
   EXPECT_TRUE(ValidateE820Table({}).ok());
-  EXPECT_THAT(
-      ValidateE820Table({E820(0, 0x1000, 1), E820(0x1000, 0, 2)}).message(),
-      HasSubstr("e820 entry 1 at 0x1000 is empty"));
-  EXPECT_THAT(ValidateE820Table({E820(kMax, 1, 1)}).message(),
-              HasSubstr("passes 2^64 - 1"));
-  EXPECT_THAT(ValidateE820Table({E820(0x2000, 0x1000, 1), E820(0x1000, 0x1, 2)})
-                  .message(),
+  EXPECT_THAT(ValidateE820Table({E820(0, 0x1000, 1), E820(0x1000, 0, 2)}).message(),
+              HasSubstr("e820 entry 1 at 0x1000 is empty"));
+  EXPECT_THAT(ValidateE820Table({E820(kMax, 1, 1)}).message(), HasSubstr("passes 2^64 - 1"));
+  EXPECT_THAT(ValidateE820Table({E820(0x2000, 0x1000, 1), E820(0x1000, 0x1, 2)}).message(),
               HasSubstr("not sorted"));
-  EXPECT_THAT(ValidateE820Table({E820(0x1000, 0x2000, 1), E820(0x2000, 0x1, 2)})
-                  .message(),
+  EXPECT_THAT(ValidateE820Table({E820(0x1000, 0x2000, 1), E820(0x2000, 0x1, 2)}).message(),
               HasSubstr("overlaps entry 0"));
-  EXPECT_THAT(ValidateE820Table({E820(0x1000, 0x1000, 2), E820(0x2000, 0x1, 2)})
-                  .message(),
+  EXPECT_THAT(ValidateE820Table({E820(0x1000, 0x1000, 2), E820(0x2000, 0x1, 2)}).message(),
               HasSubstr("not merged"));
-  EXPECT_TRUE(
-      ValidateE820Table({E820(0x1000, 0x1000, 1), E820(0x2000, 0x1, 2)}).ok());
+  EXPECT_TRUE(ValidateE820Table({E820(0x1000, 0x1000, 1), E820(0x2000, 0x1, 2)}).ok());
 }
 
 // --- /proc/iomem -------------------------------------------------------
@@ -324,51 +310,47 @@ TEST(ParseProcIomemTest, QemuBios1GiBWithCrashkernel256M) {
     EXPECT_THAT(region.name, testing::Not(HasSubstr("PCI")));
     EXPECT_THAT(region.name, testing::Not(HasSubstr("ROM")));
   }
-  ExpectTable(map->ToE820(),
-              E820Table({{0x0, 0xfff, kE820Reserved},
-                         {0x1000, 0x9fbff, kE820Ram},
-                         {0x9fc00, 0x9ffff, kE820Reserved},
-                         {0xf0000, 0xfffff, kE820Reserved},
-                         {0x100000, 0x3ffdefff, kE820Ram},
-                         {0x3ffdf000, 0x3fffffff, kE820Reserved},
-                         {0xb0000000, 0xbfffffff, kE820Reserved},
-                         {0xfed1c000, 0xfed1ffff, kE820Reserved},
-                         {0xfffc0000, 0xffffffff, kE820Reserved},
-                         {0xfd00000000, 0xffffffffff, kE820Reserved}}));
+  ExpectTable(map->ToE820(), E820Table({{0x0, 0xfff, kE820Reserved},
+                                        {0x1000, 0x9fbff, kE820Ram},
+                                        {0x9fc00, 0x9ffff, kE820Reserved},
+                                        {0xf0000, 0xfffff, kE820Reserved},
+                                        {0x100000, 0x3ffdefff, kE820Ram},
+                                        {0x3ffdf000, 0x3fffffff, kE820Reserved},
+                                        {0xb0000000, 0xbfffffff, kE820Reserved},
+                                        {0xfed1c000, 0xfed1ffff, kE820Reserved},
+                                        {0xfffc0000, 0xffffffff, kE820Reserved},
+                                        {0xfd00000000, 0xffffffffff, kE820Reserved}}));
 }
 
 TEST(ParseProcIomemTest, QemuUefi8GiBWithHighAndLowCrashRanges) {
-  absl::StatusOr<MemoryMap> map = ParseProcIomem(
-      ReadTestdata("iomem_qemu_uefi_8g_crashkernel_512m_high.txt"));
+  absl::StatusOr<MemoryMap> map =
+      ParseProcIomem(ReadTestdata("iomem_qemu_uefi_8g_crashkernel_512m_high.txt"));
   ASSERT_TRUE(map.ok()) << map.status();
   // crashkernel=512M,high: 512 MiB high plus the 256 MiB low DMA range.
   EXPECT_THAT(map->CrashReservations(),
-              ElementsAre(Range{0x6b000000, 0x10000000},
-                          Range{0x25f000000, 0x20000000}));
+              ElementsAre(Range{0x6b000000, 0x10000000}, Range{0x25f000000, 0x20000000}));
   EXPECT_EQ(*map->CrashReservation(), (Range{0x25f000000, 0x20000000}));
   EXPECT_THAT(map->RangesOf(MemoryType::kAcpi),
               ElementsAre(Range::FromStartEnd(0x7f76c000, 0x7f77e000)));
-  EXPECT_THAT(map->RangesOf(MemoryType::kNvs),
-              ElementsAre(Range::FromStartEnd(0x806000, 0x808000),
-                          Range::FromStartEnd(0x810000, 0x900000),
-                          Range::FromStartEnd(0x7f77e000, 0x7f7fe000),
-                          Range::FromStartEnd(0x7ff70000, 0x80000000)));
+  EXPECT_THAT(
+      map->RangesOf(MemoryType::kNvs),
+      ElementsAre(Range::FromStartEnd(0x806000, 0x808000), Range::FromStartEnd(0x810000, 0x900000),
+                  Range::FromStartEnd(0x7f77e000, 0x7f7fe000),
+                  Range::FromStartEnd(0x7ff70000, 0x80000000)));
   // memmap=256M!0x200000000 made legacy persistent memory.
-  EXPECT_THAT(map->RangesOf(MemoryType::kPersistent),
-              ElementsAre(Range{0x200000000, 0x10000000}));
+  EXPECT_THAT(map->RangesOf(MemoryType::kPersistent), ElementsAre(Range{0x200000000, 0x10000000}));
   // The kernel split System RAM at setup_data (0x7da91018, ...): unaligned,
   // touching lines that coalesce into one range.
-  EXPECT_THAT(map->RangesOf(MemoryType::kRam),
-              ElementsAre(Range::FromStartEnd(0x1000, 0xa0000),
-                          Range::FromStartEnd(0x100000, 0x806000),
-                          Range::FromStartEnd(0x808000, 0x810000),
-                          Range::FromStartEnd(0x900000, 0x7dc56000),
-                          Range::FromStartEnd(0x7dc5f000, 0x7ea8a000),
-                          Range::FromStartEnd(0x7eb8c000, 0x7f4ec000),
-                          Range::FromStartEnd(0x7f7fe000, 0x7feec000),
-                          Range::FromStartEnd(0x100000000, 0x120000000),
-                          Range::FromStartEnd(0x124000000, 0x200000000),
-                          Range::FromStartEnd(0x210000000, 0x280000000)));
+  EXPECT_THAT(
+      map->RangesOf(MemoryType::kRam),
+      ElementsAre(
+          Range::FromStartEnd(0x1000, 0xa0000), Range::FromStartEnd(0x100000, 0x806000),
+          Range::FromStartEnd(0x808000, 0x810000), Range::FromStartEnd(0x900000, 0x7dc56000),
+          Range::FromStartEnd(0x7dc5f000, 0x7ea8a000), Range::FromStartEnd(0x7eb8c000, 0x7f4ec000),
+          Range::FromStartEnd(0x7f7fe000, 0x7feec000),
+          Range::FromStartEnd(0x100000000, 0x120000000),
+          Range::FromStartEnd(0x124000000, 0x200000000),
+          Range::FromStartEnd(0x210000000, 0x280000000)));
   const std::vector<BootE820Entry> table = map->ToE820();
   EXPECT_TRUE(ValidateE820Table(table).ok());
   bool found_legacy_pmem = false;
@@ -391,21 +373,17 @@ TEST(ParseProcIomemTest, BigServerWithManyRanges) {
                                Range::FromStartEnd(0x100000000, 0x6080000000)));
   uint64_t ram_bytes = 0;
   for (const Range& r : ram) ram_bytes += r.size;
-  EXPECT_EQ(ram_bytes,
-            0x9f000ull + 0x5b70f000ull + 0x1000ull + 0x5f80000000ull);
+  EXPECT_EQ(ram_bytes, 0x9f000ull + 0x5b70f000ull + 0x1000ull + 0x5f80000000ull);
   EXPECT_THAT(map->RangesOf(MemoryType::kAcpi),
               ElementsAre(Range::FromStartEnd(0x6bc8f000, 0x6c1ff000)));
   EXPECT_THAT(map->RangesOf(MemoryType::kNvs),
               ElementsAre(Range::FromStartEnd(0x6280f000, 0x6bc8f000)));
-  EXPECT_THAT(map->RangesOf(MemoryType::kUnusable),
-              ElementsAre(Range{0x60c0000000, 0x1000000}));
-  EXPECT_THAT(map->RangesOf(MemoryType::kPersistent),
-              ElementsAre(Range{0x6080000000, 0x40000000}));
+  EXPECT_THAT(map->RangesOf(MemoryType::kUnusable), ElementsAre(Range{0x60c0000000, 0x1000000}));
+  EXPECT_THAT(map->RangesOf(MemoryType::kPersistent), ElementsAre(Range{0x6080000000, 0x40000000}));
   // "Soft Reserved" and the "Reserved" three levels down under the local
   // APIC are reserved.
   EXPECT_THAT(map->RangesOf(MemoryType::kReserved),
-              testing::IsSupersetOf(
-                  {Range{0x60c1000000, 0x3000000}, Range{0xfee00000, 0x1000}}));
+              testing::IsSupersetOf({Range{0x60c1000000, 0x3000000}, Range{0xfee00000, 0x1000}}));
   // 468 lines, of which these 22 are memory: the rest are devices.
   EXPECT_EQ(map->regions().size(), 22u);
   const std::vector<BootE820Entry> table = map->ToE820();
@@ -414,8 +392,7 @@ TEST(ParseProcIomemTest, BigServerWithManyRanges) {
 }
 
 TEST(ParseProcIomemTest, AllZeroAddressesMeanNotRoot) {
-  absl::StatusOr<MemoryMap> map =
-      ParseProcIomem(ReadTestdata("iomem_nonroot_zeroed.txt"));
+  absl::StatusOr<MemoryMap> map = ParseProcIomem(ReadTestdata("iomem_nonroot_zeroed.txt"));
   ASSERT_FALSE(map.ok());
   EXPECT_EQ(map.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(map.status().message(), HasSubstr("CAP_SYS_ADMIN"));
@@ -424,8 +401,8 @@ TEST(ParseProcIomemTest, AllZeroAddressesMeanNotRoot) {
 }
 
 TEST(ParseProcIomemTest, AcceptsUppercaseHexAndNoTrailingNewline) {
-  absl::StatusOr<MemoryMap> map = ParseProcIomem(
-      "00100000-3FFDEFFF : System RAM\n  2F000000-3EFFFFFF : Crash kernel");
+  absl::StatusOr<MemoryMap> map =
+      ParseProcIomem("00100000-3FFDEFFF : System RAM\n  2F000000-3EFFFFFF : Crash kernel");
   ASSERT_TRUE(map.ok()) << map.status();
   EXPECT_EQ(*map->CrashReservation(), (Range{0x2f000000, 0x10000000}));
 }
@@ -439,14 +416,11 @@ TEST(ParseProcIomemTest, RejectsMalformedLinesNamingLineAndText) {
   const BadIomem cases[] = {
       {"00001000-0009ffff System RAM\n", "line 1: no ' : ' between"},
       {"00001000 : System RAM\n", "line 1: no '-' between"},
-      {"0000100g-0009ffff : System RAM\n",
-       "line 1: start address '0000100g' is not hexadecimal"},
-      {"00001000-0009fffx : System RAM\n",
-       "line 1: end address '0009fffx' is not hexadecimal"},
+      {"0000100g-0009ffff : System RAM\n", "line 1: start address '0000100g' is not hexadecimal"},
+      {"00001000-0009fffx : System RAM\n", "line 1: end address '0009fffx' is not hexadecimal"},
       {"-0009ffff : System RAM\n", "line 1: start address is empty"},
       {"12345678901234567-1 : X\n", "has more than 16 hex digits"},
-      {"00002000-00001000 : System RAM\n",
-       "line 1: end 0x1000 is below start 0x2000"},
+      {"00002000-00001000 : System RAM\n", "line 1: end 0x1000 is below start 0x2000"},
       {"00000000-ffffffffffffffff : X\n", "2^64"},
       {"00000000-00000fff : A\n   00000000-00000010 : B\n",
        "line 2: indentation of 3 spaces is not a multiple of 2"},
@@ -467,12 +441,10 @@ TEST(ParseProcIomemTest, RejectsMalformedLinesNamingLineAndText) {
 }
 
 TEST(ParseProcIomemTest, ErrorQuotesTheLineWithBinaryEscaped) {
-  absl::StatusOr<MemoryMap> map =
-      ParseProcIomem(std::string("00000000-00000fff \x01 RAM\n", 24));
+  absl::StatusOr<MemoryMap> map = ParseProcIomem(std::string("00000000-00000fff \x01 RAM\n", 24));
   ASSERT_FALSE(map.ok());
-  EXPECT_THAT(map.status().message(),
-              HasSubstr("no ' : ' between the range and name: "
-                        "'00000000-00000fff \\x01 RAM'"));
+  EXPECT_THAT(map.status().message(), HasSubstr("no ' : ' between the range and name: "
+                                                "'00000000-00000fff \\x01 RAM'"));
 }
 
 // --- e820 ---------------------------------------------------------------
@@ -522,20 +494,17 @@ TEST(ParseE820TableTest, RejectsPartialEntries) {
 
 TEST(ParseE820EntriesTest, TypesNamesEmptyAndWrappingEntries) {
   absl::StatusOr<MemoryMap> map = ParseE820Entries(
-      {E820(0x0, 0x1000, 1), E820(0x1000, 0, 1), E820(0x2000, 0x1000, 12),
-       E820(0x3000, 0x1000, 13), E820(0x4000, 0x1000, 0xefffffff),
-       E820(0x5000, 0x1000, 5), E820(0x6000, 0x1000, 7)});
+      {E820(0x0, 0x1000, 1), E820(0x1000, 0, 1), E820(0x2000, 0x1000, 12), E820(0x3000, 0x1000, 13),
+       E820(0x4000, 0x1000, 0xefffffff), E820(0x5000, 0x1000, 5), E820(0x6000, 0x1000, 7)});
   ASSERT_TRUE(map.ok()) << map.status();
   ASSERT_EQ(map->regions().size(), 6u);  // The empty entry is skipped.
-  EXPECT_EQ(map->regions()[1], (MemoryRegion{{0x2000, 0x1000},
-                                             MemoryType::kPersistent,
-                                             "Persistent Memory (legacy)"}));
   EXPECT_EQ(
-      map->regions()[2],
-      (MemoryRegion{{0x3000, 0x1000}, MemoryType::kOther, "e820 type 13"}));
-  EXPECT_EQ(
-      map->regions()[3],
-      (MemoryRegion{{0x4000, 0x1000}, MemoryType::kReserved, "Soft Reserved"}));
+      map->regions()[1],
+      (MemoryRegion{{0x2000, 0x1000}, MemoryType::kPersistent, "Persistent Memory (legacy)"}));
+  EXPECT_EQ(map->regions()[2],
+            (MemoryRegion{{0x3000, 0x1000}, MemoryType::kOther, "e820 type 13"}));
+  EXPECT_EQ(map->regions()[3],
+            (MemoryRegion{{0x4000, 0x1000}, MemoryType::kReserved, "Soft Reserved"}));
   EXPECT_EQ(map->regions()[4].type, MemoryType::kUnusable);
   EXPECT_EQ(map->regions()[5].name, "Persistent Memory");
 
@@ -549,8 +518,7 @@ TEST(ParseE820EntriesTest, TypesNamesEmptyAndWrappingEntries) {
 
 TEST(ParseE820EntriesTest, RoundTripsThroughToE820) {
   const std::string bytes = ReadTestdata("zeropage_e820_ovmf_8g.bin");
-  const std::vector<BootE820Entry> table =
-      ParseE820Table(Bytes(bytes))->ToE820();
+  const std::vector<BootE820Entry> table = ParseE820Table(Bytes(bytes))->ToE820();
   absl::StatusOr<MemoryMap> again = ParseE820Entries(table);
   ASSERT_TRUE(again.ok());
   ExpectTable(again->ToE820(), table);
@@ -558,9 +526,8 @@ TEST(ParseE820EntriesTest, RoundTripsThroughToE820) {
 
 // --- UEFI memory map ---------------------------------------------------------
 
-std::string Descriptor(uint32_t type, uint64_t start, uint64_t pages,
-                       uint64_t attribute, size_t stride = 40,
-                       char padding = '\0') {
+std::string Descriptor(uint32_t type, uint64_t start, uint64_t pages, uint64_t attribute,
+                       size_t stride = 40, char padding = '\0') {
   EfiMemoryDescriptor d;
   d.type = type;
   d.pad = 0;
@@ -607,28 +574,24 @@ TEST(ParseUefiMemoryMapTest, MapsEveryTypeLikeTheEfiStub) {
       {14, 0, MemoryType::kPersistent, "EfiPersistentMemory"},
       {15, 0, MemoryType::kReserved, "EfiUnacceptedMemoryType"},
       {0x70000001, 0, MemoryType::kReserved, "EFI type 0x70000001"},
-      {7, kEfiMemorySp, MemoryType::kReserved,
-       "EfiConventionalMemory (specific purpose)"},
+      {7, kEfiMemorySp, MemoryType::kReserved, "EfiConventionalMemory (specific purpose)"},
   };
   for (const auto& c : cases) {
-    absl::StatusOr<MemoryMap> map = ParseUefiMemoryMap(
-        Bytes(Descriptor(c.efi_type, 0x100000, 16, c.attribute)), 40, 1);
+    absl::StatusOr<MemoryMap> map =
+        ParseUefiMemoryMap(Bytes(Descriptor(c.efi_type, 0x100000, 16, c.attribute)), 40, 1);
     ASSERT_TRUE(map.ok()) << map.status();
     ASSERT_EQ(map->regions().size(), 1u);
-    EXPECT_EQ(map->regions()[0],
-              (MemoryRegion{{0x100000, 0x10000}, c.type, c.name}));
+    EXPECT_EQ(map->regions()[0], (MemoryRegion{{0x100000, 0x10000}, c.type, c.name}));
   }
 }
 
 TEST(ParseUefiMemoryMapTest, StepsByDescriptorSizeIgnoringTheTail) {
-  const std::string bytes =
-      Descriptor(kEfiConventionalMemory, 0x0, 0xa0, 0xf, 56, '\xff') +
-      Descriptor(kEfiAcpiMemoryNvs, 0x100000, 1, 0xf, 56, '\xff') +
-      Descriptor(kEfiConventionalMemory, 0x200000, 0, 0xf, 56, '\xff');
+  const std::string bytes = Descriptor(kEfiConventionalMemory, 0x0, 0xa0, 0xf, 56, '\xff') +
+                            Descriptor(kEfiAcpiMemoryNvs, 0x100000, 1, 0xf, 56, '\xff') +
+                            Descriptor(kEfiConventionalMemory, 0x200000, 0, 0xf, 56, '\xff');
   absl::StatusOr<MemoryMap> map = ParseUefiMemoryMap(Bytes(bytes), 56, 1);
   ASSERT_TRUE(map.ok()) << map.status();
-  ExpectTable(map->ToE820(),
-              {E820(0, 0xa0000, kE820Ram), E820(0x100000, 0x1000, kE820Nvs)});
+  ExpectTable(map->ToE820(), {E820(0, 0xa0000, kE820Ram), E820(0x100000, 0x1000, kE820Nvs)});
 }
 
 TEST(ParseUefiMemoryMapTest, RejectsBadGeometryAndRanges) {
@@ -644,25 +607,16 @@ TEST(ParseUefiMemoryMapTest, RejectsBadGeometryAndRanges) {
   EXPECT_THAT(ParseUefiMemoryMap(Bytes(one), 48, 1).status().message(),
               HasSubstr("40 bytes is not a whole number of 48-byte"));
   EXPECT_THAT(
-      ParseUefiMemoryMap(Bytes(one + Descriptor(7, 0x1800, 1, 0)), 40, 1)
-          .status()
-          .message(),
+      ParseUefiMemoryMap(Bytes(one + Descriptor(7, 0x1800, 1, 0)), 40, 1).status().message(),
       HasSubstr("descriptor 1: PhysicalStart 0x1800 is not 4 KiB aligned"));
+  EXPECT_THAT(ParseUefiMemoryMap(Bytes(Descriptor(7, 0, 1ull << 52, 0)), 40, 1).status().message(),
+              HasSubstr("descriptor 0: NumberOfPages 0x10000000000000 overflows"));
   EXPECT_THAT(
-      ParseUefiMemoryMap(Bytes(Descriptor(7, 0, 1ull << 52, 0)), 40, 1)
-          .status()
-          .message(),
-      HasSubstr("descriptor 0: NumberOfPages 0x10000000000000 overflows"));
-  EXPECT_THAT(
-      ParseUefiMemoryMap(Bytes(Descriptor(7, 0xfffffffffffff000, 1, 0)), 40, 1)
-          .status()
-          .message(),
+      ParseUefiMemoryMap(Bytes(Descriptor(7, 0xfffffffffffff000, 1, 0)), 40, 1).status().message(),
       HasSubstr("descriptor 0: PhysicalStart 0xfffffffffffff000 + 0x1 pages "
                 "passes 2^64 - 1"));
   // The largest representable descriptor is fine.
-  EXPECT_TRUE(
-      ParseUefiMemoryMap(Bytes(Descriptor(7, 0xffffffffffffe000, 1, 0)), 40, 1)
-          .ok());
+  EXPECT_TRUE(ParseUefiMemoryMap(Bytes(Descriptor(7, 0xffffffffffffe000, 1, 0)), 40, 1).ok());
   EXPECT_TRUE(ParseUefiMemoryMap({}, 40, 1).ok());
 }
 

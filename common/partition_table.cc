@@ -17,12 +17,11 @@ bool IsZeroGuid(const uint8_t* g) {
 // The partitions of the GPT whose header `h` was found at byte
 // `header_offset`, for logical blocks of `lba` bytes.
 StatusOr<std::vector<Partition>> WalkGpt(const ByteSource& disk, const std::string& name,
-                                         const GptHeader& h, uint64_t header_offset,
-                                         uint64_t lba) {
+                                         const GptHeader& h, uint64_t header_offset, uint64_t lba) {
   const std::string where = Format("%s: GPT header at byte %u", name, header_offset);
   if (h.header_size < sizeof(GptHeader)) {
-    return InvalidArgumentError(Format("%s: HeaderSize is %u, minimum %u", where, h.header_size,
-                                       sizeof(GptHeader)));
+    return InvalidArgumentError(
+        Format("%s: HeaderSize is %u, minimum %u", where, h.header_size, sizeof(GptHeader)));
   }
   const uint32_t esize = h.size_of_partition_entry;
   if (!IsValidGptEntrySize(esize) || esize > kMaxWalkedGptEntrySize) {
@@ -31,8 +30,8 @@ StatusOr<std::vector<Partition>> WalkGpt(const ByteSource& disk, const std::stri
   }
   const uint64_t array_bytes = uint64_t{h.number_of_partition_entries} * esize;
   if (array_bytes > kMaxWalkedGptEntryArrayBytes) {
-    return InvalidArgumentError(Format("%s: %u entries of %u bytes exceed the %u-byte limit",
-                                       where, h.number_of_partition_entries, esize,
+    return InvalidArgumentError(Format("%s: %u entries of %u bytes exceed the %u-byte limit", where,
+                                       h.number_of_partition_entries, esize,
                                        kMaxWalkedGptEntryArrayBytes));
   }
   StatusOr<std::vector<uint8_t>> array = ReadGptEntryArray(disk, h, lba, where);
@@ -46,7 +45,8 @@ StatusOr<std::vector<Partition>> WalkGpt(const ByteSource& disk, const std::stri
     p.gpt_type = e.type_guid;
     uint64_t blocks = e.last_lba - e.first_lba;
     if (__builtin_mul_overflow(e.first_lba, lba, &p.offset) ||
-        __builtin_add_overflow(blocks, 1, &blocks) || __builtin_mul_overflow(blocks, lba, &p.size)) {
+        __builtin_add_overflow(blocks, 1, &blocks) ||
+        __builtin_mul_overflow(blocks, lba, &p.size)) {
       continue;  // cannot describe a byte range; certainly not on the disk
     }
     out.push_back(p);
@@ -114,8 +114,8 @@ std::vector<GptEntry> DecodeGptEntries(const GptHeader& header, absl::Span<const
   std::vector<GptEntry> out;
   const uint64_t esize = header.size_of_partition_entry;
   if (!IsValidGptEntrySize(header.size_of_partition_entry)) return out;
-  const uint64_t count = std::min<uint64_t>(header.number_of_partition_entries,
-                                            array.size() / esize);
+  const uint64_t count =
+      std::min<uint64_t>(header.number_of_partition_entries, array.size() / esize);
   for (uint64_t i = 0; i < count; ++i) {
     GptPartitionEntry e;
     memcpy(&e, array.data() + i * esize, sizeof(e));
@@ -165,7 +165,8 @@ StatusOr<std::vector<Partition>> WalkPartitionTable(const ByteSource& disk,
                                                     const std::string& name) {
   const uint64_t size = disk.size();
   if (size == ByteSource::kUnknownSize) {
-    return InvalidArgumentError(Format("%s: size unknown, cannot look for a partition table", name));
+    return InvalidArgumentError(
+        Format("%s: size unknown, cannot look for a partition table", name));
   }
   // GPT: primary header in LBA 1 (UEFI 2.10, 5.3.1) for 512- and 4096-byte
   // logical blocks, else the backup header in the last LBA (512 bytes).

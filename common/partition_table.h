@@ -77,7 +77,7 @@ struct __attribute__((packed)) MbrPartitionRecord {
   uint8_t starting_chs[3];  // head, sector | cylinder bits 8-9, cylinder
   uint8_t os_type;          // 0: unused
   uint8_t ending_chs[3];
-  uint32_t starting_lba;    // in 512-byte sectors
+  uint32_t starting_lba;  // in 512-byte sectors
   uint32_t size_in_lba;
 };
 static_assert(sizeof(MbrPartitionRecord) == 16, "UEFI 2.10 Table 5-2: 16 bytes");
@@ -150,8 +150,7 @@ static_assert(offsetof(GptHeader, disk_guid) == 56, "Table 5-5 DiskGUID");
 static_assert(offsetof(GptHeader, partition_entry_lba) == 72, "Table 5-5 PartitionEntryLBA");
 static_assert(offsetof(GptHeader, number_of_partition_entries) == 80,
               "Table 5-5 NumberOfPartitionEntries");
-static_assert(offsetof(GptHeader, size_of_partition_entry) == 84,
-              "Table 5-5 SizeOfPartitionEntry");
+static_assert(offsetof(GptHeader, size_of_partition_entry) == 84, "Table 5-5 SizeOfPartitionEntry");
 static_assert(offsetof(GptHeader, partition_entry_array_crc32) == 88,
               "Table 5-5 PartitionEntryArrayCRC32");
 
@@ -165,8 +164,7 @@ struct __attribute__((packed)) GptPartitionEntry {
   uint16_t partition_name[36];  // UTF-16LE
 };
 static_assert(sizeof(GptPartitionEntry) == kGptMinEntrySize, "UEFI 2.10 Table 5-6: 128 bytes");
-static_assert(offsetof(GptPartitionEntry, partition_type_guid) == 0,
-              "Table 5-6 PartitionTypeGUID");
+static_assert(offsetof(GptPartitionEntry, partition_type_guid) == 0, "Table 5-6 PartitionTypeGUID");
 static_assert(offsetof(GptPartitionEntry, unique_partition_guid) == 16,
               "Table 5-6 UniquePartitionGUID");
 static_assert(offsetof(GptPartitionEntry, starting_lba) == 32, "Table 5-6 StartingLBA");
@@ -215,8 +213,8 @@ struct Partition {
   // 1-based, as Linux numbers it: GPT entry index + 1; MBR primaries 1-4
   // by slot, logicals 5, 6, ... by position in the EBR chain.
   int number = 0;
-  uint64_t offset = 0;  // bytes from the start of the disk
-  uint64_t size = 0;    // bytes
+  uint64_t offset = 0;   // bytes from the start of the disk
+  uint64_t size = 0;     // bytes
   uint8_t mbr_type = 0;  // MBR OSType; 0 for GPT
   GptGuid gpt_type{};    // GPT PartitionTypeGUID; all zero for MBR
 };

@@ -202,9 +202,9 @@ TEST(PartitionTableTest, OverlappingAndOutOfBoundsEntriesAreListedAsDescribed) {
   const GptHeader h = BasicGptHeader(sectors);
   memcpy(&img[512], &h, sizeof(h));
   SetGptEntry(img, 1024, 128, 0, 1, 100, 299);
-  SetGptEntry(img, 1024, 128, 1, 1, 200, 399);           // overlaps entry 1
-  SetGptEntry(img, 1024, 128, 2, 1, 100000, 100099);     // past the end
-  SetGptEntry(img, 1024, 128, 3, 1, 500, 400);           // end before start
+  SetGptEntry(img, 1024, 128, 1, 1, 200, 399);        // overlaps entry 1
+  SetGptEntry(img, 1024, 128, 2, 1, 100000, 100099);  // past the end
+  SetGptEntry(img, 1024, 128, 3, 1, 500, 400);        // end before start
   SetGptEntry(img, 1024, 128, 4, 1, uint64_t{1} << 60, (uint64_t{1} << 60) + 1);  // overflows
   const std::vector<Partition> p = MustWalk(img);
   ASSERT_EQ(p.size(), 3u);
@@ -216,7 +216,7 @@ TEST(PartitionTableTest, OverlappingAndOutOfBoundsEntriesAreListedAsDescribed) {
 
   std::vector<uint8_t> mbr(64 * 1024, 0);
   SetMbrEntry(mbr, 0, 0, 0x83, 8, 100);
-  SetMbrEntry(mbr, 0, 1, 0x83, 50, 100);       // overlaps 1
+  SetMbrEntry(mbr, 0, 1, 0x83, 50, 100);          // overlaps 1
   SetMbrEntry(mbr, 0, 2, 0x83, 0xfffffff0, 100);  // past the end
   const std::vector<Partition> m = MustWalk(mbr);
   ASSERT_EQ(m.size(), 3u);

@@ -15,9 +15,7 @@ constexpr uint64_t kKiB = 1024;
 constexpr uint64_t kMiB = 1024 * kKiB;
 constexpr uint64_t kGiB = 1024 * kMiB;
 
-bool IsPowerOfTwo(uint64_t value) {
-  return value != 0 && (value & (value - 1)) == 0;
-}
+bool IsPowerOfTwo(uint64_t value) { return value != 0 && (value & (value - 1)) == 0; }
 
 // `value` rounded up to a multiple of `align` (a power of two), or nullopt
 // if that does not fit in 64 bits.
@@ -27,9 +25,7 @@ std::optional<uint64_t> AlignUp(uint64_t value, uint64_t align) {
   return (value + mask) & ~mask;
 }
 
-uint64_t AlignDown(uint64_t value, uint64_t align) {
-  return value & ~(align - 1);
-}
+uint64_t AlignDown(uint64_t value, uint64_t align) { return value & ~(align - 1); }
 
 // "32 MiB", "4 KiB", "42.4 MiB", "3 bytes".
 std::string HumanSize(uint64_t bytes) {
@@ -102,14 +98,12 @@ absl::StatusOr<Pieces> Validate(const CaptureRequest& request) {
     if (in.size == 0) continue;
     if (!IsPowerOfTwo(in.align)) {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "capture piece '%s': alignment 0x%x is not a power of two",
-          piece.name, in.align));
+          "capture piece '%s': alignment 0x%x is not a power of two", piece.name, in.align));
     }
     std::optional<uint64_t> size = AlignUp(in.size, kPlannerPageSize);
     if (!size) {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "capture piece '%s': size 0x%x does not fit the address space",
-          piece.name, in.size));
+          "capture piece '%s': size 0x%x does not fit the address space", piece.name, in.size));
     }
     piece.size = *size;
     piece.align = std::max(in.align, kPlannerPageSize);
@@ -119,8 +113,7 @@ absl::StatusOr<Pieces> Validate(const CaptureRequest& request) {
     piece.order = i;
     piece.slot = fields[i].slot;
     if (piece.size > UINT64_MAX - pieces.total) {
-      return absl::InvalidArgumentError(
-          "capture pieces: their total size does not fit in 64 bits");
+      return absl::InvalidArgumentError("capture pieces: their total size does not fit in 64 bits");
     }
     pieces.total += piece.size;
     if (fields[i].piece == &request.kernel) {
@@ -129,13 +122,12 @@ absl::StatusOr<Pieces> Validate(const CaptureRequest& request) {
       pieces.top_down.push_back(std::move(piece));
     }
   }
-  std::sort(pieces.top_down.begin(), pieces.top_down.end(),
-            [](const Piece& a, const Piece& b) {
-              if (a.max_end != b.max_end) return a.max_end < b.max_end;
-              if (a.align != b.align) return a.align > b.align;
-              if (a.size != b.size) return a.size > b.size;
-              return a.order < b.order;
-            });
+  std::sort(pieces.top_down.begin(), pieces.top_down.end(), [](const Piece& a, const Piece& b) {
+    if (a.max_end != b.max_end) return a.max_end < b.max_end;
+    if (a.align != b.align) return a.align > b.align;
+    if (a.size != b.size) return a.size > b.size;
+    return a.order < b.order;
+  });
   return pieces;
 }
 
@@ -160,12 +152,11 @@ uint64_t Available(const Piece& piece, uint64_t lo, uint64_t hi) {
 
 // The placement algorithm (see PlanPlacement in planner.h) without error
 // text, so SmallestReservationAt() can call it many times cheaply.
-bool TryPlan(const Pieces& pieces, const Range& reservation, Plan* plan,
-             Failure* failure) {
+bool TryPlan(const Pieces& pieces, const Range& reservation, Plan* plan, Failure* failure) {
   plan->reservation = reservation;
   plan->pieces.clear();
-  for (Range Plan::*slot : {&Plan::purgatory, &Plan::boot_params, &Plan::elfcorehdr,
-                            &Plan::backup, &Plan::kernel, &Plan::initrd}) {
+  for (Range Plan::*slot : {&Plan::purgatory, &Plan::boot_params, &Plan::elfcorehdr, &Plan::backup,
+                            &Plan::kernel, &Plan::initrd}) {
     plan->*slot = Range{};
   }
   failure->placed.clear();
@@ -214,9 +205,7 @@ bool TryPlan(const Pieces& pieces, const Range& reservation, Plan* plan,
   }
 
   std::sort(plan->pieces.begin(), plan->pieces.end(),
-            [](const Placement& a, const Placement& b) {
-              return a.range.start < b.range.start;
-            });
+            [](const Placement& a, const Placement& b) { return a.range.start < b.range.start; });
   plan->free_bytes = reservation.size - pieces.total;
   if (plan->free_bytes < pieces.runtime_headroom) {
     failure->piece = nullptr;
@@ -228,9 +217,8 @@ bool TryPlan(const Pieces& pieces, const Range& reservation, Plan* plan,
 
 // "kernel, initrd, purgatory".
 std::string PlacedNames(const Failure& failure) {
-  return absl::StrJoin(
-      failure.placed, ", ",
-      [](std::string* out, const Piece* piece) { out->append(piece->name); });
+  return absl::StrJoin(failure.placed, ", ",
+                       [](std::string* out, const Piece* piece) { out->append(piece->name); });
 }
 
 // The first half of an error message: what did not fit and by how much.
@@ -240,9 +228,8 @@ std::string DescribeFailure(const Failure& failure, const Pieces& pieces,
     return absl::StrFormat(
         "runtime headroom: the capture kernel needs %s free, but the "
         "reservation %s has only %s left after placing %s, %s short",
-        SizeText(pieces.runtime_headroom), reservation.ToString(),
-        SizeText(failure.available), PlacedNames(failure),
-        SizeText(pieces.runtime_headroom - failure.available));
+        SizeText(pieces.runtime_headroom), reservation.ToString(), SizeText(failure.available),
+        PlacedNames(failure), SizeText(pieces.runtime_headroom - failure.available));
   }
   const Piece& piece = *failure.piece;
   std::string constraints = absl::StrFormat("align 0x%x", piece.align);
@@ -259,9 +246,8 @@ std::string DescribeFailure(const Failure& failure, const Pieces& pieces,
   return absl::StrFormat(
       "capture piece '%s' (%s, %s) does not fit in the reservation %s%s: the "
       "largest usable gap is %s, %s short",
-      piece.name, SizeText(piece.size), constraints, reservation.ToString(),
-      after, SizeText(failure.available),
-      SizeText(piece.size - failure.available));
+      piece.name, SizeText(piece.size), constraints, reservation.ToString(), after,
+      SizeText(failure.available), SizeText(piece.size - failure.available));
 }
 
 absl::StatusOr<uint64_t> SmallestSize(const Pieces& pieces, uint64_t start) {
@@ -273,17 +259,16 @@ absl::StatusOr<uint64_t> SmallestSize(const Pieces& pieces, uint64_t start) {
   };
   const auto nothing_fits = [&]() {
     fits(max_size);
-    return absl::ResourceExhaustedError(absl::StrFormat(
-        "no reservation starting at 0x%x can hold the capture pieces: %s",
-        start, DescribeFailure(failure, pieces, Range{start, max_size})));
+    return absl::ResourceExhaustedError(
+        absl::StrFormat("no reservation starting at 0x%x can hold the capture pieces: %s", start,
+                        DescribeFailure(failure, pieces, Range{start, max_size})));
   };
   // Below the pieces plus the headroom nothing can work, so `lo` starts as
   // a size known to fail (or 0 when nothing is requested).
   if (pieces.runtime_headroom > UINT64_MAX - pieces.total) {
     return nothing_fits();
   }
-  std::optional<uint64_t> lower =
-      AlignUp(pieces.total + pieces.runtime_headroom, kPlannerPageSize);
+  std::optional<uint64_t> lower = AlignUp(pieces.total + pieces.runtime_headroom, kPlannerPageSize);
   if (!lower || *lower > max_size) return nothing_fits();
   if (fits(*lower)) return *lower;
 
@@ -291,8 +276,7 @@ absl::StatusOr<uint64_t> SmallestSize(const Pieces& pieces, uint64_t start) {
   uint64_t lo = *lower;
   uint64_t hi = lo;
   while (true) {
-    hi = hi <= max_size / 2 ? std::max<uint64_t>(hi * 2, kPlannerPageSize)
-                            : max_size;
+    hi = hi <= max_size / 2 ? std::max<uint64_t>(hi * 2, kPlannerPageSize) : max_size;
     if (fits(hi)) break;
     if (hi == max_size) return nothing_fits();
     lo = hi;
@@ -318,15 +302,13 @@ CaptureRequest MakeCaptureRequest(const CaptureSizes& sizes) {
   request.elfcorehdr.preserve = true;
   request.backup.size = sizes.backup_size;
   request.backup.preserve = true;
-  request.kernel.size =
-      std::max(sizes.kernel_init_size, sizes.kernel_payload_size);
+  request.kernel.size = std::max(sizes.kernel_init_size, sizes.kernel_payload_size);
   request.kernel.align = sizes.kernel_alignment;
   request.initrd.size = sizes.initrd_size;
   if (!sizes.initrd_above_4g_ok) {
     // initrd_addr_max is the last byte the initrd may occupy.
-    request.initrd.max_end = sizes.initrd_addr_max == UINT64_MAX
-                                 ? UINT64_MAX
-                                 : sizes.initrd_addr_max + 1;
+    request.initrd.max_end =
+        sizes.initrd_addr_max == UINT64_MAX ? UINT64_MAX : sizes.initrd_addr_max + 1;
   }
   request.runtime_headroom = sizes.runtime_headroom;
   return request;
@@ -334,8 +316,7 @@ CaptureRequest MakeCaptureRequest(const CaptureSizes& sizes) {
 
 std::string Plan::ToString() const {
   std::string text =
-      absl::StrFormat("reservation %s  %s\n", reservation.ToString(),
-                      HumanSize(reservation.size));
+      absl::StrFormat("reservation %s  %s\n", reservation.ToString(), HumanSize(reservation.size));
   uint64_t cursor = reservation.start;
   const auto line = [&](std::string_view name, const Range& range) {
     absl::StrAppendFormat(&text, "  %-12s %-36s %s\n", name, range.ToString(),
@@ -345,15 +326,13 @@ std::string Plan::ToString() const {
     if (piece.range.start > cursor) {
       line("(free)", Range::FromStartEnd(cursor, piece.range.start));
     }
-    line(piece.preserve ? absl::StrCat(piece.name, "*") : piece.name,
-         piece.range);
+    line(piece.preserve ? absl::StrCat(piece.name, "*") : piece.name, piece.range);
     cursor = std::max(cursor, piece.range.end());
   }
   if (reservation.end() > cursor) {
     line("(free)", Range::FromStartEnd(cursor, reservation.end()));
   }
-  absl::StrAppendFormat(&text, "free %s (0x%x bytes)", HumanSize(free_bytes),
-                        free_bytes);
+  absl::StrAppendFormat(&text, "free %s (0x%x bytes)", HumanSize(free_bytes), free_bytes);
   bool any_preserved = false;
   for (const Placement& piece : pieces) any_preserved |= piece.preserve;
   if (any_preserved) text += "; * = kept out of the capture kernel's RAM";
@@ -361,12 +340,10 @@ std::string Plan::ToString() const {
   return text;
 }
 
-absl::StatusOr<Plan> PlanPlacement(const CaptureRequest& request,
-                                   Range reservation) {
+absl::StatusOr<Plan> PlanPlacement(const CaptureRequest& request, Range reservation) {
   if (!Range::Valid(reservation.start, reservation.size)) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("reservation at 0x%x of 0x%x bytes passes 2^64 - 1",
-                        reservation.start, reservation.size));
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "reservation at 0x%x of 0x%x bytes passes 2^64 - 1", reservation.start, reservation.size));
   }
   absl::StatusOr<Pieces> pieces = Validate(request);
   if (!pieces.ok()) return pieces.status();
@@ -377,17 +354,15 @@ absl::StatusOr<Plan> PlanPlacement(const CaptureRequest& request,
   std::string message = DescribeFailure(failure, *pieces, reservation);
   absl::StatusOr<uint64_t> needed = SmallestSize(*pieces, reservation.start);
   if (needed.ok()) {
-    absl::StrAppendFormat(
-        &message, "; a reservation of %s at 0x%x would fit (%s)",
-        SizeText(*needed), reservation.start, CrashkernelArgument(*needed));
+    absl::StrAppendFormat(&message, "; a reservation of %s at 0x%x would fit (%s)",
+                          SizeText(*needed), reservation.start, CrashkernelArgument(*needed));
   } else {
     absl::StrAppend(&message, "; ", needed.status().message());
   }
   return absl::ResourceExhaustedError(message);
 }
 
-absl::StatusOr<uint64_t> SmallestReservationAt(const CaptureRequest& request,
-                                               uint64_t start) {
+absl::StatusOr<uint64_t> SmallestReservationAt(const CaptureRequest& request, uint64_t start) {
   absl::StatusOr<Pieces> pieces = Validate(request);
   if (!pieces.ok()) return pieces.status();
   return SmallestSize(*pieces, start);
@@ -397,8 +372,7 @@ absl::StatusOr<uint64_t> SmallestReservation(const CaptureRequest& request,
                                              uint64_t start_alignment) {
   if (!IsPowerOfTwo(start_alignment) || start_alignment < kPlannerPageSize) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "reservation start alignment 0x%x: need a power of two >= 0x1000",
-        start_alignment));
+        "reservation start alignment 0x%x: need a power of two >= 0x1000", start_alignment));
   }
   return SmallestReservationAt(request, start_alignment);
 }
@@ -408,8 +382,7 @@ std::string CrashkernelArgument(uint64_t bytes) {
   return absl::StrFormat("crashkernel=%dM", mib);
 }
 
-MemoryMap CaptureKernelMemoryMap(const MemoryMap& first_kernel,
-                                 Range reservation, const Plan& plan,
+MemoryMap CaptureKernelMemoryMap(const MemoryMap& first_kernel, Range reservation, const Plan& plan,
                                  bool include_low_640k) {
   MemoryMap capture;
   for (const MemoryRegion& region : first_kernel.regions()) {

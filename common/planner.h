@@ -184,8 +184,7 @@ struct Plan {
 // largest usable gap, and the reservation size that would work at this
 // start (as SmallestReservationAt() computes it); or, for headroom, how much
 // is missing. An alignment that is not a power of two is an error too.
-absl::StatusOr<Plan> PlanPlacement(const CaptureRequest& request,
-                                   Range reservation);
+absl::StatusOr<Plan> PlanPlacement(const CaptureRequest& request, Range reservation);
 
 // The smallest size S, a multiple of 4096, for which PlanPlacement succeeds
 // with a reservation of S bytes starting at `start`.
@@ -196,8 +195,7 @@ absl::StatusOr<Plan> PlanPlacement(const CaptureRequest& request,
 // MakeCaptureRequest builds, placed below 4 GiB), success is monotone in
 // the size and S is the true minimum. Error if no size works (e.g. a piece
 // must end below `start`).
-absl::StatusOr<uint64_t> SmallestReservationAt(const CaptureRequest& request,
-                                               uint64_t start);
+absl::StatusOr<uint64_t> SmallestReservationAt(const CaptureRequest& request, uint64_t start);
 
 // SmallestReservationAt(request, start_alignment): the size to ask for with
 // crashkernel=, where the kernel picks a start that is a multiple of
@@ -206,9 +204,8 @@ absl::StatusOr<uint64_t> SmallestReservationAt(const CaptureRequest& request,
 // among multiples of start_alignment it leaves the largest distance to the
 // next kernel_alignment boundary. start_alignment must be a power of two
 // >= 4096.
-absl::StatusOr<uint64_t> SmallestReservation(
-    const CaptureRequest& request,
-    uint64_t start_alignment = kCrashKernelAlignment);
+absl::StatusOr<uint64_t> SmallestReservation(const CaptureRequest& request,
+                                             uint64_t start_alignment = kCrashKernelAlignment);
 
 // "crashkernel=NM", rounding `bytes` up to whole MiB: 72 MiB + 1 byte ->
 // "crashkernel=73M".
@@ -241,8 +238,7 @@ std::string CrashkernelArgument(uint64_t bytes);
 //     crash_setup_memmap_entries(), "Add the low 1M").
 // No other first-kernel RAM appears: it is the dead kernel's memory, the
 // thing being dumped.
-MemoryMap CaptureKernelMemoryMap(const MemoryMap& first_kernel,
-                                 Range reservation, const Plan& plan,
+MemoryMap CaptureKernelMemoryMap(const MemoryMap& first_kernel, Range reservation, const Plan& plan,
                                  bool include_low_640k);
 
 }  // namespace saveoops

@@ -51,24 +51,19 @@ CaptureSizes DebianCaptureSizes() {
   return sizes;
 }
 
-bool IsAligned(uint64_t value, uint64_t align) {
-  return (value & (align - 1)) == 0;
-}
+bool IsAligned(uint64_t value, uint64_t align) { return (value & (align - 1)) == 0; }
 
 // Checks every promise PlanPlacement makes for a successful plan.
-void ExpectValidPlan(const CaptureRequest& request, const Range& reservation,
-                     const Plan& plan) {
+void ExpectValidPlan(const CaptureRequest& request, const Range& reservation, const Plan& plan) {
   EXPECT_EQ(plan.reservation, reservation);
   struct Slot {
     const PieceRequest* piece;
     Range Plan::*placed;
   };
-  const Slot all[] = {{&request.purgatory, &Plan::purgatory},
-                      {&request.boot_params, &Plan::boot_params},
-                      {&request.elfcorehdr, &Plan::elfcorehdr},
-                      {&request.backup, &Plan::backup},
-                      {&request.kernel, &Plan::kernel},
-                      {&request.initrd, &Plan::initrd}};
+  const Slot all[] = {
+      {&request.purgatory, &Plan::purgatory},   {&request.boot_params, &Plan::boot_params},
+      {&request.elfcorehdr, &Plan::elfcorehdr}, {&request.backup, &Plan::backup},
+      {&request.kernel, &Plan::kernel},         {&request.initrd, &Plan::initrd}};
   uint64_t placed = 0;
   size_t expected_pieces = 0;
   for (const Slot& slot : all) {
@@ -100,8 +95,8 @@ void ExpectValidPlan(const CaptureRequest& request, const Range& reservation,
   ASSERT_EQ(plan.pieces.size(), expected_pieces);
   for (size_t i = 0; i + 1 < plan.pieces.size(); ++i) {
     EXPECT_LE(plan.pieces[i].range.end(), plan.pieces[i + 1].range.start)
-        << "pieces " << plan.pieces[i].name << " and "
-        << plan.pieces[i + 1].name << " overlap or are out of order\n"
+        << "pieces " << plan.pieces[i].name << " and " << plan.pieces[i + 1].name
+        << " overlap or are out of order\n"
         << plan.ToString();
   }
   EXPECT_EQ(plan.free_bytes, reservation.size - placed);
@@ -160,8 +155,7 @@ TEST(PlanPlacementTest, DebianKernelInTheQemuReservation) {
   EXPECT_TRUE(plan->backup.empty());
 
   const std::string table = plan->ToString();
-  EXPECT_THAT(table,
-              HasSubstr("reservation [0x2f000000, 0x3f000000)  256 MiB"));
+  EXPECT_THAT(table, HasSubstr("reservation [0x2f000000, 0x3f000000)  256 MiB"));
   EXPECT_THAT(table, HasSubstr("kernel"));
   EXPECT_THAT(table, HasSubstr("elfcorehdr*"));
   EXPECT_THAT(table, HasSubstr("(free)"));
@@ -216,8 +210,7 @@ TEST(PlanPlacementTest, InitrdCapBelowAHighReservationFailsWithReason) {
 
 TEST(PlanPlacementTest, TooSmallReservationSaysWhatIsNeeded) {
   const CaptureRequest request = MakeCaptureRequest(DebianCaptureSizes());
-  absl::StatusOr<Plan> plan =
-      PlanPlacement(request, Range{0x2f000000, 32 * kMiB});
+  absl::StatusOr<Plan> plan = PlanPlacement(request, Range{0x2f000000, 32 * kMiB});
   ASSERT_FALSE(plan.ok());
   EXPECT_THAT(plan.status().message(),
               HasSubstr("capture piece 'kernel' (0x3f98000 bytes (63.6 MiB), "
@@ -225,9 +218,8 @@ TEST(PlanPlacementTest, TooSmallReservationSaysWhatIsNeeded) {
                         "[0x2f000000, 0x31000000): the largest usable gap is "
                         "0x2000000 bytes (32 MiB), 0x1f98000 bytes "
                         "(31.6 MiB) short"));
-  EXPECT_THAT(plan.status().message(),
-              HasSubstr("a reservation of 0xa8a9000 bytes (168.7 MiB) at "
-                        "0x2f000000 would fit (crashkernel=169M)"));
+  EXPECT_THAT(plan.status().message(), HasSubstr("a reservation of 0xa8a9000 bytes (168.7 MiB) at "
+                                                 "0x2f000000 would fit (crashkernel=169M)"));
 }
 
 TEST(PlanPlacementTest, HeadroomShortfallIsReported) {
@@ -240,8 +232,7 @@ TEST(PlanPlacementTest, HeadroomShortfallIsReported) {
               HasSubstr("runtime headroom: the capture kernel needs 0xc800000 "
                         "bytes (200 MiB) free, but the reservation "
                         "[0x2f000000, 0x3f000000) has only"));
-  EXPECT_THAT(plan.status().message(),
-              HasSubstr("after placing kernel, initrd,"));
+  EXPECT_THAT(plan.status().message(), HasSubstr("after placing kernel, initrd,"));
   // Pieces 0x48a9000 + headroom 0xc800000.
   EXPECT_THAT(plan.status().message(),
               HasSubstr("0x10a9000 bytes (16.7 MiB) short; a reservation of "
@@ -264,9 +255,8 @@ TEST(PlanPlacementTest, RejectsBadAlignmentAndWrappingReservation) {
   EXPECT_THAT(PlanPlacement(request, Range{0, kGiB}).status().message(),
               HasSubstr("'initrd': size 0xfffffffffffffff5 does not fit"));
   request.initrd.size = 0;
-  EXPECT_THAT(
-      PlanPlacement(request, Range{UINT64_MAX - 10, 20}).status().message(),
-      HasSubstr("passes 2^64 - 1"));
+  EXPECT_THAT(PlanPlacement(request, Range{UINT64_MAX - 10, 20}).status().message(),
+              HasSubstr("passes 2^64 - 1"));
 }
 
 TEST(PlanPlacementTest, EmptyRequestAndEmptyNames) {
@@ -338,9 +328,7 @@ uint64_t Uniform(std::mt19937_64& rng, uint64_t lo, uint64_t hi) {
   return std::uniform_int_distribution<uint64_t>(lo, hi)(rng);
 }
 
-bool Chance(std::mt19937_64& rng, double p) {
-  return std::bernoulli_distribution(p)(rng);
-}
+bool Chance(std::mt19937_64& rng, double p) { return std::bernoulli_distribution(p)(rng); }
 
 // A request shaped like a real one: sizes of every magnitude, some optional
 // pieces absent, the initrd sometimes capped below 2 or 4 GiB.
@@ -363,9 +351,8 @@ CaptureRequest RealisticRequest(std::mt19937_64& rng) {
 // Any request: random alignments up to 64 MiB, random min/max windows.
 CaptureRequest WildRequest(std::mt19937_64& rng, const Range& around) {
   CaptureRequest request = RealisticRequest(rng);
-  PieceRequest* all[] = {&request.purgatory,  &request.boot_params,
-                         &request.elfcorehdr, &request.backup,
-                         &request.kernel,     &request.initrd};
+  PieceRequest* all[] = {&request.purgatory, &request.boot_params, &request.elfcorehdr,
+                         &request.backup,    &request.kernel,      &request.initrd};
   for (PieceRequest* piece : all) {
     if (Chance(rng, 0.3)) piece->align = Pow2(rng, 0, 26);
     if (Chance(rng, 0.15)) {
@@ -381,8 +368,8 @@ CaptureRequest WildRequest(std::mt19937_64& rng, const Range& around) {
 Range RandomReservation(std::mt19937_64& rng) {
   const uint64_t align = Pow2(rng, 12, 28);
   const uint64_t start = Uniform(rng, 1, (64 * kGiB) / align) * align;
-  const uint64_t size = Uniform(rng, 0, 512 * kMiB / 4096) * 4096 +
-                        (Chance(rng, 0.1) ? Uniform(rng, 1, 4095) : 0);
+  const uint64_t size =
+      Uniform(rng, 0, 512 * kMiB / 4096) * 4096 + (Chance(rng, 0.1) ? Uniform(rng, 1, 4095) : 0);
   return Range{start, size};
 }
 
@@ -391,24 +378,21 @@ TEST(PlannerPropertyTest, PlansHonorEveryConstraint) {
   int ok = 0, failed = 0;
   for (int i = 0; i < 2500; ++i) {
     const Range reservation = RandomReservation(rng);
-    const CaptureRequest request = Chance(rng, 0.5)
-                                       ? RealisticRequest(rng)
-                                       : WildRequest(rng, reservation);
+    const CaptureRequest request =
+        Chance(rng, 0.5) ? RealisticRequest(rng) : WildRequest(rng, reservation);
     absl::StatusOr<Plan> plan = PlanPlacement(request, reservation);
     if (plan.ok()) {
       ++ok;
       ExpectValidPlan(request, reservation, *plan);
     } else {
       ++failed;
-      EXPECT_EQ(plan.status().code(), absl::StatusCode::kResourceExhausted)
-          << plan.status();
+      EXPECT_EQ(plan.status().code(), absl::StatusCode::kResourceExhausted) << plan.status();
       const std::string message(plan.status().message());
       EXPECT_TRUE(message.find("capture piece '") != std::string::npos ||
                   message.find("runtime headroom") != std::string::npos)
           << message;
-      EXPECT_TRUE(
-          message.find("would fit (crashkernel=") != std::string::npos ||
-          message.find("no reservation starting at") != std::string::npos)
+      EXPECT_TRUE(message.find("would fit (crashkernel=") != std::string::npos ||
+                  message.find("no reservation starting at") != std::string::npos)
           << message;
     }
     if (HasFailure()) break;
@@ -429,8 +413,7 @@ TEST(PlannerPropertyTest, SmallestReservationIsTightForRealisticRequests) {
     ASSERT_TRUE(plan.ok()) << plan.status();
     ExpectValidPlan(request, Range{start, *size}, *plan);
     ASSERT_GE(*size, 4096u);
-    EXPECT_FALSE(PlanPlacement(request, Range{start, *size - 4096}).ok())
-        << "S=" << *size;
+    EXPECT_FALSE(PlanPlacement(request, Range{start, *size - 4096}).ok()) << "S=" << *size;
     // Monotone: every larger size works too (spot checks).
     for (int k = 0; k < 3; ++k) {
       const uint64_t bigger = *size + Uniform(rng, 1, 8192) * 4096;
@@ -453,11 +436,9 @@ TEST(PlannerPropertyTest, SmallestReservationAtIsTightForAnyRequest) {
   for (int i = 0; i < 2000; ++i) {
     const Range around = RandomReservation(rng);
     const CaptureRequest request = WildRequest(rng, around);
-    absl::StatusOr<uint64_t> size =
-        SmallestReservationAt(request, around.start);
+    absl::StatusOr<uint64_t> size = SmallestReservationAt(request, around.start);
     if (!size.ok()) {
-      EXPECT_THAT(size.status().message(),
-                  HasSubstr("no reservation starting at"));
+      EXPECT_THAT(size.status().message(), HasSubstr("no reservation starting at"));
       continue;
     }
     ++found;
@@ -466,8 +447,7 @@ TEST(PlannerPropertyTest, SmallestReservationAtIsTightForAnyRequest) {
     ASSERT_TRUE(plan.ok()) << plan.status();
     ExpectValidPlan(request, at, *plan);
     if (*size >= 4096) {
-      EXPECT_FALSE(
-          PlanPlacement(request, Range{around.start, *size - 4096}).ok());
+      EXPECT_FALSE(PlanPlacement(request, Range{around.start, *size - 4096}).ok());
     }
     if (HasFailure()) break;
   }
@@ -484,17 +464,15 @@ struct RandomMachine {
 
 RandomMachine MakeRandomMachine(std::mt19937_64& rng) {
   RandomMachine machine;
-  const MemoryType kinds[] = {MemoryType::kReserved,   MemoryType::kAcpi,
-                              MemoryType::kNvs,        MemoryType::kUnusable,
-                              MemoryType::kPersistent, MemoryType::kOther};
+  const MemoryType kinds[] = {MemoryType::kReserved, MemoryType::kAcpi,       MemoryType::kNvs,
+                              MemoryType::kUnusable, MemoryType::kPersistent, MemoryType::kOther};
   // Low memory: RAM from 0 or 4 KiB to somewhere under 640 KiB, then a
   // reserved hole up to 1 MiB.
   uint64_t cursor = Chance(rng, 0.5) ? 0 : 4096;
   if (cursor != 0) machine.map.Add(Range{0, 4096}, MemoryType::kReserved);
   const uint64_t low_end = Uniform(rng, 0x90000, 0xa0000) & ~0x3ffull;
   machine.map.Add(Range::FromStartEnd(cursor, low_end), MemoryType::kRam);
-  machine.map.Add(Range::FromStartEnd(low_end, 0x100000),
-                  MemoryType::kReserved);
+  machine.map.Add(Range::FromStartEnd(low_end, 0x100000), MemoryType::kReserved);
   cursor = 0x100000;
   const int regions = static_cast<int>(Uniform(rng, 2, 30));
   const int crash_at = static_cast<int>(Uniform(rng, 0, regions - 1));
@@ -503,13 +481,10 @@ RandomMachine MakeRandomMachine(std::mt19937_64& rng) {
     if (i == crash_at) {
       const uint64_t ram_start = cursor;
       const uint64_t crash_start =
-          (ram_start / kCrashKernelAlignment + 1 + Uniform(rng, 0, 8)) *
-          kCrashKernelAlignment;
+          (ram_start / kCrashKernelAlignment + 1 + Uniform(rng, 0, 8)) * kCrashKernelAlignment;
       const uint64_t crash_size = Uniform(rng, 64, 512) * kMiB;
-      const uint64_t ram_end =
-          crash_start + crash_size + Uniform(rng, 0, 4096) * 4096;
-      machine.map.Add(Range::FromStartEnd(ram_start, ram_end),
-                      MemoryType::kRam);
+      const uint64_t ram_end = crash_start + crash_size + Uniform(rng, 0, 4096) * 4096;
+      machine.map.Add(Range::FromStartEnd(ram_start, ram_end), MemoryType::kRam);
       machine.reservation = Range{crash_start, crash_size};
       machine.map.Add(machine.reservation, MemoryType::kCrashKernel);
       machine.map.Add(Range{ram_start, 4 * kMiB}, MemoryType::kKernelCode);
@@ -517,8 +492,7 @@ RandomMachine MakeRandomMachine(std::mt19937_64& rng) {
       continue;
     }
     const uint64_t size = Uniform(rng, 1, 0x4000) * 4096;
-    const MemoryType type =
-        Chance(rng, 0.5) ? MemoryType::kRam : kinds[Uniform(rng, 0, 5)];
+    const MemoryType type = Chance(rng, 0.5) ? MemoryType::kRam : kinds[Uniform(rng, 0, 5)];
     machine.map.Add(Range{cursor, size}, type);
     if (type == MemoryType::kRam && Chance(rng, 0.2) && size >= 2 * kMiB) {
       // A second crash range (crashkernel=X,high's low part).
@@ -533,8 +507,7 @@ RandomMachine MakeRandomMachine(std::mt19937_64& rng) {
 
 // The e820 type covering every byte of `range` in `table`, or 0 if the
 // bytes are not all covered by one type.
-uint32_t CoveringType(const std::vector<BootE820Entry>& table,
-                      const Range& range) {
+uint32_t CoveringType(const std::vector<BootE820Entry>& table, const Range& range) {
   uint32_t type = 0;
   std::vector<Range> uncovered = {range};
   for (const BootE820Entry& e : table) {
@@ -552,8 +525,7 @@ TEST(CaptureKernelMemoryMapTest, QemuGuestLayout) {
       ParseProcIomem(ReadTestdata("iomem_qemu_bios_1g_crashkernel_256m.txt"));
   ASSERT_TRUE(map.ok());
   const Range reservation = *map->CrashReservation();
-  absl::StatusOr<Plan> plan =
-      PlanPlacement(MakeCaptureRequest(DebianCaptureSizes()), reservation);
+  absl::StatusOr<Plan> plan = PlanPlacement(MakeCaptureRequest(DebianCaptureSizes()), reservation);
   ASSERT_TRUE(plan.ok());
   const Range elfcorehdr = plan->elfcorehdr;
   const std::vector<BootE820Entry> table =
@@ -563,11 +535,9 @@ TEST(CaptureKernelMemoryMapTest, QemuGuestLayout) {
   for (const BootE820Entry& e : table) {
     if (e.type == kE820Ram) ram.push_back(Range{e.addr, e.size});
   }
-  EXPECT_THAT(ram,
-              testing::ElementsAre(
-                  Range{0x1000, 0x9ec00},
-                  Range::FromStartEnd(reservation.start, elfcorehdr.start),
-                  Range::FromStartEnd(elfcorehdr.end(), reservation.end())));
+  EXPECT_THAT(ram, testing::ElementsAre(Range{0x1000, 0x9ec00},
+                                        Range::FromStartEnd(reservation.start, elfcorehdr.start),
+                                        Range::FromStartEnd(elfcorehdr.end(), reservation.end())));
   EXPECT_EQ(CoveringType(table, Range{0x3ffdf000, 0x21000}), kE820Reserved);
 
   const std::vector<BootE820Entry> without_low =
@@ -589,13 +559,11 @@ TEST(CaptureKernelMemoryMapTest, PropertiesOverRandomMachines) {
     sizes.kernel_init_size = Uniform(rng, 1, 40 * kMiB);
     sizes.initrd_size = Uniform(rng, 0, 16 * kMiB);
     sizes.initrd_above_4g_ok = true;
-    absl::StatusOr<Plan> plan =
-        PlanPlacement(MakeCaptureRequest(sizes), machine.reservation);
+    absl::StatusOr<Plan> plan = PlanPlacement(MakeCaptureRequest(sizes), machine.reservation);
     ASSERT_TRUE(plan.ok()) << plan.status();
     const bool low = Chance(rng, 0.5);
     const std::vector<BootE820Entry> table =
-        CaptureKernelMemoryMap(machine.map, machine.reservation, *plan, low)
-            .ToE820();
+        CaptureKernelMemoryMap(machine.map, machine.reservation, *plan, low).ToE820();
     ASSERT_TRUE(ValidateE820Table(table).ok()) << machine.map.ToString();
 
     // Where RAM may appear: the reservation minus preserved pieces, other
@@ -621,8 +589,7 @@ TEST(CaptureKernelMemoryMapTest, PropertiesOverRandomMachines) {
       if (e.type != kE820Ram) continue;
       std::vector<Range> outside = {Range{e.addr, e.size}};
       for (const Range& a : allowed) outside = Subtract(outside, a);
-      EXPECT_TRUE(outside.empty())
-          << "first-kernel RAM leaked: " << outside.front().ToString();
+      EXPECT_TRUE(outside.empty()) << "first-kernel RAM leaked: " << outside.front().ToString();
     }
     for (const Range& r : must_be_ram) {
       EXPECT_EQ(CoveringType(table, r), kE820Ram) << r.ToString();

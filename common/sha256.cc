@@ -29,31 +29,26 @@ namespace {
 
 // FIPS 180-4 section 5.3.3: the initial hash value H(0).
 constexpr uint32_t kInitialState[8] = {
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 };
 
 // FIPS 180-4 section 4.2.2: the 64 round constants K0..K63. 16-byte aligned
 // so the SHA-NI engine can load four at a time with aligned loads.
 alignas(16) constexpr uint32_t kRoundConstants[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
-    0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
-    0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-    0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-    0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-    0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-    0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-    0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
 // SHA-256 reads the message as big-endian 32-bit words (FIPS 180-4 section
 // 3.1); byte loads keep this independent of alignment and host byte order.
 inline uint32_t LoadBigEndian32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) |
-         (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
 }
 
 inline void StoreBigEndian32(uint32_t v, uint8_t* p) {
@@ -63,9 +58,7 @@ inline void StoreBigEndian32(uint32_t v, uint8_t* p) {
   p[3] = static_cast<uint8_t>(v);
 }
 
-inline uint32_t RotateRight(uint32_t x, int n) {
-  return (x >> n) | (x << (32 - n));
-}
+inline uint32_t RotateRight(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
 // The portable engine: FIPS 180-4 section 6.2.2, with the message schedule
 // kept as a rolling window of 16 words (W[t-16..t-1]) instead of all 64, so
@@ -83,18 +76,14 @@ void CompressPortable(uint32_t state[8], const uint8_t* data, size_t blocks) {
         // the update w[t & 15] holds W[t-16].
         const uint32_t w2 = w[(t - 2) & 15];
         const uint32_t w15 = w[(t - 15) & 15];
-        const uint32_t sigma1 =
-            RotateRight(w2, 17) ^ RotateRight(w2, 19) ^ (w2 >> 10);
-        const uint32_t sigma0 =
-            RotateRight(w15, 7) ^ RotateRight(w15, 18) ^ (w15 >> 3);
+        const uint32_t sigma1 = RotateRight(w2, 17) ^ RotateRight(w2, 19) ^ (w2 >> 10);
+        const uint32_t sigma0 = RotateRight(w15, 7) ^ RotateRight(w15, 18) ^ (w15 >> 3);
         w[t & 15] += sigma1 + w[(t - 7) & 15] + sigma0;
       }
-      const uint32_t big_sigma1 =
-          RotateRight(e, 6) ^ RotateRight(e, 11) ^ RotateRight(e, 25);
+      const uint32_t big_sigma1 = RotateRight(e, 6) ^ RotateRight(e, 11) ^ RotateRight(e, 25);
       const uint32_t ch = (e & f) ^ (~e & g);
       const uint32_t t1 = h + big_sigma1 + ch + kRoundConstants[t] + w[t & 15];
-      const uint32_t big_sigma0 =
-          RotateRight(a, 2) ^ RotateRight(a, 13) ^ RotateRight(a, 22);
+      const uint32_t big_sigma0 = RotateRight(a, 2) ^ RotateRight(a, 13) ^ RotateRight(a, 22);
       const uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
       const uint32_t t2 = big_sigma0 + maj;
       h = g;
@@ -142,8 +131,7 @@ void CompressPortable(uint32_t state[8], const uint8_t* data, size_t blocks) {
 // W[t-7..t-4] assembled with PALIGNR from the two previous groups, and
 // SHA256MSG2 (the sigma1 part, which depends on words of the same group).
 template <int kGroup>
-SAVEOOPS_SHA_NI_TARGET inline void ShaNiGroup(__m128i msg[4], __m128i& abef,
-                                              __m128i& cdgh) {
+SAVEOOPS_SHA_NI_TARGET inline void ShaNiGroup(__m128i msg[4], __m128i& abef, __m128i& cdgh) {
   __m128i& current = msg[kGroup % 4];
   if constexpr (kGroup >= 4) {
     const __m128i minus1 = msg[(kGroup + 3) % 4];  // Group g-1.
@@ -153,8 +141,8 @@ SAVEOOPS_SHA_NI_TARGET inline void ShaNiGroup(__m128i msg[4], __m128i& abef,
     w = _mm_add_epi32(w, _mm_alignr_epi8(minus1, minus2, 4));
     current = _mm_sha256msg2_epu32(w, minus1);
   }
-  const __m128i k = _mm_load_si128(
-      reinterpret_cast<const __m128i*>(&kRoundConstants[size_t{4} * kGroup]));
+  const __m128i k =
+      _mm_load_si128(reinterpret_cast<const __m128i*>(&kRoundConstants[size_t{4} * kGroup]));
   const __m128i wk = _mm_add_epi32(current, k);
   cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
   // The next two rounds take W+K from the high half.
@@ -163,18 +151,15 @@ SAVEOOPS_SHA_NI_TARGET inline void ShaNiGroup(__m128i msg[4], __m128i& abef,
 
 // Loads 16 message bytes and byte-swaps each 32-bit word: SHA-256 words are
 // big-endian (FIPS 180-4 section 3.1), x86 lanes are little-endian.
-SAVEOOPS_SHA_NI_TARGET __attribute__((always_inline)) inline __m128i
-ShaNiLoadWords(const uint8_t* p) {
-  const __m128i swap_words =
-      _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
-  return _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
-                          swap_words);
+SAVEOOPS_SHA_NI_TARGET __attribute__((always_inline)) inline __m128i ShaNiLoadWords(
+    const uint8_t* p) {
+  const __m128i swap_words = _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
+  return _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), swap_words);
 }
 
 // The SHA-NI engine. Processes all blocks with the state held in registers,
 // reading the input in place (unaligned loads), so long inputs are not copied.
-SAVEOOPS_SHA_NI_TARGET void CompressShaNi(uint32_t state[8],
-                                          const uint8_t* data, size_t blocks) {
+SAVEOOPS_SHA_NI_TARGET void CompressShaNi(uint32_t state[8], const uint8_t* data, size_t blocks) {
   // state[] is {A,B,C,D,E,F,G,H}; rearrange to the {A,B,E,F}/{C,D,G,H}
   // register layout SHA256RNDS2 expects (A in the highest lane).
   __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[0]));
@@ -187,8 +172,8 @@ SAVEOOPS_SHA_NI_TARGET void CompressShaNi(uint32_t state[8],
   for (; blocks > 0; --blocks, data += kSha256BlockSize) {
     const __m128i abef_in = abef;
     const __m128i cdgh_in = cdgh;
-    __m128i msg[4] = {ShaNiLoadWords(data), ShaNiLoadWords(data + 16),
-                      ShaNiLoadWords(data + 32), ShaNiLoadWords(data + 48)};
+    __m128i msg[4] = {ShaNiLoadWords(data), ShaNiLoadWords(data + 16), ShaNiLoadWords(data + 32),
+                      ShaNiLoadWords(data + 48)};
     ShaNiGroup<0>(msg, abef, cdgh);
     ShaNiGroup<1>(msg, abef, cdgh);
     ShaNiGroup<2>(msg, abef, cdgh);
@@ -231,9 +216,7 @@ bool operator==(const Sha256Digest& a, const Sha256Digest& b) {
   return true;
 }
 
-bool operator!=(const Sha256Digest& a, const Sha256Digest& b) {
-  return !(a == b);
-}
+bool operator!=(const Sha256Digest& a, const Sha256Digest& b) { return !(a == b); }
 
 bool Sha256ShaNiSupported() {
 #if SAVEOOPS_SHA256_HAVE_X86
@@ -253,12 +236,10 @@ bool Sha256ShaNiSupported() {
 }
 
 Sha256Engine Sha256BestEngine() {
-  return Sha256ShaNiSupported() ? Sha256Engine::kShaNi
-                                : Sha256Engine::kPortable;
+  return Sha256ShaNiSupported() ? Sha256Engine::kShaNi : Sha256Engine::kPortable;
 }
 
-Sha256::Sha256(Sha256Engine engine)
-    : total_bytes_(0), buffered_(0), engine_(engine) {
+Sha256::Sha256(Sha256Engine engine) : total_bytes_(0), buffered_(0), engine_(engine) {
   for (int i = 0; i < 8; ++i) state_[i] = kInitialState[i];
   // buffer_ is left uninitialized: only its first buffered_ bytes are ever
   // read, and not clearing it keeps short hashes cheap.

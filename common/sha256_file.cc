@@ -41,8 +41,7 @@ class FdCloser {
 absl::StatusOr<Sha256Digest> Sha256OfFile(const std::string& path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return absl::ErrnoToStatus(
-        errno, absl::StrCat("sha256: cannot open '", path, "'"));
+    return absl::ErrnoToStatus(errno, absl::StrCat("sha256: cannot open '", path, "'"));
   }
   FdCloser closer(fd);
 
@@ -55,8 +54,7 @@ absl::StatusOr<Sha256Digest> Sha256OfFile(const std::string& path) {
     if (n < 0) {
       if (errno == EINTR) continue;
       return absl::ErrnoToStatus(
-          errno,
-          absl::StrCat("sha256: cannot read '", path, "' at offset ", offset));
+          errno, absl::StrCat("sha256: cannot read '", path, "' at offset ", offset));
     }
     if (n == 0) break;
     SHA256_Update(&ctx, chunk.get(), static_cast<size_t>(n));

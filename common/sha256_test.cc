@@ -28,11 +28,9 @@ void PrintTo(Sha256Engine engine, std::ostream* os) {
 namespace {
 
 // Passes if `text` contains `needle`; says what it looked for otherwise.
-testing::AssertionResult HasSubstr(absl::string_view text,
-                                   absl::string_view needle) {
+testing::AssertionResult HasSubstr(absl::string_view text, absl::string_view needle) {
   if (absl::StrContains(text, needle)) return testing::AssertionSuccess();
-  return testing::AssertionFailure()
-         << "'" << text << "' does not contain '" << needle << "'";
+  return testing::AssertionFailure() << "'" << text << "' does not contain '" << needle << "'";
 }
 
 std::string HashHex(const std::string& message, Sha256Engine engine) {
@@ -54,8 +52,8 @@ std::string EngineName(const testing::TestParamInfo<Sha256Engine>& info) {
 
 class Sha256EngineTest : public testing::TestWithParam<Sha256Engine> {};
 
-INSTANTIATE_TEST_SUITE_P(Engines, Sha256EngineTest,
-                         testing::ValuesIn(RunnableEngines()), EngineName);
+INSTANTIATE_TEST_SUITE_P(Engines, Sha256EngineTest, testing::ValuesIn(RunnableEngines()),
+                         EngineName);
 
 // FIPS 180-2 Appendix B / NIST CAVP example vectors.
 TEST_P(Sha256EngineTest, EmptyMessage) {
@@ -69,22 +67,19 @@ TEST_P(Sha256EngineTest, Abc) {
 }
 
 TEST_P(Sha256EngineTest, TwoBlockMessage448Bits) {
-  EXPECT_EQ(HashHex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-                    GetParam()),
+  EXPECT_EQ(HashHex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", GetParam()),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
 TEST_P(Sha256EngineTest, Message896Bits) {
-  EXPECT_EQ(
-      HashHex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmno"
-              "ijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
-              GetParam()),
-      "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+  EXPECT_EQ(HashHex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmno"
+                    "ijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+                    GetParam()),
+            "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
 }
 
 TEST_P(Sha256EngineTest, OneMillionA) {
-  const std::string expected =
-      "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
+  const std::string expected = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
   const std::string million(1000000, 'a');
   EXPECT_EQ(HashHex(million, GetParam()), expected);
 
@@ -102,8 +97,7 @@ TEST_P(Sha256EngineTest, EveryShortLengthMatchesBoringSsl) {
   for (uint8_t& b : data) b = static_cast<uint8_t>(rng());
   for (size_t len = 0; len <= data.size(); ++len) {
     const absl::Span<const uint8_t> message(data.data(), len);
-    EXPECT_EQ(Sha256Hash(message.data(), message.size(), GetParam()),
-              Sha256BoringSsl(message))
+    EXPECT_EQ(Sha256Hash(message.data(), message.size(), GetParam()), Sha256BoringSsl(message))
         << "length " << len;
   }
 }
@@ -145,10 +139,8 @@ TEST_P(Sha256EngineTest, UnalignedInput) {
   std::vector<uint8_t> storage(64 * 9 + 16);
   for (uint8_t& b : storage) b = static_cast<uint8_t>(rng());
   for (size_t misalign = 0; misalign < 16; ++misalign) {
-    const absl::Span<const uint8_t> message(storage.data() + misalign,
-                                            size_t{64} * 9);
-    EXPECT_EQ(Sha256Hash(message.data(), message.size(), GetParam()),
-              Sha256BoringSsl(message))
+    const absl::Span<const uint8_t> message(storage.data() + misalign, size_t{64} * 9);
+    EXPECT_EQ(Sha256Hash(message.data(), message.size(), GetParam()), Sha256BoringSsl(message))
         << "misalignment " << misalign;
   }
 }
@@ -163,9 +155,7 @@ TEST_P(Sha256EngineTest, ZeroLengthUpdatesAreNoOps) {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
-TEST_P(Sha256EngineTest, ReportsItsEngine) {
-  EXPECT_EQ(Sha256(GetParam()).engine(), GetParam());
-}
+TEST_P(Sha256EngineTest, ReportsItsEngine) { EXPECT_EQ(Sha256(GetParam()).engine(), GetParam()); }
 
 // The kernel sets the "sha_ni" flag in /proc/cpuinfo from the same CPUID bit
 // (arch/x86/include/asm/cpufeatures.h, X86_FEATURE_SHA_NI); the SSSE3 and
@@ -185,11 +175,9 @@ TEST(Sha256CpuTest, CpuinfoAgreesWithCpuid) {
   const bool has_sha = flags.find(" sha_ni ") != std::string::npos;
   const bool has_ssse3 = flags.find(" ssse3 ") != std::string::npos;
   const bool has_sse41 = flags.find(" sse4_1 ") != std::string::npos;
-  EXPECT_EQ(Sha256ShaNiSupported(), has_sha && has_ssse3 && has_sse41)
-      << "cpuinfo flags:" << flags;
-  EXPECT_EQ(Sha256BestEngine(), has_sha && has_ssse3 && has_sse41
-                                    ? Sha256Engine::kShaNi
-                                    : Sha256Engine::kPortable);
+  EXPECT_EQ(Sha256ShaNiSupported(), has_sha && has_ssse3 && has_sse41) << "cpuinfo flags:" << flags;
+  EXPECT_EQ(Sha256BestEngine(),
+            has_sha && has_ssse3 && has_sse41 ? Sha256Engine::kShaNi : Sha256Engine::kPortable);
 }
 
 TEST(Sha256DigestTest, EqualityComparesEveryByte) {
@@ -214,15 +202,13 @@ TEST(Sha256DigestTest, ToHexIsLowercaseAndTerminated) {
   for (char& c : hex) c = 'X';
   Sha256ToHex(d, hex);
   EXPECT_EQ(hex[64], '\0');
-  EXPECT_EQ(std::string(hex),
-            "0f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7ff07");
+  EXPECT_EQ(std::string(hex), "0f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7ff07");
   EXPECT_EQ(Sha256Hex(d), std::string(hex));
 }
 
 class Sha256FileTest : public testing::Test {
  protected:
-  std::string WriteTempFile(const std::string& name,
-                            const std::vector<uint8_t>& bytes) {
+  std::string WriteTempFile(const std::string& name, const std::vector<uint8_t>& bytes) {
     const std::string path = testing::TempDir() + "/" + name;
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(bytes.data()),
@@ -243,8 +229,7 @@ TEST_F(Sha256FileTest, HashesFileLargerThanOneChunk) {
   absl::StatusOr<Sha256Digest> digest = Sha256OfFile(path);
   ASSERT_TRUE(digest.ok()) << digest.status();
   EXPECT_EQ(*digest, Sha256BoringSsl(bytes));
-  EXPECT_EQ(*digest,
-            Sha256Hash(bytes.data(), bytes.size(), Sha256BestEngine()));
+  EXPECT_EQ(*digest, Sha256Hash(bytes.data(), bytes.size(), Sha256BestEngine()));
   remove(path.c_str());
 }
 
@@ -252,8 +237,7 @@ TEST_F(Sha256FileTest, HashesEmptyFile) {
   const std::string path = WriteTempFile("sha256_empty.bin", {});
   absl::StatusOr<Sha256Digest> digest = Sha256OfFile(path);
   ASSERT_TRUE(digest.ok()) << digest.status();
-  EXPECT_EQ(Sha256Hex(*digest),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex(*digest), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   remove(path.c_str());
 }
 

@@ -70,9 +70,7 @@ class [[nodiscard]] Status {
   Status() = default;
   // An OK `code` drops the message, as absl::Status does.
   Status(StatusCode code, std::string message)
-      : code_(code),
-        message_(code == StatusCode::kOk ? std::string() : std::move(message)) {
-  }
+      : code_(code), message_(code == StatusCode::kOk ? std::string() : std::move(message)) {}
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
@@ -84,8 +82,7 @@ class [[nodiscard]] Status {
   S ToAbsl() const {
     return S(static_cast<decltype(std::declval<S&>().code())>(code_), message_);
   }
-  template <typename S,
-            typename = std::enable_if_t<std::is_same_v<S, absl::Status>>>
+  template <typename S, typename = std::enable_if_t<std::is_same_v<S, absl::Status>>>
   operator S() const {
     return ToAbsl<S>();
   }
@@ -157,18 +154,16 @@ class [[nodiscard]] StatusOr {
  public:
   StatusOr(Status status) : status_(std::move(status)) {
     if (status_.ok()) {
-      status_ =
-          InternalError("StatusOr made from an OK status without a value");
+      status_ = InternalError("StatusOr made from an OK status without a value");
     }
   }
   StatusOr(const T& value) : value_(value) {}
   StatusOr(T&& value) : value_(std::move(value)) {}
   // From anything T converts from (a derived unique_ptr, a string literal).
-  template <typename U, typename = std::enable_if_t<
-                            std::is_convertible_v<U&&, T> &&
-                            !std::is_same_v<std::decay_t<U>, T> &&
-                            !std::is_same_v<std::decay_t<U>, Status> &&
-                            !std::is_same_v<std::decay_t<U>, StatusOr>>>
+  template <typename U, typename = std::enable_if_t<std::is_convertible_v<U&&, T> &&
+                                                    !std::is_same_v<std::decay_t<U>, T> &&
+                                                    !std::is_same_v<std::decay_t<U>, Status> &&
+                                                    !std::is_same_v<std::decay_t<U>, StatusOr>>>
   StatusOr(U&& value) : value_(T(std::forward<U>(value))) {}
 
   bool ok() const { return status_.ok(); }
@@ -185,14 +180,12 @@ class [[nodiscard]] StatusOr {
   const T* operator->() const { return &value(); }
 
   // To absl::StatusOr<T> (host code; see Status).
-  template <typename S,
-            typename = std::enable_if_t<std::is_same_v<S, absl::StatusOr<T>>>>
+  template <typename S, typename = std::enable_if_t<std::is_same_v<S, absl::StatusOr<T>>>>
   operator S() const& {
     if (!ok()) return S(status_.template ToAbsl<AbslStatusOf<S>>());
     return S(*value_);
   }
-  template <typename S,
-            typename = std::enable_if_t<std::is_same_v<S, absl::StatusOr<T>>>>
+  template <typename S, typename = std::enable_if_t<std::is_same_v<S, absl::StatusOr<T>>>>
   operator S() && {
     if (!ok()) return S(status_.template ToAbsl<AbslStatusOf<S>>());
     return S(std::move(*value_));
@@ -202,8 +195,7 @@ class [[nodiscard]] StatusOr {
   // absl::Status, named through S so that it is only looked at when a
   // conversion is instantiated.
   template <typename S>
-  using AbslStatusOf =
-      std::decay_t<decltype(std::declval<const S&>().status())>;
+  using AbslStatusOf = std::decay_t<decltype(std::declval<const S&>().status())>;
 
   void Checked() const {
     if (!value_.has_value()) abort();

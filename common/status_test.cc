@@ -25,12 +25,10 @@ TEST(StatusTest, CodesAndMessages) {
   EXPECT_EQ(s.message(), "no store");
   EXPECT_EQ(Status(StatusCode::kOk, "dropped").message(), "");
   EXPECT_EQ(DataLossError("").code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(FailedPreconditionError("").code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(FailedPreconditionError("").code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(InternalError("").code(), absl::StatusCode::kInternal);
   EXPECT_EQ(OutOfRangeError("").code(), absl::StatusCode::kOutOfRange);
-  EXPECT_EQ(PermissionDeniedError("").code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(PermissionDeniedError("").code(), absl::StatusCode::kPermissionDenied);
 }
 
 TEST(StatusTest, ConvertsToAbslStatus) {
@@ -76,8 +74,7 @@ TEST(StatusOrTest, ConvertsToAbslStatusOr) {
   EXPECT_EQ(*a, 4);
   absl::StatusOr<int> b = Half(1);
   EXPECT_EQ(b.status(), absl::InvalidArgumentError("odd"));
-  absl::StatusOr<std::unique_ptr<int>> m =
-      StatusOr<std::unique_ptr<int>>(std::make_unique<int>(5));
+  absl::StatusOr<std::unique_ptr<int>> m = StatusOr<std::unique_ptr<int>>(std::make_unique<int>(5));
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(**m, 5);
 }

@@ -67,8 +67,8 @@ void ArmOrPowerOff(const std::string& cmdline) {
   std::string extra = CmdlineValue(cmdline, "saveoops_e2e.arm_args").value_or("");
   for (size_t start = 0; !extra.empty() && start <= extra.size();) {
     size_t comma = extra.find(',', start);
-    std::string arg = extra.substr(start, comma == std::string::npos ? std::string::npos
-                                                                      : comma - start);
+    std::string arg =
+        extra.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (!arg.empty()) arm.push_back(arg);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -109,8 +109,7 @@ int main() {
   if (sched_setaffinity(0, sizeof(set), &set) != 0) {
     PowerOff("cannot move to CPU " + std::to_string(cpu));
   }
-  Say("triggering panic on CPU " + std::to_string(sched_getcpu()) + " of " +
-      std::to_string(cpus));
+  Say("triggering panic on CPU " + std::to_string(sched_getcpu()) + " of " + std::to_string(cpus));
   int fd = open("/proc/sysrq-trigger", O_WRONLY);
   if (fd < 0 || write(fd, "c", 1) != 1) PowerOff("cannot write /proc/sysrq-trigger");
   // Not reached: the kernel panics inside the write.

@@ -52,14 +52,12 @@ bool RepairFixedHeader(std::vector<uint8_t>& bytes, uint32_t* header_size) {
 
 void ResignHeader(std::vector<uint8_t>& bytes, uint32_t header_size) {
   const size_t digest_offset = header_size - kSha256DigestSize;
-  const Sha256Digest digest =
-      Sha256Hash(bytes.data(), digest_offset, Sha256Engine::kPortable);
+  const Sha256Digest digest = Sha256Hash(bytes.data(), digest_offset, Sha256Engine::kPortable);
   memcpy(bytes.data() + digest_offset, digest.bytes, kSha256DigestSize);
 }
 
 void ResignParts(std::vector<uint8_t>& bytes, uint32_t header_size) {
-  const uint32_t part_count =
-      (header_size - BundleHeaderSize(0)) / sizeof(BundlePartEntry);
+  const uint32_t part_count = (header_size - BundleHeaderSize(0)) / sizeof(BundlePartEntry);
   for (uint32_t i = 0; i < part_count; ++i) {
     const size_t at = sizeof(BundleFixedHeader) + i * sizeof(BundlePartEntry);
     BundlePartEntry entry;
@@ -67,8 +65,8 @@ void ResignParts(std::vector<uint8_t>& bytes, uint32_t header_size) {
     if (entry.size > bytes.size() || entry.offset > bytes.size() - entry.size) {
       continue;
     }
-    const Sha256Digest digest = Sha256Hash(bytes.data() + entry.offset,
-                                           entry.size, Sha256Engine::kPortable);
+    const Sha256Digest digest =
+        Sha256Hash(bytes.data() + entry.offset, entry.size, Sha256Engine::kPortable);
     memcpy(entry.sha256, digest.bytes, kSha256DigestSize);
     memcpy(bytes.data() + at, &entry, sizeof(entry));
   }
@@ -81,8 +79,7 @@ void Check(bool condition) {
 // Parses `bytes` with both readers; on success round-trips the contents.
 void ParseAndRoundTrip(const std::vector<uint8_t>& bytes) {
   BundleView view;
-  const BundleError header_error =
-      ParseBundleHeader(bytes.data(), bytes.size(), &view);
+  const BundleError header_error = ParseBundleHeader(bytes.data(), bytes.size(), &view);
   Check(BundleErrorName(header_error) != nullptr);
   if (header_error == BundleError::kOk) {
     Check(view.part_count >= 4 && view.part_count <= kBundleMaxParts);
@@ -121,8 +118,7 @@ void WriteAndReadBack(const std::vector<uint8_t>& bytes) {
   contents.capture_initramfs.assign(base + cut2, base + cut3);
   contents.purgatory.assign(base + cut3, base + rest);
 
-  const bool valid = !contents.capture_kernel.empty() &&
-                     !contents.capture_initramfs.empty() &&
+  const bool valid = !contents.capture_kernel.empty() && !contents.capture_initramfs.empty() &&
                      !contents.purgatory.empty() &&
                      contents.capture_cmdline.size() <= kBundleMaxCmdlineSize &&
                      contents.capture_cmdline.find('\0') == std::string::npos;

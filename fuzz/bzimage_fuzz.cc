@@ -31,16 +31,14 @@ bool LoaderWritten(size_t off) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace saveoops;
-  absl::StatusOr<BzImageInfo> info =
-      ParseBzImage(absl::MakeConstSpan(data, size));
+  absl::StatusOr<BzImageInfo> info = ParseBzImage(absl::MakeConstSpan(data, size));
   if (!info.ok()) {
     Check(absl::StartsWith(info.status().message(), "bzImage: "));
     return 0;
   }
   // ParseBzImage's guarantees.
   Check(info->protocol_version >= kBootProtocol2_12);
-  Check(info->setup_sects >= kSetupSectsMin &&
-        info->setup_sects <= kSetupSectsMax);
+  Check(info->setup_sects >= kSetupSectsMin && info->setup_sects <= kSetupSectsMax);
   Check(info->setup_size_bytes == (size_t{info->setup_sects} + 1) * 512);
   Check(info->payload_offset == info->setup_size_bytes);
   Check(info->payload_offset + info->payload_size == size);
@@ -52,12 +50,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         (info->kernel_alignment & (info->kernel_alignment - 1)) == 0);
   Check(info->init_size >= info->payload_size && info->init_size != 0);
   Check(info->cmdline_size != 0);
-  Check(info->pref_address != 0 &&
-        info->pref_address % info->kernel_alignment == 0);
+  Check(info->pref_address != 0 && info->pref_address % info->kernel_alignment == 0);
   Check(info->setup_header_end >= kSetupHeaderMinEnd2_12 &&
         info->setup_header_end <= kSetupHeaderMaxEnd);
-  Check(info->setup_header_bytes.size() ==
-        info->setup_header_end - kSetupHeaderOffset);
+  Check(info->setup_header_bytes.size() == info->setup_header_end - kSetupHeaderOffset);
   Check(memcmp(info->setup_header_bytes.data(), data + kSetupHeaderOffset,
                info->setup_header_bytes.size()) == 0);
   Check(info->kernel_version.size() < info->setup_size_bytes);

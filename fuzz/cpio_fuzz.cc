@@ -32,13 +32,10 @@ bool AddToWriter(const saveoops::CpioEntry& e, saveoops::CpioWriter& w) {
     case saveoops::kCpioTypeSymlink:
       if (e.permissions() != 0777) return false;  // writer always uses 0777
       status = w.AddSymlink(
-          e.name,
-          absl::string_view(reinterpret_cast<const char*>(e.data.data()),
-                            e.data.size()));
+          e.name, absl::string_view(reinterpret_cast<const char*>(e.data.data()), e.data.size()));
       break;
     case saveoops::kCpioTypeCharDevice:
-      status =
-          w.AddCharDevice(e.name, e.permissions(), e.rdev_major, e.rdev_minor);
+      status = w.AddCharDevice(e.name, e.permissions(), e.rdev_major, e.rdev_minor);
       break;
     default:
       return false;
@@ -54,14 +51,11 @@ std::string WithoutLeadingSlash(const std::string& name) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::Span<const uint8_t> input(data, size);
-  absl::StatusOr<std::vector<saveoops::CpioEntry>> parsed =
-      saveoops::ParseCpio(input);
+  absl::StatusOr<std::vector<saveoops::CpioEntry>> parsed = saveoops::ParseCpio(input);
   if (!parsed.ok()) return 0;
   for (const saveoops::CpioEntry& e : *parsed) {
     // Everything reported lies inside the input.
-    if (e.header_offset + saveoops::kCpioHeaderSize + e.name.size() + 1 +
-            e.data.size() >
-        size) {
+    if (e.header_offset + saveoops::kCpioHeaderSize + e.name.size() + 1 + e.data.size() > size) {
       __builtin_trap();
     }
   }
@@ -71,8 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!AddToWriter(e, writer)) return 0;
   }
   const std::vector<uint8_t> written = writer.Finish();
-  absl::StatusOr<std::vector<saveoops::CpioEntry>> again =
-      saveoops::ParseCpio(written);
+  absl::StatusOr<std::vector<saveoops::CpioEntry>> again = saveoops::ParseCpio(written);
   if (!again.ok()) __builtin_trap();
 
   std::map<std::string, const saveoops::CpioEntry*> by_name;

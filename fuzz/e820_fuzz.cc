@@ -7,8 +7,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace saveoops;
-  absl::StatusOr<MemoryMap> map =
-      ParseE820Table(absl::Span<const uint8_t>(data, size));
+  absl::StatusOr<MemoryMap> map = ParseE820Table(absl::Span<const uint8_t>(data, size));
   if (!map.ok()) return 0;
   FuzzCheck(size % sizeof(BootE820Entry) == 0);
   FuzzCheck(map->regions().size() <= size / sizeof(BootE820Entry));

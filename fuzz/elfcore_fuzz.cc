@@ -48,12 +48,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace saveoops;
 
   // 1. The reader on raw bytes.
-  absl::StatusOr<ElfCoreInfo> raw =
-      ParseElfCoreHeader(absl::MakeConstSpan(data, size));
+  absl::StatusOr<ElfCoreInfo> raw = ParseElfCoreHeader(absl::MakeConstSpan(data, size));
   if (raw.ok()) {
     Check(raw->header_bytes <= size);
-    Check(raw->header_bytes ==
-          sizeof(Elf64Ehdr) + raw->phdrs.size() * sizeof(Elf64Phdr));
+    Check(raw->header_bytes == sizeof(Elf64Ehdr) + raw->phdrs.size() * sizeof(Elf64Phdr));
     Check(!raw->phdrs.empty());
     Check(raw->phdrs.size() == raw->note_count + raw->load_count);
     for (const ElfCoreProgramHeader& p : raw->phdrs) {
@@ -77,8 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < ranges; ++i) spec.ram.push_back(Range(r));
 
   absl::StatusOr<std::vector<uint8_t>> bytes = BuildElfCoreHeader(spec);
-  absl::StatusOr<std::vector<ElfCoreProgramHeader>> expected =
-      ElfCoreProgramHeaders(spec);
+  absl::StatusOr<std::vector<ElfCoreProgramHeader>> expected = ElfCoreProgramHeaders(spec);
   Check(bytes.ok() == expected.ok());
   if (!bytes.ok()) {
     Check(bytes.status() == expected.status());
@@ -96,19 +93,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           p.memsz == spec.cpu_crash_notes[i].size);
   }
   const ElfCoreProgramHeader& vmcoreinfo = parsed->phdrs[cpus];
-  Check(vmcoreinfo.type == kPtNote &&
-        vmcoreinfo.paddr == spec.vmcoreinfo_note.start &&
+  Check(vmcoreinfo.type == kPtNote && vmcoreinfo.paddr == spec.vmcoreinfo_note.start &&
         vmcoreinfo.memsz == spec.vmcoreinfo_note.size);
   const ElfCoreProgramHeader& text = parsed->phdrs[cpus + 1];
   Check(text.type == kPtLoad && text.vaddr == spec.kernel_text_vaddr &&
-        text.paddr == spec.kernel_text.start &&
-        text.memsz == spec.kernel_text.size);
+        text.paddr == spec.kernel_text.start && text.memsz == spec.kernel_text.size);
   for (size_t i = 0; i < ranges; ++i) {
     const ElfCoreProgramHeader& p = parsed->phdrs[cpus + 2 + i];
-    Check(p.type == kPtLoad && p.paddr == spec.ram[i].start &&
-          p.offset == spec.ram[i].start &&
-          p.vaddr == spec.page_offset + spec.ram[i].start &&
-          p.memsz == spec.ram[i].size && p.filesz == spec.ram[i].size);
+    Check(p.type == kPtLoad && p.paddr == spec.ram[i].start && p.offset == spec.ram[i].start &&
+          p.vaddr == spec.page_offset + spec.ram[i].start && p.memsz == spec.ram[i].size &&
+          p.filesz == spec.ram[i].size);
   }
   return 0;
 }

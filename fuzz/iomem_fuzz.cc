@@ -11,8 +11,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace saveoops;
-  absl::StatusOr<MemoryMap> map = ParseProcIomem(
-      std::string_view(reinterpret_cast<const char*>(data), size));
+  absl::StatusOr<MemoryMap> map =
+      ParseProcIomem(std::string_view(reinterpret_cast<const char*>(data), size));
   if (!map.ok()) return 0;
   CheckParsedMap(*map);
 
@@ -26,14 +26,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sizes.kernel_init_size = 0x100000;
   sizes.initrd_size = 0x80000;
   sizes.runtime_headroom = 0x100000;
-  absl::StatusOr<Plan> plan =
-      PlanPlacement(MakeCaptureRequest(sizes), *reservation);
+  absl::StatusOr<Plan> plan = PlanPlacement(MakeCaptureRequest(sizes), *reservation);
   if (!plan.ok()) return 0;
   for (const Placement& piece : plan->pieces) {
     FuzzCheck(reservation->Contains(piece.range));
   }
-  const MemoryMap capture =
-      CaptureKernelMemoryMap(*map, *reservation, *plan, size % 2 == 0);
+  const MemoryMap capture = CaptureKernelMemoryMap(*map, *reservation, *plan, size % 2 == 0);
   CheckParsedMap(capture);
   for (const BootE820Entry& entry : capture.ToE820()) {
     if (entry.type != kE820Ram) continue;

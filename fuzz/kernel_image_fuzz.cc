@@ -18,7 +18,8 @@ void Check(bool ok) {
   if (!ok) __builtin_trap();
 }
 
-constexpr size_t kFormats = sizeof(saveoops::kAllCompressions) / sizeof(saveoops::kAllCompressions[0]);
+constexpr size_t kFormats =
+    sizeof(saveoops::kAllCompressions) / sizeof(saveoops::kAllCompressions[0]);
 
 // Small enough that an input that unpacks far cannot exhaust the fuzzer's
 // memory; the bound is what is under test, not its size.
@@ -27,14 +28,22 @@ constexpr uint64_t kDecodeBound = 1u << 20;
 std::vector<uint8_t> Magic(saveoops::Compression c) {
   using saveoops::Compression;
   switch (c) {
-    case Compression::kGzip: return {0x1f, 0x8b, 0x08};
-    case Compression::kXz: return {0xfd, '7', 'z', 'X', 'Z', 0x00};
-    case Compression::kLzma: return {0x5d};
-    case Compression::kZstd: return {0x28, 0xb5, 0x2f, 0xfd};
-    case Compression::kLz4: return {0x02, 0x21, 0x4c, 0x18};
-    case Compression::kBzip2: return {'B', 'Z', 'h'};
-    case Compression::kLzo: return {0x89, 'L', 'Z', 'O', 0x00, 0x0d, 0x0a, 0x1a, 0x0a};
-    case Compression::kUnknown: break;
+    case Compression::kGzip:
+      return {0x1f, 0x8b, 0x08};
+    case Compression::kXz:
+      return {0xfd, '7', 'z', 'X', 'Z', 0x00};
+    case Compression::kLzma:
+      return {0x5d};
+    case Compression::kZstd:
+      return {0x28, 0xb5, 0x2f, 0xfd};
+    case Compression::kLz4:
+      return {0x02, 0x21, 0x4c, 0x18};
+    case Compression::kBzip2:
+      return {'B', 'Z', 'h'};
+    case Compression::kLzo:
+      return {0x89, 'L', 'Z', 'O', 0x00, 0x0d, 0x0a, 0x1a, 0x0a};
+    case Compression::kUnknown:
+      break;
   }
   return {};
 }

@@ -28,8 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<uint8_t> block(data + 2, data + size);
   std::unique_ptr<uint8_t[]> out(new uint8_t[capacity + 1]);
   size_t produced = 0;
-  const Lz4Error error =
-      Lz4DecodeBlock(block.data(), block.size(), out.get(), capacity, &produced);
+  const Lz4Error error = Lz4DecodeBlock(block.data(), block.size(), out.get(), capacity, &produced);
   Check(Lz4ErrorName(error) != nullptr);
   if (error != Lz4Error::kOk) {
     Check(produced == 0);

@@ -25,8 +25,8 @@ inline void CheckParsedMap(const MemoryMap& map) {
     FuzzCheck(Range::Valid(regions[i].range.start, regions[i].range.size));
     if (i > 0) FuzzCheck(regions[i - 1].range.start <= regions[i].range.start);
   }
-  for (MemoryType type : {MemoryType::kRam, MemoryType::kReserved,
-                          MemoryType::kCrashKernel, MemoryType::kOther}) {
+  for (MemoryType type :
+       {MemoryType::kRam, MemoryType::kReserved, MemoryType::kCrashKernel, MemoryType::kOther}) {
     const std::vector<Range> ranges = map.RangesOf(type);
     for (size_t i = 1; i < ranges.size(); ++i) {
       FuzzCheck(ranges[i - 1].end() < ranges[i].start);
@@ -39,8 +39,8 @@ inline void CheckParsedMap(const MemoryMap& map) {
   FuzzCheck(again.ok());
   const std::vector<BootE820Entry> table_again = again->ToE820();
   FuzzCheck(table_again.size() == table.size());
-  FuzzCheck(table.empty() || memcmp(table.data(), table_again.data(),
-                                    table.size() * sizeof(BootE820Entry)) == 0);
+  FuzzCheck(table.empty() ||
+            memcmp(table.data(), table_again.data(), table.size() * sizeof(BootE820Entry)) == 0);
 }
 
 }  // namespace saveoops

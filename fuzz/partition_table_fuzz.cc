@@ -91,8 +91,13 @@ uint32_t Lba(Input& in) { return (in.Byte() & 1) ? in.U32() : in.Byte(); }
 void WalkSkeleton(Input& in) {
   const uint64_t sectors = 128;
   std::vector<uint8_t> image(sectors * kMbrSectorSize, 0);
-  static constexpr uint8_t kTypes[] = {0x00, 0x83, kMbrTypeExtendedChs, kMbrTypeExtendedLba,
-                                       kMbrTypeExtendedLinux, kMbrTypeGptProtective, 0xda};
+  static constexpr uint8_t kTypes[] = {0x00,
+                                       0x83,
+                                       kMbrTypeExtendedChs,
+                                       kMbrTypeExtendedLba,
+                                       kMbrTypeExtendedLinux,
+                                       kMbrTypeGptProtective,
+                                       0xda};
   for (int slot = 0; slot < 4; ++slot) {
     SetRecord(image, 0, slot, kTypes[in.Byte() % sizeof(kTypes)], Lba(in), Lba(in));
   }

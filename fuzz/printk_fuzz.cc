@@ -78,18 +78,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<saveoops::Vmcore> core = saveoops::Vmcore::Open(&source);
   Check(core.ok());
   // The note is fixed: parse it once.
-  static const absl::StatusOr<saveoops::VmcoreInfo> info =
-      saveoops::ParseVmcoreInfo(kVmcoreInfo);
+  static const absl::StatusOr<saveoops::VmcoreInfo> info = saveoops::ParseVmcoreInfo(kVmcoreInfo);
   Check(info.ok());
   Check(core->VmcoreInfo() == std::string(kVmcoreInfo));
 
   saveoops::PrintkOptions options;
   options.max_records = kMaxRecords;
-  absl::StatusOr<saveoops::PrintkLog> log =
-      saveoops::ReadPrintkLog(*core, *info, options);
+  absl::StatusOr<saveoops::PrintkLog> log = saveoops::ReadPrintkLog(*core, *info, options);
   if (!log.ok()) return 0;
-  const uint64_t walked = log->records.size() + log->skipped_damaged +
-                          log->skipped_unfinished + log->skipped_no_data;
+  const uint64_t walked =
+      log->records.size() + log->skipped_damaged + log->skipped_unfinished + log->skipped_no_data;
   Check(walked >= 1 && walked <= kMaxRecords);
   Check(log->warnings.size() <= saveoops::kMaxPrintkWarnings);
   for (const saveoops::PrintkRecord& r : log->records) {

@@ -112,17 +112,13 @@ void ParseStoreChecked(absl::Span<const uint8_t> region) {
 }
 
 bool SameRecord(const CaptureRecord& a, const CaptureRecord& b) {
-  return a.sequence == b.sequence && a.store_uuid == b.store_uuid &&
-         a.boot_id == b.boot_id && a.capture_time_unix == b.capture_time_unix &&
-         a.kernel_release == b.kernel_release &&
+  return a.sequence == b.sequence && a.store_uuid == b.store_uuid && a.boot_id == b.boot_id &&
+         a.capture_time_unix == b.capture_time_unix && a.kernel_release == b.kernel_release &&
          a.panic_reason == b.panic_reason && a.log_text == b.log_text &&
-         a.log_truncated == b.log_truncated &&
-         a.original_log_size == b.original_log_size && a.log_size == b.log_size &&
-         a.kernel_release_truncated == b.kernel_release_truncated &&
-         a.panic_reason_truncated == b.panic_reason_truncated &&
-         a.log_sha256 == b.log_sha256 &&
-         a.offset_in_store == b.offset_in_store &&
-         a.record_bytes == b.record_bytes;
+         a.log_truncated == b.log_truncated && a.original_log_size == b.original_log_size &&
+         a.log_size == b.log_size && a.kernel_release_truncated == b.kernel_release_truncated &&
+         a.panic_reason_truncated == b.panic_reason_truncated && a.log_sha256 == b.log_sha256 &&
+         a.offset_in_store == b.offset_in_store && a.record_bytes == b.record_bytes;
 }
 
 const CaptureRecord* FindSeq(const StoreListing& l, uint64_t seq) {
@@ -144,16 +140,14 @@ void AppendAndCheck(std::vector<uint8_t>& image, const NewRecord& rec) {
   const uint64_t at = plan->offset_in_store;
   const uint64_t len = plan->bytes.size();
   Check(at >= before->info.ring_start && len % kStoreBlockSize == 0 &&
-        len <= before->info.max_record_bytes &&
-        at + len <= before->info.ring_end);
+        len <= before->info.max_record_bytes && at + len <= before->info.ring_end);
   Check(plan->record.sequence == before->highest_sequence_seen + 1);
   const std::string& log = rec.log_text;
   Check(plan->record.original_log_size == log.size());
   Check(log.size() >= plan->record.log_text.size() &&
-        log.compare(log.size() - plan->record.log_text.size(),
-                    std::string::npos, plan->record.log_text) == 0);
-  Check(plan->record.log_truncated ==
-        (plan->record.log_text.size() < log.size()));
+        log.compare(log.size() - plan->record.log_text.size(), std::string::npos,
+                    plan->record.log_text) == 0);
+  Check(plan->record.log_truncated == (plan->record.log_text.size() < log.size()));
   memcpy(image.data() + at, plan->bytes.data(), len);
 
   absl::StatusOr<StoreListing> after = ParseStoreImage(image);
@@ -162,8 +156,8 @@ void AppendAndCheck(std::vector<uint8_t>& image, const NewRecord& rec) {
   Check(added != nullptr && SameRecord(*added, plan->record));
   Check(after->records.back().sequence == plan->record.sequence);
   for (const CaptureRecord& old : before->records) {
-    const bool overlapped = old.offset_in_store < at + len &&
-                            at < old.offset_in_store + old.record_bytes;
+    const bool overlapped =
+        old.offset_in_store < at + len && at < old.offset_in_store + old.record_bytes;
     const CaptureRecord* kept = FindSeq(*after, old.sequence);
     // The newest record is never overwritten (store_format.h, the proof
     // under "Per-record limit").
@@ -179,8 +173,7 @@ void AppendAndCheck(std::vector<uint8_t>& image, const NewRecord& rec) {
 void FuzzRaw(const uint8_t* data, size_t size) {
   const absl::Span<const uint8_t> bytes(data, size);
   ParseStoreChecked(bytes);
-  absl::StatusOr<std::vector<Partition>> parts =
-      WalkPartitionTable(bytes);
+  absl::StatusOr<std::vector<Partition>> parts = WalkPartitionTable(bytes);
   if (!parts.ok()) return;
   for (const Partition& p : *parts) {
     if (p.offset >= size) continue;

@@ -12,8 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   const size_t descriptor_size = 32 + data[0];
   const uint32_t version = data[1] < 0xf0 ? 1 : data[1] & 0x3;
-  absl::StatusOr<MemoryMap> map = ParseUefiMemoryMap(
-      absl::Span<const uint8_t>(data + 2, size - 2), descriptor_size, version);
+  absl::StatusOr<MemoryMap> map =
+      ParseUefiMemoryMap(absl::Span<const uint8_t>(data + 2, size - 2), descriptor_size, version);
   if (!map.ok()) return 0;
   FuzzCheck(descriptor_size >= sizeof(EfiMemoryDescriptor));
   FuzzCheck(version == kEfiMemoryDescriptorVersion);

@@ -19,9 +19,8 @@ void Check(bool ok) {
 
 // For a key "PREFIX(name)", the name; else "".
 absl::string_view NameOf(absl::string_view key, absl::string_view prefix) {
-  if (key.size() < prefix.size() + 2 ||
-      key.substr(0, prefix.size()) != prefix || key[prefix.size()] != '(' ||
-      key.back() != ')') {
+  if (key.size() < prefix.size() + 2 || key.substr(0, prefix.size()) != prefix ||
+      key[prefix.size()] != '(' || key.back() != ')') {
     return "";
   }
   return key.substr(prefix.size() + 1, key.size() - prefix.size() - 2);
@@ -69,8 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)info->KernelOffset();
   (void)info->CrashTime();
 
-  absl::StatusOr<saveoops::VmcoreInfo> again =
-      saveoops::ParseVmcoreInfo(rewritten);
+  absl::StatusOr<saveoops::VmcoreInfo> again = saveoops::ParseVmcoreInfo(rewritten);
   Check(again.ok());
   Check(again->entries() == info->entries());
   Check(again->malformed_lines() == 0);

@@ -45,8 +45,7 @@ absl::StatusOr<bool> CommandLine::Parse(int argc, char** argv, int first) {
     }
     auto it = specs_.find(name);
     if (it == specs_.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown flag --", name, " (see --help)"));
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name, " (see --help)"));
     }
     if (it->second.is_switch) {
       if (!has_value) value = "true";
@@ -87,7 +86,8 @@ absl::StatusOr<int64_t> CommandLine::GetInt(const std::string& name) const {
 
 absl::StatusOr<uint64_t> CommandLine::GetSize(const std::string& name) const {
   absl::StatusOr<uint64_t> v = ParseSize(Get(name));
-  if (!v.ok()) return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", v.status().message()));
+  if (!v.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", v.status().message()));
   return v;
 }
 
@@ -96,8 +96,8 @@ std::string CommandLine::Help() const {
   if (!order_.empty()) absl::StrAppend(&out, "\nflags:\n");
   for (const std::string& name : order_) {
     const Spec& s = specs_.at(name);
-    std::string left = s.is_switch ? absl::StrCat("  --", name)
-                                   : absl::StrCat("  --", name, "=VALUE");
+    std::string left =
+        s.is_switch ? absl::StrCat("  --", name) : absl::StrCat("  --", name, "=VALUE");
     absl::StrAppendFormat(&out, "%-28s %s", left, s.help);
     if (!s.is_switch && !s.default_value.empty()) {
       absl::StrAppend(&out, " (default: ", s.default_value, ")");
@@ -119,10 +119,11 @@ absl::StatusOr<uint64_t> ParseSize(const std::string& text) {
     t.pop_back();
   }
   uint64_t v = 0;
-  const bool ok = absl::StartsWith(t, "0x") ? absl::SimpleHexAtoi(t.substr(2), &v)
-                                            : absl::SimpleAtoi(t, &v);
+  const bool ok =
+      absl::StartsWith(t, "0x") ? absl::SimpleHexAtoi(t.substr(2), &v) : absl::SimpleAtoi(t, &v);
   if (!ok) return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not a size"));
-  if (v > UINT64_MAX / mult) return absl::InvalidArgumentError(absl::StrCat("'", text, "' is too large"));
+  if (v > UINT64_MAX / mult)
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is too large"));
   return v * mult;
 }
 

@@ -21,8 +21,7 @@ class CommandLine {
   CommandLine(std::string usage, std::string summary);
 
   // Declares a flag taking a value (--name=value or --name value).
-  void Flag(const std::string& name, const std::string& default_value,
-            const std::string& help);
+  void Flag(const std::string& name, const std::string& default_value, const std::string& help);
   // Declares a switch (--name, or --name=true/false).
   void Switch(const std::string& name, const std::string& help);
 
@@ -31,7 +30,7 @@ class CommandLine {
   absl::StatusOr<bool> Parse(int argc, char** argv, int first);
 
   std::string Get(const std::string& name) const;
-  bool IsSet(const std::string& name) const;  // given on the command line
+  bool IsSet(const std::string& name) const;    // given on the command line
   bool Enabled(const std::string& name) const;  // a switch that is on
   absl::StatusOr<int64_t> GetInt(const std::string& name) const;
   // Sizes like 16M, 4096, 1G, 0x1000 (binary units).

@@ -60,8 +60,10 @@ std::string FindSaveoopsFile(const std::string& name, const std::string& runfile
   char exe[PATH_MAX];
   const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   if (n > 0) candidates.push_back(std::string(exe, n) + ".runfiles/saveoops/" + runfiles_path);
-  if (const char* r = getenv("RUNFILES_DIR")) candidates.push_back(absl::StrCat(r, "/saveoops/", runfiles_path));
-  if (const char* r = getenv("TEST_SRCDIR")) candidates.push_back(absl::StrCat(r, "/saveoops/", runfiles_path));
+  if (const char* r = getenv("RUNFILES_DIR"))
+    candidates.push_back(absl::StrCat(r, "/saveoops/", runfiles_path));
+  if (const char* r = getenv("TEST_SRCDIR"))
+    candidates.push_back(absl::StrCat(r, "/saveoops/", runfiles_path));
   candidates.push_back(self + "/../" + runfiles_path);
   candidates.push_back("/usr/lib/saveoops/" + name);
   for (const std::string& c : candidates) {

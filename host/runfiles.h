@@ -12,8 +12,8 @@ namespace saveoops {
 // exists, else the runfiles guess (so errors name a sensible path).
 std::string FindSaveoopsFile(const std::string& name, const std::string& runfiles_path);
 
-std::string DefaultPurgatoryPath();       // purgatory.bin
-std::string DefaultCaptureBinaryPath();   // saveoops-capture
+std::string DefaultPurgatoryPath();      // purgatory.bin
+std::string DefaultCaptureBinaryPath();  // saveoops-capture
 // The newest /boot/vmlinuz-* (or "" if none).
 std::string DefaultKernelPath();
 

@@ -39,13 +39,11 @@ constexpr absl::string_view kElfMagic =
     "ELF";
 
 absl::Status Prefixed(const absl::Status& status) {
-  return absl::Status(status.code(),
-                      absl::StrCat("capture initramfs: ", status.message()));
+  return absl::Status(status.code(), absl::StrCat("capture initramfs: ", status.message()));
 }
 
 absl::Span<const uint8_t> AsBytes(const std::string& s) {
-  return absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()),
-                                   s.size());
+  return absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
 
 // Compares release names the way `sort -V` would for kernel versions:
@@ -86,12 +84,11 @@ absl::StatusOr<std::string> ReleaseOf(const std::string& modules_dir) {
   absl::string_view dir = modules_dir;
   while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
   const size_t slash = dir.rfind('/');
-  const absl::string_view release =
-      slash == absl::string_view::npos ? dir : dir.substr(slash + 1);
+  const absl::string_view release = slash == absl::string_view::npos ? dir : dir.substr(slash + 1);
   if (release.empty() || release == "." || release == ".." || release == "/") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "modules directory '", modules_dir,
-        "' does not end in a release name (e.g. /lib/modules/6.1.0-56-amd64)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("modules directory '", modules_dir,
+                     "' does not end in a release name (e.g. /lib/modules/6.1.0-56-amd64)"));
   }
   return std::string(release);
 }
@@ -114,9 +111,9 @@ bool IsDefaultCaptureModule(absl::string_view name) {
 // `wanted` without the members of the default set that `index` cannot
 // resolve (appended to `skipped`): the default set spans kernel flavours,
 // and a kernel without SAS HBA drivers simply has no such disk to reach.
-absl::StatusOr<std::vector<std::string>> AvailableModules(
-    const ModuleIndex& index, const std::vector<std::string>& wanted,
-    std::vector<std::string>* skipped) {
+absl::StatusOr<std::vector<std::string>> AvailableModules(const ModuleIndex& index,
+                                                          const std::vector<std::string>& wanted,
+                                                          std::vector<std::string>* skipped) {
   std::vector<std::string> kept;
   for (const std::string& name : wanted) {
     if (IsDefaultCaptureModule(name) && absl::IsNotFound(ResolveModules(index, {name}).status())) {
@@ -140,9 +137,9 @@ absl::StatusOr<std::string> UnpackModule(const std::string& relative, const std:
   }
   absl::StatusOr<std::vector<uint8_t>> plain = Decompress(c, in, kMaxUnpackedModuleBytes, what);
   if (!plain.ok()) return plain.status();
-  if (!absl::StartsWith(absl::string_view(reinterpret_cast<const char*>(plain->data()),
-                                          plain->size()),
-                        kElfMagic)) {
+  if (!absl::StartsWith(
+          absl::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()),
+          kElfMagic)) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": unpacks to no ELF object"));
   }
   return std::string(plain->begin(), plain->end());
@@ -150,17 +147,17 @@ absl::StatusOr<std::string> UnpackModule(const std::string& relative, const std:
 
 }  // namespace
 
-absl::StatusOr<std::vector<uint8_t>> BuildCaptureInitramfs(
-    const CaptureInitramfsSpec& spec, CaptureInitramfsSummary* summary) {
+absl::StatusOr<std::vector<uint8_t>> BuildCaptureInitramfs(const CaptureInitramfsSpec& spec,
+                                                           CaptureInitramfsSummary* summary) {
   CaptureInitramfsSummary facts;
 
   absl::StatusOr<std::string> init = ReadHostFile(spec.capture_binary_path);
   if (!init.ok()) return Prefixed(init.status());
   if (!absl::StartsWith(*init, kElfMagic)) {
-    return Prefixed(absl::InvalidArgumentError(absl::StrCat(
-        "capture binary '", spec.capture_binary_path,
-        "' is not an ELF executable (no \\x7fELF magic); the kernel could "
-        "not run it as /init")));
+    return Prefixed(absl::InvalidArgumentError(
+        absl::StrCat("capture binary '", spec.capture_binary_path,
+                     "' is not an ELF executable (no \\x7fELF magic); the kernel could "
+                     "not run it as /init")));
   }
   facts.init_bytes = init->size();
 
@@ -172,16 +169,14 @@ absl::StatusOr<std::vector<uint8_t>> BuildCaptureInitramfs(
   absl::StatusOr<std::vector<std::string>> wanted =
       AvailableModules(*index, spec.modules, &facts.skipped_modules);
   if (!wanted.ok()) return Prefixed(wanted.status());
-  absl::StatusOr<std::vector<std::string>> modules =
-      ResolveModules(*index, *wanted);
+  absl::StatusOr<std::vector<std::string>> modules = ResolveModules(*index, *wanted);
   if (!modules.ok()) return Prefixed(modules.status());
 
   CpioWriter writer;
   // The kernel unpacks members in order, so directories come first.
   for (const absl::Status& status : {
            writer.AddDirectory("/dev", 0755),
-           writer.AddCharDevice("/dev/console", 0600, kConsoleMajor,
-                                kConsoleMinor),
+           writer.AddCharDevice("/dev/console", 0600, kConsoleMajor, kConsoleMinor),
            writer.AddDirectory("/proc", 0555),
            writer.AddDirectory("/sys", 0555),
            writer.AddDirectory("/tmp", 01777),
@@ -192,8 +187,7 @@ absl::StatusOr<std::vector<uint8_t>> BuildCaptureInitramfs(
 
   std::string module_list;
   for (const std::string& relative : *modules) {
-    absl::StatusOr<std::string> bytes =
-        ReadHostFile(absl::StrCat(spec.modules_dir, "/", relative));
+    absl::StatusOr<std::string> bytes = ReadHostFile(absl::StrCat(spec.modules_dir, "/", relative));
     if (!bytes.ok()) return Prefixed(bytes.status());
     std::string plain_relative = relative;
     if (IsCompressedModulePath(relative)) {
@@ -211,23 +205,20 @@ absl::StatusOr<std::vector<uint8_t>> BuildCaptureInitramfs(
     facts.module_paths.push_back(archive_path);
     absl::StrAppend(&module_list, archive_path, "\n");
   }
-  absl::Status status =
-      writer.AddFile(kCaptureModuleListPath, module_list, 0644);
+  absl::Status status = writer.AddFile(kCaptureModuleListPath, module_list, 0644);
   if (!status.ok()) return Prefixed(status);
 
   for (const auto& [archive_path, host_path] : spec.extra_files) {
     struct stat st;
     if (stat(host_path.c_str(), &st) != 0) {
-      return Prefixed(absl::ErrnoToStatus(
-          errno, absl::StrCat("extra file '", host_path, "'")));
+      return Prefixed(absl::ErrnoToStatus(errno, absl::StrCat("extra file '", host_path, "'")));
     }
     // Normalize the mode so the archive does not depend on the host umask.
     const uint32_t mode = (st.st_mode & 0111) ? 0755 : 0644;
     status = AddHostFile(writer, archive_path, host_path, mode);
     if (!status.ok()) {
       return Prefixed(absl::Status(
-          status.code(),
-          absl::StrCat("extra file '", archive_path, "': ", status.message())));
+          status.code(), absl::StrCat("extra file '", archive_path, "': ", status.message())));
     }
   }
 
@@ -240,16 +231,15 @@ absl::StatusOr<std::vector<uint8_t>> BuildCaptureInitramfs(
 absl::StatusOr<std::string> DefaultModulesDirUnder(const std::string& root,
                                                    const std::string& release) {
   if (!release.empty()) {
-    if (release == "." || release == ".." ||
-        release.find('/') != std::string::npos) {
+    if (release == "." || release == ".." || release.find('/') != std::string::npos) {
       return absl::InvalidArgumentError(
           absl::StrCat("kernel release '", release, "' is not a name"));
     }
     const std::string dir = absl::StrCat(root, "/", release);
     if (!HasModulesDep(dir)) {
-      return absl::NotFoundError(
-          absl::StrCat("no ", dir, "/modules.dep: modules of kernel '", release,
-                       "' are not installed (or depmod has not run)"));
+      return absl::NotFoundError(absl::StrCat("no ", dir, "/modules.dep: modules of kernel '",
+                                              release,
+                                              "' are not installed (or depmod has not run)"));
     }
     return dir;
   }
@@ -266,10 +256,10 @@ absl::StatusOr<std::string> DefaultModulesDirUnder(const std::string& root,
   }
   closedir(d);
   if (best.empty()) {
-    return absl::NotFoundError(absl::StrCat(
-        "no kernel modules under ", root,
-        " (no <release>/modules.dep); install the capture kernel's modules "
-        "or give the modules directory"));
+    return absl::NotFoundError(
+        absl::StrCat("no kernel modules under ", root,
+                     " (no <release>/modules.dep); install the capture kernel's modules "
+                     "or give the modules directory"));
   }
   return absl::StrCat(root, "/", best);
 }

@@ -55,8 +55,7 @@ namespace saveoops {
 // plain .ko paths only; a list made otherwise may name .ko.gz, .ko.xz or
 // .ko.zst files, which are compressed: load them with finit_module(fd, "",
 // MODULE_INIT_COMPRESSED_FILE).
-inline constexpr absl::string_view kCaptureModuleListPath =
-    "/etc/saveoops/modules";
+inline constexpr absl::string_view kCaptureModuleListPath = "/etc/saveoops/modules";
 
 // The modules of the disks Saveoops supports out of the box, the default of
 // CaptureInitramfsSpec::modules, each with its modules.dep closure:
@@ -75,8 +74,8 @@ inline constexpr absl::string_view kCaptureModuleListPath =
 // any other way must exist. A machine whose store disk is known needs only
 // that disk's modules (initramfs/device_modules.h finds them).
 inline constexpr absl::string_view kDefaultCaptureModules[] = {
-    "virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod",  "ahci",        "nvme",
-    "hv_storvsc", "xen_blkfront", "vmw_pvscsi", "mpt3sas", "megaraid_sas"};
+    "virtio_pci", "virtio_blk",   "virtio_scsi", "sd_mod",  "ahci",        "nvme",
+    "hv_storvsc", "xen_blkfront", "vmw_pvscsi",  "mpt3sas", "megaraid_sas"};
 
 // The default set and its cost, for --help.
 inline constexpr char kDefaultCaptureModulesHelp[] =
@@ -133,8 +132,7 @@ struct CaptureInitramfsSummary {
 // kDefaultCaptureModules cannot be resolved, a module cannot be read or
 // unpacked, an extra file is missing or collides with another entry.
 absl::StatusOr<std::vector<uint8_t>> BuildCaptureInitramfs(
-    const CaptureInitramfsSpec& spec,
-    CaptureInitramfsSummary* summary = nullptr);
+    const CaptureInitramfsSpec& spec, CaptureInitramfsSummary* summary = nullptr);
 
 // The modules directory to use: /lib/modules/<release> if `release` is
 // given (it must contain modules.dep), else the newest release under

@@ -10,14 +10,14 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include <glob.h>
 #include <lzma.h>
 #include <zlib.h>
 #include <zstd.h>
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -48,9 +48,7 @@ std::map<std::string, CpioEntry> ByName(const std::vector<CpioEntry>& v) {
   return m;
 }
 
-std::string Str(const std::vector<uint8_t>& v) {
-  return std::string(v.begin(), v.end());
-}
+std::string Str(const std::vector<uint8_t>& v) { return std::string(v.begin(), v.end()); }
 
 // `plain` compressed as the kernel's module install step does
 // (scripts/Makefile.modinst: xz --check=crc32 --lzma2=dict=1MiB, zstd, gzip).
@@ -58,9 +56,8 @@ std::string Xz(const std::string& plain) {
   std::string out(plain.size() + 1024, '\0');
   size_t pos = 0;
   EXPECT_EQ(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC32, nullptr,
-                                    reinterpret_cast<const uint8_t*>(plain.data()),
-                                    plain.size(), reinterpret_cast<uint8_t*>(out.data()),
-                                    &pos, out.size()),
+                                    reinterpret_cast<const uint8_t*>(plain.data()), plain.size(),
+                                    reinterpret_cast<uint8_t*>(out.data()), &pos, out.size()),
             LZMA_OK);
   out.resize(pos);
   return out;
@@ -111,14 +108,12 @@ class InstalledBuilderTest : public ::testing::Test {
 
 TEST_F(InstalledBuilderTest, DefaultModuleSetBuildsAndParsesBack) {
   CaptureInitramfsSummary summary;
-  absl::StatusOr<std::vector<uint8_t>> archive =
-      BuildCaptureInitramfs(spec_, &summary);
+  absl::StatusOr<std::vector<uint8_t>> archive = BuildCaptureInitramfs(spec_, &summary);
   ASSERT_TRUE(archive.ok()) << archive.status();
   EXPECT_EQ(summary.total_bytes, archive->size());
   EXPECT_EQ(summary.init_bytes, binary_.size());
-  std::cout << "capture initramfs for " << summary.release << ": "
-            << summary.total_bytes << " bytes (" << summary.module_paths.size()
-            << " modules, " << summary.module_bytes
+  std::cout << "capture initramfs for " << summary.release << ": " << summary.total_bytes
+            << " bytes (" << summary.module_paths.size() << " modules, " << summary.module_bytes
             << " bytes of modules, /init " << summary.init_bytes << " bytes)\n";
   RecordProperty("initramfs_bytes", static_cast<int>(summary.total_bytes));
   EXPECT_LT(archive->size(), 8u << 20) << "default module set outgrew 8 MiB";
@@ -149,13 +144,11 @@ TEST_F(InstalledBuilderTest, DefaultModuleSetBuildsAndParsesBack) {
   const std::string list = Str(e["etc/saveoops/modules"].data);
   ASSERT_FALSE(list.empty());
   EXPECT_EQ(list.back(), '\n');
-  std::vector<std::string> lines =
-      absl::StrSplit(list, '\n', absl::SkipEmpty());
+  std::vector<std::string> lines = absl::StrSplit(list, '\n', absl::SkipEmpty());
   EXPECT_EQ(lines, summary.module_paths);
   absl::StatusOr<ModuleIndex> index = LoadModuleIndex(spec_.modules_dir);
   ASSERT_TRUE(index.ok()) << index.status();
-  absl::StatusOr<std::vector<std::string>> order =
-      ResolveModules(*index, spec_.modules);
+  absl::StatusOr<std::vector<std::string>> order = ResolveModules(*index, spec_.modules);
   ASSERT_TRUE(order.ok()) << order.status();
   ASSERT_EQ(lines.size(), order->size());
   const std::string prefix = "/lib/modules/" + summary.release + "/";
@@ -167,8 +160,7 @@ TEST_F(InstalledBuilderTest, DefaultModuleSetBuildsAndParsesBack) {
     const std::string name = lines[i].substr(1);
     ASSERT_TRUE(e.count(name)) << name;
     EXPECT_EQ(e[name].mode, 0100644u);
-    absl::StatusOr<std::string> host =
-        ReadHostFile(spec_.modules_dir + "/" + (*order)[i]);
+    absl::StatusOr<std::string> host = ReadHostFile(spec_.modules_dir + "/" + (*order)[i]);
     ASSERT_TRUE(host.ok()) << host.status();
     EXPECT_EQ(Str(e[name].data), *host) << name;
   }
@@ -189,8 +181,7 @@ TEST_F(InstalledBuilderTest, DefaultModuleSetBuildsAndParsesBack) {
 }
 
 TEST_F(InstalledBuilderTest, DefaultModulesDirForAGivenRelease) {
-  const std::string release =
-      spec_.modules_dir.substr(spec_.modules_dir.rfind('/') + 1);
+  const std::string release = spec_.modules_dir.substr(spec_.modules_dir.rfind('/') + 1);
   absl::StatusOr<std::string> dir = DefaultModulesDir(release);
   ASSERT_TRUE(dir.ok()) << dir.status();
   EXPECT_EQ(*dir, "/lib/modules/" + release);
@@ -224,8 +215,7 @@ class SyntheticBuilderTest : public ::testing::Test {
 
 TEST_F(SyntheticBuilderTest, UnpacksCompressedModulesAndListsThemPlain) {
   CaptureInitramfsSummary summary;
-  absl::StatusOr<std::vector<uint8_t>> archive =
-      BuildCaptureInitramfs(spec_, &summary);
+  absl::StatusOr<std::vector<uint8_t>> archive = BuildCaptureInitramfs(spec_, &summary);
   ASSERT_TRUE(archive.ok()) << archive.status();
   EXPECT_EQ(summary.release, "9.9.9-test");
   EXPECT_EQ(summary.module_bytes, 4u + sizeof(kPlainDriver) - 1);
@@ -247,7 +237,8 @@ TEST_F(SyntheticBuilderTest, UnpacksZstdAndGzipModulesToo) {
              "kernel/disk/disk-drv.ko.zst: kernel/lib/base.ko.gz\n"
              "kernel/lib/base.ko.gz:\n");
   tmp_.Write("modules/9.9.9-test/kernel/disk/disk-drv.ko.zst", Zstd(kPlainDriver));
-  tmp_.Write("modules/9.9.9-test/kernel/lib/base.ko.gz", Gzip("\x7f" "ELF base"));
+  tmp_.Write("modules/9.9.9-test/kernel/lib/base.ko.gz", Gzip("\x7f"
+                                                              "ELF base"));
   CaptureInitramfsSummary summary;
   absl::StatusOr<std::vector<uint8_t>> archive = BuildCaptureInitramfs(spec_, &summary);
   ASSERT_TRUE(archive.ok()) << archive.status();
@@ -256,7 +247,9 @@ TEST_F(SyntheticBuilderTest, UnpacksZstdAndGzipModulesToo) {
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   std::map<std::string, CpioEntry> e = ByName(*parsed);
   EXPECT_EQ(Str(e["lib/modules/9.9.9-test/kernel/disk/disk-drv.ko"].data), kPlainDriver);
-  EXPECT_EQ(Str(e["lib/modules/9.9.9-test/kernel/lib/base.ko"].data), "\x7f" "ELF base");
+  EXPECT_EQ(Str(e["lib/modules/9.9.9-test/kernel/lib/base.ko"].data),
+            "\x7f"
+            "ELF base");
   EXPECT_EQ(Str(e["etc/saveoops/modules"].data),
             "/lib/modules/9.9.9-test/kernel/lib/base.ko\n"
             "/lib/modules/9.9.9-test/kernel/disk/disk-drv.ko\n");
@@ -270,13 +263,16 @@ TEST_F(SyntheticBuilderTest, ADamagedCompressedModuleIsNamed) {
   EXPECT_THAT(s.message(), HasSubstr("module kernel/disk/disk-drv.ko.xz: xz data does not unpack"));
   tmp_.Write("modules/9.9.9-test/kernel/disk/disk-drv.ko.xz", "not xz at all");
   s = BuildCaptureInitramfs(spec_).status();
-  EXPECT_THAT(s.message(), HasSubstr("module kernel/disk/disk-drv.ko.xz: its name says compressed"));
+  EXPECT_THAT(s.message(),
+              HasSubstr("module kernel/disk/disk-drv.ko.xz: its name says compressed"));
 }
 
 TEST_F(SyntheticBuilderTest, DefaultModulesTheKernelLacksAreSkipped) {
   tmp_.Write("modules/9.9.9-test/modules.dep",
              "kernel/drivers/virtio_blk.ko: kernel/lib/base.ko\nkernel/lib/base.ko:\n");
-  tmp_.Write("modules/9.9.9-test/kernel/drivers/virtio_blk.ko", "\x7f" "ELF vblk");
+  tmp_.Write("modules/9.9.9-test/kernel/drivers/virtio_blk.ko",
+             "\x7f"
+             "ELF vblk");
   spec_.modules = CaptureInitramfsSpec().modules;
   CaptureInitramfsSummary summary;
   absl::StatusOr<std::vector<uint8_t>> archive = BuildCaptureInitramfs(spec_, &summary);
@@ -290,7 +286,9 @@ TEST_F(SyntheticBuilderTest, DefaultModulesTheKernelLacksAreSkipped) {
 }
 
 TEST_F(SyntheticBuilderTest, WithoutModulesDepTheErrorSaysToRunDepmod) {
-  tmp_.Write("root/usr/lib/modules/6.12.0-t/kernel/x.ko", "\x7f" "ELF");
+  tmp_.Write("root/usr/lib/modules/6.12.0-t/kernel/x.ko",
+             "\x7f"
+             "ELF");
   spec_.modules_dir = tmp_.path() + "/root/usr/lib/modules/6.12.0-t";
   absl::Status s = BuildCaptureInitramfs(spec_).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
@@ -304,8 +302,7 @@ TEST_F(SyntheticBuilderTest, NoModulesGivesAnEmptyList) {
   spec_.modules = {};
   spec_.modules_dir += "/";  // a trailing slash still names the release
   CaptureInitramfsSummary summary;
-  absl::StatusOr<std::vector<uint8_t>> archive =
-      BuildCaptureInitramfs(spec_, &summary);
+  absl::StatusOr<std::vector<uint8_t>> archive = BuildCaptureInitramfs(spec_, &summary);
   ASSERT_TRUE(archive.ok()) << archive.status();
   EXPECT_EQ(summary.release, "9.9.9-test");
   EXPECT_THAT(summary.module_paths, IsEmpty());
@@ -313,9 +310,8 @@ TEST_F(SyntheticBuilderTest, NoModulesGivesAnEmptyList) {
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   std::vector<std::string> names;
   for (const CpioEntry& entry : *parsed) names.push_back(entry.name);
-  EXPECT_THAT(names,
-              ElementsAre("dev", "dev/console", "proc", "sys", "tmp", "init",
-                          "etc", "etc/saveoops", "etc/saveoops/modules"));
+  EXPECT_THAT(names, ElementsAre("dev", "dev/console", "proc", "sys", "tmp", "init", "etc",
+                                 "etc/saveoops", "etc/saveoops/modules"));
   EXPECT_TRUE(parsed->back().data.empty());
 }
 
@@ -407,9 +403,8 @@ TEST_F(SyntheticBuilderTest, ErrorsNameTheCulprit) {
 
 TEST(DefaultModulesDirTest, PicksTheNewestReleaseWithModulesDep) {
   TempDir tmp;
-  for (const char* release :
-       {"5.10.0-30-amd64", "6.1.0-9-amd64", "6.1.0-56-amd64",
-        "6.1.0-100-rt-amd64-nodep", "6.1.0-56-amd64.old"}) {
+  for (const char* release : {"5.10.0-30-amd64", "6.1.0-9-amd64", "6.1.0-56-amd64",
+                              "6.1.0-100-rt-amd64-nodep", "6.1.0-56-amd64.old"}) {
     if (absl::EndsWith(release, "-nodep")) {
       tmp.Write(absl::StrCat(release, "/kernel/x.ko"), "");
     } else {
@@ -425,8 +420,7 @@ TEST(DefaultModulesDirTest, PicksTheNewestReleaseWithModulesDep) {
   dir = DefaultModulesDirUnder(tmp.path(), "6.1.0-9-amd64");
   ASSERT_TRUE(dir.ok()) << dir.status();
   EXPECT_EQ(*dir, tmp.path() + "/6.1.0-9-amd64");
-  EXPECT_FALSE(
-      DefaultModulesDirUnder(tmp.path(), "6.1.0-100-rt-amd64-nodep").ok());
+  EXPECT_FALSE(DefaultModulesDirUnder(tmp.path(), "6.1.0-100-rt-amd64-nodep").ok());
   EXPECT_FALSE(DefaultModulesDirUnder(tmp.path(), "../etc").ok());
   EXPECT_FALSE(DefaultModulesDirUnder(tmp.path(), "..").ok());
 
@@ -479,7 +473,10 @@ TEST(MatrixKernelBuilderTest, EveryModuleInTheArchiveIsAPlainKo) {
     EXPECT_GE(summary.module_paths.size(), 10u) << name;
     for (const std::string& path : summary.module_paths) {
       EXPECT_TRUE(absl::EndsWith(path, ".ko")) << name << ": " << path;
-      EXPECT_TRUE(absl::StartsWith(Str(e[path.substr(1)].data), "\x7f" "ELF")) << path;
+      EXPECT_TRUE(absl::StartsWith(Str(e[path.substr(1)].data),
+                                   "\x7f"
+                                   "ELF"))
+          << path;
     }
     if (absl::StartsWith(name, "trixie")) EXPECT_GT(summary.unpacked_modules, 0) << name;
     if (std::string(name) == "trixie-cloud") {

@@ -20,10 +20,9 @@ namespace {
 
 // Header field names in on-disk order (buffer-format.rst), used both to
 // parse and to name a failing field in errors.
-constexpr const char* kFieldNames[13] = {
-    "c_ino",   "c_mode",     "c_uid",   "c_gid", "c_nlink",
-    "c_mtime", "c_filesize", "c_maj",   "c_min", "c_rmaj",
-    "c_rmin",  "c_namesize", "c_chksum"};
+constexpr const char* kFieldNames[13] = {"c_ino",   "c_mode",     "c_uid",   "c_gid", "c_nlink",
+                                         "c_mtime", "c_filesize", "c_maj",   "c_min", "c_rmaj",
+                                         "c_rmin",  "c_namesize", "c_chksum"};
 enum Field {
   kIno,
   kMode,
@@ -55,24 +54,21 @@ constexpr uint32_t kSymlinkMode = 0777;
 constexpr size_t Align4(size_t n) { return (n + 3) & ~static_cast<size_t>(3); }
 
 absl::Status PathError(absl::string_view path, absl::string_view why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("cpio: path '", path, "' ", why));
+  return absl::InvalidArgumentError(absl::StrCat("cpio: path '", path, "' ", why));
 }
 
 // Checks a path for CpioWriter and returns it without its leading '/'.
 absl::StatusOr<std::string> NormalizePath(absl::string_view path) {
   absl::string_view name = path;
   if (!name.empty() && name[0] == '/') name.remove_prefix(1);
-  if (name.empty())
-    return PathError(path, "is empty (the root needs no entry)");
+  if (name.empty()) return PathError(path, "is empty (the root needs no entry)");
   if (name.find('\0') != absl::string_view::npos) {
     return PathError(path, "contains a NUL byte");
   }
   if (name.size() + 1 > kCpioPathMax) {
-    return PathError(
-        path, absl::StrFormat("is %d bytes long; the kernel skips names of "
-                              "more than %d bytes including the NUL",
-                              name.size(), kCpioPathMax - 1));
+    return PathError(path, absl::StrFormat("is %d bytes long; the kernel skips names of "
+                                           "more than %d bytes including the NUL",
+                                           name.size(), kCpioPathMax - 1));
   }
   // A member literally named TRAILER!!! would end the archive early.
   if (name == kCpioTrailerName) {
@@ -97,21 +93,18 @@ absl::StatusOr<std::string> NormalizePath(absl::string_view path) {
 
 absl::Status CheckPermissions(absl::string_view path, uint32_t mode) {
   if ((mode & ~kCpioPermissionMask) != 0) {
-    return PathError(path,
-                     absl::StrFormat("has mode 0%o with bits outside 07777; "
-                                     "give permission bits only",
-                                     mode));
+    return PathError(path, absl::StrFormat("has mode 0%o with bits outside 07777; "
+                                           "give permission bits only",
+                                           mode));
   }
   return absl::OkStatus();
 }
 
-void AppendHeader(std::vector<uint8_t>& out, uint32_t ino, uint32_t mode,
-                  uint32_t nlink, uint32_t filesize, uint32_t rdev_major,
-                  uint32_t rdev_minor, uint32_t namesize) {
-  const uint32_t fields[kFieldCount] = {
-      ino,         mode,     /*uid=*/0,   /*gid=*/0, nlink,
-      /*mtime=*/0, filesize, /*maj=*/0,   /*min=*/0, rdev_major,
-      rdev_minor,  namesize, /*chksum=*/0};
+void AppendHeader(std::vector<uint8_t>& out, uint32_t ino, uint32_t mode, uint32_t nlink,
+                  uint32_t filesize, uint32_t rdev_major, uint32_t rdev_minor, uint32_t namesize) {
+  const uint32_t fields[kFieldCount] = {ino,         mode,     /*uid=*/0,   /*gid=*/0, nlink,
+                                        /*mtime=*/0, filesize, /*maj=*/0,   /*min=*/0, rdev_major,
+                                        rdev_minor,  namesize, /*chksum=*/0};
   std::string header(kMagicNoChecksum);
   for (uint32_t value : fields) absl::StrAppendFormat(&header, "%08x", value);
   out.insert(out.end(), header.begin(), header.end());
@@ -119,11 +112,11 @@ void AppendHeader(std::vector<uint8_t>& out, uint32_t ino, uint32_t mode,
 
 void PadTo4(std::vector<uint8_t>& out) { out.resize(Align4(out.size()), 0); }
 
-void AppendMember(std::vector<uint8_t>& out, uint32_t ino, uint32_t mode,
-                  uint32_t nlink, uint32_t rdev_major, uint32_t rdev_minor,
-                  absl::string_view name, absl::Span<const uint8_t> data) {
-  AppendHeader(out, ino, mode, nlink, static_cast<uint32_t>(data.size()),
-               rdev_major, rdev_minor, static_cast<uint32_t>(name.size() + 1));
+void AppendMember(std::vector<uint8_t>& out, uint32_t ino, uint32_t mode, uint32_t nlink,
+                  uint32_t rdev_major, uint32_t rdev_minor, absl::string_view name,
+                  absl::Span<const uint8_t> data) {
+  AppendHeader(out, ino, mode, nlink, static_cast<uint32_t>(data.size()), rdev_major, rdev_minor,
+               static_cast<uint32_t>(name.size() + 1));
   out.insert(out.end(), name.begin(), name.end());
   out.push_back(0);
   PadTo4(out);
@@ -232,11 +225,11 @@ class Reader {
       while (pos < bytes_.size() && bytes_[pos] == 0) ++pos;
       if (pos == bytes_.size()) break;
       if (pos % 4 != 0) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "cpio entry %d at offset 0x%x: does not start on a 4-byte "
-            "boundary after zero padding (the kernel would take these bytes "
-            "for a compressed archive)",
-            index_, pos));
+        return absl::InvalidArgumentError(
+            absl::StrFormat("cpio entry %d at offset 0x%x: does not start on a 4-byte "
+                            "boundary after zero padding (the kernel would take these bytes "
+                            "for a compressed archive)",
+                            index_, pos));
       }
       if (open_archive == absl::string_view::npos) open_archive = pos;
       bool trailer = false;
@@ -251,30 +244,27 @@ class Reader {
       }
     }
     if (open_archive != absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "cpio entry %d at offset 0x%x: input ends without a '%s' entry "
-          "closing the archive that starts at offset 0x%x (truncated?)",
-          index_, pos, kCpioTrailerName, open_archive));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("cpio entry %d at offset 0x%x: input ends without a '%s' entry "
+                          "closing the archive that starts at offset 0x%x (truncated?)",
+                          index_, pos, kCpioTrailerName, open_archive));
     }
     return entries;
   }
 
  private:
   template <typename... Args>
-  absl::Status Error(size_t offset, const absl::FormatSpec<Args...>& format,
-                     const Args&... args) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        absl::StrFormat("cpio entry %d at offset 0x%x: ", index_, offset),
-        absl::StrFormat(format, args...)));
+  absl::Status Error(size_t offset, const absl::FormatSpec<Args...>& format, const Args&... args) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(absl::StrFormat("cpio entry %d at offset 0x%x: ", index_, offset),
+                     absl::StrFormat(format, args...)));
   }
 
-  absl::Status ParseEntry(size_t pos, CpioEntry* entry, size_t* next,
-                          bool* trailer) {
+  absl::Status ParseEntry(size_t pos, CpioEntry* entry, size_t* next, bool* trailer) {
     const size_t left = bytes_.size() - pos;
     const uint8_t* header = bytes_.data() + pos;
     if (left < 6) {
-      return Error(pos, "truncated header: %d bytes left, need %d", left,
-                   kCpioHeaderSize);
+      return Error(pos, "truncated header: %d bytes left, need %d", left, kCpioHeaderSize);
     }
     const absl::string_view magic(reinterpret_cast<const char*>(header), 6);
     const bool has_checksum = magic == kMagicChecksum;
@@ -291,19 +281,18 @@ class Reader {
                      "magic '070707' is the old portable (odc) format; the "
                      "kernel needs newc (070701), e.g. cpio -H newc");
       }
-      return Error(pos, "bad magic '%s', need '%s' or '%s'",
-                   Printable(header, 6), kMagicNoChecksum, kMagicChecksum);
+      return Error(pos, "bad magic '%s', need '%s' or '%s'", Printable(header, 6), kMagicNoChecksum,
+                   kMagicChecksum);
     }
     if (left < kCpioHeaderSize) {
-      return Error(pos, "truncated header: %d bytes left, need %d", left,
-                   kCpioHeaderSize);
+      return Error(pos, "truncated header: %d bytes left, need %d", left, kCpioHeaderSize);
     }
     uint32_t f[kFieldCount];
     for (int i = 0; i < kFieldCount; ++i) {
       const uint8_t* text = header + 6 + size_t{8} * i;
       if (!ParseHex8(text, &f[i])) {
-        return Error(pos, "field '%s' is '%s', not 8 hex digits",
-                     kFieldNames[i], Printable(text, 8));
+        return Error(pos, "field '%s' is '%s', not 8 hex digits", kFieldNames[i],
+                     Printable(text, 8));
       }
     }
 
@@ -337,21 +326,18 @@ class Reader {
     // namesize <= 4096 and name_pos + namesize <= size, so no wrap here.
     const size_t data_pos = Align4(name_pos + namesize);
     if (data_pos > bytes_.size()) {
-      return Error(pos, "truncated padding after name '%s'",
-                   Printable(name, namesize - 1));
+      return Error(pos, "truncated padding after name '%s'", Printable(name, namesize - 1));
     }
     const uint32_t filesize = f[kFilesize];
     if (filesize > bytes_.size() - data_pos) {
       return Error(pos,
                    "truncated data of '%s': c_filesize is %d but only %d "
                    "bytes remain",
-                   Printable(name, namesize - 1), filesize,
-                   bytes_.size() - data_pos);
+                   Printable(name, namesize - 1), filesize, bytes_.size() - data_pos);
     }
     const size_t data_end = data_pos + filesize;
     if (Align4(data_end) > bytes_.size()) {
-      return Error(pos, "truncated padding after the data of '%s'",
-                   Printable(name, namesize - 1));
+      return Error(pos, "truncated padding after the data of '%s'", Printable(name, namesize - 1));
     }
     *next = Align4(data_end);
 
@@ -373,19 +359,18 @@ class Reader {
     const uint32_t type = mode & kCpioTypeMask;
     const char* type_name = TypeName(type);
     if (type_name == nullptr) {
-      return Error(pos, "field 'c_mode' of '%s' is 0%o: unknown file type 0%o",
-                   entry->name, mode, type);
+      return Error(pos, "field 'c_mode' of '%s' is 0%o: unknown file type 0%o", entry->name, mode,
+                   type);
     }
     if (type == kCpioTypeSymlink) {
       if (filesize == 0 || filesize >= kCpioPathMax) {
-        return Error(pos, "symlink '%s' has a %d-byte target; need 1..%d bytes",
-                     entry->name, filesize, kCpioPathMax - 1);
+        return Error(pos, "symlink '%s' has a %d-byte target; need 1..%d bytes", entry->name,
+                     filesize, kCpioPathMax - 1);
       }
       // The kernel NUL-terminates the target it read (do_symlink), so an
       // inner NUL would silently shorten it.
       if (memchr(bytes_.data() + data_pos, 0, filesize) != nullptr) {
-        return Error(pos, "symlink '%s' has a NUL byte in its target",
-                     entry->name);
+        return Error(pos, "symlink '%s' has a NUL byte in its target", entry->name);
       }
     } else if (type != kCpioTypeRegular && filesize != 0) {
       // init/initramfs.c (do_header) silently skips such a member.
@@ -429,8 +414,8 @@ class Reader {
 
 }  // namespace
 
-absl::Status CpioWriter::AddEntry(absl::string_view path, uint32_t type,
-                                  uint32_t mode, Entry** slot) {
+absl::Status CpioWriter::AddEntry(absl::string_view path, uint32_t type, uint32_t mode,
+                                  Entry** slot) {
   absl::Status status = CheckPermissions(path, mode);
   if (!status.ok()) return status;
   absl::StatusOr<std::string> name = NormalizePath(path);
@@ -456,8 +441,7 @@ absl::Status CpioWriter::AddEntry(absl::string_view path, uint32_t type,
     auto it = index_.find(parent);
     if (it != index_.end()) {
       if ((entries_[it->second].mode & kCpioTypeMask) != kCpioTypeDirectory) {
-        return PathError(path, absl::StrCat("has parent '", parent,
-                                            "', which is not a directory"));
+        return PathError(path, absl::StrCat("has parent '", parent, "', which is not a directory"));
       }
       continue;
     }
@@ -483,8 +467,7 @@ absl::Status CpioWriter::AddDirectory(absl::string_view path, uint32_t mode) {
   return AddEntry(path, kCpioTypeDirectory, mode, &entry);
 }
 
-absl::Status CpioWriter::AddFile(absl::string_view path,
-                                 absl::Span<const uint8_t> bytes,
+absl::Status CpioWriter::AddFile(absl::string_view path, absl::Span<const uint8_t> bytes,
                                  uint32_t mode) {
   if (bytes.size() > UINT32_MAX) {
     return PathError(path, absl::StrFormat("is %d bytes; newc's c_filesize "
@@ -498,23 +481,18 @@ absl::Status CpioWriter::AddFile(absl::string_view path,
   return absl::OkStatus();
 }
 
-absl::Status CpioWriter::AddFile(absl::string_view path,
-                                 absl::string_view bytes, uint32_t mode) {
+absl::Status CpioWriter::AddFile(absl::string_view path, absl::string_view bytes, uint32_t mode) {
   return AddFile(
-      path,
-      absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                bytes.size()),
+      path, absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
       mode);
 }
 
-absl::Status CpioWriter::AddSymlink(absl::string_view path,
-                                    absl::string_view target) {
+absl::Status CpioWriter::AddSymlink(absl::string_view path, absl::string_view target) {
   if (target.empty() || target.size() >= kCpioPathMax ||
       target.find('\0') != absl::string_view::npos) {
-    return PathError(
-        path, absl::StrFormat("has symlink target of %d bytes; need 1..%d "
-                              "bytes without NUL",
-                              target.size(), kCpioPathMax - 1));
+    return PathError(path, absl::StrFormat("has symlink target of %d bytes; need 1..%d "
+                                           "bytes without NUL",
+                                           target.size(), kCpioPathMax - 1));
   }
   Entry* entry;
   absl::Status status = AddEntry(path, kCpioTypeSymlink, kSymlinkMode, &entry);
@@ -523,8 +501,8 @@ absl::Status CpioWriter::AddSymlink(absl::string_view path,
   return absl::OkStatus();
 }
 
-absl::Status CpioWriter::AddCharDevice(absl::string_view path, uint32_t mode,
-                                       uint32_t major, uint32_t minor) {
+absl::Status CpioWriter::AddCharDevice(absl::string_view path, uint32_t mode, uint32_t major,
+                                       uint32_t minor) {
   Entry* entry;
   absl::Status status = AddEntry(path, kCpioTypeCharDevice, mode, &entry);
   if (!status.ok()) return status;
@@ -543,17 +521,14 @@ std::vector<uint8_t> CpioWriter::Finish() const {
   uint32_t ino = 1;
   for (const Entry& e : entries_) {
     const bool dir = (e.mode & kCpioTypeMask) == kCpioTypeDirectory;
-    AppendMember(out, ino++, e.mode, dir ? 2 : 1, e.rdev_major, e.rdev_minor,
-                 e.name, e.data);
+    AppendMember(out, ino++, e.mode, dir ? 2 : 1, e.rdev_major, e.rdev_minor, e.name, e.data);
   }
   // gen_init_cpio's trailer: inode 0, mode 0, one link, no data.
-  AppendMember(out, /*ino=*/0, /*mode=*/0, /*nlink=*/1, 0, 0, kCpioTrailerName,
-               {});
+  AppendMember(out, /*ino=*/0, /*mode=*/0, /*nlink=*/1, 0, 0, kCpioTrailerName, {});
   return out;
 }
 
-absl::StatusOr<std::vector<CpioEntry>> ParseCpio(
-    absl::Span<const uint8_t> bytes) {
+absl::StatusOr<std::vector<CpioEntry>> ParseCpio(absl::Span<const uint8_t> bytes) {
   return Reader(bytes).Run();
 }
 

@@ -116,18 +116,15 @@ class CpioWriter {
   absl::Status AddDirectory(absl::string_view path, uint32_t mode);
   // Adds a regular file holding `bytes` with permission bits `mode`. Fails
   // if the file has 4 GiB or more (c_filesize is 32 bits).
-  absl::Status AddFile(absl::string_view path, absl::Span<const uint8_t> bytes,
-                       uint32_t mode);
+  absl::Status AddFile(absl::string_view path, absl::Span<const uint8_t> bytes, uint32_t mode);
   // Convenience overload for text files.
-  absl::Status AddFile(absl::string_view path, absl::string_view bytes,
-                       uint32_t mode);
+  absl::Status AddFile(absl::string_view path, absl::string_view bytes, uint32_t mode);
   // Adds a symbolic link (mode 0777) pointing at `target`, which must be
   // non-empty, without NUL and shorter than kCpioPathMax.
   absl::Status AddSymlink(absl::string_view path, absl::string_view target);
   // Adds a character device node, e.g. ("/dev/console", 0600, 5, 1)
   // (Documentation/admin-guide/devices.txt: 5:1 is the system console).
-  absl::Status AddCharDevice(absl::string_view path, uint32_t mode,
-                             uint32_t major, uint32_t minor);
+  absl::Status AddCharDevice(absl::string_view path, uint32_t mode, uint32_t major, uint32_t minor);
 
   // Serializes every entry added so far followed by the trailer. The writer
   // is left unchanged, so more entries may be added and Finish() called
@@ -150,8 +147,7 @@ class CpioWriter {
   // Validates `path`, strips the leading '/', adds missing parents and
   // appends a new entry (or, for an implicit directory re-added as a
   // directory, updates it). On success *slot points at the entry to fill.
-  absl::Status AddEntry(absl::string_view path, uint32_t type, uint32_t mode,
-                        Entry** slot);
+  absl::Status AddEntry(absl::string_view path, uint32_t type, uint32_t mode, Entry** slot);
 
   std::vector<Entry> entries_;
   // Entry name -> index in entries_.
@@ -173,8 +169,7 @@ class CpioWriter {
 // start on a 4-byte boundary. Errors name the entry index (counting trailers,
 // from 0), its offset and the field, e.g. "cpio entry 3 at offset 0x1a4: field
 // 'c_filesize' is 'zz000001', not 8 hex digits".
-absl::StatusOr<std::vector<CpioEntry>> ParseCpio(
-    absl::Span<const uint8_t> bytes);
+absl::StatusOr<std::vector<CpioEntry>> ParseCpio(absl::Span<const uint8_t> bytes);
 
 }  // namespace saveoops
 

@@ -27,13 +27,9 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-std::vector<uint8_t> Bytes(absl::string_view s) {
-  return std::vector<uint8_t>(s.begin(), s.end());
-}
+std::vector<uint8_t> Bytes(absl::string_view s) { return std::vector<uint8_t>(s.begin(), s.end()); }
 
-std::string Str(const std::vector<uint8_t>& v) {
-  return std::string(v.begin(), v.end());
-}
+std::string Str(const std::vector<uint8_t>& v) { return std::string(v.begin(), v.end()); }
 
 std::vector<std::string> Names(const std::vector<CpioEntry>& entries) {
   std::vector<std::string> names;
@@ -45,9 +41,8 @@ std::vector<std::string> Names(const std::vector<CpioEntry>& entries) {
 // needs (including things CpioWriter refuses to write).
 std::string Header(uint32_t mode, uint32_t filesize, uint32_t namesize,
                    absl::string_view magic = "070701", uint32_t chksum = 0) {
-  return absl::StrFormat(
-      "%s%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x", magic, 1, mode,
-      0, 0, 1, 0, filesize, 0, 0, 0, 0, namesize, chksum);
+  return absl::StrFormat("%s%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x", magic, 1, mode,
+                         0, 0, 1, 0, filesize, 0, 0, 0, 0, namesize, chksum);
 }
 
 std::string Pad4(std::string s) {
@@ -56,9 +51,8 @@ std::string Pad4(std::string s) {
 }
 
 // One raw member: header, name + NUL, padding, data, padding.
-std::string Member(absl::string_view name, uint32_t mode,
-                   absl::string_view data, absl::string_view magic = "070701",
-                   uint32_t chksum = 0) {
+std::string Member(absl::string_view name, uint32_t mode, absl::string_view data,
+                   absl::string_view magic = "070701", uint32_t chksum = 0) {
   std::string m = Header(mode, data.size(), name.size() + 1, magic, chksum);
   absl::StrAppend(&m, name);
   m.push_back('\0');
@@ -70,8 +64,7 @@ std::string Member(absl::string_view name, uint32_t mode,
 std::string Trailer() { return Member("TRAILER!!!", 0, ""); }
 
 absl::StatusOr<std::vector<CpioEntry>> ParseString(const std::string& s) {
-  return ParseCpio(absl::Span<const uint8_t>(
-      reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+  return ParseCpio(absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
 }
 
 TEST(CpioWriterTest, RoundTripsEveryKindOfEntry) {
@@ -91,9 +84,8 @@ TEST(CpioWriterTest, RoundTripsEveryKindOfEntry) {
   absl::StatusOr<std::vector<CpioEntry>> parsed = ParseCpio(archive);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   // Parents appear right before their first child, leading '/' removed.
-  EXPECT_THAT(Names(*parsed),
-              ElementsAre("proc", "init", "dev", "dev/console", "bin", "bin/sh",
-                          "etc", "etc/saveoops", "etc/saveoops/modules"));
+  EXPECT_THAT(Names(*parsed), ElementsAre("proc", "init", "dev", "dev/console", "bin", "bin/sh",
+                                          "etc", "etc/saveoops", "etc/saveoops/modules"));
   const std::vector<CpioEntry>& e = *parsed;
   EXPECT_EQ(e[0].mode, 040555u);
   EXPECT_EQ(e[0].nlink, 2u);
@@ -195,15 +187,13 @@ TEST(CpioWriterTest, RejectsDuplicatesButAdoptsImplicitDirectories) {
 
 TEST(CpioWriterTest, RejectsBadPathsAndModes) {
   for (const std::string& bad :
-       {std::string(""), std::string("/"), std::string("//a"),
-        std::string("a//b"), std::string("a/"), std::string("a/./b"),
-        std::string("../a"), std::string("a/.."), std::string("."),
-        std::string("TRAILER!!!"), std::string("/TRAILER!!!"),
+       {std::string(""), std::string("/"), std::string("//a"), std::string("a//b"),
+        std::string("a/"), std::string("a/./b"), std::string("../a"), std::string("a/.."),
+        std::string("."), std::string("TRAILER!!!"), std::string("/TRAILER!!!"),
         std::string("a\0b", 3), std::string(4096, 'x')}) {
     CpioWriter w;
     absl::Status s = w.AddFile(bad, "", 0644);
-    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument)
-        << "path '" << bad << "'";
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << "path '" << bad << "'";
     EXPECT_EQ(w.entry_count(), 0u) << bad;
   }
   CpioWriter w;
@@ -219,8 +209,7 @@ TEST(CpioWriterTest, RejectsBadPathsAndModes) {
 
 TEST(CpioReaderTest, AcceptsEmptyAndAllZeroInput) {
   for (size_t n : {0, 1, 4, 512}) {
-    absl::StatusOr<std::vector<CpioEntry>> parsed =
-        ParseString(std::string(n, '\0'));
+    absl::StatusOr<std::vector<CpioEntry>> parsed = ParseString(std::string(n, '\0'));
     ASSERT_TRUE(parsed.ok()) << n << ": " << parsed.status();
     EXPECT_TRUE(parsed->empty());
   }
@@ -231,9 +220,8 @@ TEST(CpioReaderTest, AcceptsConcatenatedArchivesWithZeroPadding) {
   ASSERT_TRUE(a.AddFile("/one", "1", 0644).ok());
   CpioWriter b;
   ASSERT_TRUE(b.AddFile("/two", "22", 0600).ok());
-  std::string joined = Str(a.Finish()) + std::string(512, '\0') +
-                       Str(b.Finish()) + std::string(4, '\0') +
-                       Str(a.Finish()) + std::string(3, '\0');
+  std::string joined = Str(a.Finish()) + std::string(512, '\0') + Str(b.Finish()) +
+                       std::string(4, '\0') + Str(a.Finish()) + std::string(3, '\0');
   absl::StatusOr<std::vector<CpioEntry>> parsed = ParseString(joined);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_THAT(Names(*parsed), ElementsAre("one", "two", "one"));
@@ -249,8 +237,7 @@ TEST(CpioReaderTest, RejectsUnalignedArchiveAfterPadding) {
   absl::StatusOr<std::vector<CpioEntry>> parsed = ParseString(joined);
   ASSERT_FALSE(parsed.ok());
   EXPECT_THAT(parsed.status().message(),
-              HasSubstr(absl::StrFormat("cpio entry 2 at offset 0x%x",
-                                        first.size() + 2)));
+              HasSubstr(absl::StrFormat("cpio entry 2 at offset 0x%x", first.size() + 2)));
   EXPECT_THAT(parsed.status().message(), HasSubstr("4-byte boundary"));
 }
 
@@ -274,18 +261,16 @@ TEST(CpioReaderTest, RejectsBadMagicNamingCompression) {
     absl::StatusOr<std::vector<CpioEntry>> parsed = ParseString(c.bytes);
     ASSERT_FALSE(parsed.ok()) << c.want;
     EXPECT_THAT(parsed.status().message(), HasSubstr(c.want));
-    EXPECT_THAT(parsed.status().message(),
-                HasSubstr("cpio entry 0 at offset 0x0"));
+    EXPECT_THAT(parsed.status().message(), HasSubstr("cpio entry 0 at offset 0x0"));
   }
 }
 
 TEST(CpioReaderTest, RejectsNonHexInEveryField) {
   const std::string good = Member("f", 0100644, "data") + Trailer();
   ASSERT_TRUE(ParseString(good).ok());
-  const char* fields[] = {"c_ino",   "c_mode",  "c_uid",      "c_gid",
-                          "c_nlink", "c_mtime", "c_filesize", "c_maj",
-                          "c_min",   "c_rmaj",  "c_rmin",     "c_namesize",
-                          "c_chksum"};
+  const char* fields[] = {"c_ino",   "c_mode",     "c_uid",   "c_gid", "c_nlink",
+                          "c_mtime", "c_filesize", "c_maj",   "c_min", "c_rmaj",
+                          "c_rmin",  "c_namesize", "c_chksum"};
   for (int field = 0; field < 13; ++field) {
     for (char junk : {'g', ' ', '+', 'x', '\0', '-'}) {
       std::string bad = good;
@@ -300,8 +285,8 @@ TEST(CpioReaderTest, RejectsNonHexInEveryField) {
 
 TEST(CpioReaderTest, AcceptsUpperCaseHex) {
   std::string m = Member("f", 0100644, std::string(0xab, 'x'));
-  absl::StatusOr<std::vector<CpioEntry>> parsed = ParseString(
-      absl::AsciiStrToUpper(m.substr(0, 110)) + m.substr(110) + Trailer());
+  absl::StatusOr<std::vector<CpioEntry>> parsed =
+      ParseString(absl::AsciiStrToUpper(m.substr(0, 110)) + m.substr(110) + Trailer());
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ((*parsed)[0].data.size(), 0xabu);
 }
@@ -309,24 +294,18 @@ TEST(CpioReaderTest, AcceptsUpperCaseHex) {
 TEST(CpioReaderTest, RejectsBadNames) {
   // namesize 0.
   std::string zero = Header(0100644, 0, 0) + std::string(2, '\0') + Trailer();
-  EXPECT_THAT(ParseString(zero).status().message(),
-              HasSubstr("'c_namesize' is 0"));
+  EXPECT_THAT(ParseString(zero).status().message(), HasSubstr("'c_namesize' is 0"));
   // namesize above PATH_MAX.
   std::string huge = Header(0100644, 0, 4097) + std::string(5000, 'a');
-  EXPECT_THAT(ParseString(huge).status().message(),
-              HasSubstr("'c_namesize' is 4097"));
+  EXPECT_THAT(ParseString(huge).status().message(), HasSubstr("'c_namesize' is 4097"));
   // Name not NUL-terminated: namesize 2 covers "ab".
   std::string no_nul = Pad4(Header(0100644, 0, 2) + "ab") + Trailer();
-  EXPECT_THAT(ParseString(no_nul).status().message(),
-              HasSubstr("not NUL-terminated"));
+  EXPECT_THAT(ParseString(no_nul).status().message(), HasSubstr("not NUL-terminated"));
   // NUL inside the name.
-  std::string inner =
-      Pad4(Header(0100644, 0, 4) + std::string("a\0b\0", 4)) + Trailer();
-  EXPECT_THAT(ParseString(inner).status().message(),
-              HasSubstr("NUL before its end"));
+  std::string inner = Pad4(Header(0100644, 0, 4) + std::string("a\0b\0", 4)) + Trailer();
+  EXPECT_THAT(ParseString(inner).status().message(), HasSubstr("NUL before its end"));
   // Empty name.
-  std::string empty =
-      Pad4(Header(0100644, 0, 1) + std::string(1, '\0')) + Trailer();
+  std::string empty = Pad4(Header(0100644, 0, 1) + std::string(1, '\0')) + Trailer();
   EXPECT_THAT(ParseString(empty).status().message(), HasSubstr("empty name"));
   // Name running past the end.
   std::string cut = Header(0100644, 0, 100) + "abc";
@@ -356,8 +335,7 @@ TEST(CpioReaderTest, RejectsEveryTruncation) {
     EXPECT_FALSE(ParseString(full.substr(0, n)).ok()) << "prefix " << n;
   }
   // Cut right after an entry: the archive lacks its trailer.
-  absl::StatusOr<std::vector<CpioEntry>> parsed =
-      ParseString(Member("a", 0100644, "x"));
+  absl::StatusOr<std::vector<CpioEntry>> parsed = ParseString(Member("a", 0100644, "x"));
   ASSERT_FALSE(parsed.ok());
   EXPECT_THAT(parsed.status().message(), HasSubstr("without a 'TRAILER!!!'"));
 }
@@ -367,8 +345,7 @@ TEST(CpioReaderTest, ErrorsNameEntryIndexAndOffset) {
   const std::string b = Member("a/b", 0100644, "bb");
   std::string c = Member("a/c", 0100644, "cc");
   c[6 + 8 * 1] = 'q';  // c_mode
-  absl::StatusOr<std::vector<CpioEntry>> parsed =
-      ParseString(a + b + c + Trailer());
+  absl::StatusOr<std::vector<CpioEntry>> parsed = ParseString(a + b + c + Trailer());
   ASSERT_FALSE(parsed.ok());
   EXPECT_THAT(parsed.status().message(),
               HasSubstr(absl::StrFormat("cpio entry 2 at offset 0x%x: field "
@@ -377,27 +354,20 @@ TEST(CpioReaderTest, ErrorsNameEntryIndexAndOffset) {
 }
 
 TEST(CpioReaderTest, ChecksTypesAndDataRules) {
+  EXPECT_THAT(ParseString(Member("x", 0000644, "") + Trailer()).status().message(),
+              HasSubstr("unknown file type"));
+  EXPECT_THAT(ParseString(Member("x", 0x300041ed, "") + Trailer()).status().message(),
+              HasSubstr("field 'c_mode' of 'x' is 0x300041ed"));
+  EXPECT_THAT(ParseString(Member("d", 040755, "zz") + Trailer()).status().message(),
+              HasSubstr("only regular files and symlinks carry data"));
+  EXPECT_THAT(ParseString(Member("l", 0120777, "") + Trailer()).status().message(),
+              HasSubstr("0-byte target"));
   EXPECT_THAT(
-      ParseString(Member("x", 0000644, "") + Trailer()).status().message(),
-      HasSubstr("unknown file type"));
-  EXPECT_THAT(
-      ParseString(Member("x", 0x300041ed, "") + Trailer()).status().message(),
-      HasSubstr("field 'c_mode' of 'x' is 0x300041ed"));
-  EXPECT_THAT(
-      ParseString(Member("d", 040755, "zz") + Trailer()).status().message(),
-      HasSubstr("only regular files and symlinks carry data"));
-  EXPECT_THAT(
-      ParseString(Member("l", 0120777, "") + Trailer()).status().message(),
-      HasSubstr("0-byte target"));
-  EXPECT_THAT(
-      ParseString(Member("l", 0120777, std::string("a\0b", 3)) + Trailer())
-          .status()
-          .message(),
+      ParseString(Member("l", 0120777, std::string("a\0b", 3)) + Trailer()).status().message(),
       HasSubstr("NUL byte in its target"));
   // FIFOs, sockets and block devices are valid members.
-  absl::StatusOr<std::vector<CpioEntry>> parsed =
-      ParseString(Member("p", 010644, "") + Member("s", 0140755, "") +
-                  Member("b", 060600, "") + Trailer());
+  absl::StatusOr<std::vector<CpioEntry>> parsed = ParseString(
+      Member("p", 010644, "") + Member("s", 0140755, "") + Member("b", 060600, "") + Trailer());
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ((*parsed)[0].type(), kCpioTypeFifo);
   EXPECT_EQ((*parsed)[1].type(), kCpioTypeSocket);
@@ -521,9 +491,7 @@ TEST(CpioPropertyTest, MutatedArchivesNeverCrash) {
     }
     ++accepted;
     for (const CpioEntry& e : *parsed) {
-      ASSERT_LE(
-          e.header_offset + kCpioHeaderSize + e.name.size() + e.data.size(),
-          bytes.size());
+      ASSERT_LE(e.header_offset + kCpioHeaderSize + e.name.size() + e.data.size(), bytes.size());
     }
   }
   EXPECT_GT(accepted, 0);  // some flips only touch data bytes
@@ -654,9 +622,8 @@ TEST(CpioCompatibilityTest, ParsesWhatGnuCpioWrites) {
   dir.Write("root/x", "xx", 0755);
   ASSERT_EQ(symlink("sub/data", (root + "/link").c_str()), 0);
   const std::string archive = dir.path() + "/gnu.cpio";
-  RunCommand(absl::StrCat("cd '", root,
-                          "' && printf 'sub\\nsub/data\\nx\\nlink\\n' | ",
-                          kCpioTool, " -o --quiet -H newc > '", archive, "'"));
+  RunCommand(absl::StrCat("cd '", root, "' && printf 'sub\\nsub/data\\nx\\nlink\\n' | ", kCpioTool,
+                          " -o --quiet -H newc > '", archive, "'"));
 
   FILE* f = fopen(archive.c_str(), "rb");
   ASSERT_NE(f, nullptr);

@@ -32,8 +32,7 @@ std::string LinkBaseName(const std::string& link) {
   if (n <= 0) return "";
   const absl::string_view target(buf, static_cast<size_t>(n));
   const size_t slash = target.rfind('/');
-  return std::string(
-      slash == absl::string_view::npos ? target : target.substr(slash + 1));
+  return std::string(slash == absl::string_view::npos ? target : target.substr(slash + 1));
 }
 
 std::string Parent(const std::string& dir) {
@@ -43,25 +42,21 @@ std::string Parent(const std::string& dir) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<DeviceDriver>> DriversOfBlockDevice(
-    const std::string& sys_root, const std::string& name) {
-  if (name.empty() || name == "." || name == ".." ||
-      name.find('/') != std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", name, "' is not a block device name"));
+absl::StatusOr<std::vector<DeviceDriver>> DriversOfBlockDevice(const std::string& sys_root,
+                                                               const std::string& name) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("'", name, "' is not a block device name"));
   }
   const std::string entry = absl::StrCat(sys_root, "/class/block/", name);
   const std::string node = RealPath(entry);
   if (node.empty()) {
-    return absl::ErrnoToStatus(
-        errno, absl::StrCat("block device '", name, "': no ", entry));
+    return absl::ErrnoToStatus(errno, absl::StrCat("block device '", name, "': no ", entry));
   }
   const std::string devices = RealPath(sys_root + "/devices");
   std::vector<DeviceDriver> drivers;
   // Stop at the root of the device tree: everything above it is not a
   // device.
-  for (std::string dir = node;
-       !devices.empty() && absl::StartsWith(dir, devices + "/");
+  for (std::string dir = node; !devices.empty() && absl::StartsWith(dir, devices + "/");
        dir = Parent(dir)) {
     DeviceDriver d;
     d.driver = LinkBaseName(dir + "/driver");
@@ -71,16 +66,16 @@ absl::StatusOr<std::vector<DeviceDriver>> DriversOfBlockDevice(
     drivers.push_back(std::move(d));
   }
   if (drivers.empty()) {
-    return absl::NotFoundError(absl::StrCat(
-        "block device '", name, "' (", node,
-        ") has no driver on its device path: a virtual device (device "
-        "mapper, md, loop)? Name the modules of the disks under it"));
+    return absl::NotFoundError(
+        absl::StrCat("block device '", name, "' (", node,
+                     ") has no driver on its device path: a virtual device (device "
+                     "mapper, md, loop)? Name the modules of the disks under it"));
   }
   return drivers;
 }
 
-std::vector<std::string> ModulesForDrivers(
-    const ModuleIndex& index, const std::vector<DeviceDriver>& drivers) {
+std::vector<std::string> ModulesForDrivers(const ModuleIndex& index,
+                                           const std::vector<DeviceDriver>& drivers) {
   std::vector<std::string> wanted;
   std::set<std::string> seen;
   for (const DeviceDriver& d : drivers) {
@@ -98,8 +93,7 @@ absl::StatusOr<std::string> BlockDeviceName(const std::string& path) {
   if (path.find('/') == std::string::npos) return path;
   const std::string real = RealPath(path);
   if (real.empty()) {
-    return absl::ErrnoToStatus(errno,
-                               absl::StrCat("block device '", path, "'"));
+    return absl::ErrnoToStatus(errno, absl::StrCat("block device '", path, "'"));
   }
   return real.substr(real.rfind('/') + 1);
 }

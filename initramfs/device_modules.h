@@ -52,16 +52,16 @@ struct DeviceDriver {
 // the device, if it has no /sys/class/block entry, or if no ancestor is
 // bound to a driver (a virtual device such as a device-mapper or md volume,
 // whose disks must be named instead).
-absl::StatusOr<std::vector<DeviceDriver>> DriversOfBlockDevice(
-    const std::string& sys_root, const std::string& name);
+absl::StatusOr<std::vector<DeviceDriver>> DriversOfBlockDevice(const std::string& sys_root,
+                                                               const std::string& name);
 
 // The module names to request (modules.h ResolveModules()) for `drivers`,
 // in order, each once: the module of every driver that names one, and the
 // driver name of every driver that names none if `index` has a loadable
 // module of that name (built into the running kernel, but a module in the
 // capture kernel's release); otherwise such a driver needs nothing.
-std::vector<std::string> ModulesForDrivers(
-    const ModuleIndex& index, const std::vector<DeviceDriver>& drivers);
+std::vector<std::string> ModulesForDrivers(const ModuleIndex& index,
+                                           const std::vector<DeviceDriver>& drivers);
 
 // The kernel name of the block device at `path`: "/dev/vda2" or
 // "/dev/disk/by-label/store" (symlinks followed) -> "vda2"; a bare name

@@ -37,9 +37,7 @@ class FakeSysfs {
   const std::string& root() const { return root_; }
 
   // A directory under devices/, e.g. "pci0000:00/0000:00:04.0".
-  void Device(const std::string& path) {
-    tmp_.Write("sys/devices/" + path + "/uevent", "");
-  }
+  void Device(const std::string& path) { tmp_.Write("sys/devices/" + path + "/uevent", ""); }
   // /sys/class/block/<name> -> devices/<path>.
   void BlockDevice(const std::string& name, const std::string& path) {
     Device(path);
@@ -48,8 +46,8 @@ class FakeSysfs {
   }
   // Binds devices/<path> to bus/<bus>/drivers/<driver>, whose module (if
   // not empty) is module/<module>.
-  void Bind(const std::string& path, const std::string& bus,
-            const std::string& driver, const std::string& module) {
+  void Bind(const std::string& path, const std::string& bus, const std::string& driver,
+            const std::string& module) {
     const std::string drv = "bus/" + bus + "/drivers/" + driver;
     tmp_.Write("sys/" + drv + "/uevent", "");
     if (!module.empty()) {
@@ -77,34 +75,28 @@ TEST(DriversOfBlockDeviceTest, VirtioPartitionWalksUpToThePciDevice) {
   sys.BlockDevice("vda2", std::string(kVirtioDisk) + "/block/vda/vda2");
   sys.Bind(kVirtioDisk, "virtio", "virtio_blk", "virtio_blk");
   sys.Bind(kVirtioPci, "pci", "virtio-pci", "");
-  absl::StatusOr<std::vector<DeviceDriver>> chain =
-      DriversOfBlockDevice(sys.root(), "vda2");
+  absl::StatusOr<std::vector<DeviceDriver>> chain = DriversOfBlockDevice(sys.root(), "vda2");
   ASSERT_TRUE(chain.ok()) << chain.status();
-  EXPECT_THAT(*chain,
-              ElementsAre(DeviceDriver{"virtio1", "virtio_blk", "virtio_blk"},
-                          DeviceDriver{"0000:00:04.0", "virtio-pci", ""}));
+  EXPECT_THAT(*chain, ElementsAre(DeviceDriver{"virtio1", "virtio_blk", "virtio_blk"},
+                                  DeviceDriver{"0000:00:04.0", "virtio-pci", ""}));
 }
 
 TEST(DriversOfBlockDeviceTest, SataDiskHasTheDiskDriverAndTheController) {
   FakeSysfs sys;
-  const std::string scsi =
-      "pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0";
+  const std::string scsi = "pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0";
   sys.BlockDevice("sda", scsi + "/block/sda");
   sys.Bind(scsi, "scsi", "sd", "sd_mod");
   sys.Bind("pci0000:00/0000:00:1f.2", "pci", "ahci", "ahci");
-  absl::StatusOr<std::vector<DeviceDriver>> chain =
-      DriversOfBlockDevice(sys.root() + "/", "sda");
+  absl::StatusOr<std::vector<DeviceDriver>> chain = DriversOfBlockDevice(sys.root() + "/", "sda");
   ASSERT_TRUE(chain.ok()) << chain.status();
-  EXPECT_THAT(*chain,
-              ElementsAre(DeviceDriver{"0:0:0:0", "sd", "sd_mod"},
-                          DeviceDriver{"0000:00:1f.2", "ahci", "ahci"}));
+  EXPECT_THAT(*chain, ElementsAre(DeviceDriver{"0:0:0:0", "sd", "sd_mod"},
+                                  DeviceDriver{"0000:00:1f.2", "ahci", "ahci"}));
 }
 
 TEST(DriversOfBlockDeviceTest, NamesTheMissingDevice) {
   FakeSysfs sys;
   sys.BlockDevice("vda", std::string(kVirtioDisk) + "/block/vda");
-  absl::StatusOr<std::vector<DeviceDriver>> chain =
-      DriversOfBlockDevice(sys.root(), "sdz");
+  absl::StatusOr<std::vector<DeviceDriver>> chain = DriversOfBlockDevice(sys.root(), "sdz");
   ASSERT_FALSE(chain.ok());
   EXPECT_EQ(chain.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(chain.status().message(), HasSubstr("'sdz'"));
@@ -113,8 +105,7 @@ TEST(DriversOfBlockDeviceTest, NamesTheMissingDevice) {
 TEST(DriversOfBlockDeviceTest, VirtualDeviceHasNoDriver) {
   FakeSysfs sys;
   sys.BlockDevice("dm-0", "virtual/block/dm-0");
-  absl::StatusOr<std::vector<DeviceDriver>> chain =
-      DriversOfBlockDevice(sys.root(), "dm-0");
+  absl::StatusOr<std::vector<DeviceDriver>> chain = DriversOfBlockDevice(sys.root(), "dm-0");
   ASSERT_FALSE(chain.ok());
   EXPECT_THAT(chain.status().message(), HasSubstr("virtual device"));
   EXPECT_THAT(chain.status().message(), HasSubstr("'dm-0'"));
@@ -123,10 +114,8 @@ TEST(DriversOfBlockDeviceTest, VirtualDeviceHasNoDriver) {
 TEST(DriversOfBlockDeviceTest, RejectsPathsAsNames) {
   FakeSysfs sys;
   for (const char* name : {"", ".", "..", "../../etc", "block/vda"}) {
-    absl::StatusOr<std::vector<DeviceDriver>> chain =
-        DriversOfBlockDevice(sys.root(), name);
-    EXPECT_EQ(chain.status().code(), absl::StatusCode::kInvalidArgument)
-        << name;
+    absl::StatusOr<std::vector<DeviceDriver>> chain = DriversOfBlockDevice(sys.root(), name);
+    EXPECT_EQ(chain.status().code(), absl::StatusCode::kInvalidArgument) << name;
   }
 }
 
@@ -147,8 +136,7 @@ TEST(ModulesForDriversTest, TakesModulesAndDriversTheCaptureKernelLoads) {
   EXPECT_THAT(ModulesForDrivers(IndexWith({"virtio_blk", "virtio_pci"}), chain),
               ElementsAre("virtio_blk", "virtio_pci"));
   // Built in here too: nothing to load for it.
-  EXPECT_THAT(ModulesForDrivers(IndexWith({"virtio_blk"}), chain),
-              ElementsAre("virtio_blk"));
+  EXPECT_THAT(ModulesForDrivers(IndexWith({"virtio_blk"}), chain), ElementsAre("virtio_blk"));
   EXPECT_THAT(ModulesForDrivers(IndexWith({}), {}), IsEmpty());
 }
 
@@ -158,8 +146,7 @@ TEST(ModulesForDriversTest, EachModuleOnce) {
       {"host0", "ahci", "ahci"},
       {"0000:00:1f.2", "ahci", "ahci"},
   };
-  EXPECT_THAT(ModulesForDrivers(IndexWith({}), chain),
-              ElementsAre("sd_mod", "ahci"));
+  EXPECT_THAT(ModulesForDrivers(IndexWith({}), chain), ElementsAre("sd_mod", "ahci"));
 }
 
 TEST(BlockDeviceNameTest, FollowsLinksToTheKernelName) {

@@ -27,8 +27,7 @@ namespace {
 // Suffixes depmod gives module files; kmod picks the decompressor by them
 // (libkmod-file.c), and the kernel's finit_module() accepts the compressed
 // ones with MODULE_INIT_COMPRESSED_FILE (kernel/module/decompress.c).
-constexpr absl::string_view kModuleSuffixes[] = {".ko", ".ko.gz", ".ko.xz",
-                                                 ".ko.zst"};
+constexpr absl::string_view kModuleSuffixes[] = {".ko", ".ko.gz", ".ko.xz", ".ko.zst"};
 
 // Splits on '\n', numbering lines from 1; a final line without '\n' counts.
 std::vector<absl::string_view> Lines(absl::string_view text) {
@@ -37,10 +36,8 @@ std::vector<absl::string_view> Lines(absl::string_view text) {
   return lines;
 }
 
-absl::Status LineError(absl::string_view file, size_t line,
-                       absl::string_view why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(file, " line ", line, ": ", why));
+absl::Status LineError(absl::string_view file, size_t line, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(file, " line ", line, ": ", why));
 }
 
 // Checks a module path from modules.dep or modules.builtin: depmod writes
@@ -61,9 +58,9 @@ absl::Status CheckRelativeModulePath(absl::string_view path) {
     if (end == absl::string_view::npos) end = path.size();
     const absl::string_view component = path.substr(start, end - start);
     if (component.empty() || component == "." || component == "..") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("module path '", path, "' has a component '", component,
-                       "' (empty, '.' and '..' are not allowed)"));
+      return absl::InvalidArgumentError(absl::StrCat("module path '", path, "' has a component '",
+                                                     component,
+                                                     "' (empty, '.' and '..' are not allowed)"));
     }
     start = end + 1;
   }
@@ -71,9 +68,8 @@ absl::Status CheckRelativeModulePath(absl::string_view path) {
   // control bytes (NUL included) would only garble file names and logs.
   for (char c : path) {
     if (static_cast<unsigned char>(c) <= ' ' || c == '\x7f') {
-      return absl::InvalidArgumentError(
-          absl::StrCat("module path '", absl::CEscape(path),
-                       "' contains whitespace or a control byte"));
+      return absl::InvalidArgumentError(absl::StrCat("module path '", absl::CEscape(path),
+                                                     "' contains whitespace or a control byte"));
     }
   }
   return absl::OkStatus();
@@ -99,16 +95,14 @@ std::string NormalizeAlias(absl::string_view alias) {
 bool AliasMatches(const ModuleAlias& alias, const std::string& name) {
   // fnmatch() stops at a NUL; a pattern or name with an inner NUL could
   // only match by accident, so it never matches.
-  if (alias.pattern.find('\0') != std::string::npos ||
-      name.find('\0') != std::string::npos) {
+  if (alias.pattern.find('\0') != std::string::npos || name.find('\0') != std::string::npos) {
     return false;
   }
   return fnmatch(alias.pattern.c_str(), name.c_str(), 0) == 0;
 }
 
 std::string Where(const ModuleIndex& index) {
-  return index.modules_dir.empty() ? std::string("the module index")
-                                   : index.modules_dir;
+  return index.modules_dir.empty() ? std::string("the module index") : index.modules_dir;
 }
 
 // Depth-first walk that emits each module after everything it needs.
@@ -162,17 +156,16 @@ class LoadOrder {
     auto it = index_.modules.find(name);
     if (it == index_.modules.end()) {
       // ParseModulesDep() rules this out; a hand-built index may not.
-      return absl::NotFoundError(absl::StrCat(
-          "module '", stack->empty() ? name : *stack->back().name, "' needs '",
-          name, "', which is not in ", Where(index_), "/modules.dep"));
+      return absl::NotFoundError(
+          absl::StrCat("module '", stack->empty() ? name : *stack->back().name, "' needs '", name,
+                       "', which is not in ", Where(index_), "/modules.dep"));
     }
     state_[name] = kOnStack;
     stack->push_back(Frame{&it->first, &it->second, it->second.deps.size()});
     return absl::OkStatus();
   }
 
-  absl::Status CycleError(const std::vector<Frame>& stack,
-                          const std::string& again) {
+  absl::Status CycleError(const std::vector<Frame>& stack, const std::string& again) {
     std::vector<std::string> names;
     std::vector<std::string> lines;
     bool on_cycle = false;
@@ -197,16 +190,14 @@ class LoadOrder {
 // it; parse errors, which name the file by its base name, get `dir/` in
 // front.
 template <typename T>
-absl::StatusOr<T> LoadIndexFile(const std::string& dir, absl::string_view name,
-                                bool required,
+absl::StatusOr<T> LoadIndexFile(const std::string& dir, absl::string_view name, bool required,
                                 absl::StatusOr<T> (*parse)(absl::string_view)) {
   absl::StatusOr<std::string> text = ReadHostFile(absl::StrCat(dir, "/", name));
   if (!required && absl::IsNotFound(text.status())) text = std::string();
   if (!text.ok()) return text.status();
   absl::StatusOr<T> parsed = parse(*text);
   if (!parsed.ok()) {
-    return absl::Status(parsed.status().code(),
-                        absl::StrCat(dir, "/", parsed.status().message()));
+    return absl::Status(parsed.status().code(), absl::StrCat(dir, "/", parsed.status().message()));
   }
   return parsed;
 }
@@ -217,8 +208,7 @@ std::string DepmodCommand(absl::string_view modules_dir) {
   absl::string_view dir = modules_dir;
   while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
   const size_t slash = dir.rfind('/');
-  const absl::string_view release =
-      slash == absl::string_view::npos ? dir : dir.substr(slash + 1);
+  const absl::string_view release = slash == absl::string_view::npos ? dir : dir.substr(slash + 1);
   absl::string_view parent =
       slash == absl::string_view::npos ? absl::string_view() : dir.substr(0, slash);
   // depmod -b ROOT reads ROOT/lib/modules/RELEASE; a /usr/lib/modules tree
@@ -262,8 +252,7 @@ bool IsCompressedModulePath(absl::string_view path) {
          absl::EndsWith(path, ".ko.zst");
 }
 
-absl::StatusOr<std::map<std::string, ModuleDep>> ParseModulesDep(
-    absl::string_view text) {
+absl::StatusOr<std::map<std::string, ModuleDep>> ParseModulesDep(absl::string_view text) {
   constexpr absl::string_view kFile = "modules.dep";
   std::map<std::string, ModuleDep> modules;
   // Dependencies as written, checked once every line is known.
@@ -291,8 +280,8 @@ absl::StatusOr<std::map<std::string, ModuleDep>> ParseModulesDep(
     ModuleDep dep;
     dep.path = std::string(path);
     dep.line = static_cast<int>(line);
-    for (absl::string_view needed : absl::StrSplit(
-             l.substr(colon + 1), absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
+    for (absl::string_view needed :
+         absl::StrSplit(l.substr(colon + 1), absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
       status = CheckRelativeModulePath(needed);
       if (!status.ok()) return LineError(kFile, line, status.message());
       absl::StatusOr<std::string> needed_name = ModuleNameFromPath(needed);
@@ -303,15 +292,14 @@ absl::StatusOr<std::map<std::string, ModuleDep>> ParseModulesDep(
     }
     auto [it, inserted] = modules.emplace(*name, std::move(dep));
     if (!inserted) {
-      return LineError(
-          kFile, line,
-          absl::StrCat("module '", *name, "' (", path, ") already has line ",
-                       it->second.line, " (", it->second.path, ")"));
+      return LineError(kFile, line,
+                       absl::StrCat("module '", *name, "' (", path, ") already has line ",
+                                    it->second.line, " (", it->second.path, ")"));
     }
     // std::map never moves its elements, so these pointers stay valid.
     size_t k = 0;
-    for (absl::string_view needed : absl::StrSplit(
-             l.substr(colon + 1), absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
+    for (absl::string_view needed :
+         absl::StrSplit(l.substr(colon + 1), absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
       pending.push_back(Pending{line, needed, &it->second.deps[k++]});
     }
   }
@@ -319,22 +307,19 @@ absl::StatusOr<std::map<std::string, ModuleDep>> ParseModulesDep(
     const std::string& name = *p.name;
     auto it = modules.find(name);
     if (it == modules.end()) {
-      return LineError(
-          kFile, p.line,
-          absl::StrCat("dependency '", p.path, "' has no line of its own"));
+      return LineError(kFile, p.line,
+                       absl::StrCat("dependency '", p.path, "' has no line of its own"));
     }
     if (it->second.path != p.path) {
       return LineError(kFile, p.line,
-                       absl::StrCat("dependency '", p.path, "' is module '",
-                                    name, "', whose line ", it->second.line,
-                                    " says it is '", it->second.path, "'"));
+                       absl::StrCat("dependency '", p.path, "' is module '", name, "', whose line ",
+                                    it->second.line, " says it is '", it->second.path, "'"));
     }
   }
   return modules;
 }
 
-absl::StatusOr<std::set<std::string>> ParseModulesBuiltin(
-    absl::string_view text) {
+absl::StatusOr<std::set<std::string>> ParseModulesBuiltin(absl::string_view text) {
   std::set<std::string> builtin;
   const std::vector<absl::string_view> lines = Lines(text);
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -349,8 +334,7 @@ absl::StatusOr<std::set<std::string>> ParseModulesBuiltin(
   return builtin;
 }
 
-absl::StatusOr<std::vector<ModuleAlias>> ParseModulesAlias(
-    absl::string_view text) {
+absl::StatusOr<std::vector<ModuleAlias>> ParseModulesAlias(absl::string_view text) {
   std::vector<ModuleAlias> aliases;
   const std::vector<absl::string_view> lines = Lines(text);
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -362,36 +346,32 @@ absl::StatusOr<std::vector<ModuleAlias>> ParseModulesAlias(
       return LineError("modules.alias", i + 1,
                        absl::StrCat("'", l, "' is not 'alias PATTERN MODULE'"));
     }
-    aliases.push_back(
-        ModuleAlias{NormalizeAlias(words[1]), NormalizeModuleName(words[2])});
+    aliases.push_back(ModuleAlias{NormalizeAlias(words[1]), NormalizeModuleName(words[2])});
   }
   return aliases;
 }
 
-absl::StatusOr<std::vector<ModuleAlias>> ParseBuiltinModinfoAliases(
-    absl::string_view bytes) {
+absl::StatusOr<std::vector<ModuleAlias>> ParseBuiltinModinfoAliases(absl::string_view bytes) {
   std::vector<ModuleAlias> aliases;
   size_t offset = 0;
   while (offset < bytes.size()) {
     const size_t nul = bytes.find('\0', offset);
     if (nul == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("modules.builtin.modinfo offset ", offset,
-                       ": last record is not NUL-terminated"));
+      return absl::InvalidArgumentError(absl::StrCat("modules.builtin.modinfo offset ", offset,
+                                                     ": last record is not NUL-terminated"));
     }
     const absl::string_view record = bytes.substr(offset, nul - offset);
     const size_t dot = record.find('.');
     const size_t equals = record.find('=');
-    if (dot == absl::string_view::npos || equals == absl::string_view::npos ||
-        dot == 0 || dot > equals) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("modules.builtin.modinfo offset ", offset, ": record '",
-                       record, "' is not 'module.key=value'"));
+    if (dot == absl::string_view::npos || equals == absl::string_view::npos || dot == 0 ||
+        dot > equals) {
+      return absl::InvalidArgumentError(absl::StrCat("modules.builtin.modinfo offset ", offset,
+                                                     ": record '", record,
+                                                     "' is not 'module.key=value'"));
     }
     if (record.substr(dot + 1, equals - dot - 1) == "alias") {
-      aliases.push_back(
-          ModuleAlias{NormalizeAlias(record.substr(equals + 1)),
-                      NormalizeModuleName(record.substr(0, dot))});
+      aliases.push_back(ModuleAlias{NormalizeAlias(record.substr(equals + 1)),
+                                    NormalizeModuleName(record.substr(0, dot))});
     }
     offset = nul + 1;
   }
@@ -401,32 +381,31 @@ absl::StatusOr<std::vector<ModuleAlias>> ParseBuiltinModinfoAliases(
 absl::StatusOr<ModuleIndex> LoadModuleIndex(const std::string& modules_dir) {
   ModuleIndex index;
   index.modules_dir = modules_dir;
-  absl::StatusOr<std::map<std::string, ModuleDep>> modules = LoadIndexFile(
-      modules_dir, "modules.dep", /*required=*/true, &ParseModulesDep);
+  absl::StatusOr<std::map<std::string, ModuleDep>> modules =
+      LoadIndexFile(modules_dir, "modules.dep", /*required=*/true, &ParseModulesDep);
   if (absl::IsNotFound(modules.status())) {
     // A tree unpacked with `dpkg -x` (or copied from another machine) has
     // the modules but not the index depmod writes when a kernel is
     // installed: say how to make it rather than guess the dependencies.
-    return absl::NotFoundError(absl::StrCat(
-        "no ", modules_dir, "/modules.dep: run `", DepmodCommand(modules_dir),
-        "` to write the module index (depmod(8) -b ROOT RELEASE)"));
+    return absl::NotFoundError(
+        absl::StrCat("no ", modules_dir, "/modules.dep: run `", DepmodCommand(modules_dir),
+                     "` to write the module index (depmod(8) -b ROOT RELEASE)"));
   }
   if (!modules.ok()) return modules.status();
   index.modules = *std::move(modules);
-  absl::StatusOr<std::set<std::string>> builtin = LoadIndexFile(
-      modules_dir, "modules.builtin", /*required=*/false, &ParseModulesBuiltin);
+  absl::StatusOr<std::set<std::string>> builtin =
+      LoadIndexFile(modules_dir, "modules.builtin", /*required=*/false, &ParseModulesBuiltin);
   if (!builtin.ok()) return builtin.status();
   index.builtin = *std::move(builtin);
-  absl::StatusOr<std::vector<ModuleAlias>> aliases = LoadIndexFile(
-      modules_dir, "modules.alias", /*required=*/false, &ParseModulesAlias);
+  absl::StatusOr<std::vector<ModuleAlias>> aliases =
+      LoadIndexFile(modules_dir, "modules.alias", /*required=*/false, &ParseModulesAlias);
   if (!aliases.ok()) return aliases.status();
   index.aliases = *std::move(aliases);
   absl::StatusOr<std::vector<ModuleAlias>> builtin_aliases =
       LoadIndexFile(modules_dir, "modules.builtin.modinfo",
                     /*required=*/false, &ParseBuiltinModinfoAliases);
   if (!builtin_aliases.ok()) return builtin_aliases.status();
-  index.aliases.insert(index.aliases.end(), builtin_aliases->begin(),
-                       builtin_aliases->end());
+  index.aliases.insert(index.aliases.end(), builtin_aliases->begin(), builtin_aliases->end());
   return index;
 }
 
@@ -454,18 +433,16 @@ absl::StatusOr<std::vector<std::string>> ResolveModules(
         absl::Status status = order.Add(a.module);
         if (!status.ok()) return status;
       } else if (!index.builtin.count(a.module)) {
-        return absl::NotFoundError(
-            absl::StrCat("module '", wanted, "' is an alias of '", a.module,
-                         "', which is neither in ", Where(index),
-                         "/modules.dep nor built in"));
+        return absl::NotFoundError(absl::StrCat("module '", wanted, "' is an alias of '", a.module,
+                                                "', which is neither in ", Where(index),
+                                                "/modules.dep nor built in"));
       }
     }
     if (matched || index.builtin.count(name)) continue;
-    return absl::NotFoundError(
-        absl::StrCat("module '", wanted,
-                     "' is unknown: no such module, alias or built-in "
-                     "module in ",
-                     Where(index)));
+    return absl::NotFoundError(absl::StrCat("module '", wanted,
+                                            "' is unknown: no such module, alias or built-in "
+                                            "module in ",
+                                            Where(index)));
   }
   return order.Take();
 }
@@ -484,8 +461,7 @@ absl::StatusOr<std::string> ReadHostFile(const std::string& path) {
       if (errno == EINTR) continue;
       const int error = errno;
       close(fd);
-      return absl::ErrnoToStatus(error,
-                                 absl::StrCat("cannot read '", path, "'"));
+      return absl::ErrnoToStatus(error, absl::StrCat("cannot read '", path, "'"));
     }
     if (n == 0) break;
     contents.append(buffer, static_cast<size_t>(n));

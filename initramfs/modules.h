@@ -90,24 +90,20 @@ bool IsCompressedModulePath(absl::string_view path);
 // module file name, two lines
 // for one module, or a dependency that has no line of its own or whose path
 // differs from that line's. Blank lines are allowed.
-absl::StatusOr<std::map<std::string, ModuleDep>> ParseModulesDep(
-    absl::string_view text);
+absl::StatusOr<std::map<std::string, ModuleDep>> ParseModulesDep(absl::string_view text);
 
 // Parses modules.builtin text (one module path per line; blank lines
 // allowed) into normalized names.
-absl::StatusOr<std::set<std::string>> ParseModulesBuiltin(
-    absl::string_view text);
+absl::StatusOr<std::set<std::string>> ParseModulesBuiltin(absl::string_view text);
 
 // Parses modules.alias text: "alias <pattern> <module>" lines, '#' comments
 // and blank lines.
-absl::StatusOr<std::vector<ModuleAlias>> ParseModulesAlias(
-    absl::string_view text);
+absl::StatusOr<std::vector<ModuleAlias>> ParseModulesAlias(absl::string_view text);
 
 // Extracts the aliases of built-in modules from modules.builtin.modinfo
 // (NUL-terminated "module.key=value" records; keys other than "alias" are
 // skipped).
-absl::StatusOr<std::vector<ModuleAlias>> ParseBuiltinModinfoAliases(
-    absl::string_view bytes);
+absl::StatusOr<std::vector<ModuleAlias>> ParseBuiltinModinfoAliases(absl::string_view bytes);
 
 // Reads modules.dep (required), modules.builtin, modules.alias and
 // modules.builtin.modinfo (each optional: a missing file counts as empty)

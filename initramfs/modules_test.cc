@@ -31,21 +31,18 @@ using ::testing::IsEmpty;
 // The base names (without directories) of `paths`, for readable checks.
 std::vector<std::string> BaseNames(const std::vector<std::string>& paths) {
   std::vector<std::string> names;
-  for (const std::string& p : paths)
-    names.push_back(p.substr(p.rfind('/') + 1));
+  for (const std::string& p : paths) names.push_back(p.substr(p.rfind('/') + 1));
   return names;
 }
 
 size_t IndexOf(const std::vector<std::string>& names, const std::string& n) {
   auto it = std::find(names.begin(), names.end(), n);
-  EXPECT_NE(it, names.end())
-      << n << " missing from " << absl::StrJoin(names, " ");
+  EXPECT_NE(it, names.end()) << n << " missing from " << absl::StrJoin(names, " ");
   return it - names.begin();
 }
 
 ModuleIndex IndexFromDep(absl::string_view dep_text) {
-  absl::StatusOr<std::map<std::string, ModuleDep>> modules =
-      ParseModulesDep(dep_text);
+  absl::StatusOr<std::map<std::string, ModuleDep>> modules = ParseModulesDep(dep_text);
   EXPECT_TRUE(modules.ok()) << modules.status();
   ModuleIndex index;
   if (modules.ok()) index.modules = *modules;
@@ -59,8 +56,7 @@ ModuleIndex IndexFromDep(absl::string_view dep_text) {
 std::string InstalledModulesDir() {
   glob_t g;
   std::string dir;
-  if (glob("/lib/modules/*/modules.dep", 0, nullptr, &g) == 0 &&
-      g.gl_pathc > 0) {
+  if (glob("/lib/modules/*/modules.dep", 0, nullptr, &g) == 0 && g.gl_pathc > 0) {
     const std::string dep = g.gl_pathv[g.gl_pathc - 1];
     dir = dep.substr(0, dep.size() - std::string("/modules.dep").size());
   }
@@ -84,15 +80,12 @@ class InstalledModulesTest : public ::testing::Test {
     dir_ = nullptr;
   }
   void SetUp() override {
-    ASSERT_FALSE(dir_->empty())
-        << "no /lib/modules/*/modules.dep: install linux-image-amd64";
+    ASSERT_FALSE(dir_->empty()) << "no /lib/modules/*/modules.dep: install linux-image-amd64";
     ASSERT_NE(index_, nullptr);
   }
 
-  static std::vector<std::string> Resolve(
-      const std::vector<std::string>& names) {
-    absl::StatusOr<std::vector<std::string>> paths =
-        ResolveModules(*index_, names);
+  static std::vector<std::string> Resolve(const std::vector<std::string>& names) {
+    absl::StatusOr<std::vector<std::string>> paths = ResolveModules(*index_, names);
     EXPECT_TRUE(paths.ok()) << paths.status();
     if (!paths.ok()) return {};
     // Every path names a file that exists.
@@ -121,8 +114,7 @@ TEST_F(InstalledModulesTest, IndexLooksLikeADistroKernel) {
 TEST_F(InstalledModulesTest, VirtioLoadsDependenciesFirst) {
   const std::vector<std::string> paths = Resolve({"virtio_blk", "virtio_pci"});
   EXPECT_THAT(paths,
-              ElementsAre("kernel/drivers/virtio/virtio_ring.ko",
-                          "kernel/drivers/virtio/virtio.ko",
+              ElementsAre("kernel/drivers/virtio/virtio_ring.ko", "kernel/drivers/virtio/virtio.ko",
                           "kernel/drivers/block/virtio_blk.ko",
                           "kernel/drivers/virtio/virtio_pci_modern_dev.ko",
                           "kernel/drivers/virtio/virtio_pci_legacy_dev.ko",
@@ -130,15 +122,12 @@ TEST_F(InstalledModulesTest, VirtioLoadsDependenciesFirst) {
   const std::vector<std::string> names = BaseNames(paths);
   EXPECT_LT(IndexOf(names, "virtio_ring.ko"), IndexOf(names, "virtio.ko"));
   EXPECT_LT(IndexOf(names, "virtio.ko"), IndexOf(names, "virtio_blk.ko"));
-  EXPECT_LT(IndexOf(names, "virtio_pci_modern_dev.ko"),
-            IndexOf(names, "virtio_pci.ko"));
-  EXPECT_LT(IndexOf(names, "virtio_pci_legacy_dev.ko"),
-            IndexOf(names, "virtio_pci.ko"));
+  EXPECT_LT(IndexOf(names, "virtio_pci_modern_dev.ko"), IndexOf(names, "virtio_pci.ko"));
+  EXPECT_LT(IndexOf(names, "virtio_pci_legacy_dev.ko"), IndexOf(names, "virtio_pci.ko"));
 }
 
 TEST_F(InstalledModulesTest, AhciSdModAndNvme) {
-  const std::vector<std::string> names =
-      BaseNames(Resolve({"ahci", "sd_mod", "nvme"}));
+  const std::vector<std::string> names = BaseNames(Resolve({"ahci", "sd_mod", "nvme"}));
   EXPECT_LT(IndexOf(names, "scsi_common.ko"), IndexOf(names, "scsi_mod.ko"));
   EXPECT_LT(IndexOf(names, "scsi_mod.ko"), IndexOf(names, "libata.ko"));
   EXPECT_LT(IndexOf(names, "libata.ko"), IndexOf(names, "libahci.ko"));
@@ -190,8 +179,7 @@ TEST_F(InstalledModulesTest, BuiltInModulesNeedNoFile) {
 TEST_F(InstalledModulesTest, DeviceAliasFindsTheDriver) {
   // The modalias a virtio block device announces (virtio:d<device>v<vendor>,
   // device 2 = block, include/uapi/linux/virtio_ids.h).
-  const std::vector<std::string> names =
-      BaseNames(Resolve({"virtio:d00000002v00001AF4"}));
+  const std::vector<std::string> names = BaseNames(Resolve({"virtio:d00000002v00001AF4"}));
   ASSERT_FALSE(names.empty());
   EXPECT_EQ(names.back(), "virtio_blk.ko");
 }
@@ -217,8 +205,7 @@ constexpr char kSmallDep[] =
     "kernel/d/alone.ko.gz:";  // no final newline
 
 TEST(ModulesDepTest, ParsesPathsNamesAndDependencies) {
-  absl::StatusOr<std::map<std::string, ModuleDep>> m =
-      ParseModulesDep(kSmallDep);
+  absl::StatusOr<std::map<std::string, ModuleDep>> m = ParseModulesDep(kSmallDep);
   ASSERT_TRUE(m.ok()) << m.status();
   ASSERT_EQ(m->size(), 5u);
   const ModuleDep& top = m->at("top");
@@ -236,9 +223,8 @@ TEST(ModulesDepTest, ResolvesInLoadOrderKeepingCompressedNames) {
       ResolveModules(index, {"top", "alone", "mid-one"});
   ASSERT_TRUE(paths.ok()) << paths.status();
   EXPECT_THAT(*paths,
-              ElementsAre("kernel/c/base.ko.zst", "kernel/b/mid_two.ko.xz",
-                          "kernel/b/mid-one.ko", "kernel/a/top.ko",
-                          "kernel/d/alone.ko.gz"));
+              ElementsAre("kernel/c/base.ko.zst", "kernel/b/mid_two.ko.xz", "kernel/b/mid-one.ko",
+                          "kernel/a/top.ko", "kernel/d/alone.ko.gz"));
   EXPECT_TRUE(IsCompressedModulePath((*paths)[0]));
   EXPECT_TRUE(IsCompressedModulePath((*paths)[1]));
   EXPECT_FALSE(IsCompressedModulePath((*paths)[2]));
@@ -275,8 +261,7 @@ TEST(ModulesDepTest, RejectsMalformedLines) {
        "'kernel/b.ko'"},
   };
   for (const Case& c : cases) {
-    absl::StatusOr<std::map<std::string, ModuleDep>> m =
-        ParseModulesDep(c.text);
+    absl::StatusOr<std::map<std::string, ModuleDep>> m = ParseModulesDep(c.text);
     ASSERT_FALSE(m.ok()) << c.text;
     EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(m.status().message(), HasSubstr("modules.dep line ")) << c.text;
@@ -293,9 +278,8 @@ TEST(ModulesDepTest, CycleIsAnErrorNamingItsModules) {
       "kernel/self.ko: kernel/self.ko\n");
   absl::StatusOr<std::vector<std::string>> paths = ResolveModules(index, {"d"});
   ASSERT_FALSE(paths.ok());
-  EXPECT_THAT(paths.status().message(),
-              HasSubstr("module dependency cycle: a -> b -> c -> a "
-                        "(modules.dep lines 1, 2, 3)"));
+  EXPECT_THAT(paths.status().message(), HasSubstr("module dependency cycle: a -> b -> c -> a "
+                                                  "(modules.dep lines 1, 2, 3)"));
   paths = ResolveModules(index, {"self"});
   ASSERT_FALSE(paths.ok());
   EXPECT_THAT(paths.status().message(), HasSubstr("cycle: self -> self"));
@@ -303,19 +287,15 @@ TEST(ModulesDepTest, CycleIsAnErrorNamingItsModules) {
 
 TEST(ModulesDepTest, EmptyNameAndHandBuiltIndexErrors) {
   ModuleIndex index = IndexFromDep(kSmallDep);
-  EXPECT_THAT(ResolveModules(index, {""}).status().message(),
-              HasSubstr("empty module name"));
+  EXPECT_THAT(ResolveModules(index, {""}).status().message(), HasSubstr("empty module name"));
   index.modules["top"].deps.push_back("ghost");
-  absl::StatusOr<std::vector<std::string>> paths =
-      ResolveModules(index, {"top"});
+  absl::StatusOr<std::vector<std::string>> paths = ResolveModules(index, {"top"});
   ASSERT_FALSE(paths.ok());
-  EXPECT_THAT(paths.status().message(),
-              HasSubstr("module 'top' needs 'ghost'"));
+  EXPECT_THAT(paths.status().message(), HasSubstr("module 'top' needs 'ghost'"));
 }
 
 TEST(ModuleNameTest, NamesFromPaths) {
-  EXPECT_EQ(*ModuleNameFromPath("kernel/drivers/nvme/host/nvme-core.ko"),
-            "nvme_core");
+  EXPECT_EQ(*ModuleNameFromPath("kernel/drivers/nvme/host/nvme-core.ko"), "nvme_core");
   EXPECT_EQ(*ModuleNameFromPath("x.ko.zst"), "x");
   EXPECT_EQ(*ModuleNameFromPath("d/x-y.ko.gz"), "x_y");
   EXPECT_EQ(*ModuleNameFromPath("d/x.ko.xz"), "x");
@@ -358,8 +338,7 @@ TEST(ModulesAliasTest, BuiltinModinfo) {
   static constexpr char kModinfo[] =
       "hmac.alias=crypto-hmac\0hmac.license=GPL\0dh_generic.alias=dh";
   const std::string modinfo(kModinfo, sizeof(kModinfo));  // with final NUL
-  absl::StatusOr<std::vector<ModuleAlias>> a =
-      ParseBuiltinModinfoAliases(modinfo);
+  absl::StatusOr<std::vector<ModuleAlias>> a = ParseBuiltinModinfoAliases(modinfo);
   ASSERT_TRUE(a.ok()) << a.status();
   ASSERT_EQ(a->size(), 2u);
   EXPECT_EQ((*a)[0].pattern, "crypto_hmac");
@@ -373,21 +352,16 @@ TEST(ModulesAliasTest, BuiltinModinfo) {
 TEST(ResolveModulesTest, AliasesAndBuiltins) {
   ModuleIndex index = IndexFromDep(kSmallDep);
   index.builtin = {"crc32", "hmac"};
-  index.aliases = {{"dev:top*", "top"},
-                   {"both", "alone"},
-                   {"both", "hmac"},
-                   {"ghost_alias", "ghost"}};
+  index.aliases = {
+      {"dev:top*", "top"}, {"both", "alone"}, {"both", "hmac"}, {"ghost_alias", "ghost"}};
   absl::StatusOr<std::vector<std::string>> paths =
       ResolveModules(index, {"dev:top-v1", "both", "crc32"});
   ASSERT_TRUE(paths.ok()) << paths.status();
   EXPECT_THAT(BaseNames(*paths),
-              ElementsAre("base.ko.zst", "mid_two.ko.xz", "mid-one.ko",
-                          "top.ko", "alone.ko.gz"));
-  absl::StatusOr<std::vector<std::string>> ghost =
-      ResolveModules(index, {"ghost-alias"});
+              ElementsAre("base.ko.zst", "mid_two.ko.xz", "mid-one.ko", "top.ko", "alone.ko.gz"));
+  absl::StatusOr<std::vector<std::string>> ghost = ResolveModules(index, {"ghost-alias"});
   ASSERT_FALSE(ghost.ok());
-  EXPECT_THAT(ghost.status().message(),
-              HasSubstr("'ghost-alias' is an alias of 'ghost'"));
+  EXPECT_THAT(ghost.status().message(), HasSubstr("'ghost-alias' is an alias of 'ghost'"));
 }
 
 // Random DAGs whose dependency lists are shuffled (not in depmod's order):
@@ -427,8 +401,7 @@ TEST(ResolveModulesTest, RandomGraphsProperty) {
         todo.insert(todo.end(), deps[m].begin(), deps[m].end());
       }
     }
-    absl::StatusOr<std::vector<std::string>> paths =
-        ResolveModules(index, wanted);
+    absl::StatusOr<std::vector<std::string>> paths = ResolveModules(index, wanted);
     ASSERT_TRUE(paths.ok()) << paths.status() << "\n" << text;
     ASSERT_EQ(paths->size(), closure.size()) << text;
     std::map<std::string, size_t> position;
@@ -480,8 +453,7 @@ TEST(LoadModuleIndexTest, ReadsAllFourFiles) {
   dir.Write("modules.dep", kSmallDep);
   dir.Write("modules.builtin", "kernel/crypto/hmac.ko\n");
   dir.Write("modules.alias", "alias pci:v1* top\n");
-  dir.Write("modules.builtin.modinfo",
-            std::string("hmac.alias=crypto-hmac\0", 23));
+  dir.Write("modules.builtin.modinfo", std::string("hmac.alias=crypto-hmac\0", 23));
   absl::StatusOr<ModuleIndex> index = LoadModuleIndex(dir.path());
   ASSERT_TRUE(index.ok()) << index.status();
   EXPECT_THAT(index->builtin, ElementsAre("hmac"));
@@ -497,19 +469,16 @@ TEST(LoadModuleIndexTest, ErrorsNameTheFile) {
   absl::StatusOr<ModuleIndex> missing = LoadModuleIndex(dir.path());
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(missing.status().message(),
-              HasSubstr(dir.path() + "/modules.dep"));
+  EXPECT_THAT(missing.status().message(), HasSubstr(dir.path() + "/modules.dep"));
   dir.Write("modules.dep", "kernel/a.ko\n");
   absl::StatusOr<ModuleIndex> bad = LoadModuleIndex(dir.path());
   ASSERT_FALSE(bad.ok());
-  EXPECT_THAT(bad.status().message(),
-              HasSubstr(dir.path() + "/modules.dep line 1"));
+  EXPECT_THAT(bad.status().message(), HasSubstr(dir.path() + "/modules.dep line 1"));
   dir.Write("modules.dep", kSmallDep);
   dir.Write("modules.alias", "garbage\n");
   bad = LoadModuleIndex(dir.path());
   ASSERT_FALSE(bad.ok());
-  EXPECT_THAT(bad.status().message(),
-              HasSubstr(dir.path() + "/modules.alias line 1"));
+  EXPECT_THAT(bad.status().message(), HasSubstr(dir.path() + "/modules.alias line 1"));
 }
 
 TEST(ReadHostFileTest, ReadsAndReportsErrno) {
@@ -522,8 +491,7 @@ TEST(ReadHostFileTest, ReadsAndReportsErrno) {
   absl::StatusOr<std::string> none = ReadHostFile(dir.path() + "/nope");
   EXPECT_EQ(none.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(none.status().message(),
-              HasSubstr("cannot open '" + dir.path() +
-                        "/nope': No such file or directory"));
+              HasSubstr("cannot open '" + dir.path() + "/nope': No such file or directory"));
   absl::StatusOr<std::string> is_dir = ReadHostFile(dir.path());
   ASSERT_FALSE(is_dir.ok());
   EXPECT_THAT(is_dir.status().message(), HasSubstr("Is a directory"));

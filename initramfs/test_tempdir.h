@@ -22,8 +22,7 @@ class TempDir {
  public:
   TempDir() {
     const char* base = getenv("TEST_TMPDIR");
-    std::string tmpl = std::string(base != nullptr ? base : "/tmp") +
-                       "/saveoops_initramfs.XXXXXX";
+    std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/saveoops_initramfs.XXXXXX";
     if (mkdtemp(&tmpl[0]) != nullptr) {
       path_ = tmpl;
     } else {

@@ -65,7 +65,7 @@ class SerialPort {
   }
 
  private:
-  static constexpr uint16_t kLineStatus = 5;         // LSR register offset
+  static constexpr uint16_t kLineStatus = 5;          // LSR register offset
   static constexpr uint8_t kTransmitterEmpty = 0x20;  // LSR.THRE
 
   void Put(char c) const {
@@ -123,15 +123,17 @@ bool UnpackKernel(const PurgatoryParams& params, const SerialPort& serial) {
       params.unpack_source + params.unpack_source_length < params.unpack_source ||
       Overlaps(params.unpack_source, params.unpack_source_length, params.unpack_dest,
                params.unpack_dest_length)) {
-    serial.WriteAlways("saveoops purgatory: REFUSING capture kernel: unpack ranges overlap or wrap; halting\n");
+    serial.WriteAlways(
+        "saveoops purgatory: REFUSING capture kernel: unpack ranges overlap or wrap; halting\n");
     return false;
   }
-  const Lz4Error error = Lz4DecodeBlockExact(
-      reinterpret_cast<const uint8_t*>(params.unpack_source),
-      static_cast<size_t>(params.unpack_source_length),
-      reinterpret_cast<uint8_t*>(params.unpack_dest), static_cast<size_t>(params.unpack_dest_length));
+  const Lz4Error error = Lz4DecodeBlockExact(reinterpret_cast<const uint8_t*>(params.unpack_source),
+                                             static_cast<size_t>(params.unpack_source_length),
+                                             reinterpret_cast<uint8_t*>(params.unpack_dest),
+                                             static_cast<size_t>(params.unpack_dest_length));
   if (error != Lz4Error::kOk) {
-    serial.WriteAlways("saveoops purgatory: REFUSING capture kernel: kernel image does not unpack: ");
+    serial.WriteAlways(
+        "saveoops purgatory: REFUSING capture kernel: kernel image does not unpack: ");
     serial.WriteAlways(Lz4ErrorName(error));
     serial.WriteAlways("; halting\n");
     return false;
@@ -158,8 +160,8 @@ uint32_t VerifyRegions(const PurgatoryParams& params, const SerialPort& serial,
   const bool verbose = (params.flags & kPurgatoryFlagVerbose) != 0;
   for (uint32_t i = 0; i < params.region_count; ++i) {
     const PurgatoryRegion& r = params.regions[i];
-    const Sha256Digest got = Sha256Hash(reinterpret_cast<const void*>(r.start),
-                                        static_cast<size_t>(r.length), engine);
+    const Sha256Digest got =
+        Sha256Hash(reinterpret_cast<const void*>(r.start), static_cast<size_t>(r.length), engine);
     if (!DigestEquals(got, r.sha256)) {
       char hex[65];
       Sha256ToHex(got, hex);
@@ -199,8 +201,7 @@ extern "C" uint32_t purgatory_main(saveoops::PurgatoryParams* params) {
 
   serial.Write("saveoops purgatory: verifying ");
   serial.WriteDec(params->region_count);
-  serial.Write(engine == Sha256Engine::kShaNi ? " segments (SHA-NI)\n"
-                                              : " segments\n");
+  serial.Write(engine == Sha256Engine::kShaNi ? " segments (SHA-NI)\n" : " segments\n");
   if (const uint32_t failed = VerifyRegions(*params, serial, engine); failed != 0) {
     return failed;
   }

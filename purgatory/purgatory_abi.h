@@ -109,8 +109,7 @@ struct __attribute__((packed)) PurgatoryParams {
   uint64_t unpack_dest_length;
   uint64_t zero_length;
 };
-static_assert(sizeof(PurgatoryParams) == 8 + 16 * 48 + 6 * 8 + 8 + 5 * 8,
-              "params block size");
+static_assert(sizeof(PurgatoryParams) == 8 + 16 * 48 + 6 * 8 + 8 + 5 * 8, "params block size");
 static_assert(offsetof(PurgatoryParams, region_count) == 0, "region_count");
 static_assert(offsetof(PurgatoryParams, flags) == 4, "flags");
 static_assert(offsetof(PurgatoryParams, regions) == 8, "regions");
@@ -126,17 +125,15 @@ static_assert(offsetof(PurgatoryParams, reserved1) == 828, "reserved1");
 static_assert(offsetof(PurgatoryParams, unpack_source) == 832, "unpack_source");
 static_assert(offsetof(PurgatoryParams, zero_length) == 864, "zero_length");
 
-static_assert(((uint64_t)SAVEOOPS_PURGATORY_MAGIC_HI << 32 |
-               SAVEOOPS_PURGATORY_MAGIC_LO) == kPurgatoryMagic, "");
+static_assert(((uint64_t)SAVEOOPS_PURGATORY_MAGIC_HI << 32 | SAVEOOPS_PURGATORY_MAGIC_LO) ==
+                  kPurgatoryMagic,
+              "");
 static_assert(SAVEOOPS_PURGATORY_ABI_VERSION == kPurgatoryAbiVersion, "");
 static_assert(SAVEOOPS_PURGATORY_HEADER_SIZE == sizeof(PurgatoryHeader), "");
 static_assert(SAVEOOPS_PURGATORY_PARAMS_SIZE == sizeof(PurgatoryParams), "");
-static_assert(SAVEOOPS_PURGATORY_PARAMS_ENTRY_RIP ==
-                  offsetof(PurgatoryParams, entry_rip), "");
-static_assert(SAVEOOPS_PURGATORY_PARAMS_ENTRY_RSI ==
-                  offsetof(PurgatoryParams, entry_rsi), "");
-static_assert(SAVEOOPS_PURGATORY_PARAMS_ENTRY_RSP ==
-                  offsetof(PurgatoryParams, entry_rsp), "");
+static_assert(SAVEOOPS_PURGATORY_PARAMS_ENTRY_RIP == offsetof(PurgatoryParams, entry_rip), "");
+static_assert(SAVEOOPS_PURGATORY_PARAMS_ENTRY_RSI == offsetof(PurgatoryParams, entry_rsi), "");
+static_assert(SAVEOOPS_PURGATORY_PARAMS_ENTRY_RSP == offsetof(PurgatoryParams, entry_rsp), "");
 
 }  // namespace saveoops
 

@@ -86,8 +86,7 @@ TEST(ParsePurgatoryImage, RefusesEachBadField) {
   };
   const Case cases[] = {
       {"magic", [](PurgatoryHeader* h) { h->magic ^= 1; }, PurgatoryImageError::kBadMagic},
-      {"abi", [](PurgatoryHeader* h) { h->abi_version += 1; },
-       PurgatoryImageError::kBadAbiVersion},
+      {"abi", [](PurgatoryHeader* h) { h->abi_version += 1; }, PurgatoryImageError::kBadAbiVersion},
       {"header size", [](PurgatoryHeader* h) { h->header_size = 16; },
        PurgatoryImageError::kBadHeaderSize},
       {"params size", [](PurgatoryHeader* h) { h->params_size -= 8; },

@@ -59,7 +59,11 @@ constexpr uint32_t kRX8664Pc32 = 2, kRX8664Plt32 = 4, kRX8664Pc64 = 24;
 TEST(PurgatoryImage, OnlyPcRelativeRelocations) {
   const auto elf = ReadRunfile("purgatory/purgatory.elf");
   ASSERT_GE(elf.size(), 64u);
-  ASSERT_EQ(std::memcmp(elf.data(), "\x7f" "ELF", 4), 0);
+  ASSERT_EQ(std::memcmp(elf.data(),
+                        "\x7f"
+                        "ELF",
+                        4),
+            0);
   const uint64_t shoff = Load<uint64_t>(elf, 0x28);
   const uint16_t shentsize = Load<uint16_t>(elf, 0x3a);
   const uint16_t shnum = Load<uint16_t>(elf, 0x3c);
@@ -84,8 +88,7 @@ TEST(PurgatoryImage, OnlyPcRelativeRelocations) {
     for (uint64_t r = off; r + 24 <= off + size; r += 24) {
       const uint32_t rtype = static_cast<uint32_t>(Load<uint64_t>(elf, r + 8));
       ++relocs;
-      EXPECT_TRUE(rtype == kRX8664Pc32 || rtype == kRX8664Plt32 ||
-                  rtype == kRX8664Pc64)
+      EXPECT_TRUE(rtype == kRX8664Pc32 || rtype == kRX8664Plt32 || rtype == kRX8664Pc64)
           << "relocation type " << rtype << " at image offset 0x" << std::hex
           << Load<uint64_t>(elf, r) << " is not PC-relative";
     }
@@ -133,9 +136,9 @@ struct UnpackSetup {
 // Loads the image at `load`, stages `regions` with digests (corrupting one
 // byte of region `corrupt` after computing digests, if >= 0), runs it.
 Emulation RunPurgatory(uint64_t load, const std::vector<Region>& regions, int corrupt,
-              uint32_t flags, uint64_t backup_src = 0, uint64_t backup_dst = 0,
-              uint64_t backup_len = 0, uc_engine** keep = nullptr,
-              const UnpackSetup& unpack = UnpackSetup()) {
+                       uint32_t flags, uint64_t backup_src = 0, uint64_t backup_dst = 0,
+                       uint64_t backup_len = 0, uc_engine** keep = nullptr,
+                       const UnpackSetup& unpack = UnpackSetup()) {
   const auto bin = ReadRunfile("purgatory/purgatory.bin");
   PurgatoryHeader h;
   std::memcpy(&h, bin.data(), sizeof(h));
@@ -146,8 +149,8 @@ Emulation RunPurgatory(uint64_t load, const std::vector<Region>& regions, int co
   for (size_t i = 0; i < regions.size(); ++i) {
     p.regions[i].start = regions[i].start;
     p.regions[i].length = regions[i].bytes.size();
-    const Sha256Digest d = Sha256Hash(regions[i].bytes.data(),
-                                      regions[i].bytes.size(), Sha256Engine::kPortable);
+    const Sha256Digest d =
+        Sha256Hash(regions[i].bytes.data(), regions[i].bytes.size(), Sha256Engine::kPortable);
     std::memcpy(p.regions[i].sha256, d.bytes, 32);
   }
   p.entry_rip = kSentinel;
@@ -180,15 +183,14 @@ Emulation RunPurgatory(uint64_t load, const std::vector<Region>& regions, int co
   EXPECT_EQ(uc_mem_write(uc, kSentinel, &hlt, 1), UC_ERR_OK);
   // Garbage in every register the purgatory must not rely on.
   const uint64_t junk = 0xdeadbeefdeadbeefull;
-  for (int reg : {UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX,
-                  UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_RSP}) {
+  for (int reg : {UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI,
+                  UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_RSP}) {
     uc_reg_write(uc, reg, &junk);
   }
   uc_hook out_hook, in_hook;
   uc_hook_add(uc, &out_hook, UC_HOOK_INSN, reinterpret_cast<void*>(OnOut), &e, 1, 0,
               UC_X86_INS_OUT);
-  uc_hook_add(uc, &in_hook, UC_HOOK_INSN, reinterpret_cast<void*>(OnIn), &e, 1, 0,
-              UC_X86_INS_IN);
+  uc_hook_add(uc, &in_hook, UC_HOOK_INSN, reinterpret_cast<void*>(OnIn), &e, 1, 0, UC_X86_INS_IN);
   // Stops at the sentinel (success) or at the purgatory's hlt (refusal);
   // the timeout (µs) catches a runaway loop.
   e.err = uc_emu_start(uc, load + h.entry_offset, kSentinel, 20 * 1000 * 1000, 0);
@@ -226,8 +228,7 @@ TEST_P(PurgatoryRun, EntersCaptureKernelWhenDigestsMatch) {
   EXPECT_EQ(e.rsp, kKernelStack);
   EXPECT_NE(e.serial.find("verifying 3 segments"), std::string::npos) << e.serial;
   EXPECT_NE(e.serial.find("segment 2 ok"), std::string::npos) << e.serial;
-  EXPECT_NE(e.serial.find("entering capture kernel at 0x0000000003000000"),
-            std::string::npos)
+  EXPECT_NE(e.serial.find("entering capture kernel at 0x0000000003000000"), std::string::npos)
       << e.serial;
 }
 
@@ -236,8 +237,7 @@ TEST_P(PurgatoryRun, HaltsOnSingleFlippedByte) {
   for (int corrupt = 0; corrupt < 3; ++corrupt) {
     const Emulation e = RunPurgatory(load, RandomRegions(load), corrupt, 0);
     EXPECT_NE(e.rip, kSentinel) << "entered unverified code, region " << corrupt;
-    EXPECT_NE(e.serial.find("REFUSING capture kernel: segment " +
-                            std::to_string(corrupt)),
+    EXPECT_NE(e.serial.find("REFUSING capture kernel: segment " + std::to_string(corrupt)),
               std::string::npos)
         << e.serial;
     EXPECT_NE(e.serial.find("SHA-256 mismatch"), std::string::npos) << e.serial;
@@ -256,7 +256,7 @@ TEST_P(PurgatoryRun, CopiesBackupRegion) {
   std::vector<Region> regions = RandomRegions(load);
   regions[0].bytes = low;
   const Emulation e = RunPurgatory(load, regions, -1, kPurgatoryFlagQuiet, regions[0].start,
-                          0x2800000, low.size(), &uc);
+                                   0x2800000, low.size(), &uc);
   ASSERT_EQ(e.rip, kSentinel) << e.serial;
   EXPECT_EQ(e.serial, "") << "quiet flag must silence progress lines";
   std::vector<uint8_t> copied(low.size());
@@ -295,7 +295,8 @@ TEST_P(PurgatoryRun, UnpacksAPreparedKernelAndZeroesItsTail) {
   std::vector<Region> regions = RandomRegions(load);
   regions.resize(2);  // Region 2 of RandomRegions sits where the block goes.
   regions.push_back({kBlockAt, Lz4(image)});
-  UnpackSetup unpack{kBlockAt, regions.back().bytes.size(), kImageDest, image.size(), kZeroLength, {}};
+  UnpackSetup unpack{kBlockAt, regions.back().bytes.size(), kImageDest, image.size(), kZeroLength,
+                     {}};
   // Garbage where the image and its zeroed tail go.
   unpack.unverified.push_back({kImageDest, std::vector<uint8_t>(image.size() + kZeroLength, 0xcc)});
   uc_engine* uc = nullptr;
@@ -357,15 +358,13 @@ TEST(PurgatoryRun, RefusesTooManyRegions) {
   uc_hook out_hook, in_hook;
   uc_hook_add(uc, &out_hook, UC_HOOK_INSN, reinterpret_cast<void*>(OnOut), &bad, 1, 0,
               UC_X86_INS_OUT);
-  uc_hook_add(uc, &in_hook, UC_HOOK_INSN, reinterpret_cast<void*>(OnIn), &bad, 1, 0,
-              UC_X86_INS_IN);
+  uc_hook_add(uc, &in_hook, UC_HOOK_INSN, reinterpret_cast<void*>(OnIn), &bad, 1, 0, UC_X86_INS_IN);
   uc_emu_start(uc, 0x100000 + h.entry_offset, kSentinel, 20 * 1000 * 1000, 0);
   uint64_t rip = 0;
   uc_reg_read(uc, UC_X86_REG_RIP, &rip);
   uc_close(uc);
   EXPECT_NE(rip, kSentinel);
-  EXPECT_NE(bad.serial.find("region count 17 exceeds 16"), std::string::npos)
-      << bad.serial;
+  EXPECT_NE(bad.serial.find("region count 17 exceeds 16"), std::string::npos) << bad.serial;
 }
 
 // Three load addresses: low, an odd 16-byte-aligned one, and above 16 MiB.

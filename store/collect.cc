@@ -114,12 +114,11 @@ StatusOr<UniqueFd> OpenCollectDir(const std::string& dir) {
     return FailedPreconditionError(Format("collect: cannot stat '%s': %s", dir, strerror(errno)));
   }
   if (st.st_uid != geteuid()) {
-    return Refuse(dir, Format("it is owned by uid %u, not by the invoking user (uid %u)",
-                              st.st_uid, geteuid()));
+    return Refuse(dir, Format("it is owned by uid %u, not by the invoking user (uid %u)", st.st_uid,
+                              geteuid()));
   }
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    return Refuse(dir, Format("it is writable by group or others (mode 0%o)",
-                              st.st_mode & 07777));
+    return Refuse(dir, Format("it is writable by group or others (mode 0%o)", st.st_mode & 07777));
   }
   while (flock(fd.get(), LOCK_EX) != 0) {
     if (errno != EINTR) {
@@ -138,9 +137,8 @@ StatusOr<bool> MarkExists(int dir_fd, const std::string& name, const std::string
     return FailedPreconditionError(Format("collect: cannot stat '%s': %s", path, strerror(errno)));
   }
   if (!S_ISREG(st.st_mode)) {
-    return FailedPreconditionError(
-        Format("collect: '%s' is not a regular file (a symbolic link?); refusing to follow it",
-               path));
+    return FailedPreconditionError(Format(
+        "collect: '%s' is not a regular file (a symbolic link?); refusing to follow it", path));
   }
   return true;
 }
@@ -180,24 +178,21 @@ std::string CollectedMetaName(const CaptureRecord& record) {
 
 std::string RecordMetadataJson(const CaptureRecord& r) {
   std::string out = "{\n";
-  AppendTo(&out, "  \"store_uuid\": ", JsonString(FormatUuid(r.store_uuid)),
-           ",\n");
+  AppendTo(&out, "  \"store_uuid\": ", JsonString(FormatUuid(r.store_uuid)), ",\n");
   AppendTo(&out, "  \"sequence\": ", r.sequence, ",\n");
-  AppendTo(&out, "  \"boot_id\": ",
-           IsZeroUuid(r.boot_id) ? "null" : JsonString(FormatUuid(r.boot_id)),
+  AppendTo(&out,
+           "  \"boot_id\": ", IsZeroUuid(r.boot_id) ? "null" : JsonString(FormatUuid(r.boot_id)),
            ",\n");
   AppendTo(&out, "  \"capture_time_unix\": ", r.capture_time_unix, ",\n");
-  AppendTo(&out, "  \"capture_time_utc\": ",
-           JsonString(FormatUtc(r.capture_time_unix)), ",\n");
+  AppendTo(&out, "  \"capture_time_utc\": ", JsonString(FormatUtc(r.capture_time_unix)), ",\n");
   AppendTo(&out, "  \"kernel_release\": ", JsonString(r.kernel_release), ",\n");
-  AppendTo(&out, "  \"kernel_release_truncated\": ",
-           r.kernel_release_truncated ? "true" : "false", ",\n");
-  AppendTo(&out, "  \"panic_reason\": ", JsonString(r.panic_reason), ",\n");
-  AppendTo(&out, "  \"panic_reason_truncated\": ",
-           r.panic_reason_truncated ? "true" : "false", ",\n");
-  AppendTo(&out, "  \"log_size\": ", r.log_size, ",\n");
-  AppendTo(&out, "  \"log_truncated\": ", r.log_truncated ? "true" : "false",
+  AppendTo(&out, "  \"kernel_release_truncated\": ", r.kernel_release_truncated ? "true" : "false",
            ",\n");
+  AppendTo(&out, "  \"panic_reason\": ", JsonString(r.panic_reason), ",\n");
+  AppendTo(&out, "  \"panic_reason_truncated\": ", r.panic_reason_truncated ? "true" : "false",
+           ",\n");
+  AppendTo(&out, "  \"log_size\": ", r.log_size, ",\n");
+  AppendTo(&out, "  \"log_truncated\": ", r.log_truncated ? "true" : "false", ",\n");
   AppendTo(&out, "  \"original_log_size\": ", r.original_log_size, ",\n");
   AppendTo(&out, "  \"log_sha256\": ",
            JsonString(HexString(absl::string_view(
@@ -209,8 +204,7 @@ std::string RecordMetadataJson(const CaptureRecord& r) {
   return out;
 }
 
-StatusOr<CollectResult> CollectRecords(const StoreLocation& location,
-                                       const std::string& dir) {
+StatusOr<CollectResult> CollectRecords(const StoreLocation& location, const std::string& dir) {
   StatusOr<StoreListing> listing = ListRecordMetadata(location);
   if (!listing.ok()) return listing.status();
   CollectResult result;

@@ -12,8 +12,8 @@
 #include <grp.h>
 
 #include <algorithm>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <random>
@@ -49,28 +49,34 @@ TEST(StoreTest, DisplayShowsHeaderThenLog) {
   r.original_log_size = r.log_text.size();
   const std::string s = FormatRecordForDisplay(r);
   EXPECT_TRUE(absl::StrContains(s, "Record:         #42 (store ")) << s;
-  EXPECT_TRUE(absl::StrContains(s, "Captured:       2024-05-01T12:34:56Z\n"))
-      << s;
+  EXPECT_TRUE(absl::StrContains(s, "Captured:       2024-05-01T12:34:56Z\n")) << s;
   EXPECT_TRUE(absl::StrContains(s, "Kernel release: 6.1.0-18-amd64\n")) << s;
-  EXPECT_TRUE(absl::StrContains(
-      s, "Panic reason:   Kernel panic - not syncing: sysrq\\x1b[2J\n"))
+  EXPECT_TRUE(absl::StrContains(s, "Panic reason:   Kernel panic - not syncing: sysrq\\x1b[2J\n"))
       << s;
   EXPECT_TRUE(absl::StrContains(s, "Boot ID:        unknown\n")) << s;
   EXPECT_TRUE(absl::StrContains(s, "Log:            49 bytes\n")) << s;
   EXPECT_FALSE(absl::StrContains(s, "TRUNCATED"));
   EXPECT_TRUE(absl::EndsWith(s, "-\n" + r.log_text + "\n")) << s;
   r.boot_id[0] = 0xab;
-  EXPECT_TRUE(absl::StrContains(
-      FormatRecordForDisplay(r),
-      "Boot ID:        ab000000-0000-0000-0000-000000000000"));
+  EXPECT_TRUE(absl::StrContains(FormatRecordForDisplay(r),
+                                "Boot ID:        ab000000-0000-0000-0000-000000000000"));
 }
 
 // The UTC time in the metadata is the calendar absl::FormatTime computes,
 // leap days and centuries included, up to the largest time accepted.
 TEST(StoreTest, MetadataUtcTimeMatchesAbslFormatTime) {
-  std::vector<uint64_t> times = {0,           59,          86399,        86400,
-                                 951782400,   951868799,   978307199,    1709164800,
-                                 4107542399,  4107542400,  253402300799, 253402300800,
+  std::vector<uint64_t> times = {0,
+                                 59,
+                                 86399,
+                                 86400,
+                                 951782400,
+                                 951868799,
+                                 978307199,
+                                 1709164800,
+                                 4107542399,
+                                 4107542400,
+                                 253402300799,
+                                 253402300800,
                                  uint64_t{std::numeric_limits<int64_t>::max()}};
   std::mt19937_64 rng(11);
   for (int i = 0; i < 200; ++i) times.push_back(rng() % (uint64_t{1} << 40));
@@ -78,8 +84,7 @@ TEST(StoreTest, MetadataUtcTimeMatchesAbslFormatTime) {
     CaptureRecord r;
     r.capture_time_unix = t;
     const std::string want = absl::FormatTime(
-        "%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(static_cast<int64_t>(t)),
-        absl::UTCTimeZone());
+        "%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(static_cast<int64_t>(t)), absl::UTCTimeZone());
     EXPECT_TRUE(absl::StrContains(RecordMetadataJson(r),
                                   absl::StrCat("\"capture_time_utc\": \"", want, "\"")))
         << t << " should be " << want;
@@ -93,14 +98,10 @@ TEST(StoreTest, MetadataJsonEscapes) {
   r.panic_reason = std::string("x\x01y\xff\xc3\xa9z\n", 8);
   const std::string j = RecordMetadataJson(r);
   EXPECT_TRUE(absl::StrContains(j, "\"kernel_release\": \"a\\\"b\\\\c\"")) << j;
-  EXPECT_TRUE(absl::StrContains(
-      j, "\"panic_reason\": \"x\\u0001y\\ufffd\xc3\xa9z\\n\""))
-      << j;
+  EXPECT_TRUE(absl::StrContains(j, "\"panic_reason\": \"x\\u0001y\\ufffd\xc3\xa9z\\n\"")) << j;
   EXPECT_TRUE(absl::StrContains(j, "\"sequence\": 7,")) << j;
   EXPECT_TRUE(absl::StrContains(j, "\"boot_id\": null,")) << j;
-  EXPECT_TRUE(
-      absl::StrContains(j, "\"capture_time_utc\": \"1970-01-01T00:00:00Z\""))
-      << j;
+  EXPECT_TRUE(absl::StrContains(j, "\"capture_time_utc\": \"1970-01-01T00:00:00Z\"")) << j;
 }
 
 TEST(StoreTest, CollectWritesEachRecordOnce) {
@@ -110,8 +111,7 @@ TEST(StoreTest, CollectWritesEachRecordOnce) {
   std::mt19937_64 rng(12);
   std::vector<CaptureRecord> recs;
   for (int i = 0; i < 3; ++i) {
-    absl::StatusOr<CaptureRecord> w =
-        AppendRecord(loc, MakeNewRecord(rng, 1000 * i));
+    absl::StatusOr<CaptureRecord> w = AppendRecord(loc, MakeNewRecord(rng, 1000 * i));
     ASSERT_TRUE(w.ok());
     recs.push_back(*w);
   }
@@ -125,13 +125,10 @@ TEST(StoreTest, CollectWritesEachRecordOnce) {
   const std::string uuid = FormatUuid(TestUuid(12));
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(c->written[i].sequence, recs[i].sequence);
-    EXPECT_EQ(c->written[i].log_path,
-              absl::StrFormat("%s/%s-%08d.log", out, uuid, i + 1));
+    EXPECT_EQ(c->written[i].log_path, absl::StrFormat("%s/%s-%08d.log", out, uuid, i + 1));
     EXPECT_EQ(ReadText(c->written[i].log_path), recs[i].log_text);
     const std::string json = ReadText(c->written[i].meta_path);
-    EXPECT_TRUE(
-        absl::StrContains(json, absl::StrCat("\"sequence\": ", i + 1, ",")))
-        << json;
+    EXPECT_TRUE(absl::StrContains(json, absl::StrCat("\"sequence\": ", i + 1, ","))) << json;
     EXPECT_TRUE(absl::StrContains(json, recs[i].kernel_release)) << json;
   }
   struct stat st;
@@ -224,8 +221,8 @@ bool AsNobody(const std::string& at, const std::function<bool(int dir_fd)>& plan
 // temporary names an older collect used), all pointing at `victim`.
 bool PlantLinks(int dir_fd, const std::string& uuid, const std::string& victim) {
   const std::string base = absl::StrCat(uuid, "-00000001");
-  for (const std::string& name : {base + ".log", base + ".json", base + ".log.tmp",
-                                  base + ".json.tmp"}) {
+  for (const std::string& name :
+       {base + ".log", base + ".json", base + ".log.tmp", base + ".json.tmp"}) {
     if (symlinkat(victim.c_str(), dir_fd, name.c_str()) != 0) return false;
   }
   return true;
@@ -290,10 +287,9 @@ TEST_F(CollectAttackTest, RefusesAWorldWritableDirectory) {
   ASSERT_TRUE(AsNobody(dir, [&](int d) { return PlantLinks(d, uuid_, victim_); }));
   absl::StatusOr<CollectResult> c = CollectRecords(loc_, dir);
   ASSERT_FALSE(c.ok());
-  EXPECT_TRUE(absl::StrContains(
-      c.status().message(),
-      absl::StrCat("refusing directory '", dir,
-                   "': it is writable by group or others (mode 0777)")))
+  EXPECT_TRUE(absl::StrContains(c.status().message(),
+                                absl::StrCat("refusing directory '", dir,
+                                             "': it is writable by group or others (mode 0777)")))
       << c.status();
   ExpectVictimUnchanged();
   // Sticky does not make a collection directory safe either.
@@ -319,9 +315,10 @@ TEST_F(CollectAttackTest, RefusesADirectoryUnderAnUnsafeParent) {
   }));
   absl::StatusOr<CollectResult> c = CollectRecords(loc_, dir);
   ASSERT_FALSE(c.ok());
-  EXPECT_TRUE(absl::StrContains(c.status().message(),
-                                absl::StrCat("'", open_parent, "' on its path is writable by group "
-                                             "or others (mode 0777) and not sticky")))
+  EXPECT_TRUE(
+      absl::StrContains(c.status().message(), absl::StrCat("'", open_parent,
+                                                           "' on its path is writable by group "
+                                                           "or others (mode 0777) and not sticky")))
       << c.status();
   ExpectVictimUnchanged();
 }
@@ -418,7 +415,7 @@ TEST(CollectTest, SaysHowManyDamagedRecordsItSkipped) {
     recs.push_back(*w);
   }
   std::vector<uint8_t> bytes = ReadFile(loc.path);
-  bytes[recs[0].offset_in_store] ^= 1;             // its magic
+  bytes[recs[0].offset_in_store] ^= 1;                // its magic
   bytes[recs[1].offset_in_store + kHeader + 5] ^= 1;  // its log
   WriteFile(loc.path, bytes);
   absl::StatusOr<CollectResult> c = CollectRecords(loc, dir + "/records");

@@ -125,13 +125,12 @@ std::string TerminalSafe(absl::string_view text, TerminalText::Kind kind) {
 std::string FormatUuid(const Uuid& u) {
   const std::string hex =
       HexString(absl::string_view(reinterpret_cast<const char*>(u.data()), u.size()));
-  return Concat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4),
-                "-", hex.substr(16, 4), "-", hex.substr(20, 12));
+  return Concat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
+                hex.substr(16, 4), "-", hex.substr(20, 12));
 }
 
 std::string FormatUtc(uint64_t unix_seconds) {
-  if (unix_seconds >
-      static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+  if (unix_seconds > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
     return Concat(unix_seconds, " (unix seconds, out of range)");
   }
   // Proleptic Gregorian calendar from the day count: shift the epoch to
@@ -141,19 +140,16 @@ std::string FormatUtc(uint64_t unix_seconds) {
   const int64_t seconds_of_day = static_cast<int64_t>(unix_seconds % 86400);
   const int64_t era = days / 146097;
   const int64_t day_of_era = days - era * 146097;
-  const int64_t year_of_era = (day_of_era - day_of_era / 1460 +
-                               day_of_era / 36524 - day_of_era / 146096) /
-                              365;
+  const int64_t year_of_era =
+      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
   const int64_t day_of_year =
       day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
   const int64_t month_from_march = (5 * day_of_year + 2) / 153;
   const int64_t day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-  const int64_t month =
-      month_from_march < 10 ? month_from_march + 3 : month_from_march - 9;
+  const int64_t month = month_from_march < 10 ? month_from_march + 3 : month_from_march - 9;
   const int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
-  return Format("%04d-%02d-%02dT%02d:%02d:%02dZ", year, month, day,
-                seconds_of_day / 3600, seconds_of_day / 60 % 60,
-                seconds_of_day % 60);
+  return Format("%04d-%02d-%02dT%02d:%02d:%02dZ", year, month, day, seconds_of_day / 3600,
+                seconds_of_day / 60 % 60, seconds_of_day % 60);
 }
 
 std::string FormatRecordHeaderForDisplay(const CaptureRecord& r) {
@@ -165,15 +161,13 @@ std::string FormatRecordHeaderForDisplay(const CaptureRecord& r) {
                r.kernel_release_truncated ? " [cut]" : "");
   AppendFormat(&out, "Panic reason:   %s%s\n", TerminalSafe(r.panic_reason, TerminalText::kLine),
                r.panic_reason_truncated ? " [cut]" : "");
-  AppendFormat(
-      &out, "Boot ID:        %s\n",
-      IsZeroUuid(r.boot_id) ? std::string("unknown") : FormatUuid(r.boot_id));
+  AppendFormat(&out, "Boot ID:        %s\n",
+               IsZeroUuid(r.boot_id) ? std::string("unknown") : FormatUuid(r.boot_id));
   if (r.log_truncated) {
-    AppendFormat(
-        &out,
-        "Log:            %u bytes (TRUNCATED: the first %u of %u bytes did "
-        "not fit the store)\n",
-        r.log_size, r.original_log_size - r.log_size, r.original_log_size);
+    AppendFormat(&out,
+                 "Log:            %u bytes (TRUNCATED: the first %u of %u bytes did "
+                 "not fit the store)\n",
+                 r.log_size, r.original_log_size - r.log_size, r.original_log_size);
   } else {
     AppendFormat(&out, "Log:            %u bytes\n", r.log_size);
   }

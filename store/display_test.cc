@@ -60,7 +60,9 @@ const char kHostileReason[] = "Kernel panic\x1b[2J\r\x1b[1;1H - not syncing";
 const char kHostileLog[] =
     "[    0.000000] Linux version 6.1.0\n"
     "\x1b]0;title\x07\x1b[2J\x1b[1;1H\tfake prompt# \x7f\b\b\r\n"
-    "C1 CSI \xc2\x9b" "31m and a raw \x9b" "31m, valid UTF-8 \xc3\xa9 kept\n"
+    "C1 CSI \xc2\x9b"
+    "31m and a raw \x9b"
+    "31m, valid UTF-8 \xc3\xa9 kept\n"
     "[   12.3] Kernel panic - not syncing: sysrq triggered crash\x1b";
 
 // A store on a file holding one record whose release, reason and log carry
@@ -96,9 +98,10 @@ TEST(DisplayTest, NoControlBytesReachTheTerminal) {
 
   const std::string listed = FormatListing(*l, loc.offset);
   EXPECT_EQ(FirstControlByte(listed, /*multiline=*/true), -1) << listed;
-  EXPECT_TRUE(absl::StrContains(
-      listed, "seq 1  6.1.0\\x1b]0;owned\\x07-amd64  2024-05-01T12:34:56Z  Kernel panic"
-              "\\x1b[2J\\x0d\\x1b[1;1H - not syncing\n"))
+  EXPECT_TRUE(
+      absl::StrContains(listed,
+                        "seq 1  6.1.0\\x1b]0;owned\\x07-amd64  2024-05-01T12:34:56Z  Kernel panic"
+                        "\\x1b[2J\\x0d\\x1b[1;1H - not syncing\n"))
       << listed;
   // Only the line ends are newlines: one per line, no tab.
   for (size_t i = 0; i < listed.size(); ++i) {
@@ -109,13 +112,14 @@ TEST(DisplayTest, NoControlBytesReachTheTerminal) {
   const std::string shown = Shown(loc, r, ShowMode::kDisplay, &s);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(FirstControlByte(shown, /*multiline=*/true), -1) << shown;
-  EXPECT_TRUE(absl::StrContains(shown, "Kernel release: 6.1.0\\x1b]0;owned\\x07-amd64\n"))
+  EXPECT_TRUE(absl::StrContains(shown, "Kernel release: 6.1.0\\x1b]0;owned\\x07-amd64\n")) << shown;
+  EXPECT_TRUE(absl::StrContains(shown,
+                                "\\x1b]0;title\\x07\\x1b[2J\\x1b[1;1H\tfake prompt# "
+                                "\\x7f\\x08\\x08\\x0d\n"))
       << shown;
-  EXPECT_TRUE(absl::StrContains(shown, "\\x1b]0;title\\x07\\x1b[2J\\x1b[1;1H\tfake prompt# "
-                                       "\\x7f\\x08\\x08\\x0d\n"))
-      << shown;
-  EXPECT_TRUE(absl::StrContains(shown, "C1 CSI \\xc2\\x9b31m and a raw \\x9b31m, valid UTF-8 "
-                                       "\xc3\xa9 kept\n"))
+  EXPECT_TRUE(absl::StrContains(shown,
+                                "C1 CSI \\xc2\\x9b31m and a raw \\x9b31m, valid UTF-8 "
+                                "\xc3\xa9 kept\n"))
       << shown;
   EXPECT_TRUE(absl::EndsWith(shown, "sysrq triggered crash\\x1b\n")) << shown;
   // The in-memory form says the same.
@@ -173,8 +177,9 @@ TEST(DisplayTest, ListShowsAnOutOfRangeTimeAsShowDoes) {
   EXPECT_TRUE(absl::StrContains(listed, "9223372036854775813 (unix seconds, out of range)"))
       << listed;
   EXPECT_FALSE(absl::StrContains(listed, "1969")) << listed;
-  EXPECT_TRUE(absl::StrContains(FormatRecordForDisplay(r), "9223372036854775813 (unix seconds, "
-                                                           "out of range)"));
+  EXPECT_TRUE(absl::StrContains(FormatRecordForDisplay(r),
+                                "9223372036854775813 (unix seconds, "
+                                "out of range)"));
 }
 
 // A header-valid record whose log is bigger than the process may allocate
@@ -213,8 +218,7 @@ TEST(DisplayTest, HugeLogIsStreamedUnderA512MiBAddressSpaceLimit) {
     const Sha256Digest d = hash.Finish();
     memcpy(h.log_sha256, d.bytes, sizeof(h.log_sha256));
   }
-  const Sha256Digest hd =
-      Sha256Hash(&h, offsetof(RecordHeader, header_sha256), Sha256BestEngine());
+  const Sha256Digest hd = Sha256Hash(&h, offsetof(RecordHeader, header_sha256), Sha256BestEngine());
   memcpy(h.header_sha256, hd.bytes, sizeof(h.header_sha256));
   {
     const int fd = open(loc.path.c_str(), O_WRONLY | O_CLOEXEC);

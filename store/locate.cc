@@ -74,10 +74,10 @@ StatusOr<StoreLocation> ResolveFormatRegion(const FormatRequest& request) {
   struct stat st;
   if (lstat(path.c_str(), &st) != 0 && errno == ENOENT) {
     if (request.partition != 0) {
-      return NotFoundError(Format(
-          "store format: '%s' does not exist; --partition=%d needs an image or disk with a "
-          "partition table",
-          path, request.partition));
+      return NotFoundError(
+          Format("store format: '%s' does not exist; --partition=%d needs an image or disk with a "
+                 "partition table",
+                 path, request.partition));
     }
     if (request.size == 0) {
       return InvalidArgumentError(
@@ -105,9 +105,9 @@ StatusOr<StoreLocation> ResolveFormatRegion(const FormatRequest& request) {
       numbers.push_back(Format("%d", p.number));
     }
     if (chosen == nullptr) {
-      return NotFoundError(Format(
-          "store format: '%s' has no partition %d (partitions: %s)", path, request.partition,
-          numbers.empty() ? std::string("none, no MBR or GPT table") : Join(numbers, ", ")));
+      return NotFoundError(
+          Format("store format: '%s' has no partition %d (partitions: %s)", path, request.partition,
+                 numbers.empty() ? std::string("none, no MBR or GPT table") : Join(numbers, ", ")));
     }
     region.offset = chosen->offset;
     region.size = chosen->size;
@@ -143,11 +143,11 @@ StatusOr<StoreLocation> ResolveFormatRegion(const FormatRequest& request) {
                                           Join(collisions, " and ")));
   }
   if (inside == nullptr) {
-    return FailedPreconditionError(Format(
-        "store format: %s %s of '%s' lies outside every partition of its %s table (it would "
-        "overwrite the table or space no partition holds); use --partition=N",
-        what, RangeText(region.offset, region.size), path,
-        (*parts)[0].scheme == PartitionScheme::kGpt ? "GPT" : "MBR"));
+    return FailedPreconditionError(
+        Format("store format: %s %s of '%s' lies outside every partition of its %s table (it would "
+               "overwrite the table or space no partition holds); use --partition=N",
+               what, RangeText(region.offset, region.size), path,
+               (*parts)[0].scheme == PartitionScheme::kGpt ? "GPT" : "MBR"));
   }
   return region;
 }

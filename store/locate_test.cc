@@ -30,12 +30,10 @@ namespace {
 
 // --- Disk images -------------------------------------------------------------
 
-void PutLe32(std::vector<uint8_t>& b, size_t at, uint32_t v) {
-  memcpy(&b[at], &v, 4);
-}
+void PutLe32(std::vector<uint8_t>& b, size_t at, uint32_t v) { memcpy(&b[at], &v, 4); }
 
-void SetMbrEntry(std::vector<uint8_t>& img, uint64_t sector, int slot,
-                 uint8_t type, uint32_t lba, uint32_t count) {
+void SetMbrEntry(std::vector<uint8_t>& img, uint64_t sector, int slot, uint8_t type, uint32_t lba,
+                 uint32_t count) {
   const size_t at = sector * 512 + offsetof(LegacyMbr, partition) + slot * 16;
   img[at + offsetof(MbrPartitionRecord, os_type)] = type;
   PutLe32(img, at + offsetof(MbrPartitionRecord, starting_lba), lba);
@@ -45,8 +43,7 @@ void SetMbrEntry(std::vector<uint8_t>& img, uint64_t sector, int slot,
 }
 
 // Formats a store inside `path` at the given extent and adds one record.
-CaptureRecord FormatAndAppend(const std::string& path, uint64_t offset,
-                              uint64_t size) {
+CaptureRecord FormatAndAppend(const std::string& path, uint64_t offset, uint64_t size) {
   const StoreLocation loc{path, offset, size};
   EXPECT_TRUE(FormatStore(loc, TestUuid(20)).ok());
   std::mt19937_64 rng(offset);
@@ -78,8 +75,7 @@ TEST(StoreTest, FindsStoreInMbrImage) {
   const CaptureRecord rec = FormatAndAppend(path, 1024 * 512, 512 * 512);
   ExpectStoreFoundAt(path, 1024 * 512, 512 * 512, rec);
 
-  absl::StatusOr<std::vector<Partition>> parts =
-      WalkPartitionTable(ReadFile(path));
+  absl::StatusOr<std::vector<Partition>> parts = WalkPartitionTable(ReadFile(path));
   ASSERT_TRUE(parts.ok());
   ASSERT_EQ(parts->size(), 2u);
   EXPECT_EQ((*parts)[1].scheme, PartitionScheme::kMbr);
@@ -99,10 +95,10 @@ TEST(StoreTest, PartitionAtLba8IsNotTakenForAWholeDiskStore) {
   ExpectStoreFoundAt(path, 4096, 512 * 512, rec);
   absl::StatusOr<StoreListing> l = ListRecords({path, 0, 0});
   ASSERT_FALSE(l.ok());
-  EXPECT_TRUE(absl::StrContains(
-      l.status().message(),
-      "copy 1 (store byte 4096): copy_index is 0 but this is block 1: the "
-      "store starts 4096 bytes from here"))
+  EXPECT_TRUE(
+      absl::StrContains(l.status().message(),
+                        "copy 1 (store byte 4096): copy_index is 0 but this is block 1: the "
+                        "store starts 4096 bytes from here"))
       << l.status();
 }
 
@@ -118,12 +114,10 @@ TEST(StoreTest, FindsStoreInMbrLogicalPartition) {
   // EBR 2 at 3048: logical 6 at 3048+500, 256 KiB.
   SetMbrEntry(img, 3048, 0, 0x83, 500, 512);
   WriteFile(path, img);
-  const CaptureRecord rec =
-      FormatAndAppend(path, (3048 + 500) * 512, 512 * 512);
+  const CaptureRecord rec = FormatAndAppend(path, (3048 + 500) * 512, 512 * 512);
   ExpectStoreFoundAt(path, (3048 + 500) * 512, 512 * 512, rec);
 
-  absl::StatusOr<std::vector<Partition>> parts =
-      WalkPartitionTable(ReadFile(path));
+  absl::StatusOr<std::vector<Partition>> parts = WalkPartitionTable(ReadFile(path));
   ASSERT_TRUE(parts.ok());
   ASSERT_EQ(parts->size(), 3u);
   EXPECT_EQ((*parts)[1].number, 5);
@@ -168,13 +162,11 @@ void BuildGptImage(const std::string& path, bool backup_only) {
 TEST(StoreTest, FindsStoreInGptImage) {
   const std::string dir = MakeTempDir();
   for (bool backup_only : {false, true}) {
-    const std::string path =
-        dir + (backup_only ? "/gpt_backup.img" : "/gpt.img");
+    const std::string path = dir + (backup_only ? "/gpt_backup.img" : "/gpt.img");
     BuildGptImage(path, backup_only);
     const CaptureRecord rec = FormatAndAppend(path, 2048 * 512, 512 * 512);
     ExpectStoreFoundAt(path, 2048 * 512, 512 * 512, rec);
-    absl::StatusOr<std::vector<Partition>> parts =
-        WalkPartitionTable(ReadFile(path));
+    absl::StatusOr<std::vector<Partition>> parts = WalkPartitionTable(ReadFile(path));
     ASSERT_TRUE(parts.ok()) << parts.status();
     ASSERT_EQ(parts->size(), 2u);
     EXPECT_EQ((*parts)[0].scheme, PartitionScheme::kGpt);
@@ -203,8 +195,7 @@ TEST(StoreTest, FindStoreInImageWholeFileAndNotFound) {
   found = FindStoreInImage(none);
   ASSERT_FALSE(found.ok());
   EXPECT_EQ(found.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_TRUE(absl::StrContains(found.status().message(),
-                                "no MBR or GPT partition table"))
+  EXPECT_TRUE(absl::StrContains(found.status().message(), "no MBR or GPT partition table"))
       << found.status();
 
   std::vector<uint8_t> img(2 << 20, 0);
@@ -215,9 +206,7 @@ TEST(StoreTest, FindStoreInImageWholeFileAndNotFound) {
   found = FindStoreInImage(bad);
   ASSERT_FALSE(found.ok());
   const std::string msg(found.status().message());
-  EXPECT_TRUE(absl::StrContains(
-      msg, "MBR partition 1 (image byte 1048576, 51200 bytes)"))
-      << msg;
+  EXPECT_TRUE(absl::StrContains(msg, "MBR partition 1 (image byte 1048576, 51200 bytes)")) << msg;
   EXPECT_TRUE(absl::StrContains(msg, "MBR partition 2")) << msg;
   EXPECT_TRUE(absl::StrContains(msg, "starts past the end")) << msg;
 }
@@ -310,9 +299,9 @@ TEST(FormatRegionTest, SizeIsHonouredOnAnExistingFile) {
 std::string BuildThreePartitionImage(const std::string& dir, bool fourth_past_end) {
   const std::string path = dir + (fourth_past_end ? "/four.img" : "/three.img");
   std::vector<uint8_t> img = RandomImage(8 * kMiB, {0}, 63);
-  SetMbrEntry(img, 0, 0, 0x83, 2048, 4096);       // [1, 3) MiB
-  SetMbrEntry(img, 0, 1, 0x83, 6144, 4096);       // [3, 5) MiB
-  SetMbrEntry(img, 0, 2, 0x83, 10240, 4096);      // [5, 7) MiB
+  SetMbrEntry(img, 0, 0, 0x83, 2048, 4096);                        // [1, 3) MiB
+  SetMbrEntry(img, 0, 1, 0x83, 6144, 4096);                        // [3, 5) MiB
+  SetMbrEntry(img, 0, 2, 0x83, 10240, 4096);                       // [5, 7) MiB
   if (fourth_past_end) SetMbrEntry(img, 0, 3, 0x83, 14336, 4096);  // [7, 9) MiB
   WriteFile(path, img);
   return path;
@@ -367,9 +356,8 @@ TEST(FormatRegionTest, RefusesARegionPastTheEnd) {
   const std::string dir = MakeTempDir();
   const std::string plain = dir + "/plain.img";
   WriteFile(plain, RandomImage(kMiB, {0}, 64));
-  ExpectRefused({plain, 0, kMiB / 2, kMiB},
-                {"store region [524288, 1572864) of '" + plain +
-                 "' runs past the end of the 1048576-byte file"});
+  ExpectRefused({plain, 0, kMiB / 2, kMiB}, {"store region [524288, 1572864) of '" + plain +
+                                             "' runs past the end of the 1048576-byte file"});
   ExpectRefused({plain, 0, 2 * kMiB, 0}, {"runs past the end of the 1048576-byte file"});
 
   const std::string four = BuildThreePartitionImage(dir, true);

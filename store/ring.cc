@@ -39,15 +39,11 @@ constexpr uint64_t kReadChunk = kRecordLogChunk;
 
 std::string ErrnoText(int err) { return strerror(err); }
 
-uint64_t RoundUpToBlock(uint64_t n) {
-  return (n + kBlock - 1) / kBlock * kBlock;
-}
+uint64_t RoundUpToBlock(uint64_t n) { return (n + kBlock - 1) / kBlock * kBlock; }
 
 // The magic bytes as C-escaped text, for error messages.
 std::string QuoteBytes(const void* data, size_t len) {
-  return Concat(
-      "\"", HexEscape(absl::string_view(static_cast<const char*>(data), len)),
-      "\"");
+  return Concat("\"", HexEscape(absl::string_view(static_cast<const char*>(data), len)), "\"");
 }
 
 // How errors name a store region.
@@ -87,8 +83,7 @@ enum class OpenMode { kRead, kWrite, kFormat };
 
 // Opens location.path and resolves the region. kFormat may extend a
 // regular file to offset + size (size != 0).
-StatusOr<OpenedStoreRegion> OpenRegion(const StoreLocation& location,
-                                  OpenMode mode) {
+StatusOr<OpenedStoreRegion> OpenRegion(const StoreLocation& location, OpenMode mode) {
   OpenedStoreRegion region;
   region.name = StoreName(location);
   // Never O_CREAT: a new file store is FormatNewFile()'s (an AtomicFile).
@@ -96,51 +91,46 @@ StatusOr<OpenedStoreRegion> OpenRegion(const StoreLocation& location,
   region.fd.reset(open(location.path.c_str(), flags));
   if (region.fd.get() < 0) {
     return NotFoundError(Format("%s: cannot open for %s: %s", region.name,
-                                mode == OpenMode::kRead ? "reading" : "writing",
-                                ErrnoText(errno)));
+                                mode == OpenMode::kRead ? "reading" : "writing", ErrnoText(errno)));
   }
   struct stat st;
   if (fstat(region.fd.get(), &st) != 0) {
-    return InternalError(
-        Format("%s: fstat failed: %s", region.name, ErrnoText(errno)));
+    return InternalError(Format("%s: fstat failed: %s", region.name, ErrnoText(errno)));
   }
   uint64_t total = 0;
   if (S_ISBLK(st.st_mode)) {
     if (ioctl(region.fd.get(), BLKGETSIZE64, &total) != 0) {
-      return InternalError(Format("%s: ioctl(BLKGETSIZE64) failed: %s",
-                                  region.name, ErrnoText(errno)));
+      return InternalError(
+          Format("%s: ioctl(BLKGETSIZE64) failed: %s", region.name, ErrnoText(errno)));
     }
   } else if (S_ISREG(st.st_mode)) {
     total = static_cast<uint64_t>(st.st_size);
     uint64_t want = 0;
     if (mode == OpenMode::kFormat && location.size != 0 &&
-        !__builtin_add_overflow(location.offset, location.size, &want) &&
-        want > total) {
+        !__builtin_add_overflow(location.offset, location.size, &want) && want > total) {
       if (ftruncate(region.fd.get(), static_cast<off_t>(want)) != 0) {
-        return InternalError(
-            Format("%s: cannot extend the file to %u bytes: %s", region.name,
-                   want, ErrnoText(errno)));
+        return InternalError(Format("%s: cannot extend the file to %u bytes: %s", region.name, want,
+                                    ErrnoText(errno)));
       }
       total = want;
     }
   } else {
-    return InvalidArgumentError(Format(
-        "%s: is neither a regular file nor a block device", region.name));
+    return InvalidArgumentError(
+        Format("%s: is neither a regular file nor a block device", region.name));
   }
   if (location.offset > total) {
-    return OutOfRangeError(Format(
-        "%s: offset %u is past the end of the %u-byte %s", region.name,
-        location.offset, total, S_ISBLK(st.st_mode) ? "device" : "file"));
+    return OutOfRangeError(Format("%s: offset %u is past the end of the %u-byte %s", region.name,
+                                  location.offset, total, S_ISBLK(st.st_mode) ? "device" : "file"));
   }
   region.offset = location.offset;
   region.size = total - location.offset;
   if (location.size != 0) {
     if (location.size > region.size) {
-      return OutOfRangeError(Format(
-          "%s: size %u runs past the end: only %u bytes from offset %u to "
-          "the end of the %u-byte %s",
-          region.name, location.size, region.size, location.offset, total,
-          S_ISBLK(st.st_mode) ? "device" : "file"));
+      return OutOfRangeError(
+          Format("%s: size %u runs past the end: only %u bytes from offset %u to "
+                 "the end of the %u-byte %s",
+                 region.name, location.size, region.size, location.offset, total,
+                 S_ISBLK(st.st_mode) ? "device" : "file"));
     }
     region.size = location.size;
   }
@@ -151,14 +141,13 @@ Status WriteAll(int fd, uint64_t file_offset, absl::Span<const uint8_t> data,
                 const std::string& name, uint64_t store_offset) {
   size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = pwrite(fd, data.data() + done, data.size() - done,
-                       static_cast<off_t>(file_offset + done));
+    ssize_t n =
+        pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(file_offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       return DataLossError(Format(
-          "%s: write of %u bytes at store byte %u failed after %u bytes: %s",
-          name, data.size(), store_offset, done,
-          n < 0 ? ErrnoText(errno) : std::string("no progress")));
+          "%s: write of %u bytes at store byte %u failed after %u bytes: %s", name, data.size(),
+          store_offset, done, n < 0 ? ErrnoText(errno) : std::string("no progress")));
     }
     done += static_cast<size_t>(n);
   }
@@ -169,8 +158,7 @@ Status SyncData(int fd, const std::string& name) {
   // fdatasync() on a block device also flushes the device's volatile write
   // cache (blkdev_fsync -> blkdev_issue_flush, block/fops.c).
   if (fdatasync(fd) != 0) {
-    return DataLossError(
-        Format("%s: fdatasync failed: %s", name, ErrnoText(errno)));
+    return DataLossError(Format("%s: fdatasync failed: %s", name, ErrnoText(errno)));
   }
   return OkStatus();
 }
@@ -196,11 +184,10 @@ StoreSuperblock BuildSuperblock(uint64_t store_size, const Uuid& uuid, int copy,
 
 // Why `sb`, read from block `copy`, is not a usable superblock for a
 // region of region_size bytes, or OK.
-Status CheckSuperblock(const StoreSuperblock& sb, int copy,
-                       uint64_t region_size, Sha256Engine engine) {
+Status CheckSuperblock(const StoreSuperblock& sb, int copy, uint64_t region_size,
+                       Sha256Engine engine) {
   if (memcmp(sb.magic, kSuperblockMagic, sizeof(sb.magic)) != 0) {
-    return FailedPreconditionError(Format("magic is %s, expected %s",
-                                          QuoteBytes(sb.magic, 8),
+    return FailedPreconditionError(Format("magic is %s, expected %s", QuoteBytes(sb.magic, 8),
                                           QuoteBytes(kSuperblockMagic, 8)));
   }
   Sha256Digest d = Sha256Hash(&sb, offsetof(StoreSuperblock, sha256), engine);
@@ -208,38 +195,34 @@ Status CheckSuperblock(const StoreSuperblock& sb, int copy,
     return FailedPreconditionError("SHA-256 mismatch (damaged superblock)");
   }
   if (sb.format_version != kStoreFormatVersion) {
-    return FailedPreconditionError(
-        Format("format_version is %u, this program reads %u", sb.format_version,
-               kStoreFormatVersion));
+    return FailedPreconditionError(Format("format_version is %u, this program reads %u",
+                                          sb.format_version, kStoreFormatVersion));
   }
   if (sb.copy_index != static_cast<uint32_t>(copy)) {
     return FailedPreconditionError(Format(
         "copy_index is %u but this is block %d: the store starts %d bytes "
         "from here, not at the given offset",
-        sb.copy_index, copy,
-        (copy - static_cast<int64_t>(sb.copy_index)) * int64_t{kBlock}));
+        sb.copy_index, copy, (copy - static_cast<int64_t>(sb.copy_index)) * int64_t{kBlock}));
   }
   if (sb.block_size != kStoreBlockSize) {
-    return FailedPreconditionError(Format("block_size is %u, expected %u",
-                                          sb.block_size, kStoreBlockSize));
+    return FailedPreconditionError(
+        Format("block_size is %u, expected %u", sb.block_size, kStoreBlockSize));
   }
   if (sb.ring_start != kRingStartOffset) {
-    return FailedPreconditionError(Format("ring_start is %u, expected %u",
-                                          sb.ring_start, kRingStartOffset));
+    return FailedPreconditionError(
+        Format("ring_start is %u, expected %u", sb.ring_start, kRingStartOffset));
   }
   if (sb.ring_end % kBlock != 0) {
     return FailedPreconditionError(
-        Format("ring_end %u is not a multiple of the %u-byte block",
-               sb.ring_end, kBlock));
+        Format("ring_end %u is not a multiple of the %u-byte block", sb.ring_end, kBlock));
   }
   if (sb.ring_end > sb.store_size) {
-    return FailedPreconditionError(Format("ring_end %u exceeds store_size %u",
-                                          sb.ring_end, sb.store_size));
+    return FailedPreconditionError(
+        Format("ring_end %u exceeds store_size %u", sb.ring_end, sb.store_size));
   }
   if (sb.ring_end < sb.ring_start + kMinRingBlocks * kBlock) {
-    return FailedPreconditionError(
-        Format("ring [%u, %u) is smaller than the minimum of %u blocks",
-               sb.ring_start, sb.ring_end, kMinRingBlocks));
+    return FailedPreconditionError(Format("ring [%u, %u) is smaller than the minimum of %u blocks",
+                                          sb.ring_start, sb.ring_end, kMinRingBlocks));
   }
   if (sb.store_size > region_size) {
     return FailedPreconditionError(
@@ -256,8 +239,7 @@ StoreInfo InfoFromSuperblock(const StoreSuperblock& sb, int copy) {
   info.store_size = sb.store_size;
   info.ring_start = sb.ring_start;
   info.ring_end = sb.ring_end;
-  info.max_record_bytes =
-      (sb.ring_end - sb.ring_start) / kBlock / kRingFractionPerRecord * kBlock;
+  info.max_record_bytes = (sb.ring_end - sb.ring_start) / kBlock / kRingFractionPerRecord * kBlock;
   info.superblock_used = copy;
   return info;
 }
@@ -274,8 +256,7 @@ StatusOr<StoreInfo> ReadSuperblock(const ByteSource& r, const std::string& name,
       why = Format("the region is only %u bytes", r.size());
     } else if (Status s = ReadStructAt(r, at, &sb, name); !s.ok()) {
       why = std::string(s.message());
-    } else if (Status c = CheckSuperblock(sb, copy, r.size(), engine);
-               !c.ok()) {
+    } else if (Status c = CheckSuperblock(sb, copy, r.size(), engine); !c.ok()) {
       why = std::string(c.message());
     } else {
       return InfoFromSuperblock(sb, copy);
@@ -325,8 +306,8 @@ struct HeaderCheck {
   std::string why;
 };
 
-HeaderCheck CheckHeader(const RecordHeader& h, const StoreInfo& info,
-                        uint64_t pos, Sha256Engine engine) {
+HeaderCheck CheckHeader(const RecordHeader& h, const StoreInfo& info, uint64_t pos,
+                        Sha256Engine engine) {
   HeaderCheck c;
   if (memcmp(h.magic, kRecordMagic, sizeof(h.magic)) != 0) {
     // A header whose magic alone was hit (a bad sector, a stray write) is
@@ -342,17 +323,14 @@ HeaderCheck CheckHeader(const RecordHeader& h, const StoreInfo& info,
   }
   c.verdict = HeaderVerdict::kCorrupt;
   if (h.header_version != kRecordHeaderVersion) {
-    c.why = Format("header_version is %u, expected %u", h.header_version,
-                   kRecordHeaderVersion);
+    c.why = Format("header_version is %u, expected %u", h.header_version, kRecordHeaderVersion);
     return c;
   }
   if (h.header_size != kHeaderSize) {
-    c.why =
-        Format("header_size is %u, expected %u", h.header_size, kHeaderSize);
+    c.why = Format("header_size is %u, expected %u", h.header_size, kHeaderSize);
     return c;
   }
-  Sha256Digest d =
-      Sha256Hash(&h, offsetof(RecordHeader, header_sha256), engine);
+  Sha256Digest d = Sha256Hash(&h, offsetof(RecordHeader, header_sha256), engine);
   if (memcmp(d.bytes, h.header_sha256, sizeof(h.header_sha256)) != 0) {
     c.why = "header SHA-256 mismatch";
     return c;
@@ -369,29 +347,24 @@ HeaderCheck CheckHeader(const RecordHeader& h, const StoreInfo& info,
     return c;
   }
   if (h.panic_reason_len > kPanicReasonCapacity) {
-    c.why = Format("panic_reason_len is %u, maximum %u", h.panic_reason_len,
-                   kPanicReasonCapacity);
+    c.why = Format("panic_reason_len is %u, maximum %u", h.panic_reason_len, kPanicReasonCapacity);
     return c;
   }
   if (h.original_log_size < h.log_size ||
-      ((h.flags & kRecordFlagLogTruncated) == 0 &&
-       h.original_log_size != h.log_size)) {
-    c.why = Format(
-        "original_log_size %u is inconsistent with log_size %u (flags 0x%x)",
-        h.original_log_size, h.log_size, h.flags);
+      ((h.flags & kRecordFlagLogTruncated) == 0 && h.original_log_size != h.log_size)) {
+    c.why = Format("original_log_size %u is inconsistent with log_size %u (flags 0x%x)",
+                   h.original_log_size, h.log_size, h.flags);
     return c;
   }
   // pos + kHeaderSize <= ring_end holds: pos is a block start in the ring.
   if (h.log_size > info.ring_end - pos - kHeaderSize) {
-    c.why =
-        Format("log_size %u runs past ring_end %u", h.log_size, info.ring_end);
+    c.why = Format("log_size %u runs past ring_end %u", h.log_size, info.ring_end);
     return c;
   }
   const uint64_t record_bytes = RoundUpToBlock(kHeaderSize + h.log_size);
   if (record_bytes > info.max_record_bytes) {
-    c.why =
-        Format("record of %u bytes exceeds the per-record limit of %u bytes",
-               record_bytes, info.max_record_bytes);
+    c.why = Format("record of %u bytes exceeds the per-record limit of %u bytes", record_bytes,
+                   info.max_record_bytes);
     return c;
   }
   c.verdict = HeaderVerdict::kOk;
@@ -413,11 +386,8 @@ bool VerifyLog(const ByteSource& r, const std::string& name, const RecordHeader&
   const uint64_t start = pos + kHeaderSize;
   for (uint64_t done = 0; done < h.log_size;) {
     const uint64_t n = std::min(h.log_size - done, kReadChunk);
-    uint8_t* dst = text != nullptr
-                       ? reinterpret_cast<uint8_t*>(&(*text)[0]) + done
-                       : chunk.data();
-    if (Status s = ReadExactlyAt(r, start + done, absl::Span<uint8_t>(dst, n), name);
-        !s.ok()) {
+    uint8_t* dst = text != nullptr ? reinterpret_cast<uint8_t*>(&(*text)[0]) + done : chunk.data();
+    if (Status s = ReadExactlyAt(r, start + done, absl::Span<uint8_t>(dst, n), name); !s.ok()) {
       *why = std::string(s.message());
       return false;
     }
@@ -426,8 +396,7 @@ bool VerifyLog(const ByteSource& r, const std::string& name, const RecordHeader&
   }
   Sha256Digest d = hash.Finish();
   if (memcmp(d.bytes, h.log_sha256, sizeof(h.log_sha256)) != 0) {
-    *why = Format("log SHA-256 mismatch (sequence %u, %u log bytes)",
-                  h.sequence, h.log_size);
+    *why = Format("log SHA-256 mismatch (sequence %u, %u log bytes)", h.sequence, h.log_size);
     return false;
   }
   return true;
@@ -449,8 +418,7 @@ StatusOr<StoreListing> ScanStore(const ByteSource& r, const std::string& name, b
     } else {
       ++listing.skipped_foreign;
     }
-    listing.problems.push_back(
-        Format("record at store byte %u skipped: %s", pos, why));
+    listing.problems.push_back(Format("record at store byte %u skipped: %s", pos, why));
   };
 
   uint64_t pos = si.ring_start;
@@ -463,8 +431,7 @@ StatusOr<StoreListing> ScanStore(const ByteSource& r, const std::string& name, b
     }
     HeaderCheck check = CheckHeader(h, si, pos, engine);
     if (check.sequence_trusted) {
-      listing.highest_sequence_seen =
-          std::max(listing.highest_sequence_seen, h.sequence);
+      listing.highest_sequence_seen = std::max(listing.highest_sequence_seen, h.sequence);
     }
     if (check.verdict == HeaderVerdict::kNoMagic) {
       pos += kBlock;
@@ -477,8 +444,7 @@ StatusOr<StoreListing> ScanStore(const ByteSource& r, const std::string& name, b
     }
     CaptureRecord record = RecordFromHeader(h, pos);
     std::string why;
-    if (!VerifyLog(r, name, h, pos, engine, keep_logs ? &record.log_text : nullptr,
-                   &why)) {
+    if (!VerifyLog(r, name, h, pos, engine, keep_logs ? &record.log_text : nullptr, &why)) {
       // Step one block only: a torn write may have left older records
       // intact inside the extent this header claims.
       skip(pos, why, /*corrupt=*/true);
@@ -488,10 +454,9 @@ StatusOr<StoreListing> ScanStore(const ByteSource& r, const std::string& name, b
     pos += record.record_bytes;
     listing.records.push_back(std::move(record));
   }
-  std::stable_sort(listing.records.begin(), listing.records.end(),
-                   [](const CaptureRecord& a, const CaptureRecord& b) {
-                     return a.sequence < b.sequence;
-                   });
+  std::stable_sort(
+      listing.records.begin(), listing.records.end(),
+      [](const CaptureRecord& a, const CaptureRecord& b) { return a.sequence < b.sequence; });
   return listing;
 }
 
@@ -505,10 +470,8 @@ uint32_t CopyCapped(const std::string& text, char* field, size_t capacity) {
 
 // Builds the write for `record` given the current state of the store
 // (store_format.h, "Appending" steps 2-3).
-StatusOr<PlannedRecordWrite> PlanFromListing(const StoreListing& listing,
-                                             const NewRecord& record,
-                                             const std::string& name,
-                                             Sha256Engine engine) {
+StatusOr<PlannedRecordWrite> PlanFromListing(const StoreListing& listing, const NewRecord& record,
+                                             const std::string& name, Sha256Engine engine) {
   const StoreInfo& si = listing.info;
   if (listing.highest_sequence_seen == std::numeric_limits<uint64_t>::max()) {
     return FailedPreconditionError(
@@ -526,13 +489,12 @@ StatusOr<PlannedRecordWrite> PlanFromListing(const StoreListing& listing,
   memcpy(h.store_uuid, si.uuid.data(), kUuidSize);
   memcpy(h.boot_id, record.boot_id.data(), kUuidSize);
   h.capture_time_unix = record.capture_time_unix;
-  h.kernel_release_len = CopyCapped(record.kernel_release, h.kernel_release,
-                                    kKernelReleaseCapacity);
+  h.kernel_release_len =
+      CopyCapped(record.kernel_release, h.kernel_release, kKernelReleaseCapacity);
   if (h.kernel_release_len < record.kernel_release.size()) {
     h.flags |= kRecordFlagReleaseTruncated;
   }
-  h.panic_reason_len =
-      CopyCapped(record.panic_reason, h.panic_reason, kPanicReasonCapacity);
+  h.panic_reason_len = CopyCapped(record.panic_reason, h.panic_reason, kPanicReasonCapacity);
   if (h.panic_reason_len < record.panic_reason.size()) {
     h.flags |= kRecordFlagReasonTruncated;
   }
@@ -548,8 +510,7 @@ StatusOr<PlannedRecordWrite> PlanFromListing(const StoreListing& listing,
   h.original_log_size = record.log_text.size();
   Sha256Digest log_digest = Sha256Hash(log.data(), log.size(), engine);
   memcpy(h.log_sha256, log_digest.bytes, sizeof(h.log_sha256));
-  Sha256Digest header_digest =
-      Sha256Hash(&h, offsetof(RecordHeader, header_sha256), engine);
+  Sha256Digest header_digest = Sha256Hash(&h, offsetof(RecordHeader, header_sha256), engine);
   memcpy(h.header_sha256, header_digest.bytes, sizeof(h.header_sha256));
 
   const uint64_t record_bytes = RoundUpToBlock(kHeaderSize + log.size());
@@ -582,17 +543,15 @@ bool IsZeroUuid(const Uuid& u) {
 
 Status FormatStoreImage(absl::Span<uint8_t> image, const Uuid& uuid) {
   if (image.size() < kMinStoreSize) {
-    return InvalidArgumentError(Format(
-        "store image: %u bytes is too small; need at least %u (2 superblocks "
-        "+ %u ring blocks of %u bytes)",
-        image.size(), kMinStoreSize, kMinRingBlocks, kBlock));
+    return InvalidArgumentError(
+        Format("store image: %u bytes is too small; need at least %u (2 superblocks "
+               "+ %u ring blocks of %u bytes)",
+               image.size(), kMinStoreSize, kMinRingBlocks, kBlock));
   }
   std::fill(image.begin(), image.end(), 0);
   for (int copy = 0; copy < kSuperblockCopies; ++copy) {
-    const StoreSuperblock sb =
-        BuildSuperblock(image.size(), uuid, copy, StoreEngine());
-    memcpy(image.data() + static_cast<uint64_t>(copy) * kBlock, &sb,
-           sizeof(sb));
+    const StoreSuperblock sb = BuildSuperblock(image.size(), uuid, copy, StoreEngine());
+    memcpy(image.data() + static_cast<uint64_t>(copy) * kBlock, &sb, sizeof(sb));
   }
   return OkStatus();
 }
@@ -610,10 +569,10 @@ std::vector<uint8_t> SuperblockBlocks(uint64_t region_size, const Uuid& uuid) {
 }
 
 Status TooSmallForStore(const std::string& name, uint64_t size) {
-  return InvalidArgumentError(Format(
-      "%s: %u bytes is too small for a store; need at least %u (2 "
-      "superblocks + %u ring blocks of %u bytes)",
-      name, size, kMinStoreSize, kMinRingBlocks, kBlock));
+  return InvalidArgumentError(
+      Format("%s: %u bytes is too small for a store; need at least %u (2 "
+             "superblocks + %u ring blocks of %u bytes)",
+             name, size, kMinStoreSize, kMinRingBlocks, kBlock));
 }
 
 // A new file store: built beside `location.path` and renamed into place
@@ -630,8 +589,8 @@ Status FormatNewFile(const StoreLocation& location, const Uuid& uuid) {
   StatusOr<AtomicFile> file = AtomicFile::Create(location.path, 0600);
   if (!file.ok()) return Status(file.status().code(), Concat(name, ": ", file.status().message()));
   if (ftruncate(file->fd(), static_cast<off_t>(total)) != 0) {
-    return DataLossError(Format("%s: cannot size the new file to %u bytes: %s", name, total,
-                                ErrnoText(errno)));
+    return DataLossError(
+        Format("%s: cannot size the new file to %u bytes: %s", name, total, ErrnoText(errno)));
   }
   const std::vector<uint8_t> blocks = SuperblockBlocks(location.size, uuid);
   if (Status s = WriteAll(file->fd(), location.offset, absl::MakeConstSpan(blocks), name, 0);
@@ -660,8 +619,8 @@ Status FormatStore(const StoreLocation& location, const Uuid& uuid) {
   // format leaves at worst one good copy of the new superblock, and
   // formatting is an interactive step that can simply be repeated.
   const std::vector<uint8_t> zeros(kSuperblockCopies * kBlock, 0);
-  Status s = WriteAll(region->fd.get(), region->offset, absl::MakeConstSpan(zeros),
-                      region->name, 0);
+  Status s =
+      WriteAll(region->fd.get(), region->offset, absl::MakeConstSpan(zeros), region->name, 0);
   if (s.ok()) s = SyncData(region->fd.get(), region->name);
   if (!s.ok()) return s;
   const std::vector<uint8_t> blocks = SuperblockBlocks(region->size, uuid);
@@ -677,9 +636,8 @@ Status FormatStore(const StoreLocation& location) {
     ssize_t n = getrandom(uuid.data() + got, uuid.size() - got, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      return InternalError(
-          Format("%s: getrandom() for the store UUID failed: %s",
-                 StoreName(location), ErrnoText(errno)));
+      return InternalError(Format("%s: getrandom() for the store UUID failed: %s",
+                                  StoreName(location), ErrnoText(errno)));
     }
     got += static_cast<size_t>(n);
   }
@@ -699,8 +657,7 @@ StatusOr<PlannedRecordWrite> PlanAppendToImage(absl::Span<const uint8_t> image,
   return PlanFromListing(*listing, record, name, engine);
 }
 
-StatusOr<PlannedRecordWrite> PlanAppend(const StoreLocation& location,
-                                        const NewRecord& record) {
+StatusOr<PlannedRecordWrite> PlanAppend(const StoreLocation& location, const NewRecord& record) {
   StatusOr<OpenedStoreRegion> region = OpenRegion(location, OpenMode::kRead);
   if (!region.ok()) return region.status();
   const Sha256Engine engine = StoreEngine();
@@ -710,22 +667,19 @@ StatusOr<PlannedRecordWrite> PlanAppend(const StoreLocation& location,
   return PlanFromListing(*listing, record, region->name, engine);
 }
 
-StatusOr<CaptureRecord> AppendRecord(const StoreLocation& location,
-                                     const NewRecord& record) {
+StatusOr<CaptureRecord> AppendRecord(const StoreLocation& location, const NewRecord& record) {
   StatusOr<OpenedStoreRegion> region = OpenRegion(location, OpenMode::kWrite);
   if (!region.ok()) return region.status();
   const Sha256Engine engine = StoreEngine();
   StatusOr<StoreListing> listing =
       ScanStore(RegionBytes(*region).bytes(), region->name, /*keep_logs=*/false, engine);
   if (!listing.ok()) return listing.status();
-  StatusOr<PlannedRecordWrite> plan =
-      PlanFromListing(*listing, record, region->name, engine);
+  StatusOr<PlannedRecordWrite> plan = PlanFromListing(*listing, record, region->name, engine);
   if (!plan.ok()) return plan.status();
   // PlanFromListing keeps the record inside [ring_start, ring_end), which
   // CheckSuperblock bounded by the region size.
   Status s = WriteAll(region->fd.get(), region->offset + plan->offset_in_store,
-                      absl::MakeConstSpan(plan->bytes), region->name,
-                      plan->offset_in_store);
+                      absl::MakeConstSpan(plan->bytes), region->name, plan->offset_in_store);
   if (!s.ok()) return s;
   s = SyncData(region->fd.get(), region->name);
   if (!s.ok()) return s;
@@ -741,15 +695,13 @@ StatusOr<StoreInfo> ReadStoreInfo(const StoreLocation& location) {
 StatusOr<StoreListing> ListRecords(const StoreLocation& location) {
   StatusOr<OpenedStoreRegion> region = OpenRegion(location, OpenMode::kRead);
   if (!region.ok()) return region.status();
-  return ScanStore(RegionBytes(*region).bytes(), region->name, /*keep_logs=*/true,
-                   StoreEngine());
+  return ScanStore(RegionBytes(*region).bytes(), region->name, /*keep_logs=*/true, StoreEngine());
 }
 
 StatusOr<StoreListing> ListRecordMetadata(const StoreLocation& location) {
   StatusOr<OpenedStoreRegion> region = OpenRegion(location, OpenMode::kRead);
   if (!region.ok()) return region.status();
-  return ScanStore(RegionBytes(*region).bytes(), region->name, /*keep_logs=*/false,
-                   StoreEngine());
+  return ScanStore(RegionBytes(*region).bytes(), region->name, /*keep_logs=*/false, StoreEngine());
 }
 
 StatusOr<StoreListing> ParseStoreMetadata(const ByteSource& bytes, const std::string& name) {
@@ -765,18 +717,17 @@ Status ReadRecordLog(const StoreLocation& location, const CaptureRecord& record,
   // The record came from a listing of this region, but the region may have
   // changed or be another one: bound the log by the region before reading.
   const uint64_t start = record.offset_in_store + kHeaderSize;
-  if (start < record.offset_in_store || start > r.size() ||
-      record.log_size > r.size() - start) {
-    return OutOfRangeError(Format(
-        "%s: record %u claims %u log bytes at store byte %u, outside the %u-byte region",
-        region->name, record.sequence, record.log_size, start, r.size()));
+  if (start < record.offset_in_store || start > r.size() || record.log_size > r.size() - start) {
+    return OutOfRangeError(
+        Format("%s: record %u claims %u log bytes at store byte %u, outside the %u-byte region",
+               region->name, record.sequence, record.log_size, start, r.size()));
   }
   Sha256 hash(StoreEngine());
   std::vector<uint8_t> chunk(std::min<uint64_t>(record.log_size, kReadChunk));
   for (uint64_t done = 0; done < record.log_size;) {
     const uint64_t n = std::min(record.log_size - done, kReadChunk);
-    if (Status s = ReadExactlyAt(r, start + done, absl::Span<uint8_t>(chunk.data(), n),
-                                 region->name);
+    if (Status s =
+            ReadExactlyAt(r, start + done, absl::Span<uint8_t>(chunk.data(), n), region->name);
         !s.ok()) {
       return s;
     }
@@ -786,10 +737,10 @@ Status ReadRecordLog(const StoreLocation& location, const CaptureRecord& record,
   }
   const Sha256Digest d = hash.Finish();
   if (memcmp(d.bytes, record.log_sha256.data(), sizeof(d.bytes)) != 0) {
-    return DataLossError(Format(
-        "%s: the log of record %u no longer matches its SHA-256 (the store changed while "
-        "it was read)",
-        region->name, record.sequence));
+    return DataLossError(
+        Format("%s: the log of record %u no longer matches its SHA-256 (the store changed while "
+               "it was read)",
+               region->name, record.sequence));
   }
   return OkStatus();
 }

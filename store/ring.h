@@ -175,12 +175,10 @@ Status FormatStoreImage(absl::Span<uint8_t> image, const Uuid& uuid);
 // Appends one record (see store_format.h for the placement rule) with a
 // single pwrite() followed by fdatasync(); never writes the superblocks.
 // Returns the record as it was written (log possibly truncated).
-StatusOr<CaptureRecord> AppendRecord(const StoreLocation& location,
-                                     const NewRecord& record);
+StatusOr<CaptureRecord> AppendRecord(const StoreLocation& location, const NewRecord& record);
 
 // Computes AppendRecord()'s write without performing it.
-StatusOr<PlannedRecordWrite> PlanAppend(const StoreLocation& location,
-                                        const NewRecord& record);
+StatusOr<PlannedRecordWrite> PlanAppend(const StoreLocation& location, const NewRecord& record);
 
 // PlanAppend() on an in-memory store image.
 StatusOr<PlannedRecordWrite> PlanAppendToImage(absl::Span<const uint8_t> image,

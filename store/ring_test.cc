@@ -89,8 +89,7 @@ TEST(StoreTest, FormatAppendListRoundTrip) {
   std::vector<uint8_t> region(file.begin() + loc.offset, file.end());
   StoreListing from_memory = MustParse(region);
   ASSERT_EQ(from_memory.records.size(), 3u);
-  for (size_t i = 0; i < 3; ++i)
-    ExpectSameRecord(from_memory.records[i], written[i]);
+  for (size_t i = 0; i < 3; ++i) ExpectSameRecord(from_memory.records[i], written[i]);
   // Bytes before the store are untouched.
   for (uint64_t i = 0; i < loc.offset; ++i) ASSERT_EQ(file[i], 0) << i;
 }
@@ -131,8 +130,7 @@ TEST(StoreTest, AppendNeverWritesSuperblocks) {
   }
   const std::vector<uint8_t> after = ReadFile(loc.path);
   ASSERT_EQ(after.size(), before.size());
-  EXPECT_TRUE(std::equal(before.begin(), before.begin() + kRingStartOffset,
-                         after.begin()));
+  EXPECT_TRUE(std::equal(before.begin(), before.begin() + kRingStartOffset, after.begin()));
 }
 
 // --- The ring ----------------------------------------------------------------
@@ -162,8 +160,8 @@ TEST(StoreTest, RingWrapsKeepingNewestRecords) {
     ASSERT_GE(w.offset_in_store, kRingStartOffset);
     ASSERT_LE(w.offset_in_store + w.record_bytes, image.size());
     for (auto it = model.begin(); it != model.end();) {
-      if (Overlaps(it->second.offset_in_store, it->second.record_bytes,
-                   w.offset_in_store, w.record_bytes)) {
+      if (Overlaps(it->second.offset_in_store, it->second.record_bytes, w.offset_in_store,
+                   w.record_bytes)) {
         ASSERT_LT(it->first + 1, i) << "the newest record was overwritten";
         it = model.erase(it);
       } else {
@@ -195,8 +193,7 @@ TEST(StoreTest, RingWrapsOnFile) {
   std::mt19937_64 rng(3);
   uint64_t last_seq = 0;
   for (int i = 0; i < 30; ++i) {
-    absl::StatusOr<CaptureRecord> w =
-        AppendRecord(loc, MakeNewRecord(rng, rng() % 9000));
+    absl::StatusOr<CaptureRecord> w = AppendRecord(loc, MakeNewRecord(rng, rng() % 9000));
     ASSERT_TRUE(w.ok()) << w.status();
     ASSERT_EQ(w->sequence, last_seq + 1);
     last_seq = w->sequence;
@@ -237,9 +234,9 @@ TEST(StoreTest, HugeLogIsTruncatedFromTheFront) {
   ASSERT_EQ(l->records.size(), 1u);
   ExpectSameRecord(l->records[0], *w);
   const std::string shown = FormatRecordForDisplay(l->records[0]);
-  EXPECT_TRUE(absl::StrContains(
-      shown, absl::StrCat("TRUNCATED: the first ", r.log_text.size() - kept,
-                          " of ", r.log_text.size(), " bytes")))
+  EXPECT_TRUE(
+      absl::StrContains(shown, absl::StrCat("TRUNCATED: the first ", r.log_text.size() - kept,
+                                            " of ", r.log_text.size(), " bytes")))
       << shown.substr(0, 600);
   EXPECT_TRUE(absl::StrContains(shown, "[cut]"));
 }
@@ -250,12 +247,10 @@ TEST(StoreTest, HugeLogIsTruncatedFromTheFront) {
 // applied: the state a power cut leaves if the medium wrote a prefix.
 // `torn` must already equal `image` outside the write's extent (it is
 // reused across calls to keep the every-byte loops fast).
-void ApplyPrefix(const std::vector<uint8_t>& image,
-                 const PlannedRecordWrite& plan, size_t k,
+void ApplyPrefix(const std::vector<uint8_t>& image, const PlannedRecordWrite& plan, size_t k,
                  std::vector<uint8_t>& torn) {
   const size_t at = plan.offset_in_store;
-  std::copy(image.begin() + at, image.begin() + at + plan.bytes.size(),
-            torn.begin() + at);
+  std::copy(image.begin() + at, image.begin() + at + plan.bytes.size(), torn.begin() + at);
   std::copy(plan.bytes.begin(), plan.bytes.begin() + k, torn.begin() + at);
 }
 
@@ -266,8 +261,7 @@ TEST(StoreTest, TornWriteAtEveryByteKeepsOlderRecords) {
   std::vector<uint8_t> image = NewImage(24);
   std::mt19937_64 rng(5);
   std::vector<CaptureRecord> older;
-  for (int i = 0; i < 3; ++i)
-    older.push_back(AppendToImage(image, MakeNewRecord(rng, 500 * i)));
+  for (int i = 0; i < 3; ++i) older.push_back(AppendToImage(image, MakeNewRecord(rng, 500 * i)));
   const NewRecord fresh = MakeNewRecord(rng, 3000);  // 1 block
   absl::StatusOr<PlannedRecordWrite> plan = PlanAppendToImage(image, fresh);
   ASSERT_TRUE(plan.ok()) << plan.status();
@@ -284,8 +278,7 @@ TEST(StoreTest, TornWriteAtEveryByteKeepsOlderRecords) {
     ASSERT_LE(l.skipped_corrupt, 1) << "k=" << k;
     for (const CaptureRecord& o : older) {
       const CaptureRecord* got = FindSeq(l, o.sequence);
-      ASSERT_NE(got, nullptr)
-          << "older record " << o.sequence << " lost, k=" << k;
+      ASSERT_NE(got, nullptr) << "older record " << o.sequence << " lost, k=" << k;
       ExpectSameRecord(*got, o);
     }
     const CaptureRecord* got = FindSeq(l, plan->record.sequence);
@@ -306,8 +299,7 @@ TEST(StoreTest, TornWriteAtEveryByteKeepsOlderRecords) {
       ASSERT_TRUE(fl.ok()) << fl.status();
       ASSERT_EQ(fl->records.size(), l.records.size());
       std::mt19937_64 rng2(k);
-      absl::StatusOr<CaptureRecord> next =
-          AppendRecord(loc, MakeNewRecord(rng2, 2000));
+      absl::StatusOr<CaptureRecord> next = AppendRecord(loc, MakeNewRecord(rng2, 2000));
       ASSERT_TRUE(next.ok()) << next.status();
       fl = ListRecords(loc);
       ASSERT_TRUE(fl.ok()) << fl.status();
@@ -320,8 +312,7 @@ TEST(StoreTest, TornWriteAtEveryByteKeepsOlderRecords) {
       ASSERT_GT(next->sequence, older.back().sequence);
       // A complete new record is kept; an incomplete one is replaced in place.
       if (got != nullptr) {
-        EXPECT_EQ(next->offset_in_store,
-                  plan->offset_in_store + plan->bytes.size());
+        EXPECT_EQ(next->offset_in_store, plan->offset_in_store + plan->bytes.size());
       } else {
         EXPECT_EQ(next->offset_in_store, plan->offset_in_store);
       }
@@ -329,8 +320,7 @@ TEST(StoreTest, TornWriteAtEveryByteKeepsOlderRecords) {
   }
   // The zero padding needs no writing on a fresh ring, so the record is
   // complete as soon as header + log are written.
-  EXPECT_EQ(present,
-            static_cast<int>(len - kHeader - fresh.log_text.size() + 1));
+  EXPECT_EQ(present, static_cast<int>(len - kHeader - fresh.log_text.size() + 1));
 }
 
 // Power cut after every byte of a record that wraps to the ring start and
@@ -360,11 +350,9 @@ TEST(StoreTest, TornWrappingWriteAtEveryByteKeepsNewestRecords) {
     StoreListing l = MustParse(torn);
     for (const CaptureRecord& o : older) {
       const CaptureRecord* got = FindSeq(l, o.sequence);
-      const bool hit = Overlaps(o.offset_in_store, o.record_bytes,
-                                plan->offset_in_store, len);
+      const bool hit = Overlaps(o.offset_in_store, o.record_bytes, plan->offset_in_store, len);
       if (!hit) {
-        ASSERT_NE(got, nullptr)
-            << "record " << o.sequence << " lost at k=" << k;
+        ASSERT_NE(got, nullptr) << "record " << o.sequence << " lost at k=" << k;
       }
       if (got != nullptr) ExpectSameRecord(*got, o);
     }
@@ -379,9 +367,7 @@ TEST(StoreTest, TornWrappingWriteAtEveryByteKeepsNewestRecords) {
     for (const CaptureRecord& r : l.records) {
       ASSERT_TRUE(r.sequence == plan->record.sequence ||
                   std::any_of(older.begin(), older.end(),
-                              [&](const CaptureRecord& o) {
-                                return o.sequence == r.sequence;
-                              }))
+                              [&](const CaptureRecord& o) { return o.sequence == r.sequence; }))
           << r.sequence;
     }
   }
@@ -409,8 +395,7 @@ TEST(StoreTest, DamagedSuperblockCopyZeroUsesCopyOne) {
   // Appending still works and does not "repair" (write) copy 0.
   ASSERT_TRUE(AppendRecord(loc, MakeNewRecord(rng, 500)).ok());
   std::vector<uint8_t> after = ReadFile(loc.path);
-  EXPECT_TRUE(std::equal(bytes.begin(), bytes.begin() + kRingStartOffset,
-                         after.begin()));
+  EXPECT_TRUE(std::equal(bytes.begin(), bytes.begin() + kRingStartOffset, after.begin()));
 
   // Copy 1 damaged, copy 0 good again: copy 0 is used.
   bytes = after;
@@ -428,9 +413,8 @@ TEST(StoreTest, BothSuperblocksDamagedIsAClearError) {
   const StoreLocation loc{dir + "/s", 8192, 64 * 1024};
   ASSERT_TRUE(FormatStore(loc, TestUuid(8)).ok());
   std::vector<uint8_t> bytes = ReadFile(loc.path);
-  bytes[loc.offset + 0] = 'X';  // magic
-  bytes[loc.offset + kBlock + offsetof(StoreSuperblock, store_size)] ^=
-      4;  // digest
+  bytes[loc.offset + 0] = 'X';                                              // magic
+  bytes[loc.offset + kBlock + offsetof(StoreSuperblock, store_size)] ^= 4;  // digest
   WriteFile(loc.path, bytes);
   absl::StatusOr<StoreListing> l = ListRecords(loc);
   ASSERT_FALSE(l.ok());
@@ -438,12 +422,8 @@ TEST(StoreTest, BothSuperblocksDamagedIsAClearError) {
   EXPECT_TRUE(absl::StrContains(msg, loc.path)) << msg;
   EXPECT_TRUE(absl::StrContains(msg, "at offset 8192")) << msg;
   EXPECT_TRUE(absl::StrContains(msg, "no valid superblock")) << msg;
-  EXPECT_TRUE(
-      absl::StrContains(msg, "copy 0 (store byte 0): magic is \"XVOOPSST\""))
-      << msg;
-  EXPECT_TRUE(
-      absl::StrContains(msg, "copy 1 (store byte 4096): SHA-256 mismatch"))
-      << msg;
+  EXPECT_TRUE(absl::StrContains(msg, "copy 0 (store byte 0): magic is \"XVOOPSST\"")) << msg;
+  EXPECT_TRUE(absl::StrContains(msg, "copy 1 (store byte 4096): SHA-256 mismatch")) << msg;
   absl::StatusOr<CaptureRecord> w = AppendRecord(loc, NewRecord{});
   EXPECT_FALSE(w.ok());
 }
@@ -453,24 +433,20 @@ TEST(StoreTest, BitFlipsSkipExactlyTheDamagedRecord) {
   std::vector<uint8_t> image = NewImage(40);
   std::vector<CaptureRecord> recs;
   for (int i = 0; i < 5; ++i)
-    recs.push_back(
-        AppendToImage(image, MakeNewRecord(rng, 1000 + rng() % 5000)));
+    recs.push_back(AppendToImage(image, MakeNewRecord(rng, 1000 + rng() % 5000)));
   for (int iter = 0; iter < 200; ++iter) {
     const CaptureRecord& victim = recs[rng() % recs.size()];
     const bool in_log = iter % 2 == 0;
     // Log bytes, or header bytes after the magic (the magic's own damage
     // is recognised by the fields after it; see below).
-    const uint64_t at =
-        in_log
-            ? victim.offset_in_store + kHeader + rng() % victim.log_text.size()
-            : victim.offset_in_store + 8 + rng() % (kHeader - 8);
+    const uint64_t at = in_log ? victim.offset_in_store + kHeader + rng() % victim.log_text.size()
+                               : victim.offset_in_store + 8 + rng() % (kHeader - 8);
     std::vector<uint8_t> damaged = image;
     damaged[at] ^= static_cast<uint8_t>(1u << (rng() % 8));
     StoreListing l = MustParse(damaged);
     ASSERT_EQ(l.skipped_corrupt, 1) << "byte " << at;
     ASSERT_EQ(l.problems.size(), 1u);
-    EXPECT_TRUE(absl::StrContains(
-        l.problems[0], in_log ? "log SHA-256 mismatch" : "store byte"))
+    EXPECT_TRUE(absl::StrContains(l.problems[0], in_log ? "log SHA-256 mismatch" : "store byte"))
         << l.problems[0];
     ASSERT_EQ(l.records.size(), recs.size() - 1);
     ASSERT_EQ(FindSeq(l, victim.sequence), nullptr);
@@ -488,9 +464,9 @@ TEST(StoreTest, BitFlipsSkipExactlyTheDamagedRecord) {
   StoreListing l = MustParse(damaged);
   EXPECT_EQ(l.skipped_corrupt, 1);
   ASSERT_EQ(l.problems.size(), 1u);
-  EXPECT_TRUE(absl::StrContains(
-      l.problems[0], absl::StrCat("record at store byte ", recs[2].offset_in_store,
-                                  " skipped: record magic damaged")))
+  EXPECT_TRUE(absl::StrContains(l.problems[0],
+                                absl::StrCat("record at store byte ", recs[2].offset_in_store,
+                                             " skipped: record magic damaged")))
       << l.problems[0];
   EXPECT_EQ(l.records.size(), recs.size() - 1);
 }
@@ -501,8 +477,7 @@ TEST(StoreTest, DamagedNewestRecordSequenceIsNotReused) {
   std::mt19937_64 rng(9);
   std::vector<uint8_t> image = NewImage(40);
   std::vector<CaptureRecord> recs;
-  for (int i = 0; i < 3; ++i)
-    recs.push_back(AppendToImage(image, MakeNewRecord(rng, 3000)));
+  for (int i = 0; i < 3; ++i) recs.push_back(AppendToImage(image, MakeNewRecord(rng, 3000)));
   image[recs[2].offset_in_store + kHeader + 10] ^= 0x20;
   StoreListing l = MustParse(image);
   EXPECT_EQ(l.records.size(), 2u);
@@ -562,13 +537,11 @@ TEST(StoreTest, ErrorsNameTheFileAndOffset) {
   WriteFile(dir + "/small", std::vector<uint8_t>(10000, 0));
   l = ListRecords({dir + "/small", 20000, 0});
   ASSERT_FALSE(l.ok());
-  EXPECT_TRUE(
-      absl::StrContains(l.status().message(), "offset 20000 is past the end"))
+  EXPECT_TRUE(absl::StrContains(l.status().message(), "offset 20000 is past the end"))
       << l.status();
   l = ListRecords({dir + "/small", 100, 10000});
   ASSERT_FALSE(l.ok());
-  EXPECT_TRUE(
-      absl::StrContains(l.status().message(), "size 10000 runs past the end"))
+  EXPECT_TRUE(absl::StrContains(l.status().message(), "size 10000 runs past the end"))
       << l.status();
   l = ListRecords({dir + "/small", 0, 0});
   ASSERT_FALSE(l.ok());
@@ -584,9 +557,8 @@ TEST(StoreTest, ErrorsNameTheFileAndOffset) {
   ASSERT_EQ(truncate(loc.path.c_str(), 32 * 1024), 0);
   l = ListRecords({loc.path, 0, 0});
   ASSERT_FALSE(l.ok());
-  EXPECT_TRUE(absl::StrContains(
-      l.status().message(),
-      "store_size is 65536 bytes but the region holds only 32768"))
+  EXPECT_TRUE(absl::StrContains(l.status().message(),
+                                "store_size is 65536 bytes but the region holds only 32768"))
       << l.status();
 }
 
@@ -646,8 +618,9 @@ TEST(StoreTest, FormatFailingMidwayLeavesNoStore) {
   // write is cut after its first block.
   const std::string path = dir + "/existing";
   WriteFile(path, std::vector<uint8_t>(64 * 1024, 0));
-  ASSERT_TRUE(FormatFailsUnderFileSizeLimit(
-      kBlock, [&] { return FormatStore({path, 0, 0}, TestUuid(51)); }));
+  ASSERT_TRUE(FormatFailsUnderFileSizeLimit(kBlock, [&] {
+    return FormatStore({path, 0, 0}, TestUuid(51));
+  }));
   absl::StatusOr<StoreListing> l = ListRecords({path, 0, 0});
   ASSERT_FALSE(l.ok()) << "a half-written format is taken for a store";
   EXPECT_TRUE(absl::StrContains(l.status().message(), "no valid superblock")) << l.status();
@@ -655,15 +628,17 @@ TEST(StoreTest, FormatFailingMidwayLeavesNoStore) {
   // Reformatting an existing store: whatever is left, it is never a store
   // with the new UUID.
   ASSERT_TRUE(FormatStore({path, 0, 0}, TestUuid(52)).ok());
-  ASSERT_TRUE(FormatFailsUnderFileSizeLimit(
-      kBlock, [&] { return FormatStore({path, 0, 0}, TestUuid(53)); }));
+  ASSERT_TRUE(FormatFailsUnderFileSizeLimit(kBlock, [&] {
+    return FormatStore({path, 0, 0}, TestUuid(53));
+  }));
   l = ListRecords({path, 0, 0});
   if (l.ok()) EXPECT_EQ(l->info.uuid, TestUuid(52));
 
   // A new file store: nothing at all is left, not even a temporary file.
   const std::string fresh = dir + "/fresh";
-  ASSERT_TRUE(FormatFailsUnderFileSizeLimit(
-      kBlock, [&] { return FormatStore({fresh, 0, 64 * 1024}, TestUuid(54)); }));
+  ASSERT_TRUE(FormatFailsUnderFileSizeLimit(kBlock, [&] {
+    return FormatStore({fresh, 0, 64 * 1024}, TestUuid(54));
+  }));
   EXPECT_FALSE(Exists(fresh));
   EXPECT_EQ(DirNames(dir), std::vector<std::string>{"existing"});
 }

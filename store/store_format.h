@@ -116,8 +116,7 @@ inline constexpr uint32_t kStoreBlockSize = 4096;
 inline constexpr int kSuperblockCopies = 2;
 
 // The ring starts after the superblock copies.
-inline constexpr uint64_t kRingStartOffset =
-    uint64_t{kSuperblockCopies} * kStoreBlockSize;
+inline constexpr uint64_t kRingStartOffset = uint64_t{kSuperblockCopies} * kStoreBlockSize;
 
 // A record may use at most ring_blocks / kRingFractionPerRecord blocks; see
 // "Per-record limit" above for why 3 keeps the newest record safe.
@@ -127,14 +126,12 @@ inline constexpr uint64_t kRingFractionPerRecord = 3;
 inline constexpr uint64_t kMinRingBlocks = kRingFractionPerRecord;
 
 // Smallest store FormatStore() accepts: superblocks + kMinRingBlocks.
-inline constexpr uint64_t kMinStoreSize =
-    kRingStartOffset + kMinRingBlocks * kStoreBlockSize;
+inline constexpr uint64_t kMinStoreSize = kRingStartOffset + kMinRingBlocks * kStoreBlockSize;
 
 // --- Superblock --------------------------------------------------------------
 
 // "SVOOPSST": Saveoops store.
-inline constexpr char kSuperblockMagic[8] = {'S', 'V', 'O', 'O',
-                                             'P', 'S', 'S', 'T'};
+inline constexpr char kSuperblockMagic[8] = {'S', 'V', 'O', 'O', 'P', 'S', 'S', 'T'};
 // Bumped on any incompatible change of StoreSuperblock or RecordHeader.
 inline constexpr uint32_t kStoreFormatVersion = 1;
 
@@ -170,8 +167,7 @@ static_assert(offsetof(StoreSuperblock, sha256) == 0x40, "sha256");
 // --- Record header -----------------------------------------------------------
 
 // "SVOOPSRC": Saveoops record.
-inline constexpr char kRecordMagic[8] = {'S', 'V', 'O', 'O',
-                                         'P', 'S', 'R', 'C'};
+inline constexpr char kRecordMagic[8] = {'S', 'V', 'O', 'O', 'P', 'S', 'R', 'C'};
 inline constexpr uint32_t kRecordHeaderVersion = 1;
 
 // Linux's utsname release field is __NEW_UTS_LEN (64) characters plus NUL
@@ -189,30 +185,29 @@ inline constexpr uint32_t kRecordFlagLogTruncated = 1u << 0;
 // kernel_release / panic_reason were longer than their field and were cut.
 inline constexpr uint32_t kRecordFlagReleaseTruncated = 1u << 1;
 inline constexpr uint32_t kRecordFlagReasonTruncated = 1u << 2;
-inline constexpr uint32_t kRecordKnownFlags = kRecordFlagLogTruncated |
-                                              kRecordFlagReleaseTruncated |
-                                              kRecordFlagReasonTruncated;
+inline constexpr uint32_t kRecordKnownFlags =
+    kRecordFlagLogTruncated | kRecordFlagReleaseTruncated | kRecordFlagReasonTruncated;
 
 // Record header, at the first byte of the record's first block. The log
 // text follows immediately (at +sizeof(RecordHeader)).
 struct __attribute__((packed)) RecordHeader {
-  char magic[8];                  // kRecordMagic
-  uint32_t header_version;        // kRecordHeaderVersion
-  uint32_t header_size;           // sizeof(RecordHeader)
-  uint64_t sequence;              // monotonic per store, starts at 1
-  uint8_t store_uuid[kUuidSize];  // == the superblock's uuid
-  uint8_t boot_id[kUuidSize];     // dead kernel's boot id, zero if unknown
-  uint64_t capture_time_unix;     // capture kernel's clock, seconds UTC
-  uint32_t flags;                 // kRecordFlag*
-  uint32_t kernel_release_len;    // <= kKernelReleaseCapacity
-  uint32_t panic_reason_len;      // <= kPanicReasonCapacity
-  uint32_t reserved;              // zero
+  char magic[8];                                // kRecordMagic
+  uint32_t header_version;                      // kRecordHeaderVersion
+  uint32_t header_size;                         // sizeof(RecordHeader)
+  uint64_t sequence;                            // monotonic per store, starts at 1
+  uint8_t store_uuid[kUuidSize];                // == the superblock's uuid
+  uint8_t boot_id[kUuidSize];                   // dead kernel's boot id, zero if unknown
+  uint64_t capture_time_unix;                   // capture kernel's clock, seconds UTC
+  uint32_t flags;                               // kRecordFlag*
+  uint32_t kernel_release_len;                  // <= kKernelReleaseCapacity
+  uint32_t panic_reason_len;                    // <= kPanicReasonCapacity
+  uint32_t reserved;                            // zero
   char kernel_release[kKernelReleaseCapacity];  // not NUL-terminated
   char panic_reason[kPanicReasonCapacity];      // not NUL-terminated
   uint64_t log_size;                            // bytes of log text stored
-  uint64_t original_log_size;  // bytes before truncation (== log_size if not)
-  uint8_t log_sha256[32];      // SHA-256 of the log_size log bytes
-  uint8_t header_sha256[32];   // SHA-256 of bytes [0, offsetof(header_sha256))
+  uint64_t original_log_size;                   // bytes before truncation (== log_size if not)
+  uint8_t log_sha256[32];                       // SHA-256 of the log_size log bytes
+  uint8_t header_sha256[32];                    // SHA-256 of bytes [0, offsetof(header_sha256))
 };
 static_assert(sizeof(RecordHeader) == 0x1e0, "RecordHeader layout");
 static_assert(offsetof(RecordHeader, magic) == 0x000, "magic");

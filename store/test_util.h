@@ -61,15 +61,13 @@ inline bool Exists(const std::string& path) {
 
 inline Uuid TestUuid(uint8_t seed) {
   Uuid u;
-  for (size_t i = 0; i < u.size(); ++i)
-    u[i] = static_cast<uint8_t>(seed + i * 7);
+  for (size_t i = 0; i < u.size(); ++i) u[i] = static_cast<uint8_t>(seed + i * 7);
   return u;
 }
 
 // Kernel-log-like text of exactly `size` bytes.
 inline std::string MakeLog(std::mt19937_64& rng, size_t size) {
-  static const char kAlphabet[] =
-      "abcdefghijklmnopqrstuvwxyz0123456789 []:.,-_=ABCDEFXYZ";
+  static const char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789 []:.,-_=ABCDEFXYZ";
   std::string s;
   s.reserve(size);
   while (s.size() < size) {
@@ -100,8 +98,7 @@ inline void ExpectSameRecord(const CaptureRecord& a, const CaptureRecord& b) {
   EXPECT_EQ(a.capture_time_unix, b.capture_time_unix);
   EXPECT_EQ(a.kernel_release, b.kernel_release);
   EXPECT_EQ(a.panic_reason, b.panic_reason);
-  EXPECT_TRUE(a.log_text == b.log_text)
-      << "log text differs, seq " << a.sequence;
+  EXPECT_TRUE(a.log_text == b.log_text) << "log text differs, seq " << a.sequence;
   EXPECT_EQ(a.log_truncated, b.log_truncated);
   EXPECT_EQ(a.original_log_size, b.original_log_size);
   EXPECT_EQ(a.log_size, b.log_size);
@@ -119,8 +116,7 @@ inline bool Overlaps(uint64_t a, uint64_t a_len, uint64_t b, uint64_t b_len) {
 // An in-memory store of `ring_blocks` ring blocks.
 inline std::vector<uint8_t> NewImage(uint64_t ring_blocks, uint8_t uuid_seed = 1) {
   std::vector<uint8_t> image(kRingStartOffset + ring_blocks * kBlock);
-  EXPECT_TRUE(
-      FormatStoreImage(absl::MakeSpan(image), TestUuid(uuid_seed)).ok());
+  EXPECT_TRUE(FormatStoreImage(absl::MakeSpan(image), TestUuid(uuid_seed)).ok());
   return image;
 }
 
@@ -129,8 +125,7 @@ inline CaptureRecord AppendToImage(std::vector<uint8_t>& image, const NewRecord&
   absl::StatusOr<PlannedRecordWrite> plan = PlanAppendToImage(image, r);
   EXPECT_TRUE(plan.ok()) << plan.status();
   if (!plan.ok()) return {};
-  std::copy(plan->bytes.begin(), plan->bytes.end(),
-            image.begin() + plan->offset_in_store);
+  std::copy(plan->bytes.begin(), plan->bytes.end(), image.begin() + plan->offset_in_store);
   return plan->record;
 }
 

@@ -79,8 +79,9 @@ int CmdPlan(int argc, char** argv) {
   cl.Flag("purgatory", DefaultPurgatoryPath(), "purgatory.bin (with --kernel)");
   cl.Flag("memmap", "/proc/iomem", "memory map to plan against (/proc/iomem format)");
   cl.Flag("cpus", std::to_string(sysconf(_SC_NPROCESSORS_CONF)), "CPUs with crash notes");
-  cl.Flag("headroom", absl::StrCat(kDefaultRuntimeHeadroom >> 20, "M"),
-          "free memory the capture kernel needs to run, besides its pieces and its unpacked initramfs");
+  cl.Flag(
+      "headroom", absl::StrCat(kDefaultRuntimeHeadroom >> 20, "M"),
+      "free memory the capture kernel needs to run, besides its pieces and its unpacked initramfs");
   cl.Flag("print", "table",
           "table | crashkernel | crashkernel-mib (the smallest) | recommended-mib (with margin)");
   int rc = 0;
@@ -107,8 +108,7 @@ int CmdPlan(int argc, char** argv) {
       if (!built.ok()) return built.status();
       if (built->built_initramfs) {
         std::printf("capture initramfs: saveoops-capture + modules from %s (%.2f MiB)\n",
-                    built->modules_dir.c_str(),
-                    built->bundle.capture_initramfs.size() / 1048576.0);
+                    built->modules_dir.c_str(), built->bundle.capture_initramfs.size() / 1048576.0);
       }
       std::printf("%s\n", built->kernel_image_note.c_str());
       bundle = std::move(built->bundle);
@@ -123,7 +123,9 @@ int CmdPlan(int argc, char** argv) {
         ReadTextFileBounded(cl.Get("memmap"), kMaxTextFileBytes, "--memmap");
     if (!text.ok()) return text.status();
     absl::StatusOr<MemoryMap> map = ParseProcIomem(*text);
-    if (!map.ok()) return absl::Status(map.status().code(), absl::StrCat(cl.Get("memmap"), ": ", map.status().message()));
+    if (!map.ok())
+      return absl::Status(map.status().code(),
+                          absl::StrCat(cl.Get("memmap"), ": ", map.status().message()));
     const CaptureSizes sizes =
         CaptureSizesFor(bundle, *kernel, map->regions().size(), *cpus,
                         map->RangesOf(MemoryType::kRam).size() + 1, *headroom);
@@ -140,7 +142,8 @@ int CmdPlan(int argc, char** argv) {
       return absl::OkStatus();
     }
     if (print == "recommended-mib") {
-      std::printf("%llu\n", static_cast<unsigned long long>(RecommendedReservation(*smallest) >> 20));
+      std::printf("%llu\n",
+                  static_cast<unsigned long long>(RecommendedReservation(*smallest) >> 20));
       return absl::OkStatus();
     }
     if (print != "table") {
@@ -149,11 +152,12 @@ int CmdPlan(int argc, char** argv) {
     }
     std::printf("capture kernel: %s (%s)\n", kernel->bzimage.kernel_version.c_str(),
                 bundle.capture_kernel_image.empty() ? "bzImage" : "prepared image");
-    std::printf("  kernel needs %.1f MiB at %llu KiB alignment, initramfs %.1f MiB, headroom %.0f MiB "
-                "+ the initramfs again for its unpacked files\n",
-                sizes.kernel_init_size / 1048576.0,
-                static_cast<unsigned long long>(sizes.kernel_alignment / 1024),
-                bundle.capture_initramfs.size() / 1048576.0, *headroom / 1048576.0);
+    std::printf(
+        "  kernel needs %.1f MiB at %llu KiB alignment, initramfs %.1f MiB, headroom %.0f MiB "
+        "+ the initramfs again for its unpacked files\n",
+        sizes.kernel_init_size / 1048576.0,
+        static_cast<unsigned long long>(sizes.kernel_alignment / 1024),
+        bundle.capture_initramfs.size() / 1048576.0, *headroom / 1048576.0);
     std::printf("smallest reservation: %.1f MiB (%s)\n", *smallest / 1048576.0,
                 CrashkernelArgument(*smallest).c_str());
     std::printf("boot with %s (the smallest + %llu MiB margin)\n",
@@ -179,7 +183,6 @@ int CmdPlan(int argc, char** argv) {
 
 // ---- arm / disarm / status -------------------------------------------------
 
-
 int CmdArm(int argc, char** argv) {
   CommandLine cl("saveoops arm --bundle=FILE [flags]",
                  "Verifies the bundle, plans the layout inside the crash reservation and\n"
@@ -187,8 +190,9 @@ int CmdArm(int argc, char** argv) {
                  "kernel booted with crashkernel= (see `saveoops plan`).");
   cl.Flag("bundle", "/var/lib/saveoops/saveoops.bundle", "the bundle to stage");
   cl.Flag("append", "", "extra capture kernel command line");
-  cl.Flag("headroom", absl::StrCat(kDefaultRuntimeHeadroom >> 20, "M"),
-          "free memory the capture kernel needs to run, besides its pieces and its unpacked initramfs");
+  cl.Flag(
+      "headroom", absl::StrCat(kDefaultRuntimeHeadroom >> 20, "M"),
+      "free memory the capture kernel needs to run, besides its pieces and its unpacked initramfs");
   cl.Flag("root", "/", "read /proc and /sys under this directory (testing)");
   cl.Flag("test-corrupt-digest", "-1",
           "TEST ONLY: give purgatory a wrong digest for segment N, to see it refuse");
@@ -223,10 +227,11 @@ int CmdArm(int argc, char** argv) {
                   plan->verified_segments[request.options.corrupt_digest_segment].c_str());
     }
     if (request.dry_run) return absl::OkStatus();
-    std::printf("saveoops arm: armed: capture kernel %s staged in %s\n",
-                plan->capture_kernel_version.c_str(),
-                absl::StrFormat("[%#x, %#x)", plan->plan.reservation.start,
-                                plan->plan.reservation.end()).c_str());
+    std::printf(
+        "saveoops arm: armed: capture kernel %s staged in %s\n",
+        plan->capture_kernel_version.c_str(),
+        absl::StrFormat("[%#x, %#x)", plan->plan.reservation.start, plan->plan.reservation.end())
+            .c_str());
     return absl::OkStatus();
   };
   return Finish(run(), "arm");
@@ -258,7 +263,8 @@ int CmdStatus(int argc, char** argv) {
     if (state.ok()) {
       std::fwrite(state->data(), 1, state->size(), stdout);
     } else {
-      std::printf("(loaded by something other than saveoops arm, or %s is gone)\n", kArmedStateFile);
+      std::printf("(loaded by something other than saveoops arm, or %s is gone)\n",
+                  kArmedStateFile);
     }
   }
   return *loaded ? 0 : 3;
@@ -331,7 +337,8 @@ int CmdInitramfs(int argc, char** argv) {
   cl.Flag("modules-dir", "", "/lib/modules/RELEASE of the capture kernel (default: newest)");
   cl.Flag("modules", absl::StrJoin(kDefaultCaptureModules, ","),
           absl::StrCat("modules (names or aliases) to include, comma-separated; dependencies are "
-                       "added; ", kDefaultCaptureModulesHelp));
+                       "added; ",
+                       kDefaultCaptureModulesHelp));
   cl.Flag("store-device", "",
           "the store's block device here (e.g. /dev/vda2): its drivers' modules, read from "
           "/sys, replace the default set (--modules given too: both)");
@@ -382,7 +389,8 @@ int CmdInitramfs(int argc, char** argv) {
 // ---- store, list, show, collect ----------------------------------------------
 
 absl::StatusOr<StoreLocation> Locate(const std::string& path) {
-  if (path.empty()) return absl::InvalidArgumentError("--store is required (a device, partition or disk image)");
+  if (path.empty())
+    return absl::InvalidArgumentError("--store is required (a device, partition or disk image)");
   return FindStoreInImage(path);
 }
 
@@ -474,16 +482,20 @@ int CmdShow(int argc, char** argv) {
     if (!loc.ok()) return loc.status();
     absl::StatusOr<StoreListing> l = ListRecordMetadata(*loc);
     if (!l.ok()) return l.status();
-    if (l->records.empty()) return absl::NotFoundError(absl::StrCat(cl.Get("store"), " holds no records"));
+    if (l->records.empty())
+      return absl::NotFoundError(absl::StrCat(cl.Get("store"), " holds no records"));
     const CaptureRecord* pick = &l->records.back();
     if (!cl.positional().empty()) {
       uint64_t want = 0;
       if (!absl::SimpleAtoi(cl.positional()[0], &want)) {
-        return absl::InvalidArgumentError(absl::StrCat("'", cl.positional()[0], "' is not a record number"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", cl.positional()[0], "' is not a record number"));
       }
       pick = nullptr;
-      for (const CaptureRecord& r : l->records) if (r.sequence == want) pick = &r;
-      if (pick == nullptr) return absl::NotFoundError(absl::StrCat("no record with sequence ", want));
+      for (const CaptureRecord& r : l->records)
+        if (r.sequence == want) pick = &r;
+      if (pick == nullptr)
+        return absl::NotFoundError(absl::StrCat("no record with sequence ", want));
     }
     return ShowRecord(*loc, *pick, cl.Enabled("raw") ? ShowMode::kRaw : ShowMode::kDisplay, stdout);
   };
@@ -535,9 +547,9 @@ int main(int argc, char** argv) {
   if (argc < 2) return Usage(stderr);
   const std::string cmd = argv[1];
   static const std::map<std::string, int (*)(int, char**)> kCommands = {
-      {"plan", CmdPlan},     {"arm", CmdArm},   {"disarm", CmdDisarm},
-      {"status", CmdStatus}, {"bundle", CmdBundle}, {"initramfs", CmdInitramfs},
-      {"store", CmdStore},   {"list", CmdList}, {"show", CmdShow},
+      {"plan", CmdPlan},       {"arm", CmdArm},       {"disarm", CmdDisarm},
+      {"status", CmdStatus},   {"bundle", CmdBundle}, {"initramfs", CmdInitramfs},
+      {"store", CmdStore},     {"list", CmdList},     {"show", CmdShow},
       {"collect", CmdCollect},
   };
   if (cmd == "--help" || cmd == "-h" || cmd == "help") return Usage(stdout);

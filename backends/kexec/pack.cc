@@ -26,7 +26,8 @@ namespace {
 absl::Status WriteFile(const std::string& path, const std::string& bytes, mode_t mode) {
   const std::string tmp = path + ".tmp";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return absl::InternalError(absl::StrFormat("cannot create %s: %s", tmp, strerror(errno)));
+  if (fd < 0)
+    return absl::InternalError(absl::StrFormat("cannot create %s: %s", tmp, strerror(errno)));
   size_t off = 0;
   while (off < bytes.size()) {
     ssize_t n = write(fd, bytes.data() + off, bytes.size() - off);
@@ -79,8 +80,9 @@ std::string SystemdUnit() {
       "[Service]\n"
       "Type=oneshot\n"
       "RemainAfterExit=yes\n"
-      "ExecStart=", kInstalledBinary, " arm --bundle=", kInstalledBundle, "\n",
-      "ExecStop=", kInstalledBinary, " disarm\n"
+      "ExecStart=",
+      kInstalledBinary, " arm --bundle=", kInstalledBundle, "\n", "ExecStop=", kInstalledBinary,
+      " disarm\n"
       "\n"
       "[Install]\n"
       "WantedBy=sysinit.target\n");
@@ -94,9 +96,12 @@ std::string InitramfsHook() {
       "prereqs() { echo \"$PREREQ\"; }\n"
       "case \"$1\" in prereqs) prereqs; exit 0 ;; esac\n"
       ". /usr/share/initramfs-tools/hook-functions\n"
-      "copy_exec ", kInstalledBinary, " /sbin/saveoops\n"
+      "copy_exec ",
+      kInstalledBinary,
+      " /sbin/saveoops\n"
       "mkdir -p \"${DESTDIR}/var/lib/saveoops\"\n"
-      "cp ", kInstalledBundle, " \"${DESTDIR}", kInstalledBundle, "\"\n");
+      "cp ",
+      kInstalledBundle, " \"${DESTDIR}", kInstalledBundle, "\"\n");
 }
 
 std::string InitBottomScript() {
@@ -108,7 +113,9 @@ std::string InitBottomScript() {
       "prereqs() { echo \"$PREREQ\"; }\n"
       "case \"$1\" in prereqs) prereqs; exit 0 ;; esac\n"
       "grep -q crashkernel= /proc/cmdline || exit 0\n"
-      "/sbin/saveoops arm --bundle=", kInstalledBundle, " >/dev/kmsg 2>&1 || "
+      "/sbin/saveoops arm --bundle=",
+      kInstalledBundle,
+      " >/dev/kmsg 2>&1 || "
       "echo \"saveoops: arming failed; boot continues unprotected\" >/dev/kmsg\n"
       "exit 0\n");
 }
@@ -119,18 +126,23 @@ std::string InstallScript(uint64_t crashkernel_mib) {
       "# Installs the Saveoops kexec backend on this machine (run as root).\n"
       "set -eu\n"
       "here=$(cd \"$(dirname \"$0\")\" && pwd)\n"
-      "install -D -m 0755 \"$here/bin/saveoops\" ", kInstalledBinary, "\n",
-      "install -D -m 0644 \"$here/saveoops.bundle\" ", kInstalledBundle, "\n",
-      "install -D -m 0644 \"$here/systemd/saveoops-arm.service\" /etc/systemd/system/saveoops-arm.service\n"
+      "install -D -m 0755 \"$here/bin/saveoops\" ",
+      kInstalledBinary, "\n", "install -D -m 0644 \"$here/saveoops.bundle\" ", kInstalledBundle,
+      "\n",
+      "install -D -m 0644 \"$here/systemd/saveoops-arm.service\" "
+      "/etc/systemd/system/saveoops-arm.service\n"
       "if [ -d /etc/initramfs-tools ]; then\n"
-      "  install -D -m 0755 \"$here/initramfs-tools/hooks/saveoops\" /etc/initramfs-tools/hooks/saveoops\n"
+      "  install -D -m 0755 \"$here/initramfs-tools/hooks/saveoops\" "
+      "/etc/initramfs-tools/hooks/saveoops\n"
       "  install -D -m 0755 \"$here/initramfs-tools/scripts/init-bottom/saveoops\" "
       "/etc/initramfs-tools/scripts/init-bottom/saveoops\n"
       "  update-initramfs -u\n"
       "fi\n"
       "if command -v systemctl >/dev/null; then systemctl enable saveoops-arm.service; fi\n"
-      "echo \"saveoops: installed. Add crashkernel=", crashkernel_mib,
-      "M to the kernel command line (e.g. GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) and reboot.\"\n");
+      "echo \"saveoops: installed. Add crashkernel=",
+      crashkernel_mib,
+      "M to the kernel command line (e.g. GRUB_CMDLINE_LINUX in /etc/default/grub, then "
+      "update-grub) and reboot.\"\n");
 }
 
 class KexecBackend : public Backend {
@@ -149,8 +161,10 @@ class KexecBackend : public Backend {
       if (absl::Status s = MakeDir(d); !s.ok()) return s;
     }
     ctx.progress("copying saveoops and the bundle");
-    if (absl::Status s = CopyFile(ctx.saveoops_binary_path, out + "/bin/saveoops", 0755); !s.ok()) return s;
-    if (absl::Status s = CopyFile(ctx.bundle_path, out + "/saveoops.bundle", 0644); !s.ok()) return s;
+    if (absl::Status s = CopyFile(ctx.saveoops_binary_path, out + "/bin/saveoops", 0755); !s.ok())
+      return s;
+    if (absl::Status s = CopyFile(ctx.bundle_path, out + "/saveoops.bundle", 0644); !s.ok())
+      return s;
     ctx.progress("writing the systemd unit and initramfs-tools hook");
     const uint64_t mib = ctx.crashkernel_bytes >> 20;
     const std::pair<std::string, std::pair<std::string, mode_t>> files[] = {
@@ -163,7 +177,8 @@ class KexecBackend : public Backend {
     for (const auto& [path, content] : files) {
       if (absl::Status s = WriteFile(out + path, content.first, content.second); !s.ok()) return s;
     }
-    ctx.progress(absl::StrCat("install with: sudo ", out, "/install.sh; boot with crashkernel=", mib, "M"));
+    ctx.progress(
+        absl::StrCat("install with: sudo ", out, "/install.sh; boot with crashkernel=", mib, "M"));
     return absl::OkStatus();
   }
 };

@@ -114,8 +114,8 @@ std::string BootedCommandLine(const std::string& arguments) {
 absl::Status CheckCommandLineFits(const std::string& arguments, uint32_t cmdline_size) {
   Cmdline booted(cmdline_size);
   if (absl::Status s = booted.InsertWords(BootedCommandLine(arguments)); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("the first kernel's command line: ",
-                                                   s.message(), " (the kernel's cmdline_size)",
+    return absl::InvalidArgumentError(absl::StrCat("the first kernel's command line: ", s.message(),
+                                                   " (the kernel's cmdline_size)",
                                                    ": shorten --append"));
   }
   return absl::OkStatus();

@@ -172,8 +172,8 @@ TEST(ArmStagedBundle, DryRunPlansThroughTheSharedArmCode) {
   ASSERT_FALSE(purgatory.empty());
   b.purgatory.assign(purgatory.begin(), purgatory.end());
   std::vector<std::string> said;
-  absl::StatusOr<ArmOutcome> r = ArmStagedBundle(
-      b, root.path(), /*dry_run=*/true, [&](const std::string& s) { said.push_back(s); });
+  absl::StatusOr<ArmOutcome> r = ArmStagedBundle(b, root.path(), /*dry_run=*/true,
+                                                 [&](const std::string& s) { said.push_back(s); });
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->plan.plan.reservation.start, 0x2f000000u);
   EXPECT_NE(r->plan.capture_cmdline.find("nokaslr panic=1 console=ttyS0,115200 elfcorehdr=0x"),
@@ -195,8 +195,7 @@ TEST(ArmStagedBundle, MissingReservationSaysWhatToBootWith) {
   BundleContents b = SmallBundle();
   const std::string k = ReadText(kernel);
   b.capture_kernel.assign(k.begin(), k.end());
-  absl::StatusOr<ArmOutcome> r =
-      ArmStagedBundle(b, root.path(), true, [](const std::string&) {});
+  absl::StatusOr<ArmOutcome> r = ArmStagedBundle(b, root.path(), true, [](const std::string&) {});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("this bundle needs crashkernel="), absl::string_view::npos)
       << r.status();

@@ -2,8 +2,8 @@
 
 #include <vector>
 
-#include "gtest/gtest.h"
 #include "common/partition_table.h"
+#include "gtest/gtest.h"
 
 namespace saveoops {
 namespace {

@@ -46,10 +46,10 @@
 #include "common/bundle_format.h"
 #include "common/bzimage.h"
 #include "common/cmdline.h"
+#include "host/runfiles.h"
 #include "initramfs/cpio.h"
 #include "store/locate.h"
 #include "store/ring.h"
-#include "host/runfiles.h"
 
 namespace saveoops {
 namespace {

@@ -16,12 +16,12 @@
 #include "backends/syslinux/staging.h"
 #include "backends/syslinux/test_scratch.h"
 #include "common/bundle.h"
-#include "gtest/gtest.h"
-#include "initramfs/cpio.h"
 #include "common/partition_table.h"
+#include "gtest/gtest.h"
+#include "host/flags.h"
+#include "initramfs/cpio.h"
 #include "store/locate.h"
 #include "store/ring.h"
-#include "host/flags.h"
 
 namespace saveoops {
 namespace {

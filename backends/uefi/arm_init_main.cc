@@ -103,8 +103,8 @@ void Arm(Log& log, PseudoMounts& mounts) {
   // ArmBundle recorded the layout for `saveoops status` (kArmedStateFile).
   const Range& r = result->plan.plan.reservation;
   log.Say(kLogNotice, absl::StrFormat("armed: capture kernel %s staged in [%#x, %#x)%s",
-                             result->plan.capture_kernel_version, r.start, r.end(),
-                             result->used_file_load ? " with kexec_file_load" : ""));
+                                      result->plan.capture_kernel_version, r.start, r.end(),
+                                      result->used_file_load ? " with kexec_file_load" : ""));
 }
 
 }  // namespace

@@ -373,9 +373,8 @@ absl::StatusOr<GptDisk> ReadGpt(const ByteSource& source) {
     }
     for (const auto& [a, z] : ranges) {
       if (first <= z && a <= last) {
-        return absl::InvalidArgumentError(absl::StrCat("GPT entry ", e.index + 1, ": LBAs [",
-                                                       first, ", ", last, "] overlap [", a, ", ",
-                                                       z, "]"));
+        return absl::InvalidArgumentError(absl::StrCat("GPT entry ", e.index + 1, ": LBAs [", first,
+                                                       ", ", last, "] overlap [", a, ", ", z, "]"));
       }
     }
     ranges.emplace_back(first, last);

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "gtest/gtest.h"
 #include "common/partition_table.h"
+#include "gtest/gtest.h"
 
 namespace saveoops {
 namespace {

@@ -31,9 +31,9 @@
 #include "common/bzimage.h"
 #include "common/cmdline.h"
 #include "common/sha256.h"
+#include "host/runfiles.h"
 #include "initramfs/builder.h"
 #include "initramfs/modules.h"
-#include "host/runfiles.h"
 
 namespace saveoops {
 namespace {
@@ -194,8 +194,7 @@ class UefiBackend : public Backend {
         cl.Get("console") == "none"
             ? std::vector<std::string>{}
             : std::vector<std::string>(absl::StrSplit(cl.Get("console"), ' ', absl::SkipEmpty()));
-    if (!cl.IsSet("console") && CmdlineHas(ctx.first_append, "console"))
-      boot.consoles.clear();
+    if (!cl.IsSet("console") && CmdlineHas(ctx.first_append, "console")) boot.consoles.clear();
     boot.root = cl.Get("root") == "none" ? "" : cl.Get("root");
     if (!cl.IsSet("root") && CmdlineHas(ctx.first_append, "root")) boot.root.clear();
     boot.append = ctx.first_append;

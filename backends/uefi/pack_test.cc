@@ -20,8 +20,8 @@
 #include "common/bundle.h"
 #include "common/sha256.h"
 #include "gtest/gtest.h"
-#include "store/locate.h"
 #include "host/flags.h"
+#include "store/locate.h"
 
 namespace saveoops {
 namespace {

@@ -64,10 +64,9 @@ absl::StatusOr<std::string> FirstKernelCommandLine(const UefiFirstKernel& boot,
   if (s.ok() && !boot.root.empty()) s = line.Insert("root", boot.root);
   if (s.ok()) s = line.InsertWords(boot.append);
   if (!s.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("saveoops.cfg's first kernel command line: ", s.message(),
-                     " (saveoops.cfg takes at most ", kBootConfigMaxCmdline,
-                     "): shorten --append"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "saveoops.cfg's first kernel command line: ", s.message(), " (saveoops.cfg takes at most ",
+        kBootConfigMaxCmdline, "): shorten --append"));
   }
   // What the kernel receives: that and saveoops.efi's rdinit= (efi_main.cc).
   Cmdline booted(kernel_cmdline_size);

@@ -41,8 +41,7 @@ TEST(HostToolchain, IsPinnedClang) {
   FAIL() << "host code must be compiled by clang";
 #endif
   EXPECT_EQ(__clang_major__, 14);
-  EXPECT_EQ(std::string(__clang_version__).find(kPinnedVersion), 0u)
-      << __clang_version__;
+  EXPECT_EQ(std::string(__clang_version__).find(kPinnedVersion), 0u) << __clang_version__;
   EXPECT_EQ(__cplusplus, 201703L) << "host code is C++17";
 }
 
@@ -71,13 +70,16 @@ TEST(Resolution, PicksDeclaredToolchainPerPlatform) {
 TEST(FreestandingToolchain, BuildsStaticX8664Elf) {
   const auto elf = ReadFile("toolchains/tests/freestanding_probe.elf");
   ASSERT_GE(elf.size(), 64u);
-  EXPECT_EQ(std::memcmp(elf.data(), "\x7f" "ELF", 4), 0);
+  EXPECT_EQ(std::memcmp(elf.data(),
+                        "\x7f"
+                        "ELF",
+                        4),
+            0);
   EXPECT_EQ(elf[4], 2) << "ELFCLASS64";
   EXPECT_EQ(elf[5], 1) << "little endian";
   EXPECT_EQ(Load<uint16_t>(elf, 18), 62) << "e_machine must be EM_X86_64";
   const std::string probe = Probe(elf);
-  EXPECT_EQ(probe.rfind("saveoops-toolchain-probe:freestanding:clang 14.0.6", 0), 0u)
-      << probe;
+  EXPECT_EQ(probe.rfind("saveoops-toolchain-probe:freestanding:clang 14.0.6", 0), 0u) << probe;
   // No program interpreter: a freestanding image has no dynamic loader.
   const uint64_t phoff = Load<uint64_t>(elf, 32);
   const uint16_t phentsize = Load<uint16_t>(elf, 54);
