@@ -24,7 +24,7 @@ COVERAGE_FLOORS = {
     "bench_parse_fuzz": 229,
     "lz4_block_fuzz": 57,
     "kernel_image_fuzz": 228,
-    "partition_table_fuzz": 230,
+    "partition_table_fuzz": 370,
     "purgatory_image_fuzz": 22,
     "cmdline_fuzz": 236,
 }
