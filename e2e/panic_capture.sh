@@ -10,9 +10,15 @@
 # refused and `saveoops arm` must fall back to kexec_file_load.
 # --kernel=NAME boots a kernel of the e2e matrix (lib.sh MATRIX_KERNEL)
 # instead of the installed one, as first and capture kernel.
+# --controller=virtio|ahci|nvme|virtio-scsi attaches the store disk to that
+# controller (default virtio-blk); the default capture initramfs must reach it.
+# --disk-layout=bare|mbr|gpt: the store is the whole disk (default), or
+# partition 2 of a 64 MiB MBR or GPT disk whose partitions 1 and 3 hold random
+# bytes; every byte outside partition 2 must be unchanged after the capture.
 set -euo pipefail
 
 CASE=default SMP=1 MEM=1G PANIC_CPU="" CORRUPT="" CRASHKERNEL="" LOCKDOWN=""
+CONTROLLER=virtio LAYOUT=bare
 for arg in "$@"; do
   case "$arg" in
     --case=*) CASE=${arg#*=} ;;
@@ -23,6 +29,8 @@ for arg in "$@"; do
     --crashkernel=*) CRASHKERNEL=${arg#*=} ;;
     --lockdown) LOCKDOWN=1 ;;
     --kernel=*) MATRIX_KERNEL=${arg#*=} ;;
+    --controller=*) CONTROLLER=${arg#*=} ;;
+    --disk-layout=*) LAYOUT=${arg#*=} ;;
     *) echo "panic_capture: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -52,7 +60,41 @@ ARM_ARGS=""
 [ -n "$CORRUPT" ] && ARM_ARGS="--test-corrupt-digest=$CORRUPT"
 "$MKCPIO" "$WORK/guest.cpio" "/init=$GUEST_INIT" "/bin/saveoops=$SAVEOOPS" \
   "/saveoops.bundle=$WORK/saveoops.bundle"
-"$SAVEOOPS" store format --store="$WORK/disk.img" --size=16M >/dev/null
+DISK=$WORK/disk.img
+case "$LAYOUT" in
+  bare) "$SAVEOOPS" store format --store="$DISK" --size=16M >/dev/null ;;
+  mbr|gpt)
+    # 64 MiB: partition 1 at 1 MiB (16 MiB), the store as partition 2 (16 MiB),
+    # partition 3 the rest; 1 and 3 filled with random bytes that must survive.
+    truncate -s 64M "$DISK"
+    if [ "$LAYOUT" = mbr ]; then
+      printf 'label: dos\nstart=2048, size=32768, type=83\nstart=34816, size=32768, type=da\nstart=67584, type=83\n'
+    else
+      printf 'label: gpt\nstart=2048, size=32768, type=L\nstart=34816, size=32768, type=L\nstart=67584, type=L\n'
+    fi | /usr/sbin/sfdisk -q "$DISK"
+    dd if=/dev/urandom of="$DISK" bs=512 seek=2048 count=32768 conv=notrunc status=none
+    dd if=/dev/urandom of="$DISK" bs=512 seek=67584 count=$((131072 - 67584 - 34)) \
+      conv=notrunc status=none
+    "$SAVEOOPS" store format --store="$DISK" --partition=2 >/dev/null
+    ;;
+  *) fail "unknown --disk-layout=$LAYOUT" ;;
+esac
+# The bytes outside the store: before the first boot and after the capture.
+outside_digest() {
+  { head -c $((34816 * 512)) "$DISK"; tail -c +$((67584 * 512 + 1)) "$DISK"; } | sha256sum
+}
+[ "$LAYOUT" = bare ] || OUTSIDE_BEFORE=$(outside_digest)
+case "$CONTROLLER" in
+  virtio) DISK_ARGS=(-drive "file=$DISK,format=raw,if=virtio") ;;
+  ahci) DISK_ARGS=(-device ahci,id=ahci0 -drive "file=$DISK,format=raw,if=none,id=store"
+    -device ide-hd,drive=store,bus=ahci0.0) ;;
+  nvme) DISK_ARGS=(-drive "file=$DISK,format=raw,if=none,id=store"
+    -device nvme,drive=store,serial=saveoops-e2e) ;;
+  virtio-scsi) DISK_ARGS=(-device virtio-scsi-pci,id=scsi0
+    -drive "file=$DISK,format=raw,if=none,id=store" -device scsi-hd,drive=store,bus=scsi0.0) ;;
+  *) fail "unknown --controller=$CONTROLLER" ;;
+esac
+step "store: $LAYOUT layout on a $CONTROLLER disk"
 
 APPEND="console=ttyS0 crashkernel=${CRASHKERNEL}M panic=1 loglevel=7"
 [ -n "$ARM_ARGS" ] && APPEND="$APPEND saveoops_e2e.arm_args=$ARM_ARGS"
@@ -63,7 +105,7 @@ step "booting QEMU (timeout ${QEMU_TIMEOUT}s)"
 START=$(date +%s)
 qemu-system-x86_64 -accel tcg -machine pc \
   -cpu qemu64 -m "$MEM" -smp "$SMP" -kernel "$KERNEL" -initrd "$WORK/guest.cpio" \
-  -append "$APPEND" -drive "file=$WORK/disk.img,format=raw,if=virtio" \
+  -append "$APPEND" "${DISK_ARGS[@]}" \
   -display none -monitor none -serial "file:$SERIAL" -no-reboot -nodefaults \
   </dev/null &
 QEMU_PID=$!
@@ -106,7 +148,7 @@ if [ -n "$CORRUPT" ]; then
   grep -q "saveoops purgatory: REFUSING capture kernel: segment" "$SERIAL" ||
     fail "purgatory did not refuse the corrupted segment"
   if grep -q "saveoops-capture:" "$SERIAL"; then fail "a capture kernel ran despite a bad digest"; fi
-  if "$SAVEOOPS" list --store="$WORK/disk.img" | grep -q "^seq"; then
+  if "$SAVEOOPS" list --store="$DISK" | grep -q "^seq"; then
     fail "a record was written despite a bad digest"
   fi
   step "PASS: purgatory refused segment $CORRUPT and nothing booted"
@@ -118,7 +160,7 @@ grep -q "saveoops purgatory: verified" "$SERIAL" || fail "purgatory did not veri
 # decompressor, unpacked it.
 grep -q "saveoops purgatory: unpacked kernel image" "$SERIAL" ||
   fail "purgatory did not unpack the prepared capture kernel"
-"$SAVEOOPS" show --store="$WORK/disk.img" >"$OUT/record-$CASE.txt" ||
+"$SAVEOOPS" show --store="$DISK" >"$OUT/record-$CASE.txt" ||
   fail "saveoops show found no valid record: $(cat "$OUT/record-$CASE.txt")"
 RECORD=$OUT/record-$CASE.txt
 grep -q "Kernel panic - not syncing: sysrq triggered crash" "$RECORD" ||
@@ -128,5 +170,10 @@ grep -q "sysrq_handle_crash" "$RECORD" || fail "record lacks the sysrq_handle_cr
 grep -q "release: $RELEASE" "$RECORD" || fail "record's kernel release is not $RELEASE"
 if [ -n "$PANIC_CPU" ]; then
   grep -q "CPU: $PANIC_CPU PID" "$RECORD" || fail "panic was not raised on CPU $PANIC_CPU"
+fi
+if [ "$LAYOUT" != bare ]; then
+  [ "$(outside_digest)" = "$OUTSIDE_BEFORE" ] ||
+    fail "bytes outside the store partition changed during the capture"
+  step "every byte outside partition 2 is unchanged"
 fi
 step "PASS: record with $(wc -l <"$RECORD") lines, panic line and call trace present"
