@@ -41,6 +41,7 @@
 #include "store/display.h"
 #include "store/locate.h"
 #include "store/ring.h"
+#include "store/store_map.h"
 
 namespace saveoops {
 namespace {
@@ -183,6 +184,12 @@ int CmdPlan(int argc, char** argv) {
 
 // ---- arm / disarm / status -------------------------------------------------
 
+absl::StatusOr<StoreLocation> Locate(const std::string& path) {
+  if (path.empty())
+    return absl::InvalidArgumentError("--store is required (a device, partition or disk image)");
+  return FindStoreInImage(path);
+}
+
 int CmdArm(int argc, char** argv) {
   CommandLine cl("saveoops arm --bundle=FILE [flags]",
                  "Verifies the bundle, plans the layout inside the crash reservation and\n"
@@ -190,6 +197,10 @@ int CmdArm(int argc, char** argv) {
                  "kernel booted with crashkernel= (see `saveoops plan`).");
   cl.Flag("bundle", "/var/lib/saveoops/saveoops.bundle", "the bundle to stage");
   cl.Flag("append", "", "extra capture kernel command line");
+  cl.Flag("store", "",
+          "the store the capture may write (device, partition or disk image): its UUID goes "
+          "into the verified capture initramfs and any other store is refused after a panic; "
+          "without it the capture writes the first store it finds, unverified");
   cl.Flag(
       "headroom", absl::StrCat(kDefaultRuntimeHeadroom >> 20, "M"),
       "free memory the capture kernel needs to run, besides its pieces and its unpacked initramfs");
@@ -217,6 +228,22 @@ int CmdArm(int argc, char** argv) {
     request.dry_run = cl.Enabled("dry-run");
     request.allow_file_load_fallback = !cl.Enabled("no-fallback");
     request.say = [](const std::string& line) { std::printf("saveoops arm: %s\n", line.c_str()); };
+    if (!cl.Get("store").empty()) {
+      absl::StatusOr<StoreLocation> loc = Locate(cl.Get("store"));
+      if (!loc.ok()) return loc.status();
+      absl::StatusOr<StoreInfo> info = ReadStoreInfo(*loc);
+      if (!info.ok()) return info.status();
+      StoreMap map;
+      map.store_uuid = info->uuid;
+      request.store_map = map;
+      std::printf("saveoops arm: store %s on %s at offset %llu\n",
+                  FormatStoreUuid(map.store_uuid).c_str(), loc->path.c_str(),
+                  static_cast<unsigned long long>(loc->offset));
+    } else {
+      std::printf(
+          "saveoops arm: note: no --store: the capture will write the first store it finds "
+          "(unverified)\n");
+    }
     absl::StatusOr<ArmOutcome> armed = ArmBundle(*bundle, request);
     if (!armed.ok()) return armed.status();
     const ArmPlan* plan = &armed->plan;
@@ -387,12 +414,6 @@ int CmdInitramfs(int argc, char** argv) {
 }
 
 // ---- store, list, show, collect ----------------------------------------------
-
-absl::StatusOr<StoreLocation> Locate(const std::string& path) {
-  if (path.empty())
-    return absl::InvalidArgumentError("--store is required (a device, partition or disk image)");
-  return FindStoreInImage(path);
-}
 
 int CmdStore(int argc, char** argv) {
   const std::string sub = argc > 2 ? argv[2] : "";
