@@ -431,8 +431,31 @@ int CmdStore(int argc, char** argv) {
           "format partition N of the image or disk --store (MBR 1-4, logical 5.., GPT entry "
           "index + 1): offset and size from its table");
   int rc = 0;
+  if (sub == "wipe") {
+    CommandLine wipe("saveoops store wipe --store=PATH",
+                     "Zeroes the two superblock copies of the store found in PATH (the whole\n"
+                     "device or file, else the partition holding it) and nothing else: no\n"
+                     "capture writes to it afterwards. Run it before reusing a store partition\n"
+                     "for anything else (mkswap, wipefs and mkfs may leave our superblocks).");
+    wipe.Flag("store", "", "device, partition or disk image holding the store");
+    if (!ParseOrHelp(wipe, argc, argv, 3, "store wipe", &rc)) return rc;
+    auto run_wipe = [&]() -> absl::Status {
+      absl::StatusOr<StoreLocation> loc = Locate(wipe.Get("store"));
+      if (!loc.ok()) return loc.status();
+      absl::StatusOr<StoreInfo> info = ReadStoreInfo(*loc);
+      if (!info.ok()) return info.status();
+      absl::Status s = WipeStore(*loc);
+      if (!s.ok()) return s;
+      std::printf("wiped store %s on %s at offset %llu\n", FormatUuid(info->uuid).c_str(),
+                  loc->path.c_str(), static_cast<unsigned long long>(loc->offset));
+      return absl::OkStatus();
+    };
+    return Finish(run_wipe(), "store wipe");
+  }
   if (sub != "format") {
     std::fputs(cl.Help().c_str(), sub == "--help" ? stdout : stderr);
+    if (sub == "--help")
+      std::fputs("\nsaveoops store wipe --store=PATH: zero a store's superblocks\n", stdout);
     return sub == "--help" ? 0 : 2;
   }
   if (!ParseOrHelp(cl, argc, argv, 3, "store", &rc)) return rc;
@@ -552,7 +575,7 @@ int Usage(FILE* out) {
       "  status      is a capture kernel armed?\n"
       "  bundle      create | verify a saveoops.bundle\n"
       "  initramfs   build the capture initramfs\n"
-      "  store       format a record store\n"
+      "  store       format or wipe a record store\n"
       "  list        list captured records\n"
       "  show        print a captured record\n"
       "  collect     copy new records into /var/lib/saveoops\n",
