@@ -40,6 +40,7 @@
 #include "store/collect.h"
 #include "store/display.h"
 #include "store/locate.h"
+#include "store/probe.h"
 #include "store/ring.h"
 #include "store/store_map.h"
 
@@ -190,6 +191,23 @@ absl::StatusOr<StoreLocation> Locate(const std::string& path) {
   return FindStoreInImage(path);
 }
 
+// Refuses a region libblkid recognises as something else (swap, a file
+// system, LVM/RAID member, partition table) unless --force.
+absl::Status RefuseForeignRegion(const StoreLocation& loc, bool force, const char* what) {
+  absl::StatusOr<std::string> other = ForeignSignature(loc);
+  if (!other.ok()) return other.status();
+  if (other->empty()) return absl::OkStatus();
+  if (force) {
+    std::printf("saveoops: note: %s at offset %llu holds %s; going on (--force)\n",
+                loc.path.c_str(), static_cast<unsigned long long>(loc.offset), other->c_str());
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      loc.path, " at offset ", loc.offset, " holds ", *other, ": refusing to ", what,
+      " it (it may be in use by something else; --force to override, or `saveoops store wipe` "
+      "a store that is no longer wanted)"));
+}
+
 int CmdArm(int argc, char** argv) {
   CommandLine cl("saveoops arm --bundle=FILE [flags]",
                  "Verifies the bundle, plans the layout inside the crash reservation and\n"
@@ -210,6 +228,8 @@ int CmdArm(int argc, char** argv) {
   cl.Switch("dry-run", "plan and print, load nothing");
   cl.Switch("quiet-purgatory", "purgatory prints only refusals");
   cl.Switch("no-fallback", "never fall back to kexec_file_load");
+  cl.Switch("force",
+            "arm --store even if libblkid finds another signature (swap, a file system) in it");
   int rc = 0;
   if (!ParseOrHelp(cl, argc, argv, 2, "arm", &rc)) return rc;
   auto run = [&]() -> absl::Status {
@@ -233,6 +253,9 @@ int CmdArm(int argc, char** argv) {
       if (!loc.ok()) return loc.status();
       absl::StatusOr<StoreInfo> info = ReadStoreInfo(*loc);
       if (!info.ok()) return info.status();
+      if (absl::Status s = RefuseForeignRegion(*loc, cl.Enabled("force"), "arm with"); !s.ok()) {
+        return s;
+      }
       StoreMap map;
       map.store_uuid = info->uuid;
       request.store_map = map;
@@ -430,6 +453,9 @@ int CmdStore(int argc, char** argv) {
   cl.Flag("partition", "0",
           "format partition N of the image or disk --store (MBR 1-4, logical 5.., GPT entry "
           "index + 1): offset and size from its table");
+  cl.Switch("force",
+            "format even if libblkid finds another signature (swap, a file system, LVM, RAID, a "
+            "partition table) in the region");
   int rc = 0;
   if (sub == "wipe") {
     CommandLine wipe("saveoops store wipe --store=PATH",
@@ -483,6 +509,11 @@ int CmdStore(int argc, char** argv) {
     absl::StatusOr<StoreLocation> where = ResolveFormatRegion(req);
     if (!where.ok()) return where.status();
     const StoreLocation& loc = *where;
+    if (exists) {
+      if (absl::Status s = RefuseForeignRegion(loc, cl.Enabled("force"), "format"); !s.ok()) {
+        return s;
+      }
+    }
     absl::Status s = FormatStore(loc);
     if (!s.ok()) return s;
     absl::StatusOr<StoreInfo> info = ReadStoreInfo(loc);
