@@ -26,6 +26,7 @@
 #include "common/files.h"
 #include "common/kernel_image.h"
 #include "common/sha256.h"
+#include "initramfs/cpio.h"
 #include "purgatory/purgatory_abi.h"
 #include "purgatory/purgatory_image.h"
 
@@ -416,7 +417,28 @@ void RecordArmedState(const ArmRequest& request, ArmOutcome* outcome) {
 
 }  // namespace
 
-absl::StatusOr<ArmOutcome> ArmBundle(const BundleContents& bundle, const ArmRequest& request) {
+absl::StatusOr<BundleContents> WithStoreMap(const BundleContents& bundle, const StoreMap& map) {
+  CpioWriter writer;
+  const std::vector<uint8_t> bytes = SerializeStoreMap(map);
+  if (absl::Status s = writer.AddFile(kStoreMapPath, absl::MakeConstSpan(bytes), 0444); !s.ok()) {
+    return s;
+  }
+  const std::vector<uint8_t> archive = writer.Finish();
+  BundleContents out = bundle;
+  std::vector<uint8_t>& initrd = out.capture_initramfs;
+  initrd.resize((initrd.size() + 3) / 4 * 4, 0);
+  initrd.insert(initrd.end(), archive.begin(), archive.end());
+  out.verified_sha256.erase(kBundlePartCaptureInitramfs);
+  return out;
+}
+
+absl::StatusOr<ArmOutcome> ArmBundle(const BundleContents& original, const ArmRequest& request) {
+  absl::StatusOr<BundleContents> mapped;
+  if (request.store_map) {
+    mapped = WithStoreMap(original, *request.store_map);
+    if (!mapped.ok()) return mapped.status();
+  }
+  const BundleContents& bundle = request.store_map ? *mapped : original;
   absl::StatusOr<CrashSystemInfo> system = ReadCrashSystemInfo(request.root);
   if (!system.ok()) return WithNeededReservation(bundle, request, system.status());
   for (const std::string& note : system->notes) request.say(absl::StrCat("note: ", note));

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@
 #include "common/bundle.h"
 #include "common/memmap.h"
 #include "common/planner.h"
+#include "store/store_map.h"
 
 namespace saveoops {
 
@@ -67,6 +69,15 @@ struct ArmPlan {
 absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle, const CrashSystemInfo& system,
                                      const ArmOptions& options);
 
+// The bundle with `map` added to its capture initramfs: a second newc
+// archive holding kStoreMapPath, appended on a 4-byte boundary (the kernel
+// unpacks archives back to back). The initramfs is no longer the bundle
+// part ParseBundle() checked, so its digest is dropped from
+// verified_sha256: BuildArmPlan hashes the new bytes, and the purgatory
+// verifies the map with the rest of the initrd segment. boot_params'
+// initrd_size and kexec_file_load's initrd follow from the new bytes.
+absl::StatusOr<BundleContents> WithStoreMap(const BundleContents& bundle, const StoreMap& map);
+
 // Where arming records the layout for `saveoops status` (under the root).
 inline constexpr char kArmedStateFile[] = "/run/saveoops/armed";
 
@@ -86,6 +97,9 @@ struct ArmRequest {
   ArmOptions options;
   bool dry_run = false;
   bool allow_file_load_fallback = true;
+  // The store the capture may write (WithStoreMap); unset: the capture
+  // takes the first store it finds and says it is unverified.
+  std::optional<StoreMap> store_map;
   // Notes and fallbacks, one line each; few, because early-boot callers
   // write them to /dev/kmsg, which rate-limits user messages. The layout is
   // in ArmOutcome::plan.ToString() for callers that want to print it.

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -23,7 +24,9 @@
 #include "common/kernel_image_prepare.h"
 #include "common/sha256.h"
 #include "gtest/gtest.h"
+#include "initramfs/cpio.h"
 #include "purgatory/purgatory_abi.h"
+#include "store/store_map.h"
 
 namespace saveoops {
 namespace {
@@ -418,6 +421,65 @@ TEST(Arm, RejectsNonBzImageCaptureKernel) {
   absl::StatusOr<ArmPlan> plan = BuildArmPlan(bundle, *info, ArmOptions{});
   ASSERT_FALSE(plan.ok());
   EXPECT_TRUE(absl::StrContains(plan.status().message(), "capture kernel")) << plan.status();
+}
+
+}  // namespace
+}  // namespace saveoops
+
+namespace saveoops {
+namespace {
+
+TEST(Arm, StoreMapRidesInTheVerifiedInitrd) {
+  const std::string root = MakeRoot("storemap", ReadText(kIomem), 2);
+  absl::StatusOr<CrashSystemInfo> info = ReadCrashSystemInfo(root);
+  ASSERT_TRUE(info.ok()) << info.status();
+  BundleContents bundle = TestBundle();
+  bundle.capture_initramfs.push_back(0x5a);  // not a multiple of 4
+  const std::vector<uint8_t> original = bundle.capture_initramfs;
+  // A digest ParseBundle() would have checked for the unchanged part: it
+  // must not be reused for the initramfs with the map.
+  bundle.verified_sha256[kBundlePartCaptureInitramfs] =
+      Sha256Hash(original.data(), original.size(), Sha256BestEngine());
+  StoreMap map;
+  for (size_t i = 0; i < map.store_uuid.size(); ++i) map.store_uuid[i] = static_cast<uint8_t>(i);
+  absl::StatusOr<BundleContents> mapped = WithStoreMap(bundle, map);
+  ASSERT_TRUE(mapped.ok()) << mapped.status();
+  absl::StatusOr<ArmPlan> plan = BuildArmPlan(*mapped, *info, ArmOptions());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+
+  const KexecSegment* initrd = nullptr;
+  const KexecSegment* boot = nullptr;
+  for (const KexecSegment& s : plan->segments) {
+    if (s.name == "initrd") initrd = &s;
+    if (s.name == "boot_params") boot = &s;
+  }
+  ASSERT_NE(initrd, nullptr);
+  ASSERT_NE(boot, nullptr);
+  ASSERT_GT(initrd->bytes.size(), original.size());
+  EXPECT_TRUE(std::equal(original.begin(), original.end(), initrd->bytes.begin()));
+  // The digest the purgatory checks covers every byte, the map included.
+  const Sha256Digest whole =
+      Sha256Hash(initrd->bytes.data(), initrd->bytes.size(), Sha256BestEngine());
+  EXPECT_EQ(std::memcmp(initrd->sha256.bytes, whole.bytes, sizeof(whole.bytes)), 0);
+  // The appended archive starts on a 4-byte boundary after zero padding
+  // and holds the map.
+  const size_t at = (original.size() + 3) / 4 * 4;
+  for (size_t i = original.size(); i < at; ++i) EXPECT_EQ(initrd->bytes[i], 0) << i;
+  absl::StatusOr<std::vector<CpioEntry>> entries =
+      ParseCpio(absl::MakeConstSpan(initrd->bytes).subspan(at));
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  const CpioEntry* file = nullptr;
+  for (const CpioEntry& e : *entries) {
+    if (e.name == "saveoops/store.map") file = &e;
+  }
+  ASSERT_NE(file, nullptr);
+  StatusOr<StoreMap> back = ParseStoreMap(file->data.data(), file->data.size());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->store_uuid, map.store_uuid);
+  // boot_params tells the capture kernel the whole initramfs size.
+  uint32_t ramdisk_size = 0;
+  std::memcpy(&ramdisk_size, boot->bytes.data() + 0x21c, sizeof(ramdisk_size));
+  EXPECT_EQ(ramdisk_size, initrd->bytes.size());
 }
 
 }  // namespace

@@ -10,6 +10,14 @@
 //   saveoops.store=/dev/XXX    the store (default: scan block devices)
 //   saveoops.action=reboot|poweroff|halt   after writing (default reboot)
 //   saveoops.wait=SECONDS      how long to wait for the store disk (10)
+//
+// The store map (store/store_map.h, at kStoreMapPath in this initramfs,
+// verified by the purgatory with the rest of the initrd): `saveoops arm
+// --store` puts the armed store's UUID there, and only a store whose
+// superblock carries it receives the record; any other, even a valid
+// store, is refused. A map that does not parse means nothing is written.
+// Without a map (armed without a store) the first store found is used and
+// the console says it is unverified.
 #include <dirent.h>
 #include <errno.h>
 #include <string.h>
@@ -33,6 +41,7 @@
 #include "initramfs/init_util.h"
 #include "store/locate.h"
 #include "store/ring.h"
+#include "store/store_map.h"
 
 namespace saveoops {
 namespace {
@@ -128,11 +137,38 @@ ExtractedLog ExtractLog() {
 // The store: the one named on the command line, else the first block device
 // (or partition of one) holding a store superblock. Disks may appear a moment
 // after their driver loads, so keep looking for `wait_seconds`.
-StatusOr<StoreLocation> FindStore(const Options& o) {
-  Status last = NotFoundError("no block device holds a Saveoops store");
+// With a map, a store is taken only if its superblock carries the map's
+// UUID; each store refused for another UUID is said once.
+StatusOr<StoreLocation> Accept(StatusOr<StoreLocation> loc, const std::optional<StoreMap>& map,
+                               std::vector<std::string>* refused) {
+  if (!loc.ok() || !map) return loc;
+  StatusOr<StoreInfo> info = ReadStoreInfo(*loc);
+  if (!info.ok()) return info.status();
+  const std::string want = FormatStoreUuid(map->store_uuid);
+  const std::string have = FormatStoreUuid(info->uuid);
+  if (have == want) {
+    Say(Concat("store UUID ", want, " on ", loc->path, " matches the armed store"));
+    return loc;
+  }
+  const std::string why = Concat("refusing store ", have, " on ", loc->path, " at offset ",
+                                 loc->offset, ": armed for store ", want);
+  bool said = false;
+  for (const std::string& r : *refused) said = said || r == why;
+  if (!said) {
+    Say(why);
+    refused->push_back(why);
+  }
+  return NotFoundError(why);
+}
+
+StatusOr<StoreLocation> FindStore(const Options& o, const std::optional<StoreMap>& map) {
+  Status last = NotFoundError(
+      map ? Concat("no block device holds the armed store ", FormatStoreUuid(map->store_uuid))
+          : std::string("no block device holds a Saveoops store"));
+  std::vector<std::string> refused;
   for (int tries = 0; tries <= o.wait_seconds * 4; ++tries) {
     if (!o.store.empty()) {
-      StatusOr<StoreLocation> loc = FindStoreInImage(o.store);
+      StatusOr<StoreLocation> loc = Accept(FindStoreInImage(o.store), map, &refused);
       if (loc.ok()) return loc;
       last = loc.status();
     } else if (DIR* d = opendir("/sys/block")) {
@@ -143,14 +179,34 @@ StatusOr<StoreLocation> FindStore(const Options& o) {
       closedir(d);
       for (const std::string& n : names) {
         if (absl::StartsWith(n, "loop") || absl::StartsWith(n, "ram")) continue;
-        StatusOr<StoreLocation> loc = FindStoreInImage("/dev/" + n);
+        StatusOr<StoreLocation> loc = Accept(FindStoreInImage("/dev/" + n), map, &refused);
         if (loc.ok()) return loc;
       }
     }
     struct timespec ts = {0, 250 * 1000 * 1000};
     nanosleep(&ts, nullptr);
   }
+  if (!refused.empty() && map) {
+    return NotFoundError(Concat("no block device holds the armed store ",
+                                FormatStoreUuid(map->store_uuid), " (", refused.size(),
+                                " other store(s) refused)"));
+  }
   return last;
+}
+
+// The store map, if this initramfs has one. A map that is there but does
+// not parse fails: nothing may be written then.
+StatusOr<std::optional<StoreMap>> ReadStoreMap() {
+  const std::string bytes = ReadFileOrEmpty(kStoreMapPath);
+  if (bytes.empty() && access(kStoreMapPath, F_OK) != 0) return std::optional<StoreMap>();
+  if (bytes.size() > kStoreMapMaxSize) {
+    return InvalidArgumentError(
+        Concat(kStoreMapPath, ": ", bytes.size(), " bytes, more than ", kStoreMapMaxSize));
+  }
+  StatusOr<StoreMap> map =
+      ParseStoreMap(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  if (!map.ok()) return InvalidArgumentError(Concat(kStoreMapPath, ": ", map.status().message()));
+  return std::optional<StoreMap>(*map);
 }
 
 [[noreturn]] void Finish(const Options& o) {
@@ -172,7 +228,13 @@ int main() {
   Say("capture kernel up; saving the dead kernel's log");
   LoadModules();
   ExtractedLog log = ExtractLog();
-  StatusOr<StoreLocation> store = FindStore(options);
+  StatusOr<std::optional<StoreMap>> map = ReadStoreMap();
+  if (!map.ok()) {
+    Say(Concat("bad store map: ", map.status().message(), "; nothing written, the log is lost"));
+    Finish(options);
+  }
+  if (!*map) Say("no store map (armed without --store): the store is unverified");
+  StatusOr<StoreLocation> store = FindStore(options, *map);
   if (!store.ok()) {
     Say(Concat("no store: ", store.status().message(), "; the log is lost"));
     Finish(options);

@@ -8,6 +8,9 @@
 # serial log must show the purgatory's refusal and no capture kernel boots.
 # --lockdown boots the first kernel with lockdown=integrity: kexec_load is
 # refused and `saveoops arm` must fall back to kexec_file_load.
+# Every case arms with --store=/dev/vda; the capture must log the UUID match.
+# --reformat-store formats the disk again (a new store UUID) after the copy
+# arm reads: the capture must refuse it and write nothing.
 # --kernel=NAME boots a kernel of the e2e matrix (lib.sh MATRIX_KERNEL)
 # instead of the installed one, as first and capture kernel.
 # --controller=virtio|ahci|nvme|virtio-scsi attaches the store disk to that
@@ -17,7 +20,7 @@
 # bytes; every byte outside partition 2 must be unchanged after the capture.
 set -euo pipefail
 
-CASE=default SMP=1 MEM=1G PANIC_CPU="" CORRUPT="" CRASHKERNEL="" LOCKDOWN=""
+CASE=default SMP=1 MEM=1G PANIC_CPU="" CORRUPT="" CRASHKERNEL="" LOCKDOWN="" REFORMAT=""
 CONTROLLER=virtio LAYOUT=bare
 for arg in "$@"; do
   case "$arg" in
@@ -28,6 +31,7 @@ for arg in "$@"; do
     --corrupt-segment=*) CORRUPT=${arg#*=} ;;
     --crashkernel=*) CRASHKERNEL=${arg#*=} ;;
     --lockdown) LOCKDOWN=1 ;;
+    --reformat-store) REFORMAT=1 ;;
     --kernel=*) MATRIX_KERNEL=${arg#*=} ;;
     --controller=*) CONTROLLER=${arg#*=} ;;
     --disk-layout=*) LAYOUT=${arg#*=} ;;
@@ -56,10 +60,6 @@ if [ -z "$CRASHKERNEL" ]; then
 fi
 step "crashkernel=${CRASHKERNEL}M (saveoops plan's recommendation: its smallest + margin)"
 
-ARM_ARGS=""
-[ -n "$CORRUPT" ] && ARM_ARGS="--test-corrupt-digest=$CORRUPT"
-"$MKCPIO" "$WORK/guest.cpio" "/init=$GUEST_INIT" "/bin/saveoops=$SAVEOOPS" \
-  "/saveoops.bundle=$WORK/saveoops.bundle"
 DISK=$WORK/disk.img
 case "$LAYOUT" in
   bare) "$SAVEOOPS" store format --store="$DISK" --size=16M >/dev/null ;;
@@ -84,6 +84,23 @@ outside_digest() {
   { head -c $((34816 * 512)) "$DISK"; tail -c +$((67584 * 512 + 1)) "$DISK"; } | sha256sum
 }
 [ "$LAYOUT" = bare ] || OUTSIDE_BEFORE=$(outside_digest)
+# Armed with the store: the capture must write only to a store with its UUID.
+# The first kernel's test initramfs has no disk drivers, so arm reads the
+# store's UUID from a copy of the store region packed into it (/store.img).
+ARM_ARGS="--store=/store.img"
+[ -n "$CORRUPT" ] && ARM_ARGS="$ARM_ARGS,--test-corrupt-digest=$CORRUPT"
+if [ "$LAYOUT" = bare ]; then
+  cp "$DISK" "$WORK/store-at-arm.img"
+else
+  dd if="$DISK" of="$WORK/store-at-arm.img" bs=512 skip=34816 count=32768 status=none
+fi
+if [ -n "$REFORMAT" ]; then
+  # The store is formatted again (a new UUID) between arming and the panic.
+  [ "$LAYOUT" = bare ] || fail "--reformat-store needs --disk-layout=bare"
+  "$SAVEOOPS" store format --store="$DISK" >/dev/null
+fi
+"$MKCPIO" "$WORK/guest.cpio" "/init=$GUEST_INIT" "/bin/saveoops=$SAVEOOPS" \
+  "/saveoops.bundle=$WORK/saveoops.bundle" "/store.img=$WORK/store-at-arm.img"
 case "$CONTROLLER" in
   virtio) DISK_ARGS=(-drive "file=$DISK,format=raw,if=virtio") ;;
   ahci) DISK_ARGS=(-device ahci,id=ahci0 -drive "file=$DISK,format=raw,if=none,id=store"
@@ -156,6 +173,19 @@ if [ -n "$CORRUPT" ]; then
 fi
 
 grep -q "saveoops purgatory: verified" "$SERIAL" || fail "purgatory did not verify the segments"
+if [ -n "$REFORMAT" ]; then
+  grep -q "saveoops-capture: refusing store .* on /dev/vda .*armed for store" "$SERIAL" ||
+    fail "the capture did not refuse the reformatted store"
+  grep -q "saveoops-capture: no store: no block device holds the armed store" "$SERIAL" ||
+    fail "the capture did not say why nothing was written"
+  if "$SAVEOOPS" show --store="$DISK" >/dev/null 2>&1; then
+    fail "a record landed in the reformatted store"
+  fi
+  step "PASS: the capture refused the reformatted store and wrote nothing"
+  exit 0
+fi
+grep -q "saveoops-capture: store UUID .* on /dev/vda matches the armed store" "$SERIAL" ||
+  fail "the capture did not log the armed store's UUID match"
 # The bundle carries the prepared kernel: the purgatory, not the bzImage's
 # decompressor, unpacked it.
 grep -q "saveoops purgatory: unpacked kernel image" "$SERIAL" ||

@@ -629,6 +629,17 @@ Status FormatStore(const StoreLocation& location, const Uuid& uuid) {
   return SyncData(region->fd.get(), region->name);
 }
 
+Status WipeStore(const StoreLocation& location) {
+  StatusOr<OpenedStoreRegion> region = OpenRegion(location, OpenMode::kWrite);
+  if (!region.ok()) return region.status();
+  const uint64_t length = std::min<uint64_t>(region->size, kSuperblockCopies * kBlock);
+  const std::vector<uint8_t> zeros(length, 0);
+  Status s =
+      WriteAll(region->fd.get(), region->offset, absl::MakeConstSpan(zeros), region->name, 0);
+  if (!s.ok()) return s;
+  return SyncData(region->fd.get(), region->name);
+}
+
 Status FormatStore(const StoreLocation& location) {
   Uuid uuid;
   size_t got = 0;

@@ -168,6 +168,12 @@ Status FormatStore(const StoreLocation& location, const Uuid& uuid);
 // As above with a random (RFC 4122 version 4) UUID from getrandom(2).
 Status FormatStore(const StoreLocation& location);
 
+// Zeroes both superblock copies (the first kSuperblockCopies blocks of the
+// region, never past its end) and syncs: the region is no longer a store,
+// and no capture, armed or not, will write to it. What `saveoops store
+// wipe` does before a store partition is reused for something else.
+Status WipeStore(const StoreLocation& location);
+
 // Formats an in-memory store image (tests, fuzzing): zeroes `image` and
 // writes both superblocks.
 Status FormatStoreImage(absl::Span<uint8_t> image, const Uuid& uuid);

@@ -105,6 +105,28 @@ TEST(StoreTest, SizeZeroMeansToEndOfFile) {
   EXPECT_EQ(info->ring_end, 64u * 1024);  // rounded down to a block
 }
 
+TEST(StoreTest, WipeZeroesOnlyTheSuperblocksInsideTheRegion) {
+  const std::string dir = MakeTempDir();
+  std::vector<uint8_t> bytes(4096 + 64 * 1024 + 4096, 0xee);
+  WriteFile(dir + "/s", bytes);
+  const StoreLocation loc{dir + "/s", 4096, 64 * 1024};
+  ASSERT_TRUE(FormatStore(loc, TestUuid(4)).ok());
+  ASSERT_TRUE(ReadStoreInfo(loc).ok());
+  ASSERT_TRUE(WipeStore(loc).ok());
+  EXPECT_FALSE(ReadStoreInfo(loc).ok());
+  const std::vector<uint8_t> after = ReadFile(dir + "/s");
+  ASSERT_EQ(after.size(), bytes.size());
+  for (size_t i = 0; i < 4096; ++i) ASSERT_EQ(after[i], 0xee) << i;         // before the region
+  for (size_t i = 4096; i < 4096 + 8192; ++i) ASSERT_EQ(after[i], 0) << i;  // both copies
+  for (size_t i = 4096 + 64 * 1024; i < after.size(); ++i) ASSERT_EQ(after[i], 0xee) << i;
+  // A region smaller than two blocks is wiped only up to its end.
+  const StoreLocation tiny{dir + "/s", 4096 + 64 * 1024, 100};
+  ASSERT_TRUE(WipeStore(tiny).ok());
+  const std::vector<uint8_t> again = ReadFile(dir + "/s");
+  for (size_t i = 4096 + 64 * 1024; i < 4096 + 64 * 1024 + 100; ++i) ASSERT_EQ(again[i], 0) << i;
+  for (size_t i = 4096 + 64 * 1024 + 100; i < again.size(); ++i) ASSERT_EQ(again[i], 0xee) << i;
+}
+
 TEST(StoreTest, RandomUuidsDifferAndAreVersion4) {
   const std::string dir = MakeTempDir();
   const StoreLocation a{dir + "/a", 0, 64 * 1024};

@@ -40,7 +40,9 @@
 #include "store/collect.h"
 #include "store/display.h"
 #include "store/locate.h"
+#include "store/probe.h"
 #include "store/ring.h"
+#include "store/store_map.h"
 
 namespace saveoops {
 namespace {
@@ -183,6 +185,29 @@ int CmdPlan(int argc, char** argv) {
 
 // ---- arm / disarm / status -------------------------------------------------
 
+absl::StatusOr<StoreLocation> Locate(const std::string& path) {
+  if (path.empty())
+    return absl::InvalidArgumentError("--store is required (a device, partition or disk image)");
+  return FindStoreInImage(path);
+}
+
+// Refuses a region libblkid recognises as something else (swap, a file
+// system, LVM/RAID member, partition table) unless --force.
+absl::Status RefuseForeignRegion(const StoreLocation& loc, bool force, const char* what) {
+  absl::StatusOr<std::string> other = ForeignSignature(loc);
+  if (!other.ok()) return other.status();
+  if (other->empty()) return absl::OkStatus();
+  if (force) {
+    std::printf("saveoops: note: %s at offset %llu holds %s; going on (--force)\n",
+                loc.path.c_str(), static_cast<unsigned long long>(loc.offset), other->c_str());
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      loc.path, " at offset ", loc.offset, " holds ", *other, ": refusing to ", what,
+      " it (it may be in use by something else; --force to override, or `saveoops store wipe` "
+      "a store that is no longer wanted)"));
+}
+
 int CmdArm(int argc, char** argv) {
   CommandLine cl("saveoops arm --bundle=FILE [flags]",
                  "Verifies the bundle, plans the layout inside the crash reservation and\n"
@@ -190,6 +215,10 @@ int CmdArm(int argc, char** argv) {
                  "kernel booted with crashkernel= (see `saveoops plan`).");
   cl.Flag("bundle", "/var/lib/saveoops/saveoops.bundle", "the bundle to stage");
   cl.Flag("append", "", "extra capture kernel command line");
+  cl.Flag("store", "",
+          "the store the capture may write (device, partition or disk image): its UUID goes "
+          "into the verified capture initramfs and any other store is refused after a panic; "
+          "without it the capture writes the first store it finds, unverified");
   cl.Flag(
       "headroom", absl::StrCat(kDefaultRuntimeHeadroom >> 20, "M"),
       "free memory the capture kernel needs to run, besides its pieces and its unpacked initramfs");
@@ -199,6 +228,8 @@ int CmdArm(int argc, char** argv) {
   cl.Switch("dry-run", "plan and print, load nothing");
   cl.Switch("quiet-purgatory", "purgatory prints only refusals");
   cl.Switch("no-fallback", "never fall back to kexec_file_load");
+  cl.Switch("force",
+            "arm --store even if libblkid finds another signature (swap, a file system) in it");
   int rc = 0;
   if (!ParseOrHelp(cl, argc, argv, 2, "arm", &rc)) return rc;
   auto run = [&]() -> absl::Status {
@@ -217,6 +248,25 @@ int CmdArm(int argc, char** argv) {
     request.dry_run = cl.Enabled("dry-run");
     request.allow_file_load_fallback = !cl.Enabled("no-fallback");
     request.say = [](const std::string& line) { std::printf("saveoops arm: %s\n", line.c_str()); };
+    if (!cl.Get("store").empty()) {
+      absl::StatusOr<StoreLocation> loc = Locate(cl.Get("store"));
+      if (!loc.ok()) return loc.status();
+      absl::StatusOr<StoreInfo> info = ReadStoreInfo(*loc);
+      if (!info.ok()) return info.status();
+      if (absl::Status s = RefuseForeignRegion(*loc, cl.Enabled("force"), "arm with"); !s.ok()) {
+        return s;
+      }
+      StoreMap map;
+      map.store_uuid = info->uuid;
+      request.store_map = map;
+      std::printf("saveoops arm: store %s on %s at offset %llu\n",
+                  FormatStoreUuid(map.store_uuid).c_str(), loc->path.c_str(),
+                  static_cast<unsigned long long>(loc->offset));
+    } else {
+      std::printf(
+          "saveoops arm: note: no --store: the capture will write the first store it finds "
+          "(unverified)\n");
+    }
     absl::StatusOr<ArmOutcome> armed = ArmBundle(*bundle, request);
     if (!armed.ok()) return armed.status();
     const ArmPlan* plan = &armed->plan;
@@ -388,12 +438,6 @@ int CmdInitramfs(int argc, char** argv) {
 
 // ---- store, list, show, collect ----------------------------------------------
 
-absl::StatusOr<StoreLocation> Locate(const std::string& path) {
-  if (path.empty())
-    return absl::InvalidArgumentError("--store is required (a device, partition or disk image)");
-  return FindStoreInImage(path);
-}
-
 int CmdStore(int argc, char** argv) {
   const std::string sub = argc > 2 ? argv[2] : "";
   CommandLine cl("saveoops store format --store=PATH [--partition=N | --offset=OFF --size=SIZE]",
@@ -409,9 +453,35 @@ int CmdStore(int argc, char** argv) {
   cl.Flag("partition", "0",
           "format partition N of the image or disk --store (MBR 1-4, logical 5.., GPT entry "
           "index + 1): offset and size from its table");
+  cl.Switch("force",
+            "format even if libblkid finds another signature (swap, a file system, LVM, RAID, a "
+            "partition table) in the region");
   int rc = 0;
+  if (sub == "wipe") {
+    CommandLine wipe("saveoops store wipe --store=PATH",
+                     "Zeroes the two superblock copies of the store found in PATH (the whole\n"
+                     "device or file, else the partition holding it) and nothing else: no\n"
+                     "capture writes to it afterwards. Run it before reusing a store partition\n"
+                     "for anything else (mkswap, wipefs and mkfs may leave our superblocks).");
+    wipe.Flag("store", "", "device, partition or disk image holding the store");
+    if (!ParseOrHelp(wipe, argc, argv, 3, "store wipe", &rc)) return rc;
+    auto run_wipe = [&]() -> absl::Status {
+      absl::StatusOr<StoreLocation> loc = Locate(wipe.Get("store"));
+      if (!loc.ok()) return loc.status();
+      absl::StatusOr<StoreInfo> info = ReadStoreInfo(*loc);
+      if (!info.ok()) return info.status();
+      absl::Status s = WipeStore(*loc);
+      if (!s.ok()) return s;
+      std::printf("wiped store %s on %s at offset %llu\n", FormatUuid(info->uuid).c_str(),
+                  loc->path.c_str(), static_cast<unsigned long long>(loc->offset));
+      return absl::OkStatus();
+    };
+    return Finish(run_wipe(), "store wipe");
+  }
   if (sub != "format") {
     std::fputs(cl.Help().c_str(), sub == "--help" ? stdout : stderr);
+    if (sub == "--help")
+      std::fputs("\nsaveoops store wipe --store=PATH: zero a store's superblocks\n", stdout);
     return sub == "--help" ? 0 : 2;
   }
   if (!ParseOrHelp(cl, argc, argv, 3, "store", &rc)) return rc;
@@ -439,6 +509,11 @@ int CmdStore(int argc, char** argv) {
     absl::StatusOr<StoreLocation> where = ResolveFormatRegion(req);
     if (!where.ok()) return where.status();
     const StoreLocation& loc = *where;
+    if (exists) {
+      if (absl::Status s = RefuseForeignRegion(loc, cl.Enabled("force"), "format"); !s.ok()) {
+        return s;
+      }
+    }
     absl::Status s = FormatStore(loc);
     if (!s.ok()) return s;
     absl::StatusOr<StoreInfo> info = ReadStoreInfo(loc);
@@ -531,7 +606,7 @@ int Usage(FILE* out) {
       "  status      is a capture kernel armed?\n"
       "  bundle      create | verify a saveoops.bundle\n"
       "  initramfs   build the capture initramfs\n"
-      "  store       format a record store\n"
+      "  store       format or wipe a record store\n"
       "  list        list captured records\n"
       "  show        print a captured record\n"
       "  collect     copy new records into /var/lib/saveoops\n",

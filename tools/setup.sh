@@ -15,6 +15,8 @@ PACKAGES=(
   # Pack time: unpack the capture kernel's payload (xz, lzma, zstd, gzip,
   # LZ4, bzip2, LZO) and compressed modules, recompress the kernel as LZ4.
   liblzma-dev liblz4-dev libzstd-dev zlib1g-dev libbz2-dev liblzo2-dev
+  # `store format` / `arm`: refuse a region holding another signature.
+  libblkid-dev
   # Unit tests build payloads of each format with the command-line tools.
   # (xz-utils also makes .lzma files: `xz --format=lzma`, its `lzma`.)
   xz-utils zstd gzip lz4 bzip2 lzop
