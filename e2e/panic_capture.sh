@@ -8,7 +8,7 @@
 # serial log must show the purgatory's refusal and no capture kernel boots.
 # --lockdown boots the first kernel with lockdown=integrity: kexec_load is
 # refused and `saveoops arm` must fall back to kexec_file_load.
-# Every case arms with --store=/dev/vda; the capture must log the UUID match.
+# Every case arms with --store (a copy of the store region); the capture must log the UUID match.
 # --reformat-store formats the disk again (a new store UUID) after the copy
 # arm reads: the capture must refuse it and write nothing.
 # --kernel=NAME boots a kernel of the e2e matrix (lib.sh MATRIX_KERNEL)
@@ -184,7 +184,7 @@ if [ -n "$REFORMAT" ]; then
   step "PASS: the capture refused the reformatted store and wrote nothing"
   exit 0
 fi
-grep -q "saveoops-capture: store UUID .* on /dev/vda matches the armed store" "$SERIAL" ||
+grep -q "saveoops-capture: store UUID .* on /dev/[a-z0-9]* matches the armed store" "$SERIAL" ||
   fail "the capture did not log the armed store's UUID match"
 # The bundle carries the prepared kernel: the purgatory, not the bzImage's
 # decompressor, unpacked it.
