@@ -27,4 +27,5 @@ COVERAGE_FLOORS = {
     "partition_table_fuzz": 370,
     "purgatory_image_fuzz": 22,
     "cmdline_fuzz": 236,
+    "signature_fuzz": 320,
 }
