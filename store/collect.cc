@@ -19,40 +19,6 @@
 namespace saveoops {
 namespace {
 
-// A JSON string literal (RFC 8259, section 7). Bytes that are not valid
-// UTF-8 become U+FFFD, so the file is always valid JSON.
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size();) {
-    const uint8_t c = static_cast<uint8_t>(s[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-      ++i;
-    } else if (c == '\n') {
-      out += "\\n";
-      ++i;
-    } else if (c == '\t') {
-      out += "\\t";
-      ++i;
-    } else if (c < 0x20 || c == 0x7f) {
-      out += Format("\\u%04x", c);
-      ++i;
-    } else if (c < 0x80) {
-      out += static_cast<char>(c);
-      ++i;
-    } else if (size_t n = Utf8SequenceLength(s, i); n != 0) {
-      out.append(s.data() + i, n);
-      i += n;
-    } else {
-      out += "\\ufffd";
-      ++i;
-    }
-  }
-  out += "\"";
-  return out;
-}
-
 Status Refuse(const std::string& dir, const std::string& why) {
   return PermissionDeniedError(Format("collect: refusing directory '%s': %s", dir, why));
 }
@@ -177,6 +143,10 @@ std::string CollectedMetaName(const CaptureRecord& record) {
 }
 
 std::string RecordMetadataJson(const CaptureRecord& r) {
+  return RecordMetadataJson(r, ComputeSignature(r.panic_reason, r.log_text));
+}
+
+std::string RecordMetadataJson(const CaptureRecord& r, const CrashSignature& sig) {
   std::string out = "{\n";
   AppendTo(&out, "  \"store_uuid\": ", JsonString(FormatUuid(r.store_uuid)), ",\n");
   AppendTo(&out, "  \"sequence\": ", r.sequence, ",\n");
@@ -199,6 +169,13 @@ std::string RecordMetadataJson(const CaptureRecord& r) {
                reinterpret_cast<const char*>(r.log_sha256.data()), r.log_sha256.size()))),
            ",\n");
   AppendTo(&out, "  \"offset_in_store\": ", r.offset_in_store, ",\n");
+  AppendTo(&out, "  \"signature\": ", JsonString(sig.hex), ",\n");
+  out += "  \"signature_frames\": [";
+  for (size_t i = 0; i < sig.frames.size(); ++i) {
+    AppendTo(&out, i ? ", " : "", JsonString(sig.frames[i]));
+  }
+  out += "],\n";
+  AppendTo(&out, "  \"signature_reason\": ", JsonString(sig.reason), ",\n");
   AppendTo(&out, "  \"log_file\": ", JsonString(CollectedLogName(r)), "\n");
   out += "}\n";
   return out;
@@ -224,7 +201,9 @@ StatusOr<CollectResult> CollectRecords(const StoreLocation& location, const std:
     const std::string log_path = Concat(dir, "/", CollectedLogName(r));
     if (Status s = WriteCollectedLog(location, r, log_path); !s.ok()) return s;
     // The .json goes last: its presence is the "collected" mark.
-    if (Status s = WriteCollected(meta_path, RecordMetadataJson(r)); !s.ok()) return s;
+    StatusOr<CrashSignature> sig = ReadRecordSignature(location, r);
+    if (!sig.ok()) return sig.status();
+    if (Status s = WriteCollected(meta_path, RecordMetadataJson(r, *sig)); !s.ok()) return s;
     result.written.push_back({r.sequence, log_path, meta_path});
   }
   return result;

@@ -16,6 +16,7 @@
 
 #include "common/status.h"
 #include "store/ring.h"
+#include "store/signature.h"
 
 namespace saveoops {
 
@@ -66,6 +67,10 @@ std::string CollectedMetaName(const CaptureRecord& record);
 
 // The .json metadata CollectRecords() writes for a record.
 std::string RecordMetadataJson(const CaptureRecord& record);
+
+// The same with the record's crash signature (store/signature.h) given:
+// "signature", "signature_frames" and "signature_reason" fields.
+std::string RecordMetadataJson(const CaptureRecord& record, const CrashSignature& sig);
 
 }  // namespace saveoops
 

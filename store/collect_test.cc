@@ -104,6 +104,21 @@ TEST(StoreTest, MetadataJsonEscapes) {
   EXPECT_TRUE(absl::StrContains(j, "\"capture_time_utc\": \"1970-01-01T00:00:00Z\"")) << j;
 }
 
+TEST(StoreTest, MetadataJsonHasTheSignature) {
+  CaptureRecord r;
+  r.panic_reason = "Oops: CPU 3";
+  r.log_text = "Oops: x\nCall Trace:\n a\"q+0x1/0x2\n b+0x3/0x4\n";
+  const CrashSignature sig = ComputeSignature(r.panic_reason, r.log_text);
+  const std::string j = RecordMetadataJson(r);
+  EXPECT_EQ(j, RecordMetadataJson(r, sig));
+  EXPECT_TRUE(absl::StrContains(j, absl::StrCat("\"signature\": \"", sig.hex, "\",\n"))) << j;
+  // A line that is no frame ends the trace.
+  EXPECT_TRUE(absl::StrContains(j, "\"signature_frames\": [],\n")) << j;
+  EXPECT_TRUE(absl::StrContains(j, "\"signature_reason\": \"Oops: CPU <n>\",\n")) << j;
+  r.log_text = "Oops: x\nCall Trace:\n a+0x1/0x2\n b+0x3/0x4\n";
+  EXPECT_TRUE(absl::StrContains(RecordMetadataJson(r), "\"signature_frames\": [\"a\", \"b\"],\n"));
+}
+
 TEST(StoreTest, CollectWritesEachRecordOnce) {
   const std::string dir = MakeTempDir();
   const StoreLocation loc{dir + "/s", 0, 128 * 1024};

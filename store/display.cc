@@ -156,6 +156,40 @@ std::string FormatRecordHeaderForDisplay(const CaptureRecord& r) {
   return FormatRecordHeaderForDisplay(r, nullptr);
 }
 
+// A JSON string literal (RFC 8259, section 7). Bytes that are not valid
+// UTF-8 become U+FFFD, so the file is always valid JSON.
+std::string JsonString(absl::string_view s) {
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size();) {
+    const uint8_t c = static_cast<uint8_t>(s[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+      ++i;
+    } else if (c == '\n') {
+      out += "\\n";
+      ++i;
+    } else if (c == '\t') {
+      out += "\\t";
+      ++i;
+    } else if (c < 0x20 || c == 0x7f) {
+      out += Format("\\u%04x", c);
+      ++i;
+    } else if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+    } else if (size_t n = Utf8SequenceLength(s, i); n != 0) {
+      out.append(s.data() + i, n);
+      i += n;
+    } else {
+      out += "\\ufffd";
+      ++i;
+    }
+  }
+  out += "\"";
+  return out;
+}
+
 std::string FormatSignatureForDisplay(const CrashSignature& sig) {
   std::string out;
   AppendFormat(&out, "Signature:      %s\n", sig.hex);

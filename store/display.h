@@ -69,6 +69,11 @@ std::string FormatRecordHeaderForDisplay(const CaptureRecord& record);
 // sig is not null.
 std::string FormatRecordHeaderForDisplay(const CaptureRecord& record, const CrashSignature* sig);
 
+// A JSON string literal (RFC 8259, section 7) of arbitrary bytes: bytes
+// that are not valid UTF-8 become U+FFFD, control bytes \uXXXX, so the
+// result is always valid JSON. Shared by collect's .json and show's.
+std::string JsonString(absl::string_view s);
+
 // "Signature:      <16 hex>\nFrames:         a b c\n" ("(no call trace)" without frames).
 std::string FormatSignatureForDisplay(const CrashSignature& sig);
 
