@@ -224,3 +224,68 @@ std::string FormatCollectSummary(const CollectResult& result, const std::string&
 }
 
 }  // namespace saveoops
+
+namespace saveoops {
+
+std::string RecordJsonLine(const CaptureRecord& r, const CrashSignature& sig,
+                           absl::string_view log_text) {
+  // RecordMetadataJson's only raw newlines are its layout (JsonString
+  // escapes every newline inside a value), so folding them keeps it valid.
+  std::string pretty = RecordMetadataJson(r, sig);
+  std::string out;
+  for (size_t i = 0; i < pretty.size(); ++i) {
+    if (pretty[i] != '\n') {
+      out += pretty[i];
+      continue;
+    }
+    while (i + 1 < pretty.size() && pretty[i + 1] == ' ') ++i;
+    if (i + 1 < pretty.size() && pretty[i + 1] != '}' && out.back() == ',') out += ' ';
+  }
+  // out ends with "}"; the log text goes in as the last field.
+  out.pop_back();
+  AppendTo(&out, ", \"log_text\": ", JsonString(log_text), "}\n");
+  return out;
+}
+
+StatusOr<std::string> FormatListingJson(const StoreLocation& location, const StoreListing& l,
+                                        bool by_signature) {
+  struct Group {
+    std::string reason;
+    uint64_t count = 0, first_seq = 0, last_seq = 0, first_time = 0, last_time = 0;
+  };
+  std::vector<std::pair<std::string, Group>> groups;
+  std::string out;
+  for (const CaptureRecord& r : l.records) {
+    std::string log;
+    Status s = ReadRecordLog(location, r, [&](const uint8_t* data, size_t size) {
+      log.append(reinterpret_cast<const char*>(data), size);
+      return Status();
+    });
+    if (!s.ok()) return s;
+    const CrashSignature sig = ComputeSignature(r.panic_reason, log);
+    if (!by_signature) {
+      out += RecordJsonLine(r, sig, log);
+      continue;
+    }
+    Group* g = nullptr;
+    for (auto& [hex, group] : groups) {
+      if (hex == sig.hex) g = &group;
+    }
+    if (g == nullptr) {
+      groups.push_back({sig.hex, Group{sig.reason, 0, r.sequence, r.sequence, r.capture_time_unix,
+                                       r.capture_time_unix}});
+      g = &groups.back().second;
+    }
+    ++g->count;
+    g->last_seq = r.sequence;
+    g->last_time = r.capture_time_unix;
+  }
+  for (const auto& [hex, g] : groups) {
+    AppendFormat(&out, "%s  count %u  seq %u..%u  %s..%s  %s\n", hex, g.count, g.first_seq,
+                 g.last_seq, FormatUtc(g.first_time), FormatUtc(g.last_time),
+                 TerminalSafe(g.reason, TerminalText::kLine));
+  }
+  return out;
+}
+
+}  // namespace saveoops
