@@ -288,4 +288,20 @@ StatusOr<std::string> FormatListingJson(const StoreLocation& location, const Sto
   return out;
 }
 
+StatusOr<std::string> FormatListingWithSignatures(const StoreLocation& location,
+                                                  const StoreListing& l) {
+  std::string out = Format("store %s at offset %u: %u record(s)", FormatUuid(l.info.uuid),
+                           location.offset, l.records.size());
+  if (l.skipped_corrupt > 0) AppendFormat(&out, ", %d damaged skipped", l.skipped_corrupt);
+  out += '\n';
+  for (const CaptureRecord& r : l.records) {
+    StatusOr<CrashSignature> sig = ReadRecordSignature(location, r);
+    if (!sig.ok()) return sig.status();
+    AppendFormat(&out, "seq %u  %s  %s  %s  %s\n", r.sequence, sig->hex,
+                 TerminalSafe(r.kernel_release, TerminalText::kLine),
+                 FormatUtc(r.capture_time_unix), TerminalSafe(r.panic_reason, TerminalText::kLine));
+  }
+  return out;
+}
+
 }  // namespace saveoops

@@ -78,6 +78,11 @@ std::string RecordMetadataJson(const CaptureRecord& record, const CrashSignature
 std::string RecordJsonLine(const CaptureRecord& record, const CrashSignature& sig,
                            absl::string_view log_text);
 
+// `saveoops list`: FormatListing with each record's signature after its
+// sequence number ("seq N  <sig>  release  time  reason"). Reads every log.
+StatusOr<std::string> FormatListingWithSignatures(const StoreLocation& location,
+                                                  const StoreListing& listing);
+
 // `saveoops list --json` (one RecordJsonLine per record, by sequence) or,
 // with by_signature, `list --by-signature`: one line per signature, in the
 // order of its first record: "<sig>  count N  seq A..B  T1..T2  <reason>".

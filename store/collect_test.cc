@@ -482,6 +482,10 @@ TEST(StoreTest, ListBySignatureGroupsTheSamePanic) {
   EXPECT_TRUE(absl::StrContains(*grouped, "count 1  seq 2..2")) << *grouped;
   EXPECT_TRUE(absl::StrContains(*grouped, "BUG: unable to handle page fault for address: <hex>\n"))
       << *grouped;
+  StatusOr<std::string> listed = FormatListingWithSignatures(loc, *l);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(absl::StrContains(*listed, absl::StrCat("seq 3  ", sig, "  6.1.0-56-amd64  ")))
+      << *listed;
   StatusOr<std::string> lines = FormatListingJson(loc, *l, /*by_signature=*/false);
   ASSERT_TRUE(lines.ok());
   EXPECT_EQ(std::count(lines->begin(), lines->end(), '\n'), 3) << *lines;

@@ -105,6 +105,13 @@ TEST(Signature, DifferentPanicsDiffer) {
   EXPECT_NE(ComputeSignature("Kernel panic - not syncing: VFS", changed).hex, other.hex);
 }
 
+TEST(Signature, CanonicalStringIsTheDocumentedOne) {
+  // SHA-256("Kernel panic - not syncing: sysrq triggered crash\ndump_stack_lvl\npanic\n"
+  // "sysrq_handle_crash"), the README's example.
+  EXPECT_EQ(ComputeSignature("Kernel panic - not syncing: sysrq triggered crash", kPanic).hex,
+            "681f50337f5d2d23");
+}
+
 TEST(Signature, EmptyAndGarbageAreDefined) {
   CrashSignature empty = ComputeSignature("", "");
   EXPECT_EQ(empty.hex.size(), 16u);

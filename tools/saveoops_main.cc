@@ -471,7 +471,9 @@ int CmdList(int argc, char** argv) {
       std::fputs(text->c_str(), stdout);
       return absl::OkStatus();
     }
-    std::fputs(FormatListing(*l, loc->offset).c_str(), stdout);
+    absl::StatusOr<std::string> text = FormatListingWithSignatures(*loc, *l);
+    if (!text.ok()) return text.status();
+    std::fputs(text->c_str(), stdout);
     return absl::OkStatus();
   };
   return Finish(run(), "list");
