@@ -28,4 +28,5 @@ COVERAGE_FLOORS = {
     "purgatory_image_fuzz": 22,
     "cmdline_fuzz": 236,
     "store_map_fuzz": 170,
+    "signature_fuzz": 320,
 }

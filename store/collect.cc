@@ -19,40 +19,6 @@
 namespace saveoops {
 namespace {
 
-// A JSON string literal (RFC 8259, section 7). Bytes that are not valid
-// UTF-8 become U+FFFD, so the file is always valid JSON.
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size();) {
-    const uint8_t c = static_cast<uint8_t>(s[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-      ++i;
-    } else if (c == '\n') {
-      out += "\\n";
-      ++i;
-    } else if (c == '\t') {
-      out += "\\t";
-      ++i;
-    } else if (c < 0x20 || c == 0x7f) {
-      out += Format("\\u%04x", c);
-      ++i;
-    } else if (c < 0x80) {
-      out += static_cast<char>(c);
-      ++i;
-    } else if (size_t n = Utf8SequenceLength(s, i); n != 0) {
-      out.append(s.data() + i, n);
-      i += n;
-    } else {
-      out += "\\ufffd";
-      ++i;
-    }
-  }
-  out += "\"";
-  return out;
-}
-
 Status Refuse(const std::string& dir, const std::string& why) {
   return PermissionDeniedError(Format("collect: refusing directory '%s': %s", dir, why));
 }
@@ -177,6 +143,10 @@ std::string CollectedMetaName(const CaptureRecord& record) {
 }
 
 std::string RecordMetadataJson(const CaptureRecord& r) {
+  return RecordMetadataJson(r, ComputeSignature(r.panic_reason, r.log_text));
+}
+
+std::string RecordMetadataJson(const CaptureRecord& r, const CrashSignature& sig) {
   std::string out = "{\n";
   AppendTo(&out, "  \"store_uuid\": ", JsonString(FormatUuid(r.store_uuid)), ",\n");
   AppendTo(&out, "  \"sequence\": ", r.sequence, ",\n");
@@ -199,6 +169,13 @@ std::string RecordMetadataJson(const CaptureRecord& r) {
                reinterpret_cast<const char*>(r.log_sha256.data()), r.log_sha256.size()))),
            ",\n");
   AppendTo(&out, "  \"offset_in_store\": ", r.offset_in_store, ",\n");
+  AppendTo(&out, "  \"signature\": ", JsonString(sig.hex), ",\n");
+  out += "  \"signature_frames\": [";
+  for (size_t i = 0; i < sig.frames.size(); ++i) {
+    AppendTo(&out, i ? ", " : "", JsonString(sig.frames[i]));
+  }
+  out += "],\n";
+  AppendTo(&out, "  \"signature_reason\": ", JsonString(sig.reason), ",\n");
   AppendTo(&out, "  \"log_file\": ", JsonString(CollectedLogName(r)), "\n");
   out += "}\n";
   return out;
@@ -224,7 +201,9 @@ StatusOr<CollectResult> CollectRecords(const StoreLocation& location, const std:
     const std::string log_path = Concat(dir, "/", CollectedLogName(r));
     if (Status s = WriteCollectedLog(location, r, log_path); !s.ok()) return s;
     // The .json goes last: its presence is the "collected" mark.
-    if (Status s = WriteCollected(meta_path, RecordMetadataJson(r)); !s.ok()) return s;
+    StatusOr<CrashSignature> sig = ReadRecordSignature(location, r);
+    if (!sig.ok()) return sig.status();
+    if (Status s = WriteCollected(meta_path, RecordMetadataJson(r, *sig)); !s.ok()) return s;
     result.written.push_back({r.sequence, log_path, meta_path});
   }
   return result;
@@ -240,6 +219,87 @@ std::string FormatCollectSummary(const CollectResult& result, const std::string&
     AppendFormat(&out,
                  "skipped %d damaged record(s) (not collected; `saveoops list` counts them)\n",
                  result.skipped_corrupt);
+  }
+  return out;
+}
+
+}  // namespace saveoops
+
+namespace saveoops {
+
+std::string RecordJsonLine(const CaptureRecord& r, const CrashSignature& sig,
+                           absl::string_view log_text) {
+  // RecordMetadataJson's only raw newlines are its layout (JsonString
+  // escapes every newline inside a value), so folding them keeps it valid.
+  std::string pretty = RecordMetadataJson(r, sig);
+  std::string out;
+  for (size_t i = 0; i < pretty.size(); ++i) {
+    if (pretty[i] != '\n') {
+      out += pretty[i];
+      continue;
+    }
+    while (i + 1 < pretty.size() && pretty[i + 1] == ' ') ++i;
+    if (i + 1 < pretty.size() && pretty[i + 1] != '}' && out.back() == ',') out += ' ';
+  }
+  // out ends with "}"; the log text goes in as the last field.
+  out.pop_back();
+  AppendTo(&out, ", \"log_text\": ", JsonString(log_text), "}\n");
+  return out;
+}
+
+StatusOr<std::string> FormatListingJson(const StoreLocation& location, const StoreListing& l,
+                                        bool by_signature) {
+  struct Group {
+    std::string reason;
+    uint64_t count = 0, first_seq = 0, last_seq = 0, first_time = 0, last_time = 0;
+  };
+  std::vector<std::pair<std::string, Group>> groups;
+  std::string out;
+  for (const CaptureRecord& r : l.records) {
+    std::string log;
+    Status s = ReadRecordLog(location, r, [&](const uint8_t* data, size_t size) {
+      log.append(reinterpret_cast<const char*>(data), size);
+      return Status();
+    });
+    if (!s.ok()) return s;
+    const CrashSignature sig = ComputeSignature(r.panic_reason, log);
+    if (!by_signature) {
+      out += RecordJsonLine(r, sig, log);
+      continue;
+    }
+    Group* g = nullptr;
+    for (auto& [hex, group] : groups) {
+      if (hex == sig.hex) g = &group;
+    }
+    if (g == nullptr) {
+      groups.push_back({sig.hex, Group{sig.reason, 0, r.sequence, r.sequence, r.capture_time_unix,
+                                       r.capture_time_unix}});
+      g = &groups.back().second;
+    }
+    ++g->count;
+    g->last_seq = r.sequence;
+    g->last_time = r.capture_time_unix;
+  }
+  for (const auto& [hex, g] : groups) {
+    AppendFormat(&out, "%s  count %u  seq %u..%u  %s..%s  %s\n", hex, g.count, g.first_seq,
+                 g.last_seq, FormatUtc(g.first_time), FormatUtc(g.last_time),
+                 TerminalSafe(g.reason, TerminalText::kLine));
+  }
+  return out;
+}
+
+StatusOr<std::string> FormatListingWithSignatures(const StoreLocation& location,
+                                                  const StoreListing& l) {
+  std::string out = Format("store %s at offset %u: %u record(s)", FormatUuid(l.info.uuid),
+                           location.offset, l.records.size());
+  if (l.skipped_corrupt > 0) AppendFormat(&out, ", %d damaged skipped", l.skipped_corrupt);
+  out += '\n';
+  for (const CaptureRecord& r : l.records) {
+    StatusOr<CrashSignature> sig = ReadRecordSignature(location, r);
+    if (!sig.ok()) return sig.status();
+    AppendFormat(&out, "seq %u  %s  %s  %s  %s\n", r.sequence, sig->hex,
+                 TerminalSafe(r.kernel_release, TerminalText::kLine),
+                 FormatUtc(r.capture_time_unix), TerminalSafe(r.panic_reason, TerminalText::kLine));
   }
   return out;
 }

@@ -14,8 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "common/status.h"
 #include "store/ring.h"
+#include "store/signature.h"
 
 namespace saveoops {
 
@@ -66,6 +68,27 @@ std::string CollectedMetaName(const CaptureRecord& record);
 
 // The .json metadata CollectRecords() writes for a record.
 std::string RecordMetadataJson(const CaptureRecord& record);
+
+// The same with the record's crash signature (store/signature.h) given:
+// "signature", "signature_frames" and "signature_reason" fields.
+std::string RecordMetadataJson(const CaptureRecord& record, const CrashSignature& sig);
+
+// One JSON object on one line (JSON Lines): RecordMetadataJson's fields and
+// "log_text" (the log, escaped as JsonString does).
+std::string RecordJsonLine(const CaptureRecord& record, const CrashSignature& sig,
+                           absl::string_view log_text);
+
+// `saveoops list`: FormatListing with each record's signature after its
+// sequence number ("seq N  <sig>  release  time  reason"). Reads every log.
+StatusOr<std::string> FormatListingWithSignatures(const StoreLocation& location,
+                                                  const StoreListing& listing);
+
+// `saveoops list --json` (one RecordJsonLine per record, by sequence) or,
+// with by_signature, `list --by-signature`: one line per signature, in the
+// order of its first record: "<sig>  count N  seq A..B  T1..T2  <reason>".
+// Reads every record's log.
+StatusOr<std::string> FormatListingJson(const StoreLocation& location, const StoreListing& listing,
+                                        bool by_signature);
 
 }  // namespace saveoops
 

@@ -104,6 +104,21 @@ TEST(StoreTest, MetadataJsonEscapes) {
   EXPECT_TRUE(absl::StrContains(j, "\"capture_time_utc\": \"1970-01-01T00:00:00Z\"")) << j;
 }
 
+TEST(StoreTest, MetadataJsonHasTheSignature) {
+  CaptureRecord r;
+  r.panic_reason = "Oops: CPU 3";
+  r.log_text = "Oops: x\nCall Trace:\n a\"q+0x1/0x2\n b+0x3/0x4\n";
+  const CrashSignature sig = ComputeSignature(r.panic_reason, r.log_text);
+  const std::string j = RecordMetadataJson(r);
+  EXPECT_EQ(j, RecordMetadataJson(r, sig));
+  EXPECT_TRUE(absl::StrContains(j, absl::StrCat("\"signature\": \"", sig.hex, "\",\n"))) << j;
+  // A line that is no frame ends the trace.
+  EXPECT_TRUE(absl::StrContains(j, "\"signature_frames\": [],\n")) << j;
+  EXPECT_TRUE(absl::StrContains(j, "\"signature_reason\": \"Oops: CPU <n>\",\n")) << j;
+  r.log_text = "Oops: x\nCall Trace:\n a+0x1/0x2\n b+0x3/0x4\n";
+  EXPECT_TRUE(absl::StrContains(RecordMetadataJson(r), "\"signature_frames\": [\"a\", \"b\"],\n"));
+}
+
 TEST(StoreTest, CollectWritesEachRecordOnce) {
   const std::string dir = MakeTempDir();
   const StoreLocation loc{dir + "/s", 0, 128 * 1024};
@@ -428,4 +443,56 @@ TEST(CollectTest, SaysHowManyDamagedRecordsItSkipped) {
 
 }  // namespace
 }  // namespace store_test
+}  // namespace saveoops
+
+namespace saveoops {
+namespace {
+
+using store_test::MakeTempDir;
+using store_test::TestUuid;
+
+NewRecord SamePanic(uint64_t time, const char* addr, const char* ts) {
+  NewRecord r;
+  r.capture_time_unix = time;
+  r.kernel_release = "6.1.0-56-amd64";
+  r.panic_reason = absl::StrCat("BUG: unable to handle page fault for address: ", addr);
+  r.log_text = absl::StrCat("[", ts, "] BUG: unable to handle page fault for address: ", addr,
+                            "\n[", ts, "] RIP: 0010:crash_fn+0x16/0x20\n[", ts, "] Call Trace:\n[",
+                            ts, "]  <TASK>\n[", ts, "]  caller+0x4/0x9\n");
+  return r;
+}
+
+TEST(StoreTest, ListBySignatureGroupsTheSamePanic) {
+  const std::string dir = MakeTempDir();
+  const StoreLocation loc{dir + "/s", 0, 128 * 1024};
+  ASSERT_TRUE(FormatStore(loc, TestUuid(21)).ok());
+  ASSERT_TRUE(AppendRecord(loc, SamePanic(1700000000, "ffffb3c2c0013e30", "    1.234")).ok());
+  NewRecord other = SamePanic(1700000100, "ffff0000", "    2.000");
+  other.panic_reason = "Kernel panic - not syncing: VFS";
+  ASSERT_TRUE(AppendRecord(loc, other).ok());
+  ASSERT_TRUE(AppendRecord(loc, SamePanic(1700000500, "ffffa000c0099e30", "  100.5")).ok());
+  StatusOr<StoreListing> l = ListRecordMetadata(loc);
+  ASSERT_TRUE(l.ok());
+  StatusOr<std::string> grouped = FormatListingJson(loc, *l, /*by_signature=*/true);
+  ASSERT_TRUE(grouped.ok());
+  const std::string sig = ComputeSignature(SamePanic(0, "deadbeef00", "0.1").panic_reason,
+                                           SamePanic(0, "deadbeef00", "0.1").log_text)
+                              .hex;
+  EXPECT_TRUE(absl::StrContains(*grouped, absl::StrCat(sig, "  count 2  seq 1..3  "))) << *grouped;
+  EXPECT_TRUE(absl::StrContains(*grouped, "count 1  seq 2..2")) << *grouped;
+  EXPECT_TRUE(absl::StrContains(*grouped, "BUG: unable to handle page fault for address: <hex>\n"))
+      << *grouped;
+  StatusOr<std::string> listed = FormatListingWithSignatures(loc, *l);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(absl::StrContains(*listed, absl::StrCat("seq 3  ", sig, "  6.1.0-56-amd64  ")))
+      << *listed;
+  StatusOr<std::string> lines = FormatListingJson(loc, *l, /*by_signature=*/false);
+  ASSERT_TRUE(lines.ok());
+  EXPECT_EQ(std::count(lines->begin(), lines->end(), '\n'), 3) << *lines;
+  EXPECT_TRUE(absl::StrContains(*lines, absl::StrCat("\"signature\": \"", sig, "\", ")));
+  EXPECT_TRUE(absl::StrContains(*lines, "\"signature_frames\": [\"crash_fn\", \"caller\"], "));
+  EXPECT_TRUE(absl::StrContains(*lines, "\"log_text\": \"[    1.234] BUG: unable"));
+}
+
+}  // namespace
 }  // namespace saveoops

@@ -153,6 +153,70 @@ std::string FormatUtc(uint64_t unix_seconds) {
 }
 
 std::string FormatRecordHeaderForDisplay(const CaptureRecord& r) {
+  return FormatRecordHeaderForDisplay(r, nullptr);
+}
+
+// A JSON string literal (RFC 8259, section 7). Bytes that are not valid
+// UTF-8 become U+FFFD, so the file is always valid JSON.
+std::string JsonString(absl::string_view s) {
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size();) {
+    const uint8_t c = static_cast<uint8_t>(s[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+      ++i;
+    } else if (c == '\n') {
+      out += "\\n";
+      ++i;
+    } else if (c == '\t') {
+      out += "\\t";
+      ++i;
+    } else if (c < 0x20 || c == 0x7f) {
+      out += Format("\\u%04x", c);
+      ++i;
+    } else if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+    } else if (size_t n = Utf8SequenceLength(s, i); n != 0) {
+      out.append(s.data() + i, n);
+      i += n;
+    } else {
+      out += "\\ufffd";
+      ++i;
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+std::string FormatSignatureForDisplay(const CrashSignature& sig) {
+  std::string out;
+  AppendFormat(&out, "Signature:      %s\n", sig.hex);
+  std::string frames;
+  for (const std::string& f : sig.frames) {
+    if (!frames.empty()) frames += ' ';
+    frames += f;
+  }
+  AppendFormat(
+      &out, "Frames:         %s\n",
+      frames.empty() ? std::string("(no call trace)") : TerminalSafe(frames, TerminalText::kLine));
+  return out;
+}
+
+StatusOr<CrashSignature> ReadRecordSignature(const StoreLocation& location,
+                                             const CaptureRecord& record) {
+  std::string log;
+  Status s = ReadRecordLog(location, record, [&](const uint8_t* data, size_t size) {
+    size_t room = kMaxSignatureLogBytes - log.size();
+    log.append(reinterpret_cast<const char*>(data), size < room ? size : room);
+    return Status();
+  });
+  if (!s.ok()) return s;
+  return ComputeSignature(record.panic_reason, log);
+}
+
+std::string FormatRecordHeaderForDisplay(const CaptureRecord& r, const CrashSignature* sig) {
   std::string out;
   AppendFormat(&out, "Record:         #%u (store %s, offset %u)\n", r.sequence,
                FormatUuid(r.store_uuid), r.offset_in_store);
@@ -171,6 +235,7 @@ std::string FormatRecordHeaderForDisplay(const CaptureRecord& r) {
   } else {
     AppendFormat(&out, "Log:            %u bytes\n", r.log_size);
   }
+  if (sig != nullptr) out += FormatSignatureForDisplay(*sig);
   out += std::string(64, '-');
   out += '\n';
   return out;
@@ -179,7 +244,8 @@ std::string FormatRecordHeaderForDisplay(const CaptureRecord& r) {
 std::string FormatRecordForDisplay(const CaptureRecord& record) {
   CaptureRecord r = record;
   r.log_size = r.log_text.size();
-  std::string out = FormatRecordHeaderForDisplay(r);
+  CrashSignature sig = ComputeSignature(r.panic_reason, r.log_text);
+  std::string out = FormatRecordHeaderForDisplay(r, &sig);
   out += TerminalSafe(r.log_text, TerminalText::kLog);
   if (!r.log_text.empty() && r.log_text.back() != '\n') out += '\n';
   return out;
@@ -192,7 +258,9 @@ Status ShowRecord(const StoreLocation& location, const CaptureRecord& record, Sh
       return WriteOut(out, absl::string_view(reinterpret_cast<const char*>(data), size));
     });
   }
-  if (Status s = WriteOut(out, FormatRecordHeaderForDisplay(record)); !s.ok()) return s;
+  StatusOr<CrashSignature> sig = ReadRecordSignature(location, record);
+  if (!sig.ok()) return sig.status();
+  if (Status s = WriteOut(out, FormatRecordHeaderForDisplay(record, &*sig)); !s.ok()) return s;
   TerminalText text(TerminalText::kLog);
   std::string piece;
   char last = '\n';

@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "common/status.h"
 #include "store/ring.h"
+#include "store/signature.h"
 
 namespace saveoops {
 
@@ -63,6 +64,23 @@ std::string TerminalSafe(absl::string_view text, TerminalText::Kind kind);
 //   Log:            81234 bytes
 //   ----------------------------------------------------------------
 std::string FormatRecordHeaderForDisplay(const CaptureRecord& record);
+
+// The header with "Signature:" and "Frames:" lines (store/signature.h) when
+// sig is not null.
+std::string FormatRecordHeaderForDisplay(const CaptureRecord& record, const CrashSignature* sig);
+
+// A JSON string literal (RFC 8259, section 7) of arbitrary bytes: bytes
+// that are not valid UTF-8 become U+FFFD, control bytes \uXXXX, so the
+// result is always valid JSON. Shared by collect's .json and show's.
+std::string JsonString(absl::string_view s);
+
+// "Signature:      <16 hex>\nFrames:         a b c\n" ("(no call trace)" without frames).
+std::string FormatSignatureForDisplay(const CrashSignature& sig);
+
+// The signature of a stored record: streams its log (the first
+// kMaxSignatureLogBytes are used).
+StatusOr<CrashSignature> ReadRecordSignature(const StoreLocation& location,
+                                             const CaptureRecord& record);
 
 // The header block, then record.log_text (terminal-safe, ending in a
 // newline): a record whose log is in memory.

@@ -260,3 +260,30 @@ TEST(DisplayTest, HugeLogIsStreamedUnderA512MiBAddressSpaceLimit) {
 }  // namespace
 }  // namespace store_test
 }  // namespace saveoops
+
+namespace saveoops {
+namespace {
+
+TEST(DisplaySignature, HeaderShowsSignatureAndFrames) {
+  CaptureRecord r;
+  r.sequence = 3;
+  r.panic_reason = "Kernel panic - not syncing: sysrq triggered crash";
+  r.log_text =
+      "[    3.9] Kernel panic - not syncing: sysrq triggered crash\n"
+      "[    3.9] Call Trace:\n"
+      "[    3.9]  <TASK>\n"
+      "[    3.9]  dump_stack_lvl+0x44/0x5c\n"
+      "[    3.9]  panic+0x118/0x2ed\n";
+  r.log_size = r.log_text.size();
+  r.original_log_size = r.log_size;
+  const CrashSignature sig = ComputeSignature(r.panic_reason, r.log_text);
+  const std::string shown = FormatRecordForDisplay(r);
+  EXPECT_TRUE(absl::StrContains(shown, "Signature:      " + sig.hex + "\n")) << shown;
+  EXPECT_TRUE(absl::StrContains(shown, "Frames:         dump_stack_lvl panic\n")) << shown;
+  CaptureRecord bare = r;
+  bare.log_text = "no trace\n";
+  EXPECT_TRUE(absl::StrContains(FormatRecordForDisplay(bare), "Frames:         (no call trace)\n"));
+}
+
+}  // namespace
+}  // namespace saveoops

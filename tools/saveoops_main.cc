@@ -527,10 +527,12 @@ int CmdStore(int argc, char** argv) {
 }
 
 int CmdList(int argc, char** argv) {
-  CommandLine cl("saveoops list --store=PATH",
+  CommandLine cl("saveoops list --store=PATH [--json | --by-signature]",
                  "Lists the records of a store (a device, partition, or a disk image holding\n"
                  "one, e.g. a VM's disk).");
   cl.Flag("store", "", "device, partition or disk image");
+  cl.Switch("json", "one JSON object per record and line: metadata, signature, frames, log");
+  cl.Switch("by-signature", "group records by crash signature: count, first/last seq and time");
   int rc = 0;
   if (!ParseOrHelp(cl, argc, argv, 2, "list", &rc)) return rc;
   auto run = [&]() -> absl::Status {
@@ -538,18 +540,27 @@ int CmdList(int argc, char** argv) {
     if (!loc.ok()) return loc.status();
     absl::StatusOr<StoreListing> l = ListRecordMetadata(*loc);
     if (!l.ok()) return l.status();
-    std::fputs(FormatListing(*l, loc->offset).c_str(), stdout);
+    if (cl.Enabled("json") || cl.Enabled("by-signature")) {
+      absl::StatusOr<std::string> text = FormatListingJson(*loc, *l, cl.Enabled("by-signature"));
+      if (!text.ok()) return text.status();
+      std::fputs(text->c_str(), stdout);
+      return absl::OkStatus();
+    }
+    absl::StatusOr<std::string> text = FormatListingWithSignatures(*loc, *l);
+    if (!text.ok()) return text.status();
+    std::fputs(text->c_str(), stdout);
     return absl::OkStatus();
   };
   return Finish(run(), "list");
 }
 
 int CmdShow(int argc, char** argv) {
-  CommandLine cl("saveoops show --store=PATH [--raw] [N]",
+  CommandLine cl("saveoops show --store=PATH [--raw | --json] [N]",
                  "Prints record N (a sequence number; default: the newest) with its\n"
                  "metadata and the captured kernel log (control characters shown as \\xNN).");
   cl.Flag("store", "", "device, partition or disk image");
   cl.Switch("raw", "print only the log, its bytes as stored");
+  cl.Switch("json", "print the record as one JSON object (metadata, signature, frames, log)");
   int rc = 0;
   if (!ParseOrHelp(cl, argc, argv, 2, "show", &rc)) return rc;
   auto run = [&]() -> absl::Status {
@@ -571,6 +582,14 @@ int CmdShow(int argc, char** argv) {
         if (r.sequence == want) pick = &r;
       if (pick == nullptr)
         return absl::NotFoundError(absl::StrCat("no record with sequence ", want));
+    }
+    if (cl.Enabled("json")) {
+      StoreListing one;
+      one.records.push_back(*pick);
+      absl::StatusOr<std::string> text = FormatListingJson(*loc, one, /*by_signature=*/false);
+      if (!text.ok()) return text.status();
+      std::fputs(text->c_str(), stdout);
+      return absl::OkStatus();
     }
     return ShowRecord(*loc, *pick, cl.Enabled("raw") ? ShowMode::kRaw : ShowMode::kDisplay, stdout);
   };
