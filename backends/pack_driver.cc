@@ -88,6 +88,11 @@ absl::Status Run(const Backend& backend, const CommandLine& cl) {
     return absl::NotFoundError(
         absl::StrCat("--initrd ", ctx.first_initrd_path, " is not readable"));
   }
+  if (struct stat st{}; !ctx.first_initrd_path.empty() &&
+                        (stat(ctx.first_initrd_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--initrd ", ctx.first_initrd_path, ": not a regular file"));
+  }
   ctx.first_append = cl.Get("append");
 
   DefaultCaptureBundleSpec spec;
