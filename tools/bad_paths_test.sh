@@ -9,6 +9,7 @@ tmp=$(mktemp -d "${TEST_TMPDIR:-/tmp}/bad_paths.XXXXXX")
 chmod 0755 "$tmp"
 dir=$tmp/dir
 mkdir "$dir"
+: >"$tmp/empty"  # a regular file for the required flags not under test
 fail=0
 
 check() {  # flag path cmd...
@@ -31,7 +32,7 @@ for bad in "$dir" /dev/zero "$tmp/missing"; do
   done
   check --bundle "$bad" "$saveoops" plan "--bundle=$bad"
   for f in --kernel --initramfs --purgatory; do
-    check "$f" "$bad" "$saveoops" bundle create "$f=$bad" --out="$tmp/b"
+    check "$f" "$bad" "$saveoops" bundle create --initramfs="$tmp/empty" "$f=$bad" --out="$tmp/b"
   done
   check --bundle "$bad" "$saveoops" bundle verify "--bundle=$bad"
   check --capture-binary "$bad" "$saveoops" initramfs "--capture-binary=$bad" --out="$tmp/i"
