@@ -43,6 +43,21 @@ std::string BackendNames() {
   return absl::StrJoin(names, ", ");
 }
 
+// --out must be where nobody else can change what pack writes: its directory
+// (and --out itself when it is an existing directory) pass
+// CheckTrustedDirectory. Checked before any slow work.
+absl::Status CheckOut(const std::string& out) {
+  if (absl::Status s = CheckTrustedDirectory(DirectoryOf(out), "--out " + out + ": its directory");
+      !s.ok()) {
+    return s;
+  }
+  struct stat st {};
+  if (lstat(out.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return CheckTrustedDirectory(out, "--out");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Run(const Backend& backend, const CommandLine& cl) {
   int step = 0;
   const int steps = 5;
@@ -51,6 +66,8 @@ absl::Status Run(const Backend& backend, const CommandLine& cl) {
     std::fflush(stdout);
   };
   PackContext ctx;
+  ctx.out = UserPath(cl.Get("out").empty() ? backend.default_out() : cl.Get("out"));
+  if (absl::Status s = CheckOut(ctx.out); !s.ok()) return s;
   ctx.first_kernel_path = UserPath(cl.Get("kernel"));
   if (ctx.first_kernel_path.empty()) {
     return absl::NotFoundError("no /boot/vmlinuz-* on this machine: give --kernel");
@@ -70,6 +87,11 @@ absl::Status Run(const Backend& backend, const CommandLine& cl) {
   } else if (!ctx.first_initrd_path.empty() && access(ctx.first_initrd_path.c_str(), R_OK) != 0) {
     return absl::NotFoundError(
         absl::StrCat("--initrd ", ctx.first_initrd_path, " is not readable"));
+  }
+  if (struct stat st{}; !ctx.first_initrd_path.empty() &&
+                        (stat(ctx.first_initrd_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--initrd ", ctx.first_initrd_path, ": not a regular file"));
   }
   ctx.first_append = cl.Get("append");
 
@@ -91,7 +113,6 @@ absl::Status Run(const Backend& backend, const CommandLine& cl) {
   ctx.bundle = std::move(built->bundle);
 
   progress("writing the bundle");
-  ctx.out = UserPath(cl.Get("out").empty() ? backend.default_out() : cl.Get("out"));
   char tmpl[] = "/tmp/saveoops-pack.XXXXXX";
   if (mkdtemp(tmpl) == nullptr) return absl::InternalError("cannot create a temporary directory");
   ctx.bundle_path = absl::StrCat(tmpl, "/saveoops.bundle");

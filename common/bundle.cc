@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "common/bundle_format.h"
+#include "common/files.h"
 #include "common/sha256.h"
 
 namespace saveoops {
@@ -378,31 +379,10 @@ absl::Status WriteFileAtomically(const std::string& path, absl::Span<const uint8
 }
 
 absl::StatusOr<std::vector<uint8_t>> ReadWholeFile(const std::string& path) {
-  ScopedFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("bundle: cannot open '", path, "'"));
-  }
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("bundle: cannot stat '", path, "'"));
-  }
-  std::vector<uint8_t> bytes;
-  // st_size is a hint only; read until EOF in case the file changes size.
-  bytes.resize(st.st_size > 0 ? static_cast<size_t>(st.st_size) + 1 : 65536);
-  size_t used = 0;
-  for (;;) {
-    if (used == bytes.size()) bytes.resize(bytes.size() * 2);
-    const ssize_t n = read(fd.get(), bytes.data() + used, bytes.size() - used);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::ErrnoToStatus(
-          errno, absl::StrFormat("bundle: cannot read '%s' at offset %u", path, used));
-    }
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
-  }
-  bytes.resize(used);
-  return bytes;
+  // Bounded, and a directory, FIFO or device is refused (common/files.h).
+  StatusOr<std::vector<uint8_t>> bytes = ReadFileBounded(path, 512ull << 20, "bundle");
+  if (!bytes.ok()) return absl::Status(bytes.status());
+  return *std::move(bytes);
 }
 
 }  // namespace

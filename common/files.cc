@@ -175,6 +175,33 @@ std::string DirectoryOf(const std::string& path) {
   return path.substr(0, slash);
 }
 
+Status CheckTrustedDirectory(const std::string& dir, const std::string& what) {
+  struct stat st {};
+  if (lstat(dir.c_str(), &st) != 0)
+    return ErrnoError(errno, Format("cannot stat %s %s", what, dir));
+  if (S_ISLNK(st.st_mode)) {
+    return InvalidArgumentError(
+        Format("%s %s: is a symlink; give the directory itself, not a link to it", what, dir));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return InvalidArgumentError(Format("%s %s: is not a directory", what, dir));
+  }
+  const uid_t me = geteuid();
+  if (st.st_uid != me && st.st_uid != 0) {
+    return PermissionDeniedError(
+        Format("%s %s: owned by uid %u, not by you (uid %u) or root, who alone may write there; "
+               "choose a directory of your own",
+               what, dir, static_cast<uint64_t>(st.st_uid), static_cast<uint64_t>(me)));
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0) {
+    return PermissionDeniedError(
+        Format("%s %s: writable by group or others (mode %04o) without the sticky bit, so "
+               "another user could replace what is written there; chmod go-w it or choose another",
+               what, dir, static_cast<uint64_t>(st.st_mode & 07777)));
+  }
+  return OkStatus();
+}
+
 Status FsyncDirectory(const std::string& dir) {
   UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid()) return ErrnoError(errno, Format("cannot open directory %s", dir));

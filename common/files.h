@@ -116,6 +116,14 @@ inline Status WriteFileAtomic(const std::string& path, const std::vector<uint8_t
 // (rename(2) updates only the directory, which has its own dirty state).
 Status FsyncDirectory(const std::string& dir);
 
+// Refuses to write into `dir` when someone else could change what is
+// written there: `dir` must be a directory (not a symlink to one) owned by
+// the effective user or by root, and not writable by group or others unless
+// it has the sticky bit (/tmp: nobody can then replace our names). `what`
+// names it in errors ("--out"), which say which rule failed and why.
+// A missing `dir` is NotFound.
+Status CheckTrustedDirectory(const std::string& dir, const std::string& what);
+
 // The directory part of `path` ("." for a bare name).
 std::string DirectoryOf(const std::string& path);
 

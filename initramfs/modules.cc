@@ -20,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "common/files.h"
 
 namespace saveoops {
 namespace {
@@ -448,26 +449,10 @@ absl::StatusOr<std::vector<std::string>> ResolveModules(
 }
 
 absl::StatusOr<std::string> ReadHostFile(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int error = errno;
-    return absl::ErrnoToStatus(error, absl::StrCat("cannot open '", path, "'"));
-  }
-  std::string contents;
-  char buffer[1 << 16];
-  for (;;) {
-    const ssize_t n = read(fd, buffer, sizeof(buffer));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int error = errno;
-      close(fd);
-      return absl::ErrnoToStatus(error, absl::StrCat("cannot read '", path, "'"));
-    }
-    if (n == 0) break;
-    contents.append(buffer, static_cast<size_t>(n));
-  }
-  close(fd);
-  return contents;
+  // Bounded, and a directory, FIFO or device is refused (common/files.h).
+  StatusOr<std::string> bytes = ReadTextFileBounded(path, 512ull << 20, "file");
+  if (!bytes.ok()) return absl::Status(bytes.status());
+  return *std::move(bytes);
 }
 
 }  // namespace saveoops

@@ -491,10 +491,13 @@ TEST(ReadHostFileTest, ReadsAndReportsErrno) {
   absl::StatusOr<std::string> none = ReadHostFile(dir.path() + "/nope");
   EXPECT_EQ(none.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(none.status().message(),
-              HasSubstr("cannot open '" + dir.path() + "/nope': No such file or directory"));
+              HasSubstr("cannot open file " + dir.path() + "/nope: No such file or directory"));
   absl::StatusOr<std::string> is_dir = ReadHostFile(dir.path());
   ASSERT_FALSE(is_dir.ok());
-  EXPECT_THAT(is_dir.status().message(), HasSubstr("Is a directory"));
+  EXPECT_THAT(is_dir.status().message(), HasSubstr("is a directory"));
+  absl::StatusOr<std::string> zero = ReadHostFile("/dev/zero");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_THAT(zero.status().message(), HasSubstr("is a character device"));
 }
 
 }  // namespace

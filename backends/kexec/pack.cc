@@ -11,55 +11,48 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "arming/capture_bundle.h"
 #include "backends/backend.h"
+#include "common/files.h"
 
 namespace saveoops {
 namespace {
 
+// Every file goes through AtomicFile: a temporary name created with
+// O_EXCL|O_NOFOLLOW inside --out, renamed over the target, so a symlink
+// planted at a target's name is replaced, never written through.
 absl::Status WriteFile(const std::string& path, const std::string& bytes, mode_t mode) {
-  const std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0)
-    return absl::InternalError(absl::StrFormat("cannot create %s: %s", tmp, strerror(errno)));
-  size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = write(fd, bytes.data() + off, bytes.size() - off);
-    if (n <= 0) {
-      close(fd);
-      return absl::InternalError(absl::StrFormat("cannot write %s: %s", tmp, strerror(errno)));
-    }
-    off += n;
-  }
-  if (fchmod(fd, mode) != 0 || fsync(fd) != 0 || close(fd) != 0 ||
-      rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::InternalError(absl::StrFormat("cannot finish %s: %s", path, strerror(errno)));
-  }
-  return absl::OkStatus();
+  return WriteFileAtomic(path, bytes, mode);
 }
 
-absl::Status CopyFile(const std::string& from, const std::string& to, mode_t mode) {
-  std::ifstream in(from, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", from));
-  return WriteFile(to, std::string(std::istreambuf_iterator<char>(in), {}), mode);
+absl::Status CopyFile(const std::string& from, const std::string& what, const std::string& to,
+                      mode_t mode) {
+  StatusOr<std::string> bytes = ReadTextFileBounded(from, kMaxBundleFileBytes, what);
+  if (!bytes.ok()) return bytes.status();
+  return WriteFile(to, *bytes, mode);
 }
 
 absl::Status MakeDir(const std::string& path) {
   struct stat st;
-  if (stat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+  if (lstat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
     return absl::AlreadyExistsError(
         absl::StrCat(path, " exists and is not a directory; choose another --out"));
   }
-  if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+  if (mkdir(path.c_str(), 0755) == 0) {
+    // 0755 whatever the umask: install.sh refuses group-writable trees.
+    if (chmod(path.c_str(), 0755) != 0) {
+      return absl::InternalError(absl::StrFormat("cannot chmod %s: %s", path, strerror(errno)));
+    }
+  } else if (errno != EEXIST) {
     return absl::InternalError(absl::StrFormat("cannot create %s: %s", path, strerror(errno)));
   }
-  return absl::OkStatus();
+  // An existing directory (a previous pack's) must still be ours alone.
+  return CheckTrustedDirectory(path, "--out");
 }
 
 constexpr char kInstalledBinary[] = "/usr/sbin/saveoops";
@@ -126,6 +119,16 @@ std::string InstallScript(uint64_t crashkernel_mib) {
       "# Installs the Saveoops kexec backend on this machine (run as root).\n"
       "set -eu\n"
       "here=$(cd \"$(dirname \"$0\")\" && pwd)\n"
+      "# What another user can change is not installed as root: refuse a\n"
+      "# directory (or anything in it) writable by group or others, owned by\n"
+      "# someone other than root or the caller, or a symlink.\n"
+      "bad=$(find \"$here\" \\( -type l -o -perm /022 -o \\( ! -uid 0 ! -uid \"$(id -u)\" \\) \\) "
+      "-print -quit)\n"
+      "if [ -n \"$bad\" ]; then\n"
+      "  echo \"saveoops install.sh: refusing to run: $bad is a symlink, writable by group or "
+      "others, or owned by another user\" >&2\n"
+      "  exit 1\n"
+      "fi\n"
       "install -D -m 0755 \"$here/bin/saveoops\" ",
       kInstalledBinary, "\n", "install -D -m 0644 \"$here/saveoops.bundle\" ", kInstalledBundle,
       "\n",
@@ -161,9 +164,12 @@ class KexecBackend : public Backend {
       if (absl::Status s = MakeDir(d); !s.ok()) return s;
     }
     ctx.progress("copying saveoops and the bundle");
-    if (absl::Status s = CopyFile(ctx.saveoops_binary_path, out + "/bin/saveoops", 0755); !s.ok())
+    if (absl::Status s =
+            CopyFile(ctx.saveoops_binary_path, "saveoops binary", out + "/bin/saveoops", 0755);
+        !s.ok())
       return s;
-    if (absl::Status s = CopyFile(ctx.bundle_path, out + "/saveoops.bundle", 0644); !s.ok())
+    if (absl::Status s = CopyFile(ctx.bundle_path, "bundle", out + "/saveoops.bundle", 0644);
+        !s.ok())
       return s;
     ctx.progress("writing the systemd unit and initramfs-tools hook");
     const uint64_t mib = ctx.crashkernel_bytes >> 20;

@@ -8,12 +8,13 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "arming/capture_bundle.h"
+#include "common/files.h"
 
 namespace saveoops {
 namespace {
@@ -111,9 +112,10 @@ absl::Status FormatFat(const FatTools& tools, const FatPartition& part) {
 }
 
 absl::StatusOr<std::string> ReadFatType(const FatPartition& part) {
-  std::ifstream in(part.image, std::ios::binary);
+  UniqueFd fd(open(part.image.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   std::string sector(kSector, '\0');
-  if (!in.seekg(part.offset) || !in.read(&sector[0], sector.size())) {
+  if (!fd.valid() ||
+      !PreadFull(fd.get(), &sector[0], sector.size(), part.offset, part.image).ok()) {
     return absl::DataLossError(absl::StrCat("cannot read the FAT boot sector of ", part.image,
                                             " at offset ", part.offset));
   }
@@ -155,12 +157,13 @@ absl::StatusOr<std::string> ReadFromFat(const FatTools& tools, const FatPartitio
               absl::StrCat("reading ", fat_name, " from the FAT partition"));
   std::string bytes;
   if (out.ok()) {
-    std::ifstream in(tmpl, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
+    StatusOr<std::string> read = ReadTextFileBounded(tmpl, kMaxBundleFileBytes, fat_name);
+    unlink(tmpl);
+    if (!read.ok()) return read.status();
+    return *std::move(read);
   }
   unlink(tmpl);
-  if (!out.ok()) return out.status();
-  return bytes;
+  return out.status();
 }
 
 }  // namespace saveoops

@@ -27,7 +27,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -37,6 +36,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "arming/capture_bundle.h"
 #include "backends/backend.h"
 #include "backends/syslinux/boot_config.h"
 #include "backends/syslinux/fat.h"
@@ -46,6 +46,7 @@
 #include "common/bundle_format.h"
 #include "common/bzimage.h"
 #include "common/cmdline.h"
+#include "common/files.h"
 #include "host/runfiles.h"
 #include "initramfs/cpio.h"
 #include "store/locate.h"
@@ -59,18 +60,17 @@ namespace {
 // libutil.c32 the one most other modules need, kept for hand-edited configs.
 constexpr const char* kComModules[] = {"linux.c32", "libcom32.c32", "libutil.c32"};
 
+// Every input is read bounded (a directory or /dev/zero given as a file
+// fails naming it); the image is written through AtomicFile, so a symlink
+// planted at --out is replaced, never written through.
 absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path));
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  StatusOr<std::string> bytes = ReadTextFileBounded(path, kMaxBundleFileBytes, what);
+  if (!bytes.ok()) return bytes.status();
+  return *std::move(bytes);
 }
 
 absl::Status WriteFile(const std::string& path, absl::string_view bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), bytes.size());
-  out.close();
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
+  return WriteFileAtomic(path, bytes.data(), bytes.size(), 0644);
 }
 
 absl::Status PwriteAll(int fd, const void* data, size_t size, uint64_t offset,
@@ -102,10 +102,11 @@ std::vector<std::string> ParseConsoles(const std::string& flag) {
 // it is not stored contiguously.
 absl::StatusOr<int64_t> LocateInImage(const std::string& image, uint64_t from, uint64_t size,
                                       const std::string& bytes) {
-  std::ifstream in(image, std::ios::binary);
+  UniqueFd fd(open(image.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) return absl::DataLossError(absl::StrCat("cannot read back ", image));
   std::string region(size, '\0');
-  if (!in.seekg(from) || !in.read(&region[0], size)) {
-    return absl::DataLossError(absl::StrCat("cannot read back ", image));
+  if (Status s = PreadFull(fd.get(), &region[0], size, from, image); !s.ok()) {
+    return absl::DataLossError(absl::StrCat("cannot read back ", image, ": ", s.message()));
   }
   const absl::string_view head = absl::string_view(bytes).substr(0, kSectorSize);
   for (uint64_t at = 0; at + bytes.size() <= region.size(); at += kSectorSize) {
@@ -301,7 +302,11 @@ class SyslinuxPackJob {
   // The image is built under OUT.tmp and renamed over OUT when it checks out.
   absl::Status BuildImage() {
     image_ = ctx_.out + ".tmp";
-    const int fd = open(image_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // --out's directory passed CheckTrustedDirectory, so a leftover OUT.tmp
+    // is an earlier pack's; remove it (a symlink is removed, not followed)
+    // and create ours exclusively, never through a planted link.
+    unlink(image_.c_str());
+    const int fd = open(image_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
       return absl::InternalError(absl::StrCat("cannot create ", image_, ": ", strerror(errno)));
     const bool sized = ftruncate(fd, layout_.image_size) == 0;

@@ -23,13 +23,14 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "backends/uefi/boot_config.h"
 #include "backends/uefi/firmware_arming.h"
+#include "common/files.h"
 #include "initramfs/init_util.h"
 
 namespace saveoops {
@@ -50,11 +51,12 @@ bool Ensure(Log& log, PseudoMounts& mounts, const PseudoFs& fs) {
 }
 
 bool KernelHasFilesystem(const std::string& name) {
-  std::ifstream in("/proc/filesystems");
-  std::string line;
-  while (std::getline(in, line)) {
+  const StatusOr<std::string> list =
+      ReadTextFileBounded("/proc/filesystems", 1 << 20, "/proc/filesystems");
+  if (!list.ok()) return false;
+  for (absl::string_view line : absl::StrSplit(*list, '\n')) {
     const size_t tab = line.rfind('\t');
-    if (line.substr(tab == std::string::npos ? 0 : tab + 1) == name) return true;
+    if (line.substr(tab == absl::string_view::npos ? 0 : tab + 1) == name) return true;
   }
   return false;
 }

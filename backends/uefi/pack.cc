@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -24,12 +23,14 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "arming/capture_bundle.h"
 #include "backends/backend.h"
 #include "backends/uefi/boot_config.h"
 #include "backends/uefi/uefi_image.h"
 #include "backends/uefi/uefi_pack_config.h"
 #include "common/bzimage.h"
 #include "common/cmdline.h"
+#include "common/files.h"
 #include "common/sha256.h"
 #include "host/runfiles.h"
 #include "initramfs/builder.h"
@@ -38,18 +39,17 @@
 namespace saveoops {
 namespace {
 
+// Every input is read bounded (a directory or /dev/zero given as a file
+// fails naming it); the image is written through AtomicFile, so a symlink
+// planted at --out is replaced, never written through.
 absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path));
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  StatusOr<std::string> bytes = ReadTextFileBounded(path, kMaxBundleFileBytes, what);
+  if (!bytes.ok()) return bytes.status();
+  return *std::move(bytes);
 }
 
-absl::Status WriteFile(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), bytes.size());
-  out.close();
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
+absl::Status WriteFile(const std::string& path, absl::string_view bytes) {
+  return WriteFileAtomic(path, bytes.data(), bytes.size(), 0644);
 }
 
 absl::StatusOr<uint64_t> SizeFlag(const CommandLine& cl, const std::string& name) {

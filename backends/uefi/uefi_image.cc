@@ -188,7 +188,11 @@ absl::Status WriteUefiImage(const UefiImageLayout& layout, const UefiImageIdenti
   if (!mcopy.ok()) return mcopy.status();
 
   const std::string tmp = out + ".tmp";
-  int fd = open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // --out's directory passed CheckTrustedDirectory, so a leftover OUT.tmp
+  // is an earlier pack's; remove it (a symlink is removed, not followed)
+  // and create ours exclusively, never through a planted link.
+  unlink(tmp.c_str());
+  int fd = open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0)
     return absl::InternalError(absl::StrCat("cannot create ", tmp, ": ", strerror(errno)));
   bool keep = false;
