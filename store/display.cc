@@ -208,8 +208,11 @@ StatusOr<CrashSignature> ReadRecordSignature(const StoreLocation& location,
                                              const CaptureRecord& record) {
   std::string log;
   Status s = ReadRecordLog(location, record, [&](const uint8_t* data, size_t size) {
-    size_t room = kMaxSignatureLogBytes - log.size();
-    log.append(reinterpret_cast<const char*>(data), size < room ? size : room);
+    // Keeps the log's tail: the signature reads its last kMaxSignatureLogBytes.
+    log.append(reinterpret_cast<const char*>(data), size);
+    if (log.size() > 2 * kMaxSignatureLogBytes) {
+      log.erase(0, log.size() - kMaxSignatureLogBytes);
+    }
     return Status();
   });
   if (!s.ok()) return s;

@@ -77,7 +77,7 @@ std::string JsonString(absl::string_view s);
 // "Signature:      <16 hex>\nFrames:         a b c\n" ("(no call trace)" without frames).
 std::string FormatSignatureForDisplay(const CrashSignature& sig);
 
-// The signature of a stored record: streams its log (the first
+// The signature of a stored record: streams its log (the last
 // kMaxSignatureLogBytes are used).
 StatusOr<CrashSignature> ReadRecordSignature(const StoreLocation& location,
                                              const CaptureRecord& record);

@@ -99,7 +99,7 @@ std::string NormaliseReason(std::string_view reason) {
 }
 
 std::vector<std::string> SignatureFrames(std::string_view log) {
-  log = log.substr(0, kMaxSignatureLogBytes);
+  if (log.size() > kMaxSignatureLogBytes) log = log.substr(log.size() - kMaxSignatureLogBytes);
   std::vector<std::string> frames;
   std::string rip;
   // Two passes at most: with a crash line, the trace after it; without one,

@@ -19,7 +19,7 @@
 // the CPU was when an oops fired, which the trace itself does not list.
 //
 // The log is outside bytes: parsing never reads out of bounds, and work is
-// linear in the log's size (at most kMaxSignatureLogBytes are scanned).
+// linear in the log's size (at most the last kMaxSignatureLogBytes are scanned).
 #ifndef SAVEOOPS_STORE_SIGNATURE_H_
 #define SAVEOOPS_STORE_SIGNATURE_H_
 
@@ -32,7 +32,9 @@
 namespace saveoops {
 
 inline constexpr size_t kMaxSignatureFrames = 6;
-inline constexpr size_t kMaxSignatureLogBytes = 16 << 20;
+// Only the log's last MiB is scanned: a kernel log ends with the crash, and a
+// long-running machine's log can be far larger than its last oops and panic.
+inline constexpr size_t kMaxSignatureLogBytes = 1 << 20;
 inline constexpr size_t kMaxSignatureReasonBytes = 1024;
 inline constexpr size_t kMaxSignatureFrameBytes = 128;
 

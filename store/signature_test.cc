@@ -76,6 +76,15 @@ TEST(SignatureFrames, PanicTrace) {
   EXPECT_EQ(SignatureFrames(kPanic), want);
 }
 
+TEST(SignatureFrames, PanicAfterAMegabyteOfLogIsFound) {
+  // The crash is at the log's end: a long log's first MiB must not hide it.
+  std::string log;
+  while (log.size() < 3 * kMaxSignatureLogBytes) log += "[    1.000000] some boot message\n";
+  log += kPanic;
+  std::vector<std::string> want = {"dump_stack_lvl", "panic", "sysrq_handle_crash"};
+  EXPECT_EQ(SignatureFrames(log), want);
+}
+
 TEST(SignatureFrames, TraceWithoutCrashLine) {
   EXPECT_EQ(SignatureFrames("Call Trace:\n a+0x1/0x2\n b+0x3/0x4\nnext line\n"),
             (std::vector<std::string>{"a", "b"}));
