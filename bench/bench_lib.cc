@@ -7,6 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
@@ -197,6 +199,76 @@ std::vector<ShaResult> ParseShaBenchOutput(absl::string_view text) {
     if (!r.engine.empty() && have_best && have_median) out.push_back(r);
   }
   return out;
+}
+
+std::vector<std::string> ModulesDirCandidates(absl::string_view kernel, absl::string_view release) {
+  const size_t slash = kernel.rfind('/');
+  absl::string_view dir = slash == absl::string_view::npos ? "" : kernel.substr(0, slash);
+  if (dir != "/boot" && !absl::EndsWith(dir, "/boot")) {
+    return {absl::StrCat("/lib/modules/", release)};
+  }
+  const absl::string_view root = dir.substr(0, dir.size() - 5);
+  return {absl::StrCat(root, "/usr/lib/modules/", release),
+          absl::StrCat(root, "/lib/modules/", release)};
+}
+
+std::optional<double> KernelLatencyRow::Ratio() const {
+  if (!saveoops_s || !kdump_s || *kdump_s <= 0) return std::nullopt;
+  return *saveoops_s / *kdump_s;
+}
+
+namespace {
+
+std::string JsonNumber(std::optional<double> v) {
+  return v ? absl::StrFormat("%.3f", *v) : std::string("null");
+}
+
+// A release is [A-Za-z0-9.+_-]; anything else is escaped anyway.
+std::string JsonString(absl::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace
+
+std::string KernelRowsJson(const std::vector<KernelLatencyRow>& rows) {
+  std::vector<std::string> items;
+  for (const KernelLatencyRow& r : rows) {
+    items.push_back(absl::StrCat("    {\"release\": ", JsonString(r.release),
+                                 ", \"saveoops_latency_s\": ", JsonNumber(r.saveoops_s),
+                                 ", \"kdump_latency_s\": ", JsonNumber(r.kdump_s),
+                                 ", \"latency_ratio\": ", JsonNumber(r.Ratio()),
+                                 ", \"runs\": ", r.runs, "}"));
+  }
+  if (items.empty()) return "  \"kernels\": []";
+  return absl::StrCat("  \"kernels\": [\n", absl::StrJoin(items, ",\n"), "\n  ]");
+}
+
+std::string KernelRowsMarkdown(const std::vector<KernelLatencyRow>& rows) {
+  auto seconds = [](std::optional<double> v) {
+    return v ? absl::StrFormat("%.2f", *v) : std::string("n/a");
+  };
+  std::string md =
+      "| kernel (first and capture) | Saveoops, s | kdump, s | ratio | runs per stack |\n"
+      "|---|---|---|---|---|\n";
+  for (const KernelLatencyRow& r : rows) {
+    const std::optional<double> ratio = r.Ratio();
+    absl::StrAppend(&md, "| ", r.release, " | ", seconds(r.saveoops_s), " | ", seconds(r.kdump_s),
+                    " | ", ratio ? absl::StrFormat("%.2f×", *ratio) : std::string("n/a"), " | ",
+                    r.runs, " |\n");
+  }
+  return md;
 }
 
 }  // namespace saveoops

@@ -127,6 +127,33 @@ struct ShaResult {
 // Every well-formed result line of `text`; other lines are ignored.
 std::vector<ShaResult> ParseShaBenchOutput(absl::string_view text);
 
+// Where the modules of kernel `release` may be, for a kernel image at
+// `kernel` (a path ending in "/boot/vmlinuz-RELEASE"): under the tree the
+// image sits in, <root>/usr/lib/modules/RELEASE (Debian 13) then
+// <root>/lib/modules/RELEASE; <root> is "" for /boot/vmlinuz-RELEASE and
+// e.g. /var/cache/saveoops-kernels/trixie for an unpacked package. A kernel
+// not under a boot/ directory gets /lib/modules/RELEASE only.
+std::vector<std::string> ModulesDirCandidates(absl::string_view kernel, absl::string_view release);
+
+// The panic -> on disk figure of one kernel (first and capture alike).
+struct KernelLatencyRow {
+  std::string release;
+  // Median seconds per stack; nullopt when no run captured.
+  std::optional<double> saveoops_s, kdump_s;
+  // Latency boots per stack.
+  int runs = 0;
+  // saveoops_s / kdump_s, nullopt unless both are known and kdump_s > 0.
+  std::optional<double> Ratio() const;
+};
+
+// `"kernels": [{...}, ...]` (no trailing comma or newline) for
+// results.json: release, saveoops_latency_s, kdump_latency_s,
+// latency_ratio, runs per row; a missing figure is null.
+std::string KernelRowsJson(const std::vector<KernelLatencyRow>& rows);
+
+// The markdown table "panic -> on disk per kernel", one row per kernel.
+std::string KernelRowsMarkdown(const std::vector<KernelLatencyRow>& rows);
+
 }  // namespace saveoops
 
 #endif  // SAVEOOPS_BENCH_BENCH_LIB_H_

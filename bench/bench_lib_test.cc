@@ -163,5 +163,57 @@ TEST(ParseShaBenchOutputTest, ReadsResultLinesOnly) {
   EXPECT_DOUBLE_EQ(r[1].median_mbps, 1990.5);
 }
 
+TEST(ModulesDirCandidatesTest, InstalledAndUnpackedTrees) {
+  EXPECT_EQ(
+      ModulesDirCandidates("/boot/vmlinuz-6.1.0-57-amd64", "6.1.0-57-amd64"),
+      (std::vector<std::string>{"/usr/lib/modules/6.1.0-57-amd64", "/lib/modules/6.1.0-57-amd64"}));
+  EXPECT_EQ(ModulesDirCandidates("/var/cache/k/trixie/boot/vmlinuz-6.12.117+deb13-amd64",
+                                 "6.12.117+deb13-amd64"),
+            (std::vector<std::string>{"/var/cache/k/trixie/usr/lib/modules/6.12.117+deb13-amd64",
+                                      "/var/cache/k/trixie/lib/modules/6.12.117+deb13-amd64"}));
+  EXPECT_EQ(ModulesDirCandidates("/tmp/vmlinuz-9.9", "9.9"),
+            (std::vector<std::string>{"/lib/modules/9.9"}));
+  EXPECT_EQ(ModulesDirCandidates("vmlinuz-9.9", "9.9"),
+            (std::vector<std::string>{"/lib/modules/9.9"}));
+}
+
+TEST(KernelRowsTest, JsonHasEveryFieldAndNullForMissingFigures) {
+  std::vector<KernelLatencyRow> rows(2);
+  rows[0].release = "6.1.0-57-amd64";
+  rows[0].saveoops_s = 2.5;
+  rows[0].kdump_s = 5.0;
+  rows[0].runs = 7;
+  rows[1].release = "6.12.117+deb13-amd64";
+  rows[1].saveoops_s = 3.0;
+  rows[1].runs = 3;
+  EXPECT_EQ(KernelRowsJson(rows),
+            "  \"kernels\": [\n"
+            "    {\"release\": \"6.1.0-57-amd64\", \"saveoops_latency_s\": 2.500, "
+            "\"kdump_latency_s\": 5.000, \"latency_ratio\": 0.500, \"runs\": 7},\n"
+            "    {\"release\": \"6.12.117+deb13-amd64\", \"saveoops_latency_s\": 3.000, "
+            "\"kdump_latency_s\": null, \"latency_ratio\": null, \"runs\": 3}\n"
+            "  ]");
+  EXPECT_EQ(KernelRowsJson({}), "  \"kernels\": []");
+  KernelLatencyRow odd;
+  odd.release = "a\"b\\c\n";
+  EXPECT_NE(KernelRowsJson({odd}).find("\"a\\\"b\\\\c\\u000a\""), std::string::npos);
+}
+
+TEST(KernelRowsTest, MarkdownRowPerKernel) {
+  std::vector<KernelLatencyRow> rows(2);
+  rows[0].release = "6.1.0-57-amd64";
+  rows[0].saveoops_s = 2.84;
+  rows[0].kdump_s = 5.87;
+  rows[0].runs = 7;
+  rows[1].release = "6.12.117+deb13-amd64";
+  rows[1].kdump_s = 0;
+  rows[1].runs = 3;
+  EXPECT_EQ(KernelRowsMarkdown(rows),
+            "| kernel (first and capture) | Saveoops, s | kdump, s | ratio | runs per stack |\n"
+            "|---|---|---|---|---|\n"
+            "| 6.1.0-57-amd64 | 2.84 | 5.87 | 0.48× | 7 |\n"
+            "| 6.12.117+deb13-amd64 | n/a | 0.00 | n/a | 3 |\n");
+}
+
 }  // namespace
 }  // namespace saveoops

@@ -12,6 +12,8 @@
 //   3. capture initramfs size
 //   4. arm time: `saveoops arm` vs `kexec -p`, same kernel and initramfs
 //   5. SHA-256 throughput of the purgatory's code vs BoringSSL (sha_bench)
+//   6. kernels: figure 1 again per --kernels entry of the kernel cache
+//      (Debian 13's 6.12 kernels), first and capture kernel alike
 // Writes bench/results.json, bench/RESULTS.md and bench/latency.png (plus
 // bench/latency.tsv, the chart's data) into the workspace.
 #include <errno.h>
@@ -24,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -214,9 +217,16 @@ absl::StatusOr<Inputs> FindInputs(const std::string& kernel) {
         absl::StrCat("--kernel=", in.kernel, " is not named vmlinuz-RELEASE"));
   }
   in.release = in.kernel.substr(dash + 8);
-  in.modules_dir = "/lib/modules/" + in.release;
-  if (!Exists(in.modules_dir + "/modules.dep")) {
-    return absl::NotFoundError(absl::StrCat(in.modules_dir, "/modules.dep is missing"));
+  const std::vector<std::string> dirs = ModulesDirCandidates(in.kernel, in.release);
+  for (const std::string& dir : dirs) {
+    if (Exists(dir + "/modules.dep")) {
+      in.modules_dir = dir;
+      break;
+    }
+  }
+  if (in.modules_dir.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("no modules.dep for ", in.kernel, " in ", absl::StrJoin(dirs, " or ")));
   }
   for (const char* tool :
        {"/usr/sbin/kexec", "/usr/bin/makedumpfile", "/usr/bin/qemu-system-x86_64"}) {
@@ -224,6 +234,35 @@ absl::StatusOr<Inputs> FindInputs(const std::string& kernel) {
       return absl::NotFoundError(absl::StrCat(tool, " is missing: run tools/setup.sh"));
   }
   return in;
+}
+
+// The newest vmlinuz of kernel-cache entry `name` (tools/setup.sh unpacks
+// Debian's kernel packages into $SAVEOOPS_KERNEL_CACHE, by default
+// /var/cache/saveoops-kernels, one tree per name), as e2e/lib.sh finds it.
+absl::StatusOr<std::string> CacheKernel(const std::string& name) {
+  if (name.empty() ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.+_-") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("--kernels: bad kernel name '", name, "'"));
+  }
+  const char* env = getenv("SAVEOOPS_KERNEL_CACHE");
+  const std::string cache = env != nullptr && *env != '\0' ? env : "/var/cache/saveoops-kernels";
+  const std::string tree = absl::StrCat(cache, "/", name);
+  if (!Exists(tree + "/.complete")) {
+    return absl::NotFoundError(
+        absl::StrCat("no kernel '", name, "' in ", cache, ": run tools/setup.sh"));
+  }
+  if (tree.find('\'') != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("kernel cache path '", tree, "' has a quote"));
+  }
+  std::string out;
+  RunCommand({"sh", "-c",
+              absl::StrCat("ls '", tree, "'/boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1")},
+             &out);
+  const std::string kernel(absl::StripAsciiWhitespace(out));
+  if (kernel.empty() || !Exists(kernel)) {
+    return absl::NotFoundError(absl::StrCat("no vmlinuz in ", tree, "/boot"));
+  }
+  return kernel;
 }
 
 // ---- artifacts -----------------------------------------------------------------
@@ -581,6 +620,9 @@ struct PlanFit {
 
 struct Results {
   std::vector<LatencyRun> latency;
+  // The "kernels" figure: one row per --kernels entry (the main latency
+  // figure's kernel is added in front when reporting).
+  std::vector<KernelLatencyRow> kernels;
   std::optional<ReservationResult> reservation[2];
   std::optional<PlanFit> plan;
   std::vector<ShaResult> sha;
@@ -592,6 +634,7 @@ struct Results {
   std::string load_start, load_end;
   int latency_crashkernel_mib = 256;
   double elapsed_s = 0;
+  std::string release;  // of the main figures' kernel
 };
 
 absl::StatusOr<ReservationResult> BisectReservation(const BenchConfig& cfg, const Inputs& in,
@@ -705,6 +748,7 @@ std::string Json(std::optional<double> v, int digits = 3) {
 }
 
 struct Figures {
+  std::vector<KernelLatencyRow> kernels;
   std::optional<double> latency_ratio, reservation_ratio, reservation_mib, initramfs_ratio,
       arm_ratio, sha_ni_vs_boringssl, sha_portable_vs_boringssl;
   Summary lat[2], kernel_phase[2], init_phase[2], tool_phase[2];
@@ -730,6 +774,17 @@ Figures Compute(const Results& r) {
     f.tool_phase[s] = Summarize(tool);
   }
   if (f.lat[0].n && f.lat[1].n) f.latency_ratio = f.lat[0].median / f.lat[1].median;
+  if (!r.kernels.empty()) {
+    if (f.lat[0].n || f.lat[1].n) {
+      KernelLatencyRow main;
+      main.release = r.release;
+      if (f.lat[0].n) main.saveoops_s = f.lat[0].median;
+      if (f.lat[1].n) main.kdump_s = f.lat[1].median;
+      main.runs = static_cast<int>(std::max(f.lat[0].n, f.lat[1].n));
+      f.kernels.push_back(main);
+    }
+    f.kernels.insert(f.kernels.end(), r.kernels.begin(), r.kernels.end());
+  }
   if (r.reservation[0] && r.reservation[1]) {
     f.reservation_ratio =
         static_cast<double>(r.reservation[0]->smallest_mib) / r.reservation[1]->smallest_mib;
@@ -759,7 +814,8 @@ std::string ResultsJson(const Figures& f) {
                       "  \"arm_ratio\": ", Json(f.arm_ratio), ",\n",
                       "  \"sha_ni_vs_boringssl\": ", Json(f.sha_ni_vs_boringssl), ",\n",
                       "  \"sha_portable_vs_boringssl\": ", Json(f.sha_portable_vs_boringssl),
-                      "\n}\n");
+                      f.kernels.empty() ? "" : ",\n",
+                      f.kernels.empty() ? "" : KernelRowsJson(f.kernels), "\n}\n");
 }
 
 std::string Spread(const Summary& s, double scale, int digits) {
@@ -863,6 +919,17 @@ std::string ResultsMarkdown(const Results& r, const Figures& f, const Inputs& in
         run.load, " |\n");
   }
   absl::StrAppend(&md, "\n");
+  if (!f.kernels.empty()) {
+    absl::StrAppend(
+        &md, "### Panic → on disk per kernel\n\n",
+        "Median panic → on disk per stack with each kernel as first and capture kernel (Debian's "
+        "packages, the 6.12 ones unpacked by tools/setup.sh into the kernel cache), the same "
+        "QEMU settings and crashkernel=",
+        r.latency_crashkernel_mib,
+        "M, ABBA order per kernel, no arm-time samples; the first row is the figure above. "
+        "Ratios are Saveoops / kdump within this run.\n\n",
+        KernelRowsMarkdown(f.kernels), "\n");
+  }
 
   // 2. Reservation.
   absl::StrAppend(
@@ -1016,7 +1083,8 @@ int Main(int argc, char** argv) {
       "vs_kdump [flags]",
       "Benchmarks Saveoops against kdump (kexec-tools `kexec -p` + makedumpfile --dump-dmesg)\n"
       "in QEMU (-accel tcg) with the installed Debian kernel: panic-to-disk latency, smallest\n"
-      "crashkernel=, capture initramfs size, arm time and SHA-256 throughput. Writes\n"
+      "crashkernel=, capture initramfs size, arm time and SHA-256 throughput, and panic-to-disk\n"
+      "latency again with each --kernels entry of the kernel cache (Debian 13's 6.12). Writes\n"
       "results.json, RESULTS.md, latency.tsv and latency.png into --out-dir.\n"
       "Run it with `bazel run //bench:vs_kdump [-- flags]`; a full run takes ~10-15 min on 2 cores "
       "(more on a loaded machine).");
@@ -1027,8 +1095,14 @@ int Main(int argc, char** argv) {
   cl.Flag("latency-crashkernel", "256", "crashkernel= (MiB) for the latency boots");
   cl.Flag("bisect-lo", "32", "lowest crashkernel= (MiB) the bisection probes");
   cl.Flag("sha-rounds", "7", "rounds of the SHA-256 benchmark");
-  cl.Flag("figures", "latency,reservation,initramfs,sha",
-          "which figures to measure (arm time comes with latency)");
+  cl.Flag("figures", "latency,reservation,initramfs,sha,kernels",
+          "which figures to measure (arm time comes with latency; kernels: panic -> on disk per "
+          "--kernels entry)");
+  cl.Flag("kernels", "trixie",
+          "for the kernels figure: ',' separated kernel-cache entries (tools/setup.sh unpacks them "
+          "into $SAVEOOPS_KERNEL_CACHE, default /var/cache/saveoops-kernels: trixie, "
+          "trixie-cloud, trixie-rt, bullseye), each first and capture kernel");
+  cl.Flag("kernel-runs", "3", "latency boots per stack and kernel for the kernels figure (ABBA)");
   cl.Flag("mem", "1G", "guest memory (QEMU -m); the issue's figures use 1G");
   cl.Flag("smp", "1", "guest vCPUs (QEMU -smp); the issue's figures use 1");
   cl.Flag("kernel", "", "guest and capture kernel (default: newest /boot/vmlinuz-*)");
@@ -1079,16 +1153,18 @@ int Main(int argc, char** argv) {
   const int sha_rounds =
       quick && !cl.IsSet("sha-rounds") ? 3 : static_cast<int>(int_flag("sha-rounds", 1, 100));
   const uint64_t default_headroom = static_cast<uint64_t>(int_flag("default-headroom", 0, 1024));
+  const int kernel_runs =
+      quick && !cl.IsSet("kernel-runs") ? 1 : static_cast<int>(int_flag("kernel-runs", 1, 50));
   std::map<std::string, bool> want;
   for (absl::string_view f : absl::StrSplit(cl.Get("figures"), ',', absl::SkipEmpty())) {
-    if (f != "latency" && f != "reservation" && f != "initramfs" && f != "sha") {
+    if (f != "latency" && f != "reservation" && f != "initramfs" && f != "sha" && f != "kernels") {
       std::fprintf(stderr, "vs_kdump: --figures: unknown figure '%s'\n", std::string(f).c_str());
       return 2;
     }
     want[std::string(f)] = true;
   }
 
-  const bool full = !quick && want.size() == 4 && !cl.IsSet("mem") && !cl.IsSet("smp");
+  const bool full = !quick && want.size() == 5 && !cl.IsSet("mem") && !cl.IsSet("smp");
   std::string out_dir = cl.Get("out-dir");
   const char* ws = getenv("BUILD_WORKSPACE_DIRECTORY");
   if (out_dir.empty() && full) {
@@ -1144,6 +1220,7 @@ int Main(int argc, char** argv) {
   r.arm_reps = arm_reps;
   r.step_mib = step;
   r.latency_crashkernel_mib = latency_ck;
+  r.release = in->release;
   if (want["initramfs"]) {
     r.capture_cpio_bytes = FileSize(art->capture_cpio);
     r.kdump_cpio_bytes = FileSize(art->kdump_cpio);
@@ -1194,6 +1271,52 @@ int Main(int argc, char** argv) {
         Progress(absl::StrFormat("  run %d %-8s panic -> on disk %.2f s (boot %.0f s)", round + 1,
                                  StackName(stack), *o->timeline.Latency(), o->wall));
       }
+    }
+  }
+
+  if (want["kernels"]) {
+    for (absl::string_view name : absl::StrSplit(cl.Get("kernels"), ',', absl::SkipEmpty())) {
+      absl::StatusOr<std::string> kernel = CacheKernel(std::string(name));
+      if (!kernel.ok()) return fail(kernel.status());
+      absl::StatusOr<Inputs> kin = FindInputs(*kernel);
+      if (!kin.ok()) return fail(kin.status());
+      const std::string kwork = absl::StrCat(cfg.work, "/kernel-", name);
+      mkdir(kwork.c_str(), 0755);
+      Progress(absl::StrCat("kernel ", name, ": ", kin->kernel, ", modules ", kin->modules_dir));
+      absl::StatusOr<Artifacts> kart = BuildArtifacts(*kin, kwork, cfg.capture_extra);
+      if (!kart.ok()) return fail(kart.status());
+      BenchConfig kcfg = cfg;
+      kcfg.work = kwork;
+      std::vector<double> lat[2];
+      for (int round = 0; round < kernel_runs; ++round) {
+        const Stack first = round % 2 == 0 ? Stack::kSaveoops : Stack::kKdump;
+        const Stack second = round % 2 == 0 ? Stack::kKdump : Stack::kSaveoops;
+        for (Stack stack : {first, second}) {
+          Boot b;
+          b.stack = stack;
+          b.crashkernel_mib = latency_ck;
+          b.label = absl::StrCat("kernel-", name, "-", round + 1, "-", StackName(stack));
+          absl::StatusOr<BootOutcome> o = RunBoot(kcfg, *kin, *kart, b);
+          if (!o.ok()) return fail(o.status());
+          if (!o->captured) {
+            std::fprintf(stderr, "vs_kdump: %s did not capture: %s\n  serial log %s ends:\n%s",
+                         b.label.c_str(), o->why.c_str(), o->serial_log.c_str(),
+                         TailOf(*o, 30).c_str());
+            return 1;
+          }
+          lat[static_cast<int>(stack)].push_back(*o->timeline.Latency());
+          Progress(absl::StrFormat("  %s run %d %-8s panic -> on disk %.2f s (boot %.0f s)", name,
+                                   round + 1, StackName(stack), *o->timeline.Latency(), o->wall));
+        }
+      }
+      KernelLatencyRow row;
+      row.release = kin->release;
+      row.runs = kernel_runs;
+      row.saveoops_s = Summarize(lat[0]).median;
+      row.kdump_s = Summarize(lat[1]).median;
+      Progress(absl::StrFormat("  %s: Saveoops %.2f s, kdump %.2f s (%.2fx)", kin->release,
+                               *row.saveoops_s, *row.kdump_s, row.Ratio().value_or(0)));
+      r.kernels.push_back(row);
     }
   }
 
