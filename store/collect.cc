@@ -256,17 +256,20 @@ StatusOr<std::string> FormatListingJson(const StoreLocation& location, const Sto
   std::vector<std::pair<std::string, Group>> groups;
   std::string out;
   for (const CaptureRecord& r : l.records) {
-    std::string log;
-    Status s = ReadRecordLog(location, r, [&](const uint8_t* data, size_t size) {
-      log.append(reinterpret_cast<const char*>(data), size);
-      return Status();
-    });
-    if (!s.ok()) return s;
-    const CrashSignature sig = ComputeSignature(r.panic_reason, log);
     if (!by_signature) {
-      out += RecordJsonLine(r, sig, log);
+      std::string log;
+      Status s = ReadRecordLog(location, r, [&](const uint8_t* data, size_t size) {
+        log.append(reinterpret_cast<const char*>(data), size);
+        return Status();
+      });
+      if (!s.ok()) return s;
+      out += RecordJsonLine(r, ComputeSignature(r.panic_reason, log), log);
       continue;
     }
+    // Grouping needs the signature only: the log's tail, streamed.
+    StatusOr<CrashSignature> read = ReadRecordSignature(location, r);
+    if (!read.ok()) return read.status();
+    const CrashSignature& sig = *read;
     Group* g = nullptr;
     for (auto& [hex, group] : groups) {
       if (hex == sig.hex) g = &group;

@@ -231,8 +231,14 @@ TEST(DisplayTest, HugeLogIsStreamedUnderA512MiBAddressSpaceLimit) {
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
+#ifndef SAVEOOPS_SANITIZERS
+    // ASan's shadow already spans terabytes of address space and its allocator
+    // maps every block over 128 KiB afresh, so an address-space limit cannot
+    // be set under --config=asan: there the test checks the output only; the
+    // plain build (bazel test //...) checks the bound.
     const struct rlimit limit = {uint64_t{512} << 20, uint64_t{512} << 20};
     if (setrlimit(RLIMIT_AS, &limit) != 0) _exit(10);
+#endif
     absl::StatusOr<StoreListing> l = ListRecordMetadata(loc);
     if (!l.ok() || l->records.size() != 1 || l->records[0].log_size != log_size) _exit(11);
     FILE* devnull = fopen("/dev/null", "w");
