@@ -126,7 +126,9 @@ TEST(StoreTest, CollectWritesEachRecordOnce) {
   std::mt19937_64 rng(12);
   std::vector<CaptureRecord> recs;
   for (int i = 0; i < 3; ++i) {
-    absl::StatusOr<CaptureRecord> w = AppendRecord(loc, MakeNewRecord(rng, 1000 * i));
+    NewRecord n = MakeNewRecord(rng, 1000 * i);
+    n.capture_time_unix = 1764762199 + i;  // 2025-12-03T11:43:19Z
+    absl::StatusOr<CaptureRecord> w = AppendRecord(loc, n);
     ASSERT_TRUE(w.ok());
     recs.push_back(*w);
   }
@@ -137,43 +139,81 @@ TEST(StoreTest, CollectWritesEachRecordOnce) {
   ASSERT_TRUE(c.ok()) << c.status();
   ASSERT_EQ(c->written.size(), 3u);
   EXPECT_EQ(c->already_present, 0);
-  const std::string uuid = FormatUuid(TestUuid(12));
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(c->written[i].sequence, recs[i].sequence);
-    EXPECT_EQ(c->written[i].log_path, absl::StrFormat("%s/%s-%08d.log", out, uuid, i + 1));
+    EXPECT_EQ(c->written[i].record_dir, absl::StrCat(out, "/records/", RecordDirName(recs[i])));
+    EXPECT_EQ(c->written[i].log_path, c->written[i].record_dir + "/dmesg.txt");
     EXPECT_EQ(ReadText(c->written[i].log_path), recs[i].log_text);
     const std::string json = ReadText(c->written[i].meta_path);
+    EXPECT_EQ(c->written[i].meta_path, c->written[i].record_dir + "/record.json");
     EXPECT_TRUE(absl::StrContains(json, absl::StrCat("\"sequence\": ", i + 1, ","))) << json;
     EXPECT_TRUE(absl::StrContains(json, recs[i].kernel_release)) << json;
+    EXPECT_TRUE(absl::StrContains(json, "\"log_file\": \"dmesg.txt\"")) << json;
   }
-  struct stat st;
-  ASSERT_EQ(stat(out.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  EXPECT_EQ(RecordDirName(recs[0]), "20251203T114319Z-1");
+  EXPECT_EQ(RecordDirName(recs[2]), "20251203T114321Z-3");
+  for (const std::string& d : {out, out + "/records", c->written[0].record_dir}) {
+    struct stat st;
+    ASSERT_EQ(stat(d.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0700u) << d;
+  }
+  EXPECT_EQ(ReadText(absl::StrCat(out, "/", FormatUuid(TestUuid(12)), ".collected")),
+            FormatCollectState(TestUuid(12), 3));
 
   c = CollectRecords(loc, out);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_TRUE(c->written.empty());
   EXPECT_EQ(c->already_present, 3);
 
-  // An interrupted collect (log written, .json missing) is redone, and a
-  // new record is picked up.
-  ASSERT_EQ(c->info.uuid, TestUuid(12));
-  const std::string meta2 = absl::StrFormat("%s/%s-%08d.json", out, uuid, 2);
-  ASSERT_EQ(unlink(meta2.c_str()), 0);
+  // A new record is picked up; the mark, not the directory, says what was
+  // collected: a record directory removed (retention, or by hand) is not
+  // collected again.
   ASSERT_EQ(chmod(loc.path.c_str(), 0600), 0);
+  ASSERT_EQ(system(absl::StrCat("rm -r '", out, "/records/", RecordDirName(recs[1]), "'").c_str()),
+            0);
   absl::StatusOr<CaptureRecord> w = AppendRecord(loc, MakeNewRecord(rng, 10));
   ASSERT_TRUE(w.ok());
   c = CollectRecords(loc, out);
   ASSERT_TRUE(c.ok()) << c.status();
-  ASSERT_EQ(c->written.size(), 2u);
+  ASSERT_EQ(c->written.size(), 1u);
+  EXPECT_EQ(c->written[0].sequence, 4u);
+  EXPECT_EQ(c->already_present, 3);
+  EXPECT_FALSE(Exists(absl::StrCat(out, "/records/", RecordDirName(recs[1]))));
+}
+
+// The flat layout of earlier collects (<uuid>-<seq>.log/.json in the
+// directory itself) stays readable: a record it holds counts as collected
+// and its files are left where they are.
+TEST(StoreTest, CollectHonoursTheOldFlatLayout) {
+  const std::string dir = MakeTempDir();
+  const StoreLocation loc{dir + "/s", 0, 128 * 1024};
+  ASSERT_TRUE(FormatStore(loc, TestUuid(14)).ok());
+  std::mt19937_64 rng(14);
+  std::vector<CaptureRecord> recs;
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<CaptureRecord> w = AppendRecord(loc, MakeNewRecord(rng, 300));
+    ASSERT_TRUE(w.ok());
+    recs.push_back(*w);
+  }
+  const std::string out = dir + "/out";
+  ASSERT_EQ(mkdir(out.c_str(), 0700), 0);
+  const std::string old_log = absl::StrCat(out, "/", LegacyCollectedLogName(recs[0]));
+  const std::string old_meta = absl::StrCat(out, "/", LegacyCollectedMetaName(recs[0]));
+  EXPECT_EQ(LegacyCollectedMetaName(recs[0]),
+            absl::StrCat(FormatUuid(TestUuid(14)), "-00000001.json"));
+  WriteFile(old_log, {'l', 'o', 'g'});
+  WriteFile(old_meta, {'{', '}'});
+  absl::StatusOr<CollectResult> c = CollectRecords(loc, out);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->written.size(), 1u);
   EXPECT_EQ(c->written[0].sequence, 2u);
-  EXPECT_EQ(c->written[1].sequence, 4u);
-  EXPECT_EQ(c->already_present, 2);
-  EXPECT_TRUE(Exists(absl::StrFormat("%s/%s-%08d.json", out, uuid, 4)));
+  EXPECT_EQ(c->already_present, 1);
+  EXPECT_EQ(ReadText(old_log), "log");
+  EXPECT_EQ(ReadText(old_meta), "{}");
 }
 
 // Collected files are root's only (0600 whatever the umask), written whole
-// or not at all: no temporary file is left beside them, and a directory
+// or not at all: no temporary is left beside them, and a directory
 // that cannot be written fails with a message naming the file.
 TEST(StoreTest, CollectedFilesAre0600AndLeaveNoTemporaries) {
   const std::string dir = MakeTempDir();
@@ -187,21 +227,28 @@ TEST(StoreTest, CollectedFilesAre0600AndLeaveNoTemporaries) {
   umask(old_umask);
   ASSERT_TRUE(c.ok()) << c.status();
   ASSERT_EQ(c->written.size(), 1u);
-  for (const std::string& path : {c->written[0].log_path, c->written[0].meta_path}) {
+  for (const std::string& path : {c->written[0].log_path, c->written[0].meta_path,
+                                  absl::StrCat(out, "/", FormatUuid(TestUuid(13)), ".collected")}) {
     struct stat st;
     ASSERT_EQ(stat(path.c_str(), &st), 0) << path;
     EXPECT_EQ(st.st_mode & 0777, 0600u) << path;
   }
-  std::vector<std::string> names;
-  DIR* d = opendir(out.c_str());
-  ASSERT_NE(d, nullptr);
-  while (struct dirent* e = readdir(d)) {
-    if (e->d_name[0] != '.' || (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)) {
-      names.push_back(e->d_name);
+  auto names = [](const std::string& d) {
+    std::vector<std::string> out;
+    DIR* dd = opendir(d.c_str());
+    EXPECT_NE(dd, nullptr) << d;
+    if (dd == nullptr) return out;
+    while (struct dirent* e = readdir(dd)) {
+      if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) out.push_back(e->d_name);
     }
-  }
-  closedir(d);
-  EXPECT_EQ(names.size(), 2u) << absl::StrJoin(names, " ");
+    closedir(dd);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(absl::StrJoin(names(out), " "),
+            absl::StrCat(FormatUuid(TestUuid(13)), ".collected records"));
+  EXPECT_EQ(names(out + "/records").size(), 1u);
+  EXPECT_EQ(absl::StrJoin(names(c->written[0].record_dir), " "), "dmesg.txt record.json");
 
   // A directory that cannot be made (a file is in the way: that fails for
   // root too) is an error naming it, and leaves nothing behind.
@@ -232,12 +279,13 @@ bool AsNobody(const std::string& at, const std::function<bool(int dir_fd)>& plan
          WEXITSTATUS(status) == 0;
 }
 
-// Symbolic links at every name collect writes for record 1 (and at
-// temporary names an older collect used), all pointing at `victim`.
+// Symbolic links at every name collect writes or reads in its directory
+// (records/, the state file, the old flat layout's names for record 1), all
+// pointing at `victim`.
 bool PlantLinks(int dir_fd, const std::string& uuid, const std::string& victim) {
   const std::string base = absl::StrCat(uuid, "-00000001");
-  for (const std::string& name :
-       {base + ".log", base + ".json", base + ".log.tmp", base + ".json.tmp"}) {
+  for (const std::string& name : {std::string("records"), uuid + ".collected", base + ".log",
+                                  base + ".json", base + ".log.tmp"}) {
     if (symlinkat(victim.c_str(), dir_fd, name.c_str()) != 0) return false;
   }
   return true;
@@ -338,30 +386,53 @@ TEST_F(CollectAttackTest, RefusesADirectoryUnderAnUnsafeParent) {
   ExpectVictimUnchanged();
 }
 
-// In root's own safe --dir nothing is followed: a link at the .log name is
-// replaced (rename), never written through; a link at the .json name (the
-// "collected" mark) is an error naming it, not a reason to skip the record.
+// In root's own safe --dir nothing is followed: a link at records/, at a
+// record directory's name, at the state file or at an old-layout mark is an
+// error naming it, never a way out.
 TEST_F(CollectAttackTest, NeverFollowsALinkUnderTheDirectory) {
   const std::string dir = base_ + "/own";
   ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
-  const std::string log = absl::StrCat(dir, "/", uuid_, "-00000001.log");
-  const std::string meta = absl::StrCat(dir, "/", uuid_, "-00000001.json");
-  ASSERT_EQ(symlink(victim_.c_str(), meta.c_str()), 0);
+  const std::string victim_dir = base_ + "/victim_dir";
+  ASSERT_EQ(mkdir(victim_dir.c_str(), 0700), 0);
+  auto victim_dir_empty = [&] {
+    DIR* d = opendir(victim_dir.c_str());
+    int n = 0;
+    while (struct dirent* e = readdir(d)) n += e->d_name[0] != '.';
+    closedir(d);
+    return n == 0;
+  };
+  absl::StatusOr<StoreListing> l = ListRecordMetadata(loc_);
+  ASSERT_TRUE(l.ok() && l->records.size() == 1);
+  const std::string legacy_meta = absl::StrCat(dir, "/", uuid_, "-00000001.json");
+  const std::string records = dir + "/records";
+  const std::string record_dir = absl::StrCat(records, "/", RecordDirName(l->records[0]));
+  const std::string state = absl::StrCat(dir, "/", uuid_, ".collected");
+  struct Case {
+    std::string link, target, want;
+  };
+  const Case cases[] = {
+      {records, victim_dir, "not a directory (a symbolic link?); refusing to follow it"},
+      {legacy_meta, victim_, "not a regular file"},
+      {state, victim_, "not a regular file (a symbolic link?); refusing to follow it"},
+      {record_dir, victim_dir, "not a directory (a symbolic link?); refusing to follow it"},
+  };
+  for (const Case& k : cases) {
+    ASSERT_EQ(symlink(k.target.c_str(), k.link.c_str()), 0) << k.link;
+    absl::StatusOr<CollectResult> c = CollectRecords(loc_, dir);
+    ASSERT_FALSE(c.ok()) << k.link;
+    EXPECT_TRUE(absl::StrContains(c.status().message(), absl::StrCat("'", k.link, "'")))
+        << c.status();
+    EXPECT_TRUE(absl::StrContains(c.status().message(), k.want)) << c.status();
+    ExpectVictimUnchanged();
+    EXPECT_TRUE(victim_dir_empty());
+    ASSERT_EQ(unlink(k.link.c_str()), 0);
+  }
   absl::StatusOr<CollectResult> c = CollectRecords(loc_, dir);
-  ASSERT_FALSE(c.ok());
-  EXPECT_TRUE(absl::StrContains(c.status().message(), meta)) << c.status();
-  EXPECT_TRUE(absl::StrContains(c.status().message(), "not a regular file")) << c.status();
-  ExpectVictimUnchanged();
-
-  ASSERT_EQ(unlink(meta.c_str()), 0);
-  ASSERT_EQ(symlink(victim_.c_str(), log.c_str()), 0);
-  c = CollectRecords(loc_, dir);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->written.size(), 1u);
-  ExpectVictimUnchanged();
   struct stat st;
-  ASSERT_EQ(lstat(log.c_str(), &st), 0);
-  EXPECT_TRUE(S_ISREG(st.st_mode));
+  ASSERT_EQ(lstat(record_dir.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
 
   // --dir itself a link to a safe directory: refused, not followed.
   const std::string link = base_ + "/link";

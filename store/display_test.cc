@@ -134,12 +134,19 @@ TEST(DisplayTest, NoControlBytesReachTheTerminal) {
   // collect's printed output: the directory name is the user's, but goes
   // through the same filter.
   CollectResult c;
-  c.written.push_back({1, "/var/lib/saveoops/\x1b[2Jx.log", "x.json"});
+  CollectedRecord one;
+  one.sequence = 1;
+  one.record_dir = "/var/lib/saveoops/records/\x1b[2Jx";
+  c.written.push_back(one);
+  c.journal_note = "/run/\x1b[2J: absent";
   c.skipped_corrupt = 2;
   const std::string summary = FormatCollectSummary(c, "/var/lib/saveoops\x1b]0;t\x07");
   EXPECT_EQ(FirstControlByte(summary, /*multiline=*/true), -1) << summary;
   EXPECT_EQ(summary.find('\t'), std::string::npos) << summary;
-  EXPECT_TRUE(absl::StrContains(summary, "into /var/lib/saveoops\\x1b]0;t\\x07\n")) << summary;
+  EXPECT_TRUE(absl::StrContains(summary, "into /var/lib/saveoops\\x1b]0;t\\x07/records\n"))
+      << summary;
+  EXPECT_TRUE(absl::StrContains(summary, "records/\\x1b[2Jx\n")) << summary;
+  EXPECT_TRUE(absl::StrContains(summary, "no journal (/run/\\x1b[2J: absent)")) << summary;
 }
 
 // Pieces of any size give the same text as the whole: a character split
@@ -255,8 +262,10 @@ TEST(DisplayTest, HugeLogIsStreamedUnderA512MiBAddressSpaceLimit) {
                                  << " (6: std::bad_alloc abort)";
   EXPECT_EQ(WEXITSTATUS(status), 0);
   struct stat st;
+  absl::StatusOr<StoreListing> listed = ListRecordMetadata(loc);
+  ASSERT_TRUE(listed.ok() && listed->records.size() == 1);
   const std::string collected =
-      absl::StrCat(dir, "/collected/", FormatUuid(info->uuid), "-00000001.log");
+      absl::StrCat(dir, "/collected/records/", RecordDirName(listed->records[0]), "/dmesg.txt");
   ASSERT_EQ(stat(collected.c_str(), &st), 0) << collected;
   EXPECT_EQ(static_cast<uint64_t>(st.st_size), log_size);
   unlink(collected.c_str());
