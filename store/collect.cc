@@ -206,6 +206,7 @@ Status RemoveRecordDir(int parent_fd, const std::string& name, const std::string
   if (!fd.valid()) return Errno(errno, Format("cannot open '%s'", path));
   DIR* d = fdopendir(dup(fd.get()));
   if (d == nullptr) return Errno(errno, Format("cannot list '%s'", path));
+  rewinddir(d);
   std::vector<std::string> entries;
   while (struct dirent* e = readdir(d)) {
     if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) entries.push_back(e->d_name);
@@ -241,6 +242,8 @@ std::vector<std::string> ListNames(int dir_fd) {
   std::vector<std::string> names;
   DIR* d = fdopendir(dup(dir_fd));
   if (d == nullptr) return names;
+  // The duplicate shares the file offset an earlier listing left at the end.
+  rewinddir(d);
   while (struct dirent* e = readdir(d)) {
     if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) names.push_back(e->d_name);
   }
