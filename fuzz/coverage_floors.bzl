@@ -29,4 +29,5 @@ COVERAGE_FLOORS = {
     "cmdline_fuzz": 236,
     "store_map_fuzz": 170,
     "signature_fuzz": 320,
+    "config_fuzz": 600,
 }
