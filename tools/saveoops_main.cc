@@ -33,12 +33,14 @@
 #include "common/kernel_image_prepare.h"
 #include "common/memmap.h"
 #include "common/planner.h"
+#include "host/config.h"
 #include "host/flags.h"
 #include "host/runfiles.h"
 #include "initramfs/builder.h"
 #include "purgatory/purgatory_abi.h"
 #include "store/collect.h"
 #include "store/display.h"
+#include "store/journal.h"
 #include "store/locate.h"
 #include "store/probe.h"
 #include "store/ring.h"
@@ -191,6 +193,12 @@ absl::StatusOr<StoreLocation> Locate(const std::string& path) {
   return FindStoreInImage(path);
 }
 
+// The config a command reads: --config=PATH (must exist) or the default
+// (may be missing).
+absl::StatusOr<SaveoopsConfig> CommandConfig(const CommandLine& cl) {
+  return LoadSaveoopsConfig(cl.Get("config"), cl.IsSet("config"));
+}
+
 // Refuses a region libblkid recognises as something else (swap, a file
 // system, LVM/RAID member, partition table) unless --force.
 absl::Status RefuseForeignRegion(const StoreLocation& loc, bool force, const char* what) {
@@ -230,9 +238,17 @@ int CmdArm(int argc, char** argv) {
   cl.Switch("no-fallback", "never fall back to kexec_file_load");
   cl.Switch("force",
             "arm --store even if libblkid finds another signature (swap, a file system) in it");
+  cl.Flag("config", kDefaultConfigPath,
+          "settings file: its store= is the --store default; a missing default is no error");
   int rc = 0;
   if (!ParseOrHelp(cl, argc, argv, 2, "arm", &rc)) return rc;
   auto run = [&]() -> absl::Status {
+    absl::StatusOr<SaveoopsConfig> config = CommandConfig(cl);
+    if (!config.ok()) return config.status();
+    const std::string store = cl.IsSet("store") ? cl.Get("store") : config->store;
+    if (!cl.IsSet("store") && !store.empty()) {
+      std::printf("saveoops arm: store %s (store= of %s)\n", store.c_str(), config->path.c_str());
+    }
     absl::StatusOr<BundleContents> bundle = ReadBundleFile(cl.Get("bundle"));
     if (!bundle.ok()) return bundle.status();
     ArmRequest request;
@@ -248,8 +264,8 @@ int CmdArm(int argc, char** argv) {
     request.dry_run = cl.Enabled("dry-run");
     request.allow_file_load_fallback = !cl.Enabled("no-fallback");
     request.say = [](const std::string& line) { std::printf("saveoops arm: %s\n", line.c_str()); };
-    if (!cl.Get("store").empty()) {
-      absl::StatusOr<StoreLocation> loc = Locate(cl.Get("store"));
+    if (!store.empty()) {
+      absl::StatusOr<StoreLocation> loc = Locate(store);
       if (!loc.ok()) return loc.status();
       absl::StatusOr<StoreInfo> info = ReadStoreInfo(*loc);
       if (!info.ok()) return info.status();
@@ -597,18 +613,56 @@ int CmdShow(int argc, char** argv) {
 }
 
 int CmdCollect(int argc, char** argv) {
-  CommandLine cl("saveoops collect --store=PATH [--dir=DIR]",
-                 "Copies records not collected before into DIR (one .log and one .json each).");
-  cl.Flag("store", "", "device, partition or disk image");
-  cl.Flag("dir", kDefaultCollectDir, "where collected records go");
+  CommandLine cl("saveoops collect [--store=PATH] [--dir=DIR] [--retention=N] [flags]",
+                 "Copies records not collected before into DIR/records/<UTC time>-<seq>/\n"
+                 "(dmesg.txt, record.json; directories 0700, files 0600), sends each to the\n"
+                 "systemd journal (journalctl MESSAGE_ID=" +
+                     std::string(kSaveoopsPanicMessageId) +
+                     "),\n"
+                     "marks it collected in DIR/<store uuid>.collected, then keeps the newest N\n"
+                     "record directories. Run at boot by saveoops-collect.service. Settings not\n"
+                     "given as flags come from the config file.");
+  cl.Flag("config", kDefaultConfigPath,
+          "settings file (store=, retention=, collect_dir=); a missing default is no error");
+  cl.Flag("store", "", "device, partition, store file or disk image (default: store= of --config)");
+  cl.Flag("dir", "",
+          absl::StrCat("where collected records go (default: collect_dir= of --config, else ",
+                       kDefaultCollectDir, ")"));
+  cl.Flag("retention", "",
+          absl::StrCat("record directories kept, the newest; 0 keeps all (default: retention= "
+                       "of --config, else ",
+                       kDefaultRetention, ")"));
+  cl.Flag("journal-socket", kJournalSocketPath,
+          "the journal's native socket; 'none' sends nothing (an absent socket is only a note)");
   int rc = 0;
   if (!ParseOrHelp(cl, argc, argv, 2, "collect", &rc)) return rc;
   auto run = [&]() -> absl::Status {
-    absl::StatusOr<StoreLocation> loc = Locate(cl.Get("store"));
+    absl::StatusOr<SaveoopsConfig> config = CommandConfig(cl);
+    if (!config.ok()) return config.status();
+    std::string store = cl.IsSet("store") ? cl.Get("store") : config->store;
+    if (store.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("no store: give --store or set store= in ", cl.Get("config")));
+    }
+    absl::StatusOr<StoreLocation> loc = Locate(store);
     if (!loc.ok()) return loc.status();
-    absl::StatusOr<CollectResult> r = CollectRecords(*loc, cl.Get("dir"));
+    CollectOptions options;
+    options.dir = cl.IsSet("dir")                ? cl.Get("dir")
+                  : !config->collect_dir.empty() ? config->collect_dir
+                                                 : std::string(kDefaultCollectDir);
+    options.retention = config->retention.value_or(kDefaultRetention);
+    if (cl.IsSet("retention")) {
+      uint64_t n = 0;
+      if (!absl::SimpleAtoi(cl.Get("retention"), &n) || n > kMaxRetention) {
+        return absl::InvalidArgumentError(absl::StrCat("--retention=", cl.Get("retention"),
+                                                       ": not a number from 0 to ", kMaxRetention));
+      }
+      options.retention = n;
+    }
+    if (cl.Get("journal-socket") != "none") options.journal_socket = cl.Get("journal-socket");
+    absl::StatusOr<CollectResult> r = CollectRecords(*loc, options);
     if (!r.ok()) return r.status();
-    std::fputs(FormatCollectSummary(*r, cl.Get("dir")).c_str(), stdout);
+    std::fputs(FormatCollectSummary(*r, options.dir).c_str(), stdout);
     return absl::OkStatus();
   };
   return Finish(run(), "collect");
@@ -628,7 +682,7 @@ int Usage(FILE* out) {
       "  store       format or wipe a record store\n"
       "  list        list captured records\n"
       "  show        print a captured record\n"
-      "  collect     copy new records into /var/lib/saveoops\n",
+      "  collect     copy new records into /var/lib/saveoops/records and the journal\n",
       out);
   return out == stdout ? 0 : 2;
 }
