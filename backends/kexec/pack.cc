@@ -4,6 +4,10 @@
 //   - initramfs-tools: a hook copies saveoops and the bundle into the initrd
 //     and an init-bottom script arms before the root filesystem's /sbin/init,
 //     so panics in early userspace are caught too.
+// and collects at every boot: saveoops-collect.service runs `saveoops
+// collect` (records into /var/lib/saveoops/records and the journal), with
+// /etc/saveoops/saveoops.conf (installed only if there is none) naming the
+// store, and a journal catalog entry for Saveoops' MESSAGE_ID.
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -19,6 +23,9 @@
 #include "arming/capture_bundle.h"
 #include "backends/backend.h"
 #include "common/files.h"
+#include "host/config.h"
+#include "host/flags.h"
+#include "store/journal.h"
 
 namespace saveoops {
 namespace {
@@ -81,6 +88,53 @@ std::string SystemdUnit() {
       "WantedBy=sysinit.target\n");
 }
 
+// Collects at boot what the capture wrote (store= of the config).
+std::string CollectUnit() {
+  return absl::StrCat(
+      "# Collects Saveoops records at boot: /var/lib/saveoops/records and the journal.\n"
+      "[Unit]\n"
+      "Description=Saveoops: collect captured kernel panic records\n"
+      "Documentation=man:saveoops(8)\n"
+      "After=local-fs.target\n"
+      "RequiresMountsFor=/var/lib/saveoops\n"
+      "\n"
+      "[Service]\n"
+      "Type=oneshot\n"
+      "ExecStart=",
+      kInstalledBinary,
+      " collect\n"
+      "\n"
+      "[Install]\n"
+      "WantedBy=multi-user.target\n");
+}
+
+// systemd catalog entry (journalctl -x, journalctl --catalog) for the
+// MESSAGE_ID of a collected panic record.
+std::string CatalogEntry() {
+  return absl::StrCat(
+      "# Saveoops: the journal entry `saveoops collect` writes for each captured panic.\n"
+      "-- ",
+      kSaveoopsPanicMessageId,
+      "\n"
+      "Subject: Kernel panic on boot @SAVEOOPS_BOOT_ID@ captured by Saveoops\n"
+      "Defined-By: saveoops\n"
+      "Documentation: man:saveoops(8)\n"
+      "\n"
+      "The kernel of boot @SAVEOOPS_BOOT_ID@ (release @KERNEL_RELEASE@) panicked:\n"
+      "@PANIC_REASON@\n"
+      "\n"
+      "Saveoops' capture kernel saved its log to the record store (store\n"
+      "@SAVEOOPS_STORE_UUID@, record @SAVEOOPS_SEQ@), and saveoops collect copied it to\n"
+      "@SAVEOOPS_RECORD_DIR@ (dmesg.txt, record.json). The log is the SAVEOOPS_DMESG\n"
+      "field of this entry.\n"
+      "\n"
+      "Panics with the same crash signature (@SAVEOOPS_SIGNATURE@: the panic reason\n"
+      "and the first frames of the call trace) are the same bug: list them with\n"
+      "journalctl SAVEOOPS_SIGNATURE=@SAVEOOPS_SIGNATURE@, or every panic with\n"
+      "journalctl MESSAGE_ID=",
+      kSaveoopsPanicMessageId, "\n");
+}
+
 std::string InitramfsHook() {
   return absl::StrCat(
       "#!/bin/sh\n"
@@ -134,6 +188,15 @@ std::string InstallScript(uint64_t crashkernel_mib) {
       "\n",
       "install -D -m 0644 \"$here/systemd/saveoops-arm.service\" "
       "/etc/systemd/system/saveoops-arm.service\n"
+      "install -D -m 0644 \"$here/systemd/saveoops-collect.service\" "
+      "/etc/systemd/system/saveoops-collect.service\n"
+      "# The settings are the user's once installed: never overwritten.\n"
+      "if [ ! -e /etc/saveoops/saveoops.conf ]; then\n"
+      "  install -D -m 0644 \"$here/saveoops.conf\" /etc/saveoops/saveoops.conf\n"
+      "fi\n"
+      "install -D -m 0644 \"$here/catalog/saveoops.catalog\" "
+      "/usr/lib/systemd/catalog/saveoops.catalog\n"
+      "if command -v journalctl >/dev/null; then journalctl --update-catalog || true; fi\n"
       "if [ -d /etc/initramfs-tools ]; then\n"
       "  install -D -m 0755 \"$here/initramfs-tools/hooks/saveoops\" "
       "/etc/initramfs-tools/hooks/saveoops\n"
@@ -141,7 +204,11 @@ std::string InstallScript(uint64_t crashkernel_mib) {
       "/etc/initramfs-tools/scripts/init-bottom/saveoops\n"
       "  update-initramfs -u\n"
       "fi\n"
-      "if command -v systemctl >/dev/null; then systemctl enable saveoops-arm.service; fi\n"
+      "if command -v systemctl >/dev/null; then\n"
+      "  systemctl enable saveoops-arm.service saveoops-collect.service\n"
+      "fi\n"
+      "grep -q '^store=' /etc/saveoops/saveoops.conf || echo \"saveoops: set store= in "
+      "/etc/saveoops/saveoops.conf (the store to arm with and collect from).\"\n"
       "echo \"saveoops: installed. Add crashkernel=",
       crashkernel_mib,
       "M to the kernel command line (e.g. GRUB_CMDLINE_LINUX in /etc/default/grub, then "
@@ -155,12 +222,18 @@ class KexecBackend : public Backend {
     return "files + systemd unit + initramfs-tools hook that arm at boot with kexec_load";
   }
   std::string default_out() const override { return "saveoops-kexec"; }
+  void DeclareFlags(CommandLine& cl) const override {
+    cl.Flag("store", "",
+            "kexec: the store= of the saveoops.conf written (a device or store file path on the "
+            "target; default: left for the user to set)");
+  }
 
   absl::Status Pack(const PackContext& ctx, const CommandLine& cl) const override {
     const std::string& out = ctx.out;
-    for (const std::string& d : {out, out + "/bin", out + "/systemd", out + "/initramfs-tools",
-                                 out + "/initramfs-tools/hooks", out + "/initramfs-tools/scripts",
-                                 out + "/initramfs-tools/scripts/init-bottom"}) {
+    for (const std::string& d :
+         {out, out + "/bin", out + "/systemd", out + "/catalog", out + "/initramfs-tools",
+          out + "/initramfs-tools/hooks", out + "/initramfs-tools/scripts",
+          out + "/initramfs-tools/scripts/init-bottom"}) {
       if (absl::Status s = MakeDir(d); !s.ok()) return s;
     }
     ctx.progress("copying saveoops and the bundle");
@@ -171,10 +244,21 @@ class KexecBackend : public Backend {
     if (absl::Status s = CopyFile(ctx.bundle_path, "bundle", out + "/saveoops.bundle", 0644);
         !s.ok())
       return s;
-    ctx.progress("writing the systemd unit and initramfs-tools hook");
+    // The config must read back as written: a store path with a newline or
+    // that is not absolute would make every arm and collect fail.
+    const std::string config = DefaultSaveoopsConfigText(cl.Get("store"));
+    absl::StatusOr<SaveoopsConfig> parsed = ParseSaveoopsConfig(config, "saveoops.conf");
+    if (!parsed.ok() || parsed->store != cl.Get("store")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--store=", cl.Get("store"), ": not a path saveoops.conf can hold (absolute, one line)"));
+    }
+    ctx.progress("writing the systemd units, saveoops.conf, the catalog and initramfs-tools hook");
     const uint64_t mib = ctx.crashkernel_bytes >> 20;
     const std::pair<std::string, std::pair<std::string, mode_t>> files[] = {
         {"/systemd/saveoops-arm.service", {SystemdUnit(), 0644}},
+        {"/systemd/saveoops-collect.service", {CollectUnit(), 0644}},
+        {"/catalog/saveoops.catalog", {CatalogEntry(), 0644}},
+        {"/saveoops.conf", {config, 0644}},
         {"/initramfs-tools/hooks/saveoops", {InitramfsHook(), 0755}},
         {"/initramfs-tools/scripts/init-bottom/saveoops", {InitBottomScript(), 0755}},
         {"/install.sh", {InstallScript(mib), 0755}},
