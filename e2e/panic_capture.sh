@@ -206,4 +206,35 @@ if [ "$LAYOUT" != bare ]; then
     fail "bytes outside the store partition changed during the capture"
   step "every byte outside partition 2 is unchanged"
 fi
+# The next boot's saveoops-collect.service, run on the host over the disk:
+# settings from a config file, the record into records/<UTC time>-<seq>/.
+COLLECT_DIR=$WORK/collected
+printf 'store=%s\nretention=5\ncollect_dir=%s\n' "$DISK" "$COLLECT_DIR" >"$WORK/saveoops.conf"
+chmod 0600 "$WORK/saveoops.conf"
+"$SAVEOOPS" collect --config="$WORK/saveoops.conf" --journal-socket=none \
+  >"$OUT/collect-$CASE.txt" 2>&1 || fail "saveoops collect failed: $(cat "$OUT/collect-$CASE.txt")"
+REC_DIRS=("$COLLECT_DIR"/records/*)
+[ "${#REC_DIRS[@]}" -eq 1 ] || fail "collect made ${#REC_DIRS[@]} record directories, not 1"
+REC_DIR=${REC_DIRS[0]}
+[[ "${REC_DIR##*/}" =~ ^[0-9]{8}T[0-9]{6}Z-1$ ]] || fail "record directory ${REC_DIR##*/} is not <UTC time>-1"
+[ "$(stat -c %a "$REC_DIR")" = 700 ] || fail "$REC_DIR is not 0700"
+for f in dmesg.txt record.json; do
+  [ "$(stat -c %a "$REC_DIR/$f")" = 600 ] || fail "$REC_DIR/$f is not 0600"
+done
+"$SAVEOOPS" show --raw --store="$DISK" | cmp -s - "$REC_DIR/dmesg.txt" ||
+  fail "dmesg.txt is not the record's log"
+grep -q "Kernel panic - not syncing: sysrq triggered crash" "$REC_DIR/dmesg.txt" ||
+  fail "dmesg.txt lacks the panic line"
+JSON=$REC_DIR/record.json
+grep -qF "\"kernel_release\": \"$RELEASE\"," "$JSON" || fail "record.json's kernel_release is not $RELEASE"
+grep -q '"panic_reason": "[^"]*sysrq triggered crash' "$JSON" || fail "record.json lacks the panic reason"
+grep -q '"sequence": 1,' "$JSON" || fail "record.json's sequence is not 1"
+SIG=$(sed -n 's/^Signature: *\([0-9a-f]\{16\}\).*/\1/p' "$RECORD")
+[ -n "$SIG" ] || fail "saveoops show printed no signature"
+grep -qF "\"signature\": \"$SIG\"," "$JSON" || fail "record.json's signature is not show's $SIG"
+grep -q '"signature_frames": \[[^]]*"sysrq_handle_crash"' "$JSON" ||
+  fail "record.json's signature frames lack sysrq_handle_crash"
+"$SAVEOOPS" collect --config="$WORK/saveoops.conf" --journal-socket=none | grep -q "^collected 0 new" ||
+  fail "a second collect collected the record again"
+step "collect: ${REC_DIR##*/}/dmesg.txt and record.json (signature $SIG); a second collect adds nothing"
 step "PASS: record with $(wc -l <"$RECORD") lines, panic line and call trace present"

@@ -87,10 +87,18 @@
 //   rewriting a record (or any shared block) to mark it would reopen the
 //   torn-write window for data that is already safe, and would make
 //   `collect` need write access to the store. Instead `collect` copies each
-//   record to <dir>/<store-uuid>-<sequence>.log plus a .json with the
-//   metadata (written last, via rename), and a record counts as collected
-//   iff its .json exists. The store can therefore be opened read-only by
-//   list/show/collect, and an image can be inspected without modifying it.
+//   record to <dir>/records/<UTC time>-<seq>/ (dmesg.txt, record.json;
+//   made in a temporary directory and renamed) and then writes
+//   <dir>/<store-uuid>.collected, a small KEY=VALUE file replaced atomically,
+//   holding the highest sequence collected from that store. One number is
+//   enough: sequences only grow (step 2 above: a new record's sequence is
+//   above every header that verifies, and records are collected in
+//   sequence order), so every record at or below it was collected, or was
+//   damaged (skipped, and a damaged record never becomes valid again). The
+//   mark outlives the record directories retention removes. The store can
+//   therefore be opened read-only by list/show/collect, and an image can be
+//   inspected without modifying it. (Collects before records/ wrote
+//   <dir>/<store-uuid>-<seq>.json; such a file still counts as a mark.)
 //
 // Freestanding header: <stddef.h> and <stdint.h> only, plain data.
 #ifndef SAVEOOPS_STORE_STORE_FORMAT_H_
