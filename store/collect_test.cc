@@ -486,6 +486,17 @@ TEST(CollectTest, ConcurrentCollectsNeitherFailNorDuplicate) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->already_present, 30);
   EXPECT_TRUE(c->written.empty());
+  // On disk too: one record directory per record (the default retention,
+  // 50, keeps all 30), no temporaries.
+  std::vector<std::string> names;
+  DIR* d = opendir((out + "/records").c_str());
+  ASSERT_NE(d, nullptr);
+  while (struct dirent* e = readdir(d)) {
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) names.push_back(e->d_name);
+  }
+  closedir(d);
+  EXPECT_EQ(names.size(), 30u) << absl::StrJoin(names, " ");
+  for (const std::string& n : names) EXPECT_TRUE(IsRecordDirName(n)) << n;
 }
 
 // collect reports the damaged records it skipped.
