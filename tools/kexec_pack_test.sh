@@ -3,7 +3,8 @@
 # local-fs.target, enabled beside saveoops-arm.service), a saveoops.conf
 # that saveoops reads back (installed only where none is), and a catalog
 # entry journalctl accepts (journalctl --root=DIR --update-catalog, then
-# --list-catalog names Saveoops' MESSAGE_ID).
+# --list-catalog names Saveoops' MESSAGE_ID); saveoops arm takes store= from a config
+# and names FILE:LINE of a bad one.
 set -u
 saveoops=tools/saveoops
 pack=tools/pack
@@ -33,6 +34,24 @@ grep -qx "store=/var/lib/saveoops/store" "$out/saveoops.conf" || fail "saveoops.
   --journal-socket=none >"$tmp/collect.log" 2>&1 || { cat "$tmp/collect.log"; fail "collect --config failed"; }
 grep -q "collected 0 new record(s) into $tmp/collected/records" "$tmp/collect.log" ||
   fail "collect said: $(cat "$tmp/collect.log")"
+# arm takes its store from the config (here a copy naming the test's store);
+# a bad config is an error naming FILE:LINE.
+sed "s|^store=.*|store=$tmp/store|" "$out/saveoops.conf" >"$tmp/arm.conf"
+chmod 0600 "$tmp/arm.conf"
+"$saveoops" arm --config="$tmp/arm.conf" --bundle="$out/saveoops.bundle" --dry-run \
+  --root="$tmp/noroot" >"$tmp/arm.log" 2>&1
+grep -qF "saveoops arm: store $tmp/store (store= of $tmp/arm.conf)" "$tmp/arm.log" ||
+  fail "arm did not take store= from the config: $(cat "$tmp/arm.log")"
+grep -q "saveoops arm: store [0-9a-f-]* on $tmp/store at offset 0" "$tmp/arm.log" ||
+  fail "arm did not read the configured store: $(cat "$tmp/arm.log")"
+printf 'store=/dev/vda2\ncapture_action=poweroff\n' >"$tmp/bad.conf"
+chmod 0600 "$tmp/bad.conf"
+if "$saveoops" arm --config="$tmp/bad.conf" --bundle="$out/saveoops.bundle" --dry-run \
+  >"$tmp/arm.log" 2>&1; then
+  fail "arm accepted a config with an unknown key"
+fi
+grep -qF "$tmp/bad.conf:2: unknown key 'capture_action'" "$tmp/arm.log" ||
+  fail "arm's config error does not name FILE:LINE: $(cat "$tmp/arm.log")"
 # A store= that is not an absolute path cannot go into the config.
 if "$pack" --backend=kexec --store=sda9 --out="$tmp/bad" >"$tmp/bad.log" 2>&1; then
   fail "pack accepted --store=sda9"
