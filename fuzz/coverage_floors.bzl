@@ -27,6 +27,6 @@ COVERAGE_FLOORS = {
     "partition_table_fuzz": 370,
     "purgatory_image_fuzz": 22,
     "cmdline_fuzz": 236,
-    "store_map_fuzz": 170,
+    "store_map_fuzz": 390,
     "signature_fuzz": 320,
 }
