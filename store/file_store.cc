@@ -437,6 +437,12 @@ StatusOr<std::vector<StoreExtent>> PlaceFileExtents(const std::vector<FileExtent
   return out;
 }
 
+Status ReleaseFileStore(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (fd.get() < 0) return NotFoundError(Format("'%s': cannot open: %s", path, ErrnoText(errno)));
+  return SetImmutable(fd.get(), path, false);
+}
+
 bool LooksLikeFileStore(const std::string& path) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   struct stat st;

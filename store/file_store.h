@@ -121,6 +121,11 @@ struct FileStoreRequest {
 // it is a file store and `force` is set. Returns the store's geometry.
 StatusOr<StoreInfo> FormatFileStore(const FileStoreRequest& request);
 
+// Clears FS_IMMUTABLE_FL of the file store `path` so that it can be wiped
+// (`saveoops store wipe`: its superblocks zeroed through the file, in
+// place, after which no armed capture writes to its blocks) and deleted.
+Status ReleaseFileStore(const std::string& path);
+
 // Whether `path` is a regular file on ext2/3/4 or xfs with FS_IMMUTABLE_FL:
 // what `saveoops arm --store` takes for a file store (anything else is a
 // device, a partition or a disk image, as before).
