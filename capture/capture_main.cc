@@ -238,7 +238,7 @@ StatusOr<std::unique_ptr<ExtentStoreIo>> FindFileStore(const Options& o, const S
                    " extent(s) carries the armed UUID"));
         return io;
       }
-      SayOnce(Concat("refusing /dev/", n, ": ", io.status().message()), &refused);
+      SayOnce(Concat("refusing ", io.status().message()), &refused);
     }
     struct timespec ts = {0, 250 * 1000 * 1000};
     nanosleep(&ts, nullptr);

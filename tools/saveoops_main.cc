@@ -552,7 +552,7 @@ int CmdStore(int argc, char** argv) {
       absl::StatusOr<StoreInfo> info = FormatFileStore(fr);
       if (!info.ok()) return info.status();
       StatusOr<std::vector<uint8_t>> loaded =
-          ReadFileBounded("/sys/kernel/kexec_crash_loaded", 16, "kexec_crash_loaded");
+          ReadFileBounded("/sys/kernel/kexec_crash_loaded", 4096, "kexec_crash_loaded");
       if (loaded.ok() && !loaded->empty() && (*loaded)[0] == '1') {
         std::printf(
             "saveoops: note: a capture kernel is armed; arm again with --store=%s so that it "
