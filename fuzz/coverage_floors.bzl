@@ -29,4 +29,5 @@ COVERAGE_FLOORS = {
     "cmdline_fuzz": 236,
     "store_map_fuzz": 390,
     "signature_fuzz": 320,
+    "file_store_fuzz": 320,
 }

@@ -434,6 +434,19 @@ StatusOr<std::vector<StoreExtent>> PlaceFileExtents(const std::vector<FileExtent
         "fully written)",
         name, next, file_size));
   }
+  // Two file ranges on the same disk blocks: not a file Saveoops may write
+  // through (a record would overwrite itself).
+  std::vector<StoreExtent> by_disk = out;
+  std::sort(by_disk.begin(), by_disk.end(), [](const StoreExtent& a, const StoreExtent& b) {
+    return a.disk_offset < b.disk_offset;
+  });
+  for (size_t i = 1; i < by_disk.size(); ++i) {
+    if (by_disk[i - 1].disk_offset + by_disk[i - 1].length > by_disk[i].disk_offset) {
+      return FailedPreconditionError(
+          Format("'%s': file bytes %u and %u are on the same disk blocks (disk byte %u)", name,
+                 by_disk[i - 1].logical, by_disk[i].logical, by_disk[i].disk_offset));
+    }
+  }
   return out;
 }
 

@@ -212,6 +212,9 @@ TEST(FileStoreTest, RefusesExtentsItCannotTrust) {
   EXPECT_TRUE(absl::StrContains(PlaceError({{0, 63 << 20, 2 << 20, 0}}, 2 << 20),
                                 "outside the 67108864-byte vda2"));
   EXPECT_TRUE(absl::StrContains(PlaceError({}, 1 << 20), "cover file bytes [0, 0)"));
+  EXPECT_TRUE(absl::StrContains(
+      PlaceError({{0, 8 << 20, 2 << 20, 0}, {2 << 20, 9 << 20, 1 << 20, 0}}, 3 << 20),
+      "are on the same disk blocks"));
   std::vector<FileExtent> many;
   for (uint64_t i = 0; i <= kStoreMapMaxExtents; ++i) many.push_back({i * 4096, i * 8192, 4096, 0});
   EXPECT_TRUE(absl::StrContains(PlaceError(many, many.size() * 4096), "more than 1024 extents"));
