@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "common/format.h"
@@ -71,9 +72,16 @@ Status CheckDiskIdentity(const ByteSource& disk, const std::string& name, const 
   }
   const size_t id_size = want.scheme == StoreDiskScheme::kGpt ? 16 : 4;
   if (memcmp(found->disk_id.data(), want.disk_id.data(), id_size) != 0) {
-    return FailedPreconditionError(
-        Format("%s: %s disk id %s, the armed store's disk has %s", name, SchemeName(want.scheme),
-               Hex(found->disk_id.data(), id_size), Hex(want.disk_id.data(), id_size)));
+    // The MBR signature as fdisk prints it ("Disk identifier: 0x1234abcd").
+    auto id_text = [&](const std::array<uint8_t, 16>& id) {
+      if (id_size == 16) return Hex(id.data(), 16);
+      uint32_t sig;
+      memcpy(&sig, id.data(), 4);
+      return Format("0x%08x", sig);
+    };
+    return FailedPreconditionError(Format("%s: %s disk id %s, the armed store's disk has %s", name,
+                                          SchemeName(want.scheme), id_text(found->disk_id),
+                                          id_text(want.disk_id)));
   }
   if (found->gpt_unique != want.partition_guid) {
     return FailedPreconditionError(Format(

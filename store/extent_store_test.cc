@@ -225,6 +225,34 @@ TEST(ExtentStoreTest, RefusesAnotherDiskOrAReplacedFile) {
   EXPECT_FALSE(OpenMappedStore(f.map, f.path, "SAVEOOPS-TEST-1").ok());
 }
 
+TEST(ExtentStoreTest, FindsAnMbrPartitionByDiskSignature) {
+  Fixture f = MakeFixture();
+  std::vector<uint8_t> mbr_disk = f.disk;
+  memset(mbr_disk.data(), 0, 3 * 512);  // no GPT
+  LegacyMbr mbr;
+  memset(&mbr, 0, sizeof(mbr));
+  mbr.unique_mbr_disk_signature = 0x1234abcd;
+  mbr.partition[0].os_type = 0x83;
+  mbr.partition[0].starting_lba = kPartStart / 512;
+  mbr.partition[0].size_in_lba = kPartSize / 512;
+  mbr.signature = kMbrSignature;
+  memcpy(mbr_disk.data(), &mbr, sizeof(mbr));
+  WriteFile(f.path, mbr_disk);
+  StoreMap m = f.map;
+  m.disk->scheme = StoreDiskScheme::kMbr;
+  m.disk->disk_id = {0xcd, 0xab, 0x34, 0x12};
+  m.disk->partition_guid = {};
+  StatusOr<std::unique_ptr<ExtentStoreIo>> io = OpenMappedStore(m, f.path, "SAVEOOPS-TEST-1");
+  ASSERT_TRUE(io.ok()) << io.status().message();
+  ASSERT_TRUE(AppendRecord(**io, Record(100, 'm')).ok());
+  const std::vector<uint8_t> after = ReadFile(f.path);
+  EXPECT_TRUE(SameOutsideExtents(mbr_disk, after, m));
+  m.disk->disk_id[0] ^= 1;
+  EXPECT_TRUE(absl::StrContains(Refusal(m, f.path, "SAVEOOPS-TEST-1"),
+                                "MBR disk id 0x1234abcd, the armed store's disk has 0x1234abcc"))
+      << Refusal(m, f.path, "SAVEOOPS-TEST-1");
+}
+
 TEST(ExtentStoreTest, WholeDiskStoreNeedsNoTableAndTheSameSize) {
   Fixture f = MakeFixture();
   std::vector<uint8_t> bare = f.disk;
