@@ -19,18 +19,6 @@
 namespace saveoops {
 namespace {
 
-const char* SchemeName(StoreDiskScheme s) {
-  switch (s) {
-    case StoreDiskScheme::kWholeDisk:
-      return "whole disk";
-    case StoreDiskScheme::kMbr:
-      return "MBR";
-    case StoreDiskScheme::kGpt:
-      return "GPT";
-  }
-  return "?";
-}
-
 std::string Hex(const uint8_t* p, size_t n) {
   static const char kDigits[] = "0123456789abcdef";
   std::string s;
@@ -64,11 +52,11 @@ Status CheckDiskIdentity(const ByteSource& disk, const std::string& name, const 
   }
   if (parts->empty() || (*parts)[0].scheme != scheme) {
     return FailedPreconditionError(
-        Format("%s: has no %s partition table", name, SchemeName(want.scheme)));
+        Format("%s: has no %s partition table", name, StoreDiskSchemeName(want.scheme)));
   }
   if (found == nullptr) {
-    return FailedPreconditionError(
-        Format("%s: has no %s partition %u", name, SchemeName(want.scheme), want.partition));
+    return FailedPreconditionError(Format("%s: has no %s partition %u", name,
+                                          StoreDiskSchemeName(want.scheme), want.partition));
   }
   const size_t id_size = want.scheme == StoreDiskScheme::kGpt ? 16 : 4;
   if (memcmp(found->disk_id.data(), want.disk_id.data(), id_size) != 0) {
@@ -80,7 +68,7 @@ Status CheckDiskIdentity(const ByteSource& disk, const std::string& name, const 
       return Format("0x%08x", sig);
     };
     return FailedPreconditionError(Format("%s: %s disk id %s, the armed store's disk has %s", name,
-                                          SchemeName(want.scheme), id_text(found->disk_id),
+                                          StoreDiskSchemeName(want.scheme), id_text(found->disk_id),
                                           id_text(want.disk_id)));
   }
   if (found->gpt_unique != want.partition_guid) {
@@ -89,9 +77,10 @@ Status CheckDiskIdentity(const ByteSource& disk, const std::string& name, const 
         want.partition, Hex(found->gpt_unique.data(), 16), Hex(want.partition_guid.data(), 16)));
   }
   if (found->offset != want.partition_offset || found->size != want.partition_size) {
-    return FailedPreconditionError(Format(
-        "%s: %s partition %u is [%u, +%u); armed for [%u, +%u)", name, SchemeName(want.scheme),
-        want.partition, found->offset, found->size, want.partition_offset, want.partition_size));
+    return FailedPreconditionError(Format("%s: %s partition %u is [%u, +%u); armed for [%u, +%u)",
+                                          name, StoreDiskSchemeName(want.scheme), want.partition,
+                                          found->offset, found->size, want.partition_offset,
+                                          want.partition_size));
   }
   return OkStatus();
 }
@@ -207,7 +196,7 @@ StatusOr<std::unique_ptr<ExtentStoreIo>> OpenMappedStore(const StoreMap& map,
   }
   const std::string store_name =
       Format("file store on %s (%s partition %u, %u extents)", disk_path,
-             SchemeName(map.disk->scheme), map.disk->partition, map.extents.size());
+             StoreDiskSchemeName(map.disk->scheme), map.disk->partition, map.extents.size());
   auto io = std::make_unique<ExtentStoreIo>(std::move(fd), disk_size, map.extents, store_name);
   StatusOr<StoreInfo> info = ReadStoreInfo(io->bytes(), store_name);
   if (!info.ok()) {

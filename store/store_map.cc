@@ -33,18 +33,6 @@ bool AllZero(const uint8_t* p, size_t n) {
   return std::all_of(p, p + n, [](uint8_t b) { return b == 0; });
 }
 
-const char* SchemeName(StoreDiskScheme s) {
-  switch (s) {
-    case StoreDiskScheme::kWholeDisk:
-      return "whole disk";
-    case StoreDiskScheme::kMbr:
-      return "MBR";
-    case StoreDiskScheme::kGpt:
-      return "GPT";
-  }
-  return "?";
-}
-
 Status CheckDisk(const StoreDisk& d) {
   if (d.scheme != StoreDiskScheme::kWholeDisk && d.scheme != StoreDiskScheme::kMbr &&
       d.scheme != StoreDiskScheme::kGpt) {
@@ -59,7 +47,8 @@ Status CheckDisk(const StoreDisk& d) {
           "GUID");
     }
   } else if (d.partition == 0) {
-    return InvalidArgumentError(Concat("store map: ", SchemeName(d.scheme), " partition 0"));
+    return InvalidArgumentError(
+        Concat("store map: ", StoreDiskSchemeName(d.scheme), " partition 0"));
   }
   if (d.scheme == StoreDiskScheme::kMbr &&
       (!AllZero(d.disk_id.data() + 4, 12) || !AllZero(d.partition_guid.data(), 16))) {
@@ -75,6 +64,18 @@ Status CheckDisk(const StoreDisk& d) {
 }
 
 }  // namespace
+
+const char* StoreDiskSchemeName(StoreDiskScheme scheme) {
+  switch (scheme) {
+    case StoreDiskScheme::kWholeDisk:
+      return "whole disk";
+    case StoreDiskScheme::kMbr:
+      return "MBR";
+    case StoreDiskScheme::kGpt:
+      return "GPT";
+  }
+  return "?";
+}
 
 uint64_t MappedStoreSize(const StoreMap& map) {
   uint64_t total = 0;

@@ -145,6 +145,9 @@ struct StoreMap {
   std::vector<StoreExtent> extents;
 };
 
+// "whole disk", "MBR" or "GPT", for messages.
+const char* StoreDiskSchemeName(StoreDiskScheme scheme);
+
 // The bytes the extents map (the file store's size); 0 without extents.
 uint64_t MappedStoreSize(const StoreMap& map);
 
