@@ -157,6 +157,12 @@ case "$CONTROLLER" in
     -drive "file=$DISK,format=raw,if=none,id=store" -device scsi-hd,drive=store,bus=scsi0.0) ;;
   *) fail "unknown --controller=$CONTROLLER" ;;
 esac
+if [ "$LAYOUT" = ext4-root ]; then
+  # A serial, as real disks have: arm records it, the capture compares it.
+  [ "$CONTROLLER" = virtio ] || fail "--disk-layout=ext4-root needs the virtio controller"
+  DISK_ARGS=(-drive "file=$DISK,format=raw,if=none,id=root"
+    -device virtio-blk-pci,drive=root,serial=SVOOPS-E2E-ROOT)
+fi
 step "store: $LAYOUT layout on a $CONTROLLER disk"
 
 APPEND="console=ttyS0 crashkernel=${CRASHKERNEL}M panic=1 loglevel=7"
@@ -231,8 +237,9 @@ if [ "$LAYOUT" = ext4-root ]; then
   AT_PANIC=$(sed -n 's/.*disk digest before the panic: \/dev\/vda [0-9]* bytes sha256 \([0-9a-f]*\).*/\1/p' \
     "$SERIAL" | tail -n 1)
   [ -n "$AT_PANIC" ] || fail "the guest printed no disk digest before the panic"
-  grep -q "saveoops arm: file store .* extent(s) on disk GPT" "$SERIAL" ||
-    fail "arm did not map the file store"
+  DISK_GUID=$(/usr/sbin/sfdisk --disk-id "$DISK" | tr A-F a-f)
+  grep -q "saveoops arm: file store .* extent(s) on disk GPT $DISK_GUID partition 1 (serial SVOOPS-E2E-ROOT)" \
+    "$SERIAL" || fail "arm did not map the file store with its disk's identity and serial"
   dd if="$DISK" of="$WORK/fs-after.img" bs=512 skip="$FS_START_SECTOR" count="$FS_SECTORS" \
     status=none
   /usr/sbin/e2fsck -fn "$WORK/fs-after.img" >"$OUT/e2fsck-$CASE.txt" 2>&1 ||

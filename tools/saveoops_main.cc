@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -195,8 +197,15 @@ absl::StatusOr<StoreLocation> Locate(const std::string& path) {
 // "GPT", "MBR" or "whole-disk" and the disk id, for arm's report.
 std::string DescribeStoreDisk(const StoreDisk& d) {
   switch (d.scheme) {
-    case StoreDiskScheme::kGpt:
-      return absl::StrCat("GPT ", FormatStoreUuid(d.disk_id));
+    case StoreDiskScheme::kGpt: {
+      // A GUID's first three fields are little-endian on disk (UEFI 2.10
+      // Appendix A); shown as sfdisk and blkid show it.
+      std::array<uint8_t, 16> g = d.disk_id;
+      std::reverse(g.begin(), g.begin() + 4);
+      std::reverse(g.begin() + 4, g.begin() + 6);
+      std::reverse(g.begin() + 6, g.begin() + 8);
+      return absl::StrCat("GPT ", FormatStoreUuid(g));
+    }
     case StoreDiskScheme::kMbr:
       return absl::StrFormat("MBR %02x%02x%02x%02x", d.disk_id[3], d.disk_id[2], d.disk_id[1],
                              d.disk_id[0]);
