@@ -17,7 +17,12 @@
 // superblock carries it receives the record; any other, even a valid
 // store, is refused. A map that does not parse means nothing is written.
 // Without a map (armed without a store) the first store found is used and
-// the console says it is unverified.
+// the console says it is unverified. A map with a disk and extents is a
+// file store (store/file_store.h): the disk is found by its partition
+// table's identity (and serial), never by name, and the record is written
+// only inside the extents (store/extent_store.h); a map that no longer
+// matches (the file replaced after arming, another disk) means nothing is
+// written and the console says why.
 #include <dirent.h>
 #include <errno.h>
 #include <string.h>
@@ -39,6 +44,7 @@
 #include "common/format.h"
 #include "common/status.h"
 #include "initramfs/init_util.h"
+#include "store/extent_store.h"
 #include "store/locate.h"
 #include "store/ring.h"
 #include "store/store_map.h"
@@ -194,6 +200,54 @@ StatusOr<StoreLocation> FindStore(const Options& o, const std::optional<StoreMap
   return last;
 }
 
+// Says `why` once (the disk scan repeats while disks appear).
+void SayOnce(const std::string& why, std::vector<std::string>* said) {
+  for (const std::string& r : *said) {
+    if (r == why) return;
+  }
+  Say(why);
+  said->push_back(why);
+}
+
+// A file store (the map has its disk and extents): the whole disk whose
+// partition table and serial match the map and whose superblock, read
+// through the extents, carries the map's UUID. Never found by name: every
+// disk is asked. saveoops.store=/dev/XXX narrows the search to that disk.
+StatusOr<std::unique_ptr<ExtentStoreIo>> FindFileStore(const Options& o, const StoreMap& map) {
+  std::vector<std::string> refused;
+  for (int tries = 0; tries <= o.wait_seconds * 4; ++tries) {
+    std::vector<std::string> names;
+    if (!o.store.empty()) {
+      names.push_back(o.store.substr(o.store.rfind('/') + 1));
+    } else if (DIR* d = opendir("/sys/block")) {
+      while (dirent* e = readdir(d)) {
+        if (e->d_name[0] != '.') names.push_back(e->d_name);
+      }
+      closedir(d);
+    }
+    for (const std::string& n : names) {
+      if (absl::StartsWith(n, "loop") || absl::StartsWith(n, "ram") ||
+          absl::StartsWith(n, "zram")) {
+        continue;
+      }
+      StatusOr<std::unique_ptr<ExtentStoreIo>> io =
+          OpenMappedStore(map, "/dev/" + n, ReadDiskSerial("/sys/block/" + n));
+      if (io.ok()) {
+        Say(Concat("file store ", FormatStoreUuid(map.store_uuid), ": /dev/", n,
+                   " matches the armed disk and the superblock through its ", map.extents.size(),
+                   " extent(s) carries the armed UUID"));
+        return io;
+      }
+      SayOnce(Concat("refusing ", io.status().message()), &refused);
+    }
+    struct timespec ts = {0, 250 * 1000 * 1000};
+    nanosleep(&ts, nullptr);
+  }
+  return NotFoundError(Concat("no disk holds the armed file store ",
+                              FormatStoreUuid(map.store_uuid), " (", refused.size(),
+                              " refusal(s) above)"));
+}
+
 // The store map, if this initramfs has one. A map that is there but does
 // not parse fails: nothing may be written then.
 StatusOr<std::optional<StoreMap>> ReadStoreMap() {
@@ -234,11 +288,6 @@ int main() {
     Finish(options);
   }
   if (!*map) Say("no store map (armed without --store): the store is unverified");
-  StatusOr<StoreLocation> store = FindStore(options, *map);
-  if (!store.ok()) {
-    Say(Concat("no store: ", store.status().message(), "; the log is lost"));
-    Finish(options);
-  }
   NewRecord record;
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
@@ -246,6 +295,26 @@ int main() {
   record.kernel_release = log.release;
   record.panic_reason = log.panic_reason;
   record.log_text = std::move(log.text);
+  if (*map && (*map)->disk) {
+    StatusOr<std::unique_ptr<ExtentStoreIo>> io = FindFileStore(options, **map);
+    if (!io.ok()) {
+      Say(Concat("no store: ", io.status().message(), "; nothing written, the log is lost"));
+      Finish(options);
+    }
+    StatusOr<CaptureRecord> written = AppendRecord(**io, record);
+    if (!written.ok()) {
+      Say(Concat("writing the record failed: ", written.status().message()));
+    } else {
+      Say(Concat("record ", written->sequence, " written to the ", (*io)->name(), " at store byte ",
+                 written->offset_in_store));
+    }
+    Finish(options);
+  }
+  StatusOr<StoreLocation> store = FindStore(options, *map);
+  if (!store.ok()) {
+    Say(Concat("no store: ", store.status().message(), "; the log is lost"));
+    Finish(options);
+  }
   StatusOr<CaptureRecord> written = AppendRecord(*store, record);
   if (!written.ok()) {
     Say(Concat("writing the record to ", store->path, " failed: ", written.status().message()));

@@ -43,6 +43,8 @@ StatusOr<std::vector<Partition>> WalkGpt(const ByteSource& disk, const std::stri
     p.scheme = PartitionScheme::kGpt;
     p.number = static_cast<int>(e.index) + 1;
     p.gpt_type = e.type_guid;
+    p.gpt_unique = e.unique_guid;
+    memcpy(p.disk_id.data(), h.disk_guid, sizeof(h.disk_guid));
     uint64_t blocks = e.last_lba - e.first_lba;
     if (__builtin_mul_overflow(e.first_lba, lba, &p.offset) ||
         __builtin_add_overflow(blocks, 1, &blocks) ||
@@ -54,8 +56,10 @@ StatusOr<std::vector<Partition>> WalkGpt(const ByteSource& disk, const std::stri
   return out;
 }
 
-Partition MbrPartition(int number, uint64_t first_lba, const MbrPartitionRecord& e) {
+Partition MbrPartition(const LegacyMbr& mbr, int number, uint64_t first_lba,
+                       const MbrPartitionRecord& e) {
   Partition p;
+  memcpy(p.disk_id.data(), &mbr.unique_mbr_disk_signature, sizeof(mbr.unique_mbr_disk_signature));
   p.scheme = PartitionScheme::kMbr;
   p.number = number;
   p.offset = first_lba * kMbrSectorSize;  // first_lba < 2^33: no overflow
@@ -84,7 +88,7 @@ StatusOr<std::vector<Partition>> WalkMbr(const ByteSource& disk, const std::stri
       }
       continue;
     }
-    out.push_back(MbrPartition(i + 1, e.starting_lba, e));
+    out.push_back(MbrPartition(mbr, i + 1, e.starting_lba, e));
   }
   // Logical partitions: a chain of EBRs. Links must move forward, which
   // every partitioning tool does and which bounds the walk.
@@ -97,7 +101,7 @@ StatusOr<std::vector<Partition>> WalkMbr(const ByteSource& disk, const std::stri
     if (ebr.signature != kMbrSignature) break;
     const MbrPartitionRecord& logical = ebr.partition[0];
     if (logical.os_type != 0 && logical.size_in_lba != 0) {
-      out.push_back(MbrPartition(5 + n, ebr_lba + logical.starting_lba, logical));
+      out.push_back(MbrPartition(mbr, 5 + n, ebr_lba + logical.starting_lba, logical));
     }
     const MbrPartitionRecord& next = ebr.partition[1];
     if (next.os_type == 0 || next.starting_lba == 0) break;

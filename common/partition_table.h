@@ -217,6 +217,11 @@ struct Partition {
   uint64_t size = 0;     // bytes
   uint8_t mbr_type = 0;  // MBR OSType; 0 for GPT
   GptGuid gpt_type{};    // GPT PartitionTypeGUID; all zero for MBR
+  GptGuid gpt_unique{};  // GPT UniquePartitionGUID; all zero for MBR
+  // The table's identity of the disk, the same for every partition of it:
+  // GPT DiskGUID (Table 5-5), or the MBR's UniqueMBRDiskSignature (Table
+  // 5-1) in bytes 0-3 (little-endian, as on disk) and zeros after.
+  GptGuid disk_id{};
 };
 
 // Caps on a walk, so a hostile table cannot make it read without end: the

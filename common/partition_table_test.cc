@@ -78,6 +78,7 @@ TEST(PartitionTableTest, MbrPrimaries) {
   std::vector<uint8_t> img(1 << 20, 0);
   SetMbrEntry(img, 0, 0, 0x83, 64, 512);
   SetMbrEntry(img, 0, 2, 0xda, 1024, 512);  // slot 3: numbered 3
+  PutLe32(img, offsetof(LegacyMbr, unique_mbr_disk_signature), 0xdeadbeef);
   const std::vector<Partition> p = MustWalk(img);
   ASSERT_EQ(p.size(), 2u);
   EXPECT_EQ(p[0].scheme, PartitionScheme::kMbr);
@@ -89,6 +90,11 @@ TEST(PartitionTableTest, MbrPrimaries) {
   EXPECT_EQ(p[1].number, 3);
   EXPECT_EQ(p[1].mbr_type, 0xda);
   EXPECT_EQ(p[1].offset, 1024u * 512);
+  // The disk signature is the disk's identity, on every partition.
+  const GptGuid want_id = {0xef, 0xbe, 0xad, 0xde};
+  EXPECT_EQ(p[0].disk_id, want_id);
+  EXPECT_EQ(p[1].disk_id, want_id);
+  EXPECT_EQ(p[0].gpt_unique, GptGuid{});
 }
 
 TEST(PartitionTableTest, MbrLogicalPartitionsFollowTheEbrChain) {
@@ -154,7 +160,8 @@ TEST(PartitionTableTest, GptEntriesInTableOrderWithTypes) {
   const uint64_t sectors = 4096;
   std::vector<uint8_t> img(sectors * 512, 0);
   SetMbrEntry(img, 0, 0, kMbrTypeGptProtective, 1, sectors - 1);
-  const GptHeader h = BasicGptHeader(sectors);
+  GptHeader h = BasicGptHeader(sectors);
+  for (int i = 0; i < 16; ++i) h.disk_guid[i] = static_cast<uint8_t>(0x10 + i);
   memcpy(&img[512], &h, sizeof(h));
   SetGptEntry(img, 2 * 512, 128, 0, 0xaf, 1024, 1535, "one");
   SetGptEntry(img, 2 * 512, 128, 2, 0xb0, 2048, 2559);  // entry 2 unused
@@ -165,6 +172,9 @@ TEST(PartitionTableTest, GptEntriesInTableOrderWithTypes) {
   EXPECT_EQ(p[0].offset, 1024u * 512);
   EXPECT_EQ(p[0].size, 512u * 512);
   EXPECT_EQ(p[0].gpt_type[0], 0xaf);
+  EXPECT_EQ(p[0].gpt_unique[3], 0x77);
+  EXPECT_EQ(p[0].disk_id[0], 0x10);
+  EXPECT_EQ(p[0].disk_id[15], 0x1f);
   EXPECT_EQ(p[0].mbr_type, 0);
   EXPECT_EQ(p[1].number, 3);
   EXPECT_EQ(p[1].offset, 2048u * 512);

@@ -18,10 +18,26 @@
 # --disk-layout=bare|mbr|gpt: the store is the whole disk (default), or
 # partition 2 of a 64 MiB MBR or GPT disk whose partitions 1 and 3 hold random
 # bytes; every byte outside partition 2 must be unchanged after the capture.
+# --disk-layout=ext4-root: the guest's only disk is a GPT disk whose partition
+# 1 holds an ext4 file system (mke2fs -d, no loop mounts); the guest mounts it,
+# formats a file store in it (`store format --file-store`), arms with that
+# file and panics; the capture writes through the file's extents. The record
+# is read back from the file (debugfs dump), e2fsck -fn must be clean, and no
+# disk byte may have changed but the store file's ring (the guest prints the
+# disk's SHA-256 just before the panic; the host compares it with the image
+# after the capture, the file's ring blocks zeroed as they were).
+# --replace-store-file (with ext4-root): after arming, the guest replaces the
+# store file by a new one of the same size the way README says to (`saveoops
+# store wipe`, which clears the immutable flag; rm; format again: the new file
+# gets other blocks, the old ones keep zeros): the capture must refuse it and
+# the image stay byte for byte as the guest left it at the panic.
+# --reformat-store-file (with ext4-root): after arming, the guest formats the
+# store file again in place (`store format --file-store --force`: a new UUID
+# in the same blocks): the capture must refuse it the same way.
 set -euo pipefail
 
 CASE=default SMP=1 MEM=1G PANIC_CPU="" CORRUPT="" CRASHKERNEL="" LOCKDOWN="" REFORMAT=""
-CONTROLLER=virtio LAYOUT=bare
+CONTROLLER=virtio LAYOUT=bare REPLACE_FILE="" REFORMAT_FILE=""
 for arg in "$@"; do
   case "$arg" in
     --case=*) CASE=${arg#*=} ;;
@@ -35,6 +51,8 @@ for arg in "$@"; do
     --kernel=*) MATRIX_KERNEL=${arg#*=} ;;
     --controller=*) CONTROLLER=${arg#*=} ;;
     --disk-layout=*) LAYOUT=${arg#*=} ;;
+    --replace-store-file) REPLACE_FILE=1 ;;
+    --reformat-store-file) REFORMAT_FILE=1 ;;
     *) echo "panic_capture: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -61,7 +79,20 @@ fi
 step "crashkernel=${CRASHKERNEL}M (saveoops plan's recommendation: its smallest + margin)"
 
 DISK=$WORK/disk.img
+# ext4-root: the file system is partition 1 of a 64 MiB GPT disk, at 1 MiB.
+FS_START_SECTOR=2048 FS_SECTORS=126976 STORE_FILE=/var/lib/saveoops/store
 case "$LAYOUT" in
+  ext4-root)
+    mkdir -p "$WORK/rootfs/var/lib/saveoops" "$WORK/rootfs/etc"
+    echo "saveoops e2e root file system" >"$WORK/rootfs/etc/motd"
+    head -c 3000000 /dev/urandom >"$WORK/rootfs/var/lib/filler"
+    /usr/sbin/mke2fs -q -F -t ext4 -b 4096 -d "$WORK/rootfs" "$WORK/fs.img" $((FS_SECTORS / 8)) ||
+      fail "mke2fs failed"
+    truncate -s 64M "$DISK"
+    printf 'label: gpt\nstart=%d, size=%d, type=L\n' "$FS_START_SECTOR" "$FS_SECTORS" |
+      /usr/sbin/sfdisk -q "$DISK"
+    dd if="$WORK/fs.img" of="$DISK" bs=512 seek="$FS_START_SECTOR" conv=notrunc status=none
+    ;;
   bare) "$SAVEOOPS" store format --store="$DISK" --size=16M >/dev/null ;;
   mbr|gpt)
     # 64 MiB: partition 1 at 1 MiB (16 MiB), the store as partition 2 (16 MiB),
@@ -83,13 +114,23 @@ esac
 outside_digest() {
   { head -c $((34816 * 512)) "$DISK"; tail -c +$((67584 * 512 + 1)) "$DISK"; } | sha256sum
 }
-[ "$LAYOUT" = bare ] || OUTSIDE_BEFORE=$(outside_digest)
+case "$LAYOUT" in mbr|gpt) OUTSIDE_BEFORE=$(outside_digest) ;; esac
 # Armed with the store: the capture must write only to a store with its UUID.
 # The first kernel's test initramfs has no disk drivers, so arm reads the
 # store's UUID from a copy of the store region packed into it (/store.img).
 ARM_ARGS="--store=/store.img"
 [ -n "$CORRUPT" ] && ARM_ARGS="$ARM_ARGS,--test-corrupt-digest=$CORRUPT"
-if [ "$LAYOUT" = bare ]; then
+GUEST_FILES=("/init=$GUEST_INIT")
+if [ "$LAYOUT" = ext4-root ]; then
+  # The guest's own disk and ext4 drivers, packed (with /etc/saveoops/modules,
+  # which guest_init loads) by the same builder as the capture initramfs;
+  # crc32c_generic is what ext4's metadata checksums ask the crypto API for.
+  "$SAVEOOPS" initramfs --capture-binary="$GUEST_INIT" --modules-dir="$MODULES_DIR" \
+    --modules=virtio_pci,virtio_blk,crc32c_generic,ext4 --out="$WORK/guest-modules.cpio" >/dev/null
+  GUEST_FILES=()
+  ARM_ARGS="--store=/mnt$STORE_FILE"
+  touch "$WORK/store-at-arm.img"
+elif [ "$LAYOUT" = bare ]; then
   cp "$DISK" "$WORK/store-at-arm.img"
 else
   dd if="$DISK" of="$WORK/store-at-arm.img" bs=512 skip=34816 count=32768 status=none
@@ -99,8 +140,13 @@ if [ -n "$REFORMAT" ]; then
   [ "$LAYOUT" = bare ] || fail "--reformat-store needs --disk-layout=bare"
   "$SAVEOOPS" store format --store="$DISK" >/dev/null
 fi
-"$MKCPIO" "$WORK/guest.cpio" "/init=$GUEST_INIT" "/bin/saveoops=$SAVEOOPS" \
+"$MKCPIO" "$WORK/guest.cpio" "${GUEST_FILES[@]}" "/bin/saveoops=$SAVEOOPS" \
   "/saveoops.bundle=$WORK/saveoops.bundle" "/store.img=$WORK/store-at-arm.img"
+if [ "$LAYOUT" = ext4-root ]; then
+  # Two newc archives back to back: the kernel unpacks both.
+  cat "$WORK/guest-modules.cpio" "$WORK/guest.cpio" >"$WORK/guest-all.cpio"
+  mv "$WORK/guest-all.cpio" "$WORK/guest.cpio"
+fi
 case "$CONTROLLER" in
   virtio) DISK_ARGS=(-drive "file=$DISK,format=raw,if=virtio") ;;
   ahci) DISK_ARGS=(-device ahci,id=ahci0 -drive "file=$DISK,format=raw,if=none,id=store"
@@ -111,12 +157,25 @@ case "$CONTROLLER" in
     -drive "file=$DISK,format=raw,if=none,id=store" -device scsi-hd,drive=store,bus=scsi0.0) ;;
   *) fail "unknown --controller=$CONTROLLER" ;;
 esac
+if [ "$LAYOUT" = ext4-root ]; then
+  # A serial, as real disks have: arm records it, the capture compares it.
+  [ "$CONTROLLER" = virtio ] || fail "--disk-layout=ext4-root needs the virtio controller"
+  DISK_ARGS=(-drive "file=$DISK,format=raw,if=none,id=root"
+    -device virtio-blk-pci,drive=root,serial=SVOOPS-E2E-ROOT)
+fi
 step "store: $LAYOUT layout on a $CONTROLLER disk"
 
 APPEND="console=ttyS0 crashkernel=${CRASHKERNEL}M panic=1 loglevel=7"
 [ -n "$ARM_ARGS" ] && APPEND="$APPEND saveoops_e2e.arm_args=$ARM_ARGS"
 [ -n "$PANIC_CPU" ] && APPEND="$APPEND saveoops_e2e.panic_cpu=$PANIC_CPU"
 [ -n "$LOCKDOWN" ] && APPEND="$APPEND lockdown=integrity"
+if [ "$LAYOUT" = ext4-root ]; then
+  FORMAT_CMD="/bin/saveoops,store,format,--file-store,--store=/mnt$STORE_FILE,--size=16M"
+  APPEND="$APPEND saveoops_e2e.modules=1 saveoops_e2e.mount=/dev/vda1"
+  APPEND="$APPEND saveoops_e2e.pre_arm=$FORMAT_CMD saveoops_e2e.disk_digest=/dev/vda"
+  [ -n "$REPLACE_FILE" ] && APPEND="$APPEND saveoops_e2e.replace=/mnt$STORE_FILE"
+  [ -n "$REFORMAT_FILE" ] && APPEND="$APPEND saveoops_e2e.post_arm=$FORMAT_CMD,--force"
+fi
 
 step "booting QEMU (timeout ${QEMU_TIMEOUT}s)"
 START=$(date +%s)
@@ -173,6 +232,70 @@ if [ -n "$CORRUPT" ]; then
 fi
 
 grep -q "saveoops purgatory: verified" "$SERIAL" || fail "purgatory did not verify the segments"
+if [ "$LAYOUT" = ext4-root ]; then
+  # The disk as the guest left it at the panic, and as the capture left it.
+  AT_PANIC=$(sed -n 's/.*disk digest before the panic: \/dev\/vda [0-9]* bytes sha256 \([0-9a-f]*\).*/\1/p' \
+    "$SERIAL" | tail -n 1)
+  [ -n "$AT_PANIC" ] || fail "the guest printed no disk digest before the panic"
+  DISK_GUID=$(/usr/sbin/sfdisk --disk-id "$DISK" | tr A-F a-f)
+  grep -q "saveoops arm: file store .* extent(s) on disk GPT $DISK_GUID partition 1 (serial SVOOPS-E2E-ROOT)" \
+    "$SERIAL" || fail "arm did not map the file store with its disk's identity and serial"
+  dd if="$DISK" of="$WORK/fs-after.img" bs=512 skip="$FS_START_SECTOR" count="$FS_SECTORS" \
+    status=none
+  /usr/sbin/e2fsck -fn "$WORK/fs-after.img" >"$OUT/e2fsck-$CASE.txt" 2>&1 ||
+    fail "e2fsck -fn found problems: $(tail -n 20 "$OUT/e2fsck-$CASE.txt")"
+  step "e2fsck -fn: the file system is clean"
+  /usr/sbin/debugfs -R "dump $STORE_FILE $WORK/store-file" "$WORK/fs-after.img" 2>/dev/null
+  [ -s "$WORK/store-file" ] || fail "debugfs could not copy $STORE_FILE out of the image"
+  if [ -n "$REPLACE_FILE$REFORMAT_FILE" ]; then
+    if [ -n "$REPLACE_FILE" ]; then
+      grep -q "saveoops-e2e: deleted /mnt$STORE_FILE after arming" "$SERIAL" ||
+        fail "the guest did not replace the store file"
+      grep -q "saveoops-capture: refusing disk /dev/vda: no store superblock through the armed extents" \
+        "$SERIAL" || fail "the capture did not refuse the replaced store file"
+    else
+      grep -q "saveoops-capture: refusing disk /dev/vda: the superblock through the armed extents is store .*, armed for store" \
+        "$SERIAL" || fail "the capture did not refuse the store file formatted again"
+    fi
+    grep -q "saveoops: note: a capture kernel is armed; arm again with --store=" "$SERIAL" ||
+      fail "formatting a file store while armed did not say to arm again"
+    grep -q "saveoops-capture: no store: no disk holds the armed file store .*nothing written" \
+      "$SERIAL" || fail "the capture did not say that nothing was written"
+    [ "$(sha256sum <"$DISK" | cut -d' ' -f1)" = "$AT_PANIC" ] ||
+      fail "the disk changed after the panic although the capture refused the store"
+    step "every byte of the disk is as the guest left it at the panic"
+    if "$SAVEOOPS" list --store="$WORK/store-file" | grep -q "^seq"; then
+      fail "the new store file holds a record"
+    fi
+    step "PASS: the capture refused the $([ -n "$REPLACE_FILE" ] && echo replaced ||
+      echo reformatted) store file and wrote nothing"
+    exit 0
+  fi
+  grep -q "saveoops-capture: file store .* /dev/vda matches the armed disk" "$SERIAL" ||
+    fail "the capture did not find the file store's disk"
+  grep -q "saveoops-capture: record 1 written to the file store on /dev/vda" "$SERIAL" ||
+    fail "the capture did not write the record through the extents"
+  # The store's ring (file bytes from 8192, store_format.h kRingStartOffset)
+  # was zeros at the panic; zeroing it again in a copy must give the disk
+  # digest the guest printed: then no other byte changed.
+  /usr/sbin/debugfs -R "blocks $STORE_FILE" "$WORK/fs-after.img" 2>/dev/null >"$WORK/blocks.txt"
+  [ "$(wc -w <"$WORK/blocks.txt")" -eq 4096 ] ||
+    fail "debugfs lists $(wc -w <"$WORK/blocks.txt") blocks of the 16 MiB store file, not 4096"
+  cp "$DISK" "$WORK/disk-ring-zeroed.img"
+  tr ' ' '\n' <"$WORK/blocks.txt" | grep . | tail -n +3 |
+    awk -v base=$((FS_START_SECTOR / 8)) '
+      { b = $1 + base; if (n && b == last + 1) { last = b; len++ } else { if (n) print first, len;
+        first = b; last = b; len = 1; n = 1 } }
+      END { if (n) print first, len }' |
+    while read -r first len; do
+      dd if=/dev/zero of="$WORK/disk-ring-zeroed.img" bs=4096 seek="$first" count="$len" \
+        conv=notrunc status=none
+    done
+  [ "$(sha256sum <"$WORK/disk-ring-zeroed.img" | cut -d' ' -f1)" = "$AT_PANIC" ] ||
+    fail "bytes outside the store file's ring changed during the capture"
+  step "no disk byte outside the store file's extents changed (nor its superblocks)"
+  DISK=$WORK/store-file
+fi
 if [ -n "$REFORMAT" ]; then
   grep -q "saveoops-capture: refusing store .* on /dev/vda .*armed for store" "$SERIAL" ||
     fail "the capture did not refuse the reformatted store"
@@ -184,8 +307,10 @@ if [ -n "$REFORMAT" ]; then
   step "PASS: the capture refused the reformatted store and wrote nothing"
   exit 0
 fi
-grep -q "saveoops-capture: store UUID .* on /dev/[a-z0-9]* matches the armed store" "$SERIAL" ||
-  fail "the capture did not log the armed store's UUID match"
+if [ "$LAYOUT" != ext4-root ]; then
+  grep -q "saveoops-capture: store UUID .* on /dev/[a-z0-9]* matches the armed store" "$SERIAL" ||
+    fail "the capture did not log the armed store's UUID match"
+fi
 # The bundle carries the prepared kernel: the purgatory, not the bzImage's
 # decompressor, unpacked it.
 grep -q "saveoops purgatory: unpacked kernel image" "$SERIAL" ||
@@ -201,7 +326,9 @@ grep -q "release: $RELEASE" "$RECORD" || fail "record's kernel release is not $R
 if [ -n "$PANIC_CPU" ]; then
   grep -q "CPU: $PANIC_CPU PID" "$RECORD" || fail "panic was not raised on CPU $PANIC_CPU"
 fi
-if [ "$LAYOUT" != bare ]; then
+if [ "$LAYOUT" = ext4-root ]; then
+  grep -q "Signature: *[0-9a-f]\{16\}" "$RECORD" || fail "record shows no crash signature"
+elif [ "$LAYOUT" != bare ]; then
   [ "$(outside_digest)" = "$OUTSIDE_BEFORE" ] ||
     fail "bytes outside the store partition changed during the capture"
   step "every byte outside partition 2 is unchanged"

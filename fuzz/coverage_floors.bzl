@@ -27,7 +27,8 @@ COVERAGE_FLOORS = {
     "partition_table_fuzz": 370,
     "purgatory_image_fuzz": 22,
     "cmdline_fuzz": 236,
-    "store_map_fuzz": 170,
+    "store_map_fuzz": 390,
     "signature_fuzz": 320,
     "config_fuzz": 600,
+    "file_store_fuzz": 320,
 }

@@ -1,6 +1,7 @@
 // Fuzzes the store map parser (store/store_map.h): it never reads outside
 // the input, and every map it accepts serializes back to the input bytes
-// (version 1 has one canonical encoding).
+// (one canonical encoding), passes the placement check arming makes, and
+// maps at least a store's worth of bytes when it has extents.
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +20,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::vector<uint8_t> again = SerializeStoreMap(*map);
     if (again != bytes) abort();
     if (FormatStoreUuid(map->store_uuid).size() != 36) abort();
+    if (!CheckStoreMapPlacement(*map).ok()) abort();
+    if (map->disk.has_value() != !map->extents.empty()) abort();
+    if (map->disk && MappedStoreSize(*map) < kMinStoreSize) abort();
   }
   return 0;
 }

@@ -678,23 +678,53 @@ StatusOr<PlannedRecordWrite> PlanAppend(const StoreLocation& location, const New
   return PlanFromListing(*listing, record, region->name, engine);
 }
 
+namespace {
+
+// A region of a file or device as a StoreIo.
+class RegionIo : public StoreIo {
+ public:
+  explicit RegionIo(OpenedStoreRegion region) : region_(std::move(region)), bytes_(region_) {}
+  const ByteSource& bytes() const override { return bytes_.bytes(); }
+  Status Write(uint64_t offset_in_store, absl::Span<const uint8_t> data) override {
+    if (offset_in_store > region_.size || data.size() > region_.size - offset_in_store) {
+      return OutOfRangeError(
+          Format("%s: write of %u bytes at store byte %u leaves the %u-byte "
+                 "region",
+                 region_.name, data.size(), offset_in_store, region_.size));
+    }
+    return WriteAll(region_.fd.get(), region_.offset + offset_in_store, data, region_.name,
+                    offset_in_store);
+  }
+  Status Sync() override { return SyncData(region_.fd.get(), region_.name); }
+  const std::string& name() const override { return region_.name; }
+
+ private:
+  OpenedStoreRegion region_;
+  RegionBytes bytes_;
+};
+
+}  // namespace
+
+StatusOr<CaptureRecord> AppendRecord(StoreIo& io, const NewRecord& record) {
+  const Sha256Engine engine = StoreEngine();
+  StatusOr<StoreListing> listing = ScanStore(io.bytes(), io.name(), /*keep_logs=*/false, engine);
+  if (!listing.ok()) return listing.status();
+  StatusOr<PlannedRecordWrite> plan = PlanFromListing(*listing, record, io.name(), engine);
+  if (!plan.ok()) return plan.status();
+  // PlanFromListing keeps the record inside [ring_start, ring_end), which
+  // CheckSuperblock bounded by the store's size; the layer checks again.
+  Status s = io.Write(plan->offset_in_store, absl::MakeConstSpan(plan->bytes));
+  if (!s.ok()) return s;
+  s = io.Sync();
+  if (!s.ok()) return s;
+  return std::move(plan->record);
+}
+
 StatusOr<CaptureRecord> AppendRecord(const StoreLocation& location, const NewRecord& record) {
   StatusOr<OpenedStoreRegion> region = OpenRegion(location, OpenMode::kWrite);
   if (!region.ok()) return region.status();
-  const Sha256Engine engine = StoreEngine();
-  StatusOr<StoreListing> listing =
-      ScanStore(RegionBytes(*region).bytes(), region->name, /*keep_logs=*/false, engine);
-  if (!listing.ok()) return listing.status();
-  StatusOr<PlannedRecordWrite> plan = PlanFromListing(*listing, record, region->name, engine);
-  if (!plan.ok()) return plan.status();
-  // PlanFromListing keeps the record inside [ring_start, ring_end), which
-  // CheckSuperblock bounded by the region size.
-  Status s = WriteAll(region->fd.get(), region->offset + plan->offset_in_store,
-                      absl::MakeConstSpan(plan->bytes), region->name, plan->offset_in_store);
-  if (!s.ok()) return s;
-  s = SyncData(region->fd.get(), region->name);
-  if (!s.ok()) return s;
-  return std::move(plan->record);
+  RegionIo io(std::move(*region));
+  return AppendRecord(io, record);
 }
 
 StatusOr<StoreInfo> ReadStoreInfo(const StoreLocation& location) {

@@ -183,6 +183,32 @@ Status FormatStoreImage(absl::Span<uint8_t> image, const Uuid& uuid);
 // Returns the record as it was written (log possibly truncated).
 StatusOr<CaptureRecord> AppendRecord(const StoreLocation& location, const NewRecord& record);
 
+// A store's bytes reached through another I/O layer than one contiguous
+// region of a file or device: a file store's extents on its disk
+// (store/extent_store.h). The ring reads the store through bytes() and
+// writes with Write() and Sync(); the layer decides where the bytes land
+// and refuses any access outside the store. The ring knows nothing of
+// files, extents or disks.
+class StoreIo {
+ public:
+  virtual ~StoreIo() = default;
+  // The store's bytes, store-relative: byte 0 is the first superblock.
+  virtual const ByteSource& bytes() const = 0;
+  // Writes `data` at store byte `offset_in_store`, all or nothing checked
+  // before the first byte is written.
+  virtual Status Write(uint64_t offset_in_store, absl::Span<const uint8_t> data) = 0;
+  // Makes the writes durable (fdatasync, which also flushes the disk's
+  // volatile cache).
+  virtual Status Sync() = 0;
+  // How errors name the store ("store '/dev/sda' at offset 1048576").
+  virtual const std::string& name() const = 0;
+};
+
+// AppendRecord() through `io`: one Write() of the record's blocks, then
+// Sync(); never writes the superblocks. What AppendRecord(location) does
+// on a region.
+StatusOr<CaptureRecord> AppendRecord(StoreIo& io, const NewRecord& record);
+
 // Computes AppendRecord()'s write without performing it.
 StatusOr<PlannedRecordWrite> PlanAppend(const StoreLocation& location, const NewRecord& record);
 

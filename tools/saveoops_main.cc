@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -40,6 +42,7 @@
 #include "purgatory/purgatory_abi.h"
 #include "store/collect.h"
 #include "store/display.h"
+#include "store/file_store.h"
 #include "store/journal.h"
 #include "store/locate.h"
 #include "store/probe.h"
@@ -199,6 +202,27 @@ absl::StatusOr<SaveoopsConfig> CommandConfig(const CommandLine& cl) {
   return LoadSaveoopsConfig(cl.Get("config"), cl.IsSet("config"));
 }
 
+// "GPT", "MBR" or "whole-disk" and the disk id, for arm's report.
+std::string DescribeStoreDisk(const StoreDisk& d) {
+  switch (d.scheme) {
+    case StoreDiskScheme::kGpt: {
+      // A GUID's first three fields are little-endian on disk (UEFI 2.10
+      // Appendix A); shown as sfdisk and blkid show it.
+      std::array<uint8_t, 16> g = d.disk_id;
+      std::reverse(g.begin(), g.begin() + 4);
+      std::reverse(g.begin() + 4, g.begin() + 6);
+      std::reverse(g.begin() + 6, g.begin() + 8);
+      return absl::StrCat("GPT ", FormatStoreUuid(g));
+    }
+    case StoreDiskScheme::kMbr:
+      return absl::StrFormat("MBR %02x%02x%02x%02x", d.disk_id[3], d.disk_id[2], d.disk_id[1],
+                             d.disk_id[0]);
+    case StoreDiskScheme::kWholeDisk:
+      return absl::StrCat("(whole disk, ", d.partition_size, " bytes)");
+  }
+  return "?";
+}
+
 // Refuses a region libblkid recognises as something else (swap, a file
 // system, LVM/RAID member, partition table) unless --force.
 absl::Status RefuseForeignRegion(const StoreLocation& loc, bool force, const char* what) {
@@ -226,7 +250,10 @@ int CmdArm(int argc, char** argv) {
   cl.Flag("store", "",
           "the store the capture may write (device, partition or disk image): its UUID goes "
           "into the verified capture initramfs and any other store is refused after a panic; "
-          "without it the capture writes the first store it finds, unverified");
+          "a file store (`store format --file-store`: an immutable file on ext4/xfs) also "
+          "gives its disk's identity and the file's extents, and the capture writes only "
+          "inside them; without --store the capture writes the first store it finds, "
+          "unverified");
   cl.Flag(
       "headroom", absl::StrCat(kDefaultRuntimeHeadroom >> 20, "M"),
       "free memory the capture kernel needs to run, besides its pieces and its unpacked initramfs");
@@ -264,7 +291,17 @@ int CmdArm(int argc, char** argv) {
     request.dry_run = cl.Enabled("dry-run");
     request.allow_file_load_fallback = !cl.Enabled("no-fallback");
     request.say = [](const std::string& line) { std::printf("saveoops arm: %s\n", line.c_str()); };
-    if (!store.empty()) {
+    if (!store.empty() && LooksLikeFileStore(store)) {
+      // A file store: its extents and its disk's identity go into the map;
+      // the capture writes through them.
+      absl::StatusOr<StoreMap> map = MapFileStore(store);
+      if (!map.ok()) return map.status();
+      request.store_map = *map;
+      std::printf("saveoops arm: file store %s: %s, %zu extent(s) on disk %s partition %u%s\n",
+                  FormatStoreUuid(map->store_uuid).c_str(), store.c_str(), map->extents.size(),
+                  DescribeStoreDisk(*map->disk).c_str(), map->disk->partition,
+                  map->disk_serial.empty() ? "" : (" (serial " + map->disk_serial + ")").c_str());
+    } else if (!store.empty()) {
       absl::StatusOr<StoreLocation> loc = Locate(store);
       if (!loc.ok()) return loc.status();
       absl::StatusOr<StoreInfo> info = ReadStoreInfo(*loc);
@@ -456,11 +493,15 @@ int CmdInitramfs(int argc, char** argv) {
 
 int CmdStore(int argc, char** argv) {
   const std::string sub = argc > 2 ? argv[2] : "";
-  CommandLine cl("saveoops store format --store=PATH [--partition=N | --offset=OFF --size=SIZE]",
-                 "Formats a record store on a partition, device or file. Erases it.\n"
-                 "A file that does not exist is created (mode 0600) with --size. In an image\n"
-                 "or disk with a partition table the store must fill, or lie inside, one\n"
-                 "partition and overlap no other.");
+  CommandLine cl(
+      "saveoops store format --store=PATH [--partition=N | --offset=OFF --size=SIZE |\n"
+      "                       --file-store --size=SIZE]",
+      "Formats a record store on a partition, device or file. Erases it.\n"
+      "With --file-store, PATH is a file of this machine's ext4/xfs file system\n"
+      "that the capture writes through its extents (one-disk machines).\n"
+      "A file that does not exist is created (mode 0600) with --size. In an image\n"
+      "or disk with a partition table the store must fill, or lie inside, one\n"
+      "partition and overlap no other.");
   cl.Flag("store", "", "device, partition or file");
   cl.Flag("size", "16M",
           "store size: of a new file (default 16M), or of the region of an existing one "
@@ -471,17 +512,33 @@ int CmdStore(int argc, char** argv) {
           "index + 1): offset and size from its table");
   cl.Switch("force",
             "format even if libblkid finds another signature (swap, a file system, LVM, RAID, a "
-            "partition table) in the region");
+            "partition table) in the region; with --file-store: format an existing file store "
+            "again");
+  cl.Switch("file-store",
+            "--store is a file on this machine's ext4 or xfs file system (e.g. "
+            "/var/lib/saveoops/store) that the capture writes through its extents: created "
+            "fully written, 0600 and immutable (FS_IMMUTABLE_FL); refused on other file "
+            "systems and on device-mapper (dm-crypt, LVM, dm-linear), md RAID and loop devices");
   int rc = 0;
   if (sub == "wipe") {
     CommandLine wipe("saveoops store wipe --store=PATH",
                      "Zeroes the two superblock copies of the store found in PATH (the whole\n"
                      "device or file, else the partition holding it) and nothing else: no\n"
                      "capture writes to it afterwards. Run it before reusing a store partition\n"
-                     "for anything else (mkswap, wipefs and mkfs may leave our superblocks).");
+                     "for anything else (mkswap, wipefs and mkfs may leave our superblocks),\n"
+                     "and before deleting a file store (it clears the file's immutable flag):\n"
+                     "a file deleted while armed leaves its superblock in blocks the file\n"
+                     "system then calls free, and the capture cannot tell.");
     wipe.Flag("store", "", "device, partition or disk image holding the store");
     if (!ParseOrHelp(wipe, argc, argv, 3, "store wipe", &rc)) return rc;
     auto run_wipe = [&]() -> absl::Status {
+      // A file store is immutable: released first, then wiped in place, so
+      // that its blocks no longer hold a superblock an armed capture would
+      // accept (deleting it alone leaves them as they are, in free space).
+      const bool file_store = LooksLikeFileStore(wipe.Get("store"));
+      if (file_store) {
+        if (absl::Status s = ReleaseFileStore(wipe.Get("store")); !s.ok()) return s;
+      }
       absl::StatusOr<StoreLocation> loc = Locate(wipe.Get("store"));
       if (!loc.ok()) return loc.status();
       absl::StatusOr<StoreInfo> info = ReadStoreInfo(*loc);
@@ -490,6 +547,10 @@ int CmdStore(int argc, char** argv) {
       if (!s.ok()) return s;
       std::printf("wiped store %s on %s at offset %llu\n", FormatUuid(info->uuid).c_str(),
                   loc->path.c_str(), static_cast<unsigned long long>(loc->offset));
+      if (file_store) {
+        std::printf("%s is no longer immutable: delete it, or format it again\n",
+                    loc->path.c_str());
+      }
       return absl::OkStatus();
     };
     return Finish(run_wipe(), "store wipe");
@@ -502,6 +563,32 @@ int CmdStore(int argc, char** argv) {
   }
   if (!ParseOrHelp(cl, argc, argv, 3, "store", &rc)) return rc;
   auto run = [&]() -> absl::Status {
+    if (cl.Enabled("file-store")) {
+      if (cl.IsSet("partition") || cl.IsSet("offset")) {
+        return absl::InvalidArgumentError("--file-store takes no --partition or --offset");
+      }
+      FileStoreRequest fr;
+      fr.path = cl.Get("store");
+      if (fr.path.empty()) return absl::InvalidArgumentError("--store is required");
+      absl::StatusOr<uint64_t> size = cl.GetSize("size");
+      if (!size.ok()) return size.status();
+      fr.size = *size;
+      fr.force = cl.Enabled("force");
+      absl::StatusOr<StoreInfo> info = FormatFileStore(fr);
+      if (!info.ok()) return info.status();
+      StatusOr<std::vector<uint8_t>> loaded =
+          ReadFileBounded("/sys/kernel/kexec_crash_loaded", 4096, "kexec_crash_loaded");
+      if (loaded.ok() && !loaded->empty() && (*loaded)[0] == '1') {
+        std::printf(
+            "saveoops: note: a capture kernel is armed; arm again with --store=%s so that it "
+            "writes to this store\n",
+            fr.path.c_str());
+      }
+      std::printf("formatted file store %s: store %s, %llu KiB ring, immutable\n", fr.path.c_str(),
+                  FormatUuid(info->uuid).c_str(),
+                  static_cast<unsigned long long>((info->ring_end - info->ring_start) >> 10));
+      return absl::OkStatus();
+    }
     FormatRequest req;
     req.path = cl.Get("store");
     if (req.path.empty()) return absl::InvalidArgumentError("--store is required");

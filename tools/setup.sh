@@ -23,6 +23,9 @@ PACKAGES=(
   # Images, boot loaders and emulation for e2e tests.
   qemu-system-x86 qemu-utils ovmf syslinux syslinux-common extlinux isolinux
   syslinux-utils mtools dosfstools fdisk cpio kmod binutils file
+  # The file-store e2e cases: mke2fs -d builds the guest's ext4 root file
+  # system, debugfs copies the store file out, e2fsck -fn checks it.
+  e2fsprogs
   # The guest kernel used by the e2e tests.
   linux-image-amd64
   # The benchmark baseline (kdump stack).
