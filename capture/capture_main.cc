@@ -9,7 +9,8 @@
 // Kernel command line options:
 //   saveoops.store=/dev/XXX    the store (default: scan block devices)
 //   saveoops.action=reboot|poweroff|halt   after writing (default reboot)
-//   saveoops.wait=SECONDS      how long to wait for the store disk (10)
+//   saveoops.wait=SECONDS      how long to wait for the store disk (10; 0..3600,
+//                              anything else is said and clamped)
 //
 // The store map (store/store_map.h, at kStoreMapPath in this initramfs,
 // verified by the purgatory with the rest of the initrd): `saveoops arm
@@ -50,6 +51,10 @@ constexpr char kModuleListPath[] = "/etc/saveoops/modules";
 
 void Say(const std::string& s) { ConsoleSay(STDERR_FILENO, "saveoops-capture: ", s); }
 
+// saveoops.wait= is clamped to this: an hour is longer than any disk takes
+// to appear, and a negative wait would never look for the store at all.
+constexpr long long kMaxWaitSeconds = 3600;
+
 struct Options {
   std::string store;
   std::string action = "reboot";
@@ -60,9 +65,10 @@ Options ParseOptions(const std::string& cmdline) {
   Options o;
   o.store = CmdlineValue(cmdline, "saveoops.store").value_or(o.store);
   o.action = CmdlineValue(cmdline, "saveoops.action").value_or(o.action);
-  if (std::optional<std::string> wait = CmdlineValue(cmdline, "saveoops.wait")) {
-    o.wait_seconds = atoi(wait->c_str());
-  }
+  const CmdlineInteger wait =
+      CmdlineIntegerInRange(cmdline, "saveoops.wait", o.wait_seconds, 0, kMaxWaitSeconds);
+  if (!wait.note.empty()) Say(wait.note);
+  o.wait_seconds = static_cast<int>(wait.value);
   return o;
 }
 

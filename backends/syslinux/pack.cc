@@ -464,11 +464,16 @@ class SyslinuxBackend : public Backend {
     cl.Flag("root", HostRoot(),
             "syslinux: root= for the first kernel (default: this machine's; empty or 'none': "
             "leave it to the initrd)");
-    cl.Flag("fat-size", "", "syslinux: FAT partition size (default: what the files need + 1/16)");
-    cl.Flag("store-size", "16M", "syslinux: record store partition size");
-    cl.Flag("image-size", "", "syslinux: whole image size; the store takes what the FAT leaves");
-    cl.Flag("min-memory", "1G",
-            "syslinux: RAM of the smallest machine that must boot the image (checked)");
+    cl.SizeFlag("fat-size", "",
+                "syslinux: FAT partition size (default: what the files need + 1/16)", 0,
+                kMaxSyslinuxImageBytes);
+    cl.SizeFlag("store-size", "16M", "syslinux: record store partition size", 0,
+                kMaxSyslinuxImageBytes);
+    cl.SizeFlag("image-size", "", "syslinux: whole image size; the store takes what the FAT leaves",
+                0, kMaxSyslinuxImageBytes);
+    cl.SizeFlag("min-memory", "1G",
+                "syslinux: RAM of the smallest machine that must boot the image (checked)", 0,
+                kMaxMinMemory);
     cl.Flag("syslinux-dir", "/usr/lib/syslinux",
             "syslinux: where mbr/mbr.bin and modules/bios/*.c32 are (Debian syslinux-common)");
     cl.Flag("early-arm",

@@ -52,14 +52,6 @@ absl::Status WriteFile(const std::string& path, absl::string_view bytes) {
   return WriteFileAtomic(path, bytes.data(), bytes.size(), 0644);
 }
 
-absl::StatusOr<uint64_t> SizeFlag(const CommandLine& cl, const std::string& name) {
-  if (cl.Get(name).empty()) return 0;
-  absl::StatusOr<uint64_t> v = cl.GetSize(name);
-  if (!v.ok())
-    return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", v.status().message()));
-  return v;
-}
-
 // The first kernel's efivarfs module: the arming program needs efivarfs to
 // read the firmware record, and Debian builds it as a module
 // (CONFIG_EFIVAR_FS=m) that a distro initrd need not carry. "" if the
@@ -113,9 +105,12 @@ class UefiBackend : public Backend {
     cl.Flag("root", HostRoot(),
             "uefi: root= for the first kernel (default: this machine's; empty or 'none': leave it "
             "to the initrd)");
-    cl.Flag("esp-size", "", "uefi: ESP size (default: what the files need + 1/16, at least 64M)");
-    cl.Flag("store-size", "16M", "uefi: record store partition size");
-    cl.Flag("image-size", "", "uefi: whole image size; the store takes what the ESP leaves");
+    cl.SizeFlag("esp-size", "",
+                "uefi: ESP size (default: what the files need + 1/16, at least 64M)", 0,
+                kMaxUefiImageBytes);
+    cl.SizeFlag("store-size", "16M", "uefi: record store partition size", 0, kMaxUefiImageBytes);
+    cl.SizeFlag("image-size", "", "uefi: whole image size; the store takes what the ESP leaves", 0,
+                kMaxUefiImageBytes);
     cl.Flag("efi-app", FindSaveoopsFile("saveoops.efi", "backends/uefi/saveoops.efi"),
             "uefi: saveoops.efi, installed as \\EFI\\BOOT\\BOOTX64.EFI");
     cl.Flag("efivarfs-module", "",
@@ -237,11 +232,11 @@ class UefiBackend : public Backend {
       }
       sizes.push_back(st.st_size);
     }
-    absl::StatusOr<uint64_t> esp_size = SizeFlag(cl, "esp-size");
+    absl::StatusOr<uint64_t> esp_size = cl.GetSize("esp-size");
     if (!esp_size.ok()) return esp_size.status();
-    absl::StatusOr<uint64_t> store_size = SizeFlag(cl, "store-size");
+    absl::StatusOr<uint64_t> store_size = cl.GetSize("store-size");
     if (!store_size.ok()) return store_size.status();
-    absl::StatusOr<uint64_t> image_size = SizeFlag(cl, "image-size");
+    absl::StatusOr<uint64_t> image_size = cl.GetSize("image-size");
     if (!image_size.ok()) return image_size.status();
     absl::StatusOr<UefiImageLayout> layout =
         PlanUefiImage(sizes, *esp_size, *store_size, *image_size);

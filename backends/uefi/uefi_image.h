@@ -41,6 +41,10 @@ inline constexpr uint64_t kUefiEspOffset = kUefiMiB;
 // volumes that is 32 MiB. 64 MiB leaves room to spare, and UEFI firmware is
 // only required to read FAT32 on fixed disks (UEFI 2.10 section 13.3).
 inline constexpr uint64_t kMinEspSize = 64 * kUefiMiB;
+// The largest image (and --esp-size, --store-size, --image-size) pack
+// writes: 16 TiB, ext4's largest file with 4 KiB blocks; a sparse image
+// beyond it is a typo.
+inline constexpr uint64_t kMaxUefiImageBytes = uint64_t{1} << 44;
 inline constexpr uint64_t kDefaultUefiStoreSize = 16 * kUefiMiB;
 // Largest cluster mformat may choose for an ESP of the sizes written here;
 // every file is rounded up to it when estimating.
