@@ -70,7 +70,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string&
 }
 
 absl::Status WriteFile(const std::string& path, absl::string_view bytes) {
-  return WriteFileAtomic(path, bytes.data(), bytes.size(), 0644);
+  return WriteFileAtomic(path, bytes.data(), bytes.size(), 0600);
 }
 
 absl::Status PwriteAll(int fd, const void* data, size_t size, uint64_t offset,
@@ -306,7 +306,9 @@ class SyslinuxPackJob {
     // is an earlier pack's; remove it (a symlink is removed, not followed)
     // and create ours exclusively, never through a planted link.
     unlink(image_.c_str());
-    const int fd = open(image_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    // 0600: the image's store partition receives records, a dead kernel's
+    // log, for its owner only (README, Syslinux).
+    const int fd = open(image_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
       return absl::InternalError(absl::StrCat("cannot create ", image_, ": ", strerror(errno)));
     const bool sized = ftruncate(fd, layout_.image_size) == 0;

@@ -1,7 +1,10 @@
 // Builds real images through the registered "syslinux" backend, with the
 // Debian mtools and Syslinux installer, and reads them back the way the
 // BIOS, Syslinux and the capture program will.
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -83,10 +86,17 @@ class PackTest : public ::testing::Test {
 
 TEST_F(PackTest, ImageBootsTheWayTheBiosSyslinuxAndCaptureReadIt) {
   const std::string out = dir_.path() + "/disk.img";
+  // umask 0: the mode is the one the image is created with.
+  const mode_t old_umask = umask(0);
   absl::Status s = Pack(Context(out), {"--root=none", "--store-size=8M"});
+  umask(old_umask);
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_GE(progress_.size(), 5u);
   EXPECT_NE(access((out + ".tmp").c_str(), F_OK), 0) << "temporary image left behind";
+  // Its store receives records: for the owner only.
+  struct stat st {};
+  ASSERT_EQ(stat(out.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
   const std::string image = ReadText(out);
   ASSERT_GT(image.size(), 16u << 20);
 
@@ -178,6 +188,24 @@ TEST_F(PackTest, UserConsoleAndRootWin) {
             std::string::npos)
       << *cfg;
   EXPECT_EQ(cfg->find("SERIAL"), std::string::npos) << *cfg;
+}
+
+// A pack whose writes stop short (RLIMIT_FSIZE: EFBIG, as a full disk gives
+// ENOSPC) leaves neither the image nor its temporary file.
+TEST_F(PackTest, APackFailingMidwayLeavesNoImage) {
+  const std::string out = dir_.path() + "/full.img";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    const struct rlimit l = {4u << 20, 4u << 20};
+    if (setrlimit(RLIMIT_FSIZE, &l) != 0) _exit(3);
+    _exit(Pack(Context(out), {"--root=none", "--store-size=8M"}).ok() ? 1 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the pack did not fail";
+  EXPECT_NE(access(out.c_str(), F_OK), 0) << "an image is left";
+  EXPECT_NE(access((out + ".tmp").c_str(), F_OK), 0) << "a temporary image is left";
 }
 
 TEST_F(PackTest, ClearErrorsForBadInputs) {

@@ -49,7 +49,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string&
 }
 
 absl::Status WriteFile(const std::string& path, absl::string_view bytes) {
-  return WriteFileAtomic(path, bytes.data(), bytes.size(), 0644);
+  return WriteFileAtomic(path, bytes.data(), bytes.size(), 0600);
 }
 
 // The first kernel's efivarfs module: the arming program needs efivarfs to

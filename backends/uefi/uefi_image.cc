@@ -192,7 +192,9 @@ absl::Status WriteUefiImage(const UefiImageLayout& layout, const UefiImageIdenti
   // is an earlier pack's; remove it (a symlink is removed, not followed)
   // and create ours exclusively, never through a planted link.
   unlink(tmp.c_str());
-  int fd = open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  // 0600: the store partition receives records, a dead kernel's log, for
+  // the image's owner only (README, UEFI).
+  int fd = open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     return absl::InternalError(absl::StrCat("cannot create ", tmp, ": ", strerror(errno)));
   bool keep = false;
