@@ -145,8 +145,20 @@ ExtractedLog ExtractLog() {
 // after their driver loads, so keep looking for `wait_seconds`.
 // With a map, a store is taken only if its superblock carries the map's
 // UUID; each store refused for another UUID is said once.
+// A store that another tool has reformatted (ReadStoreInfo's
+// kReformattedByAnotherTool) is refused whether armed or not, and said once.
 StatusOr<StoreLocation> Accept(StatusOr<StoreLocation> loc, const std::optional<StoreMap>& map,
                                std::vector<std::string>* refused) {
+  if (!loc.ok() && loc.status().message().find(kReformattedByAnotherTool) != std::string::npos) {
+    const std::string why = Concat("refusing: ", loc.status().message());
+    bool said = false;
+    for (const std::string& r : *refused) said = said || r == why;
+    if (!said) {
+      Say(why);
+      refused->push_back(why);
+    }
+    return loc;
+  }
   if (!loc.ok() || !map) return loc;
   StatusOr<StoreInfo> info = ReadStoreInfo(*loc);
   if (!info.ok()) return info.status();
@@ -192,10 +204,11 @@ StatusOr<StoreLocation> FindStore(const Options& o, const std::optional<StoreMap
     struct timespec ts = {0, 250 * 1000 * 1000};
     nanosleep(&ts, nullptr);
   }
-  if (!refused.empty() && map) {
-    return NotFoundError(Concat("no block device holds the armed store ",
-                                FormatStoreUuid(map->store_uuid), " (", refused.size(),
-                                " other store(s) refused)"));
+  if (!refused.empty()) {
+    return NotFoundError(Concat(
+        map ? Concat("no block device holds the armed store ", FormatStoreUuid(map->store_uuid))
+            : std::string("no block device holds a usable Saveoops store"),
+        " (", refused.size(), " other store(s) refused)"));
   }
   return last;
 }
