@@ -432,6 +432,15 @@ absl::StatusOr<BundleContents> WithStoreMap(const BundleContents& bundle, const 
   return out;
 }
 
+absl::Status WriteBundleFileWithStoreMap(const std::string& bundle_path, const StoreMap& map,
+                                         const std::string& out_path) {
+  absl::StatusOr<BundleContents> bundle = ReadBundleFile(bundle_path);
+  if (!bundle.ok()) return bundle.status();
+  absl::StatusOr<BundleContents> mapped = WithStoreMap(*bundle, map);
+  if (!mapped.ok()) return mapped.status();
+  return WriteBundleFile(out_path, *mapped);
+}
+
 absl::StatusOr<ArmOutcome> ArmBundle(const BundleContents& original, const ArmRequest& request) {
   absl::StatusOr<BundleContents> mapped;
   if (request.store_map) {

@@ -668,22 +668,29 @@ Status WipeStore(const StoreLocation& location) {
   return SyncData(region->fd.get(), region->name);
 }
 
-Status FormatStore(const StoreLocation& location) {
+StatusOr<Uuid> RandomStoreUuid() {
   Uuid uuid;
   size_t got = 0;
   while (got < uuid.size()) {
     ssize_t n = getrandom(uuid.data() + got, uuid.size() - got, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      return InternalError(Format("%s: getrandom() for the store UUID failed: %s",
-                                  StoreName(location), ErrnoText(errno)));
+      return InternalError(Format("getrandom() for the store UUID failed: %s", ErrnoText(errno)));
     }
     got += static_cast<size_t>(n);
   }
   // RFC 4122, section 4.4: version 4 (random), variant 10.
   uuid[6] = static_cast<uint8_t>((uuid[6] & 0x0f) | 0x40);
   uuid[8] = static_cast<uint8_t>((uuid[8] & 0x3f) | 0x80);
-  return FormatStore(location, uuid);
+  return uuid;
+}
+
+Status FormatStore(const StoreLocation& location) {
+  StatusOr<Uuid> uuid = RandomStoreUuid();
+  if (!uuid.ok()) {
+    return InternalError(Format("%s: %s", StoreName(location), uuid.status().message()));
+  }
+  return FormatStore(location, *uuid);
 }
 
 StatusOr<PlannedRecordWrite> PlanAppendToImage(absl::Span<const uint8_t> image,

@@ -168,6 +168,10 @@ Status FormatStore(const StoreLocation& location, const Uuid& uuid);
 // As above with a random (RFC 4122 version 4) UUID from getrandom(2).
 Status FormatStore(const StoreLocation& location);
 
+// A random (RFC 4122 version 4) store UUID from getrandom(2), for a pack that
+// must know the UUID before it formats the store.
+StatusOr<Uuid> RandomStoreUuid();
+
 // Zeroes both superblock copies (the first kSuperblockCopies blocks of the
 // region, never past its end) and syncs: the region is no longer a store,
 // and no capture, armed or not, will write to it. What `saveoops store

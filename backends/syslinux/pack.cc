@@ -36,6 +36,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "arming/arm.h"
 #include "arming/capture_bundle.h"
 #include "backends/backend.h"
 #include "backends/syslinux/boot_config.h"
@@ -51,6 +52,7 @@
 #include "initramfs/cpio.h"
 #include "store/locate.h"
 #include "store/ring.h"
+#include "store/store_map.h"
 
 namespace saveoops {
 namespace {
@@ -149,7 +151,9 @@ class SyslinuxPackJob {
 
   ~SyslinuxPackJob() {
     if (!tmp_.empty()) {
-      for (const char* f : {kFatEarlyCpioName, kFatConfigName}) unlink((tmp_ + "/" + f).c_str());
+      for (const char* f : {kFatEarlyCpioName, kFatConfigName, kFatBundleName}) {
+        unlink((tmp_ + "/" + f).c_str());
+      }
       rmdir(tmp_.c_str());
     }
     if (!image_.empty()) unlink(image_.c_str());  // a partial image; empty once published
@@ -209,12 +213,27 @@ class SyslinuxPackJob {
           "--out ", ctx_.out,
           " exists and is not a regular file; pack writes an image file (dd it to a disk after)"));
     }
-    absl::StatusOr<std::string> bundle = ReadFile(ctx_.bundle_path, "bundle");
-    if (!bundle.ok()) return bundle.status();
-    bundle_ = *std::move(bundle);
     char tmpl[] = "/tmp/saveoops-syslinux.XXXXXX";
     if (mkdtemp(tmpl) == nullptr) return absl::InternalError("cannot create a temporary directory");
     tmp_ = tmpl;
+    return MapTheImagesStore();
+  }
+
+  // The image holds its store, so its UUID is known now: the bundle on the
+  // image carries it as a store map (arming/arm.h WithStoreMap), and the
+  // capture armed by saveoops-early-arm writes only to this image's store.
+  absl::Status MapTheImagesStore() {
+    StatusOr<Uuid> uuid = RandomStoreUuid();
+    if (!uuid.ok()) return uuid.status();
+    store_uuid_ = *uuid;
+    StoreMap map;
+    map.store_uuid = store_uuid_;
+    bundle_path_ = tmp_ + "/" + kFatBundleName;
+    if (absl::Status s = WriteBundleFileWithStoreMap(ctx_.bundle_path, map, bundle_path_); !s.ok())
+      return s;
+    absl::StatusOr<std::string> bundle = ReadFile(bundle_path_, "bundle");
+    if (!bundle.ok()) return bundle.status();
+    bundle_ = *std::move(bundle);
     return absl::OkStatus();
   }
 
@@ -274,8 +293,9 @@ class SyslinuxPackJob {
     sources_.push_back(
         {early_cpio_path_, kFatEarlyCpioName, absl::StrCat("rdinit ", kEarlyArmPath)});
     sources_.push_back({ctx_.first_initrd_path, kFatInitrdName, "first kernel's initrd"});
-    sources_.push_back({ctx_.bundle_path, kFatBundleName,
-                        absl::StrFormat("setup_data type 0x%x", kBundleSetupDataType)});
+    sources_.push_back({bundle_path_, kFatBundleName,
+                        absl::StrFormat("setup_data type 0x%x; store map: store %s",
+                                        kBundleSetupDataType, FormatStoreUuid(store_uuid_))});
     sources_.push_back({config_path_, kFatConfigName, "boot entries"});
     ImageLayoutRequest req;
     // ldlinux.sys + ldlinux.c32, which the installer writes: ~180 KiB.
@@ -333,7 +353,8 @@ class SyslinuxPackJob {
     if (absl::Status s = WriteMbr(); !s.ok()) return s;
     ctx_.progress(absl::StrCat("formatting the record store partition (",
                                FormatMiB(layout_.store_size), ")"));
-    return FormatStore(StoreLocation{image_, layout_.store_offset, layout_.store_size});
+    return FormatStore(StoreLocation{image_, layout_.store_offset, layout_.store_size},
+                       store_uuid_);
   }
 
   absl::Status WriteMbr() {
@@ -436,7 +457,9 @@ class SyslinuxPackJob {
   BzImageInfo kernel_;
   std::string early_arm_, mbr_code_, bundle_;
   std::string syslinux_dir_, mbr_path_;
-  std::string tmp_;  // scratch directory for early.cpio and syslinux.cfg
+  std::string tmp_;          // scratch directory for early.cpio, syslinux.cfg, the bundle
+  std::string bundle_path_;  // the bundle with the store map, in tmp_
+  Uuid store_uuid_{};        // the image's store, named by the bundle's store map
   std::string early_cpio_path_, config_path_;
   uint64_t early_cpio_size_ = 0;
   FirstKernelBoot boot_;

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -25,6 +26,7 @@
 #include "initramfs/cpio.h"
 #include "store/locate.h"
 #include "store/ring.h"
+#include "store/store_map.h"
 
 namespace saveoops {
 namespace {
@@ -126,6 +128,32 @@ TEST_F(PackTest, ImageBootsTheWayTheBiosSyslinuxAndCaptureReadIt) {
   ASSERT_TRUE(listing.ok()) << listing.status();
   EXPECT_TRUE(listing->records.empty());
 
+  // The bundle on the image: pack's, plus a store map naming this image's
+  // store in a second archive after the capture initramfs (WithStoreMap).
+  {
+    FatTools tools;
+    const FatPartition fat{out, (*parts)[0].offset, (*parts)[0].size};
+    absl::StatusOr<std::string> on_image = ReadFromFat(tools, fat, kFatBundleName);
+    ASSERT_TRUE(on_image.ok()) << on_image.status();
+    absl::StatusOr<BundleContents> packed = ParseBundle(
+        absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(on_image->data()), on_image->size()));
+    ASSERT_TRUE(packed.ok()) << packed.status();
+    const std::vector<uint8_t>& initrd = packed->capture_initramfs;
+    ASSERT_GT(initrd.size(), 200000u);
+    EXPECT_EQ(std::count(initrd.begin(), initrd.begin() + 200000, 0x22), 200000);
+    absl::StatusOr<std::vector<CpioEntry>> appended =
+        ParseCpio(absl::MakeConstSpan(initrd).subspan(200000));
+    ASSERT_TRUE(appended.ok()) << appended.status();
+    const CpioEntry* file = nullptr;
+    for (const CpioEntry& e : *appended) {
+      if (e.name == "saveoops/store.map") file = &e;
+    }
+    ASSERT_NE(file, nullptr);
+    StatusOr<StoreMap> map = ParseStoreMap(file->data.data(), file->data.size());
+    ASSERT_TRUE(map.ok()) << map.status().message();
+    EXPECT_EQ(map->store_uuid, listing->info.uuid);
+  }
+
   // The FAT partition: Syslinux's boot sector and files, byte for byte.
   const FatPartition fat{out, (*parts)[0].offset, (*parts)[0].size};
   EXPECT_EQ(image.substr(fat.offset + 3, 8), "SYSLINUX");
@@ -139,7 +167,6 @@ TEST_F(PackTest, ImageBootsTheWayTheBiosSyslinuxAndCaptureReadIt) {
   for (const auto& [fat_name, host] : std::vector<std::pair<std::string, std::string>>{
            {kFatKernelName, kernel_},
            {kFatInitrdName, initrd_},
-           {kFatBundleName, bundle_path_},
            {"linux.c32", "/usr/lib/syslinux/modules/bios/linux.c32"},
            {"libcom32.c32", "/usr/lib/syslinux/modules/bios/libcom32.c32"}}) {
     absl::StatusOr<std::string> got = ReadFromFat(tools, fat, fat_name);

@@ -23,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "arming/arm.h"
 #include "arming/capture_bundle.h"
 #include "backends/backend.h"
 #include "backends/uefi/boot_config.h"
@@ -35,6 +36,8 @@
 #include "host/runfiles.h"
 #include "initramfs/builder.h"
 #include "initramfs/modules.h"
+#include "store/ring.h"
+#include "store/store_map.h"
 
 namespace saveoops {
 namespace {
@@ -204,11 +207,24 @@ class UefiBackend : public Backend {
     if (mkdtemp(tmpl) == nullptr) return absl::InternalError("cannot create a temporary directory");
     const std::string tmp = tmpl;
     const std::string cfg_path = tmp + "/saveoops.cfg";
+    const std::string bundle_path = tmp + "/saveoops.bundle";
     auto cleanup = absl::MakeCleanup([&] {
       unlink(cfg_path.c_str());
+      unlink(bundle_path.c_str());
       rmdir(tmp.c_str());
     });
     if (absl::Status s = WriteFile(cfg_path, *cfg); !s.ok()) return s;
+    // The image holds its store, so its UUID is known now: the bundle on the
+    // ESP carries it as a store map (arming/arm.h WithStoreMap), and the
+    // capture that saveoops-uefi-arm arms writes only to this image's store.
+    StatusOr<Uuid> store_uuid = RandomStoreUuid();
+    if (!store_uuid.ok()) return store_uuid.status();
+    StoreMap map;
+    map.store_uuid = *store_uuid;
+    if (absl::Status s = WriteBundleFileWithStoreMap(ctx.bundle_path, map, bundle_path); !s.ok())
+      return s;
+    ctx.progress(absl::StrCat("store map: the bundle names the image's store ",
+                              FormatStoreUuid(*store_uuid)));
     ctx.progress(absl::StrCat("first kernel command line: ", *cmdline));
     if (boot.root.empty() && !CmdlineHas(ctx.first_append, "root")) {
       ctx.progress(
@@ -220,7 +236,7 @@ class UefiBackend : public Backend {
     std::vector<EspFile> files = {
         {kEspBootLoaderPath, efi_app},           {kEspConfigPath, cfg_path},
         {kEspKernelPath, ctx.first_kernel_path}, {kEspInitrdPath, ctx.first_initrd_path},
-        {kEspBundlePath, ctx.bundle_path},       {kEspArmPath, arm_program},
+        {kEspBundlePath, bundle_path},           {kEspArmPath, arm_program},
     };
     if (!efivarfs->empty()) files.push_back({kEspEfivarfsPath, *efivarfs});
     std::vector<uint64_t> sizes;
@@ -241,12 +257,15 @@ class UefiBackend : public Backend {
     absl::StatusOr<UefiImageLayout> layout =
         PlanUefiImage(sizes, *esp_size, *store_size, *image_size);
     if (!layout.ok()) return layout.status();
+    // The bundle as pack built it, before the store map: the same inputs
+    // give the same disk identity (the store UUID is random either way).
     absl::StatusOr<std::string> bundle = ReadFile(ctx.bundle_path, "bundle");
     if (!bundle.ok()) return bundle.status();
     const Sha256Digest seed = Sha256Hash(bundle->data(), bundle->size(), Sha256BestEngine());
-    const UefiImageIdentity identity = DeriveUefiImageIdentity(absl::StrCat(
+    UefiImageIdentity identity = DeriveUefiImageIdentity(absl::StrCat(
         absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(seed.bytes), 32)),
         "/", *cfg));
+    identity.store_uuid = *store_uuid;
     if (absl::Status s = WriteUefiImage(*layout, identity, files, ctx.out, ctx.progress); !s.ok())
       return s;
     ctx.progress(

@@ -267,8 +267,12 @@ absl::Status WriteUefiImage(const UefiImageLayout& layout, const UefiImageIdenti
 
   progress(absl::StrCat("store: formatting ", MiB(layout.store_size), " at offset ",
                         layout.store_offset));
-  if (absl::Status s = FormatStore({tmp, layout.store_offset, layout.store_size}); !s.ok())
+  const StoreLocation store_at{tmp, layout.store_offset, layout.store_size};
+  if (absl::Status s = IsZeroUuid(identity.store_uuid) ? FormatStore(store_at)
+                                                       : FormatStore(store_at, identity.store_uuid);
+      !s.ok()) {
     return s;
+  }
 
   // Read back what a firmware and `saveoops show` will read.
   const FileByteSource written(fd, layout.image_size);

@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "backends/uefi/gpt.h"
+#include "store/ring.h"
 
 namespace saveoops {
 
@@ -95,6 +96,9 @@ struct UefiImageIdentity {
   GptGuid esp_guid{};
   GptGuid store_guid{};
   uint32_t volume_serial = 0;  // FAT volume serial number
+  // The store's UUID; all zero: a random one. Pack sets it to the (random)
+  // UUID the bundle's store map names, which no seed could derive.
+  Uuid store_uuid{};
 };
 
 // Deterministic identifiers derived from `seed` (e.g. the bundle's digest),
@@ -103,8 +107,8 @@ struct UefiImageIdentity {
 UefiImageIdentity DeriveUefiImageIdentity(const std::string& seed);
 
 // Writes the image to `out` (via out.tmp, renamed when complete): GPT,
-// FAT32 ESP with `files`, an empty store (random store UUID, as `saveoops
-// store format`). Re-reads the GPT strictly and finds the store with
+// FAT32 ESP with `files`, an empty store (identity.store_uuid, else a random
+// UUID as `saveoops store format`). Re-reads the GPT strictly and finds the store with
 // FindStoreInImage before renaming. `progress` gets one line per step.
 absl::Status WriteUefiImage(const UefiImageLayout& layout, const UefiImageIdentity& identity,
                             const std::vector<EspFile>& files, const std::string& out,
