@@ -417,6 +417,12 @@ void RecordArmedState(const ArmRequest& request, ArmOutcome* outcome) {
 
 }  // namespace
 
+absl::Status CheckBundleStructure(const BundleContents& bundle) {
+  absl::StatusOr<CaptureKernel> kernel = ParseCaptureKernel(bundle);
+  if (!kernel.ok()) return kernel.status();
+  return CheckPurgatory(bundle).status();
+}
+
 absl::StatusOr<BundleContents> WithStoreMap(const BundleContents& bundle, const StoreMap& map) {
   CpioWriter writer;
   const std::vector<uint8_t> bytes = SerializeStoreMap(map);

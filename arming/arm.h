@@ -85,6 +85,13 @@ absl::StatusOr<BundleContents> WithStoreMap(const BundleContents& bundle, const 
 absl::Status WriteBundleFileWithStoreMap(const std::string& bundle_path, const StoreMap& map,
                                          const std::string& out_path);
 
+// Every check of a bundle's contents that arming makes before it plans:
+// the capture kernel's bzImage header and prepared kernel image
+// (ParseCaptureKernel) and the purgatory's ABI header. `saveoops bundle
+// verify` runs it, so a bundle it passes is one arm does not refuse for
+// its contents (digests are ParseBundle's job).
+absl::Status CheckBundleStructure(const BundleContents& bundle);
+
 // Where arming records the layout for `saveoops status` (under the root).
 inline constexpr char kArmedStateFile[] = "/run/saveoops/armed";
 

@@ -333,7 +333,8 @@ int CmdBundle(int argc, char** argv) {
   CommandLine cl("saveoops bundle (create|verify) [flags]",
                  "create: packs the capture kernel, capture initramfs, command line and\n"
                  "purgatory into one saveoops.bundle with a SHA-256 per part.\n"
-                 "verify: checks every digest of --bundle.");
+                 "verify: checks every digest of --bundle and every structural check arm\n"
+                 "makes (capture kernel header, prepared kernel image, purgatory ABI).");
   cl.Flag("kernel", DefaultKernelPath(), "capture kernel bzImage");
   cl.Flag("initramfs", "", "capture initramfs (from `saveoops initramfs`)");
   cl.Flag("purgatory", DefaultPurgatoryPath(), "purgatory.bin");
@@ -351,6 +352,9 @@ int CmdBundle(int argc, char** argv) {
     if (sub == "verify") {
       absl::StatusOr<BundleContents> b = ReadBundleFile(cl.Get("bundle"));
       if (!b.ok()) return b.status();
+      if (absl::Status s = CheckBundleStructure(*b); !s.ok()) {
+        return absl::Status(s.code(), absl::StrCat(cl.Get("bundle"), ": ", s.message()));
+      }
       std::printf(
           "%s: ok (kernel %zu, prepared kernel image %zu, initramfs %zu, purgatory %zu bytes; "
           "cmdline \"%s\")\n",
