@@ -417,6 +417,12 @@ void RecordArmedState(const ArmRequest& request, ArmOutcome* outcome) {
 
 }  // namespace
 
+absl::Status CheckBundleStructure(const BundleContents& bundle) {
+  absl::StatusOr<CaptureKernel> kernel = ParseCaptureKernel(bundle);
+  if (!kernel.ok()) return kernel.status();
+  return CheckPurgatory(bundle).status();
+}
+
 absl::StatusOr<BundleContents> WithStoreMap(const BundleContents& bundle, const StoreMap& map) {
   CpioWriter writer;
   const std::vector<uint8_t> bytes = SerializeStoreMap(map);
@@ -430,6 +436,15 @@ absl::StatusOr<BundleContents> WithStoreMap(const BundleContents& bundle, const 
   initrd.insert(initrd.end(), archive.begin(), archive.end());
   out.verified_sha256.erase(kBundlePartCaptureInitramfs);
   return out;
+}
+
+absl::Status WriteBundleFileWithStoreMap(const std::string& bundle_path, const StoreMap& map,
+                                         const std::string& out_path) {
+  absl::StatusOr<BundleContents> bundle = ReadBundleFile(bundle_path);
+  if (!bundle.ok()) return bundle.status();
+  absl::StatusOr<BundleContents> mapped = WithStoreMap(*bundle, map);
+  if (!mapped.ok()) return mapped.status();
+  return WriteBundleFile(out_path, *mapped);
 }
 
 absl::StatusOr<ArmOutcome> ArmBundle(const BundleContents& original, const ArmRequest& request) {

@@ -78,6 +78,20 @@ absl::StatusOr<ArmPlan> BuildArmPlan(const BundleContents& bundle, const CrashSy
 // initrd_size and kexec_file_load's initrd follow from the new bytes.
 absl::StatusOr<BundleContents> WithStoreMap(const BundleContents& bundle, const StoreMap& map);
 
+// For a pack that formats the store itself (the Syslinux and UEFI images hold
+// theirs): the bundle file `bundle_path` with `map` added (WithStoreMap),
+// written to `out_path`. The early-arm programs stage that bundle as it is,
+// so the capture kernel they arm writes only to the image's own store.
+absl::Status WriteBundleFileWithStoreMap(const std::string& bundle_path, const StoreMap& map,
+                                         const std::string& out_path);
+
+// Every check of a bundle's contents that arming makes before it plans:
+// the capture kernel's bzImage header and prepared kernel image
+// (ParseCaptureKernel) and the purgatory's ABI header. `saveoops bundle
+// verify` runs it, so a bundle it passes is one arm does not refuse for
+// its contents (digests are ParseBundle's job).
+absl::Status CheckBundleStructure(const BundleContents& bundle);
+
 // Where arming records the layout for `saveoops status` (under the root).
 inline constexpr char kArmedStateFile[] = "/run/saveoops/armed";
 

@@ -385,6 +385,29 @@ TEST(Arm, CorruptDigestFlagChangesOnlyThatDigest) {
   EXPECT_FALSE(BuildArmPlan(bundle, *info, bad).ok());
 }
 
+// What `bundle verify` checks is what arming checks: a prepared kernel
+// image or a purgatory that arm refuses is refused, naming the part.
+TEST(Arm, CheckBundleStructureRefusesWhatArmRefuses) {
+  const std::string root = MakeRoot("structure", ReadText(kIomem), 1);
+  absl::StatusOr<CrashSystemInfo> info = ReadCrashSystemInfo(root);
+  ASSERT_TRUE(info.ok());
+  const BundleContents good = TestBundle();
+  EXPECT_TRUE(CheckBundleStructure(good).ok()) << CheckBundleStructure(good);
+  BundleContents bad_image = good;
+  bad_image.capture_kernel_image.assign(4096, 0x5a);
+  BundleContents bad_purgatory = good;
+  bad_purgatory.purgatory.assign(4096, 0x5a);
+  for (const BundleContents* b : {&bad_image, &bad_purgatory}) {
+    const absl::Status checked = CheckBundleStructure(*b);
+    ASSERT_FALSE(checked.ok());
+    absl::StatusOr<ArmPlan> armed = BuildArmPlan(*b, *info, ArmOptions());
+    ASSERT_FALSE(armed.ok());
+    EXPECT_EQ(checked.message(), armed.status().message());
+  }
+  EXPECT_TRUE(absl::StrContains(CheckBundleStructure(bad_image).message(), "SVKIMAGE"))
+      << CheckBundleStructure(bad_image);
+}
+
 TEST(Arm, TooSmallReservationSaysWhatFits) {
   std::string iomem = ReadText(kIomem);
   const std::string old_line = "  2f000000-3effffff : Crash kernel";

@@ -40,6 +40,14 @@ namespace saveoops {
 // within one 2 MiB step of both. See README "Sizing the reservation".
 inline constexpr uint64_t kDefaultRuntimeHeadroom = 25ull << 20;
 
+// The largest headroom `plan` and `arm` take (--headroom): more than any
+// capture kernel runs in; a larger value is a typo, not a machine.
+inline constexpr uint64_t kMaxRuntimeHeadroom = 4ull << 30;
+
+// The most CPUs `plan --cpus` sizes crash notes for: x86-64's NR_CPUS
+// ceiling with CONFIG_MAXSMP (arch/x86/Kconfig, NR_CPUS_RANGE_END).
+inline constexpr int64_t kMaxCpus = 8192;
+
 // Safety margin added to the planner's minimum when recommending a
 // crashkernel= (`saveoops plan`, pack's crashkernel.txt): the capture
 // kernel's run-time needs vary a little with the devices found at boot.

@@ -1089,12 +1089,12 @@ int Main(int argc, char** argv) {
       "Run it with `bazel run //bench:vs_kdump [-- flags]`; a full run takes ~10-15 min on 2 cores "
       "(more on a loaded machine).");
   cl.Switch("quick", "one latency boot per stack, 8 MiB bisection steps (development)");
-  cl.Flag("runs", "7", "latency boots per stack (alternating, ABBA)");
-  cl.Flag("arm-reps", "2", "arm-time samples per tool in each latency boot");
-  cl.Flag("step", "2", "bisection step in MiB");
-  cl.Flag("latency-crashkernel", "256", "crashkernel= (MiB) for the latency boots");
-  cl.Flag("bisect-lo", "32", "lowest crashkernel= (MiB) the bisection probes");
-  cl.Flag("sha-rounds", "7", "rounds of the SHA-256 benchmark");
+  cl.IntFlag("runs", "7", "latency boots per stack (alternating, ABBA)", 1, 50);
+  cl.IntFlag("arm-reps", "2", "arm-time samples per tool in each latency boot", 0, 20);
+  cl.IntFlag("step", "2", "bisection step in MiB", 1, 64);
+  cl.IntFlag("latency-crashkernel", "256", "crashkernel= (MiB) for the latency boots", 64, 512);
+  cl.IntFlag("bisect-lo", "32", "lowest crashkernel= (MiB) the bisection probes", 16, 512);
+  cl.IntFlag("sha-rounds", "7", "rounds of the SHA-256 benchmark", 1, 100);
   cl.Flag("figures", "latency,reservation,initramfs,sha,kernels",
           "which figures to measure (arm time comes with latency; kernels: panic -> on disk per "
           "--kernels entry)");
@@ -1102,9 +1102,10 @@ int Main(int argc, char** argv) {
           "for the kernels figure: ',' separated kernel-cache entries (tools/setup.sh unpacks them "
           "into $SAVEOOPS_KERNEL_CACHE, default /var/cache/saveoops-kernels: trixie, "
           "trixie-cloud, trixie-rt, bullseye), each first and capture kernel");
-  cl.Flag("kernel-runs", "3", "latency boots per stack and kernel for the kernels figure (ABBA)");
+  cl.IntFlag("kernel-runs", "3", "latency boots per stack and kernel for the kernels figure (ABBA)",
+             1, 50);
   cl.Flag("mem", "1G", "guest memory (QEMU -m); the issue's figures use 1G");
-  cl.Flag("smp", "1", "guest vCPUs (QEMU -smp); the issue's figures use 1");
+  cl.IntFlag("smp", "1", "guest vCPUs (QEMU -smp); the issue's figures use 1", 1, 8);
   cl.Flag("kernel", "", "guest and capture kernel (default: newest /boot/vmlinuz-*)");
   cl.Flag("out-dir", "",
           "where results go (default: <workspace>/bench under bazel run for a full run; the "
@@ -1114,8 +1115,8 @@ int Main(int argc, char** argv) {
           "scratch directory with serial logs (default: a new /tmp/saveoops-bench.*)");
   cl.Flag("capture-extra", "",
           "extra capture kernel arguments for both stacks, ',' separated (e.g. quiet)");
-  cl.Flag("default-headroom", absl::StrCat(kDefaultRuntimeHeadroom >> 20),
-          "the headroom (MiB) `saveoops plan` uses by default");
+  cl.IntFlag("default-headroom", absl::StrCat(kDefaultRuntimeHeadroom >> 20),
+             "the headroom (MiB) `saveoops plan` uses by default", 0, 1024);
   absl::StatusOr<bool> parsed = cl.Parse(argc, argv, 1);
   if (!parsed.ok()) {
     std::fprintf(stderr, "vs_kdump: %s\n", std::string(parsed.status().message()).c_str());
@@ -1135,26 +1136,25 @@ int Main(int argc, char** argv) {
     }
   }
   const std::string flags = absl::StrJoin(shaping, " ");
-  auto int_flag = [&](const char* name, int64_t lo, int64_t hi) -> int64_t {
+  // Parse checked each IntFlag against its range; GetInt fails only on a default outside it.
+  auto int_flag = [&](const char* name) -> int64_t {
     absl::StatusOr<int64_t> v = cl.GetInt(name);
-    if (!v.ok() || *v < lo || *v > hi) {
-      std::fprintf(stderr, "vs_kdump: --%s must be an integer in [%lld, %lld], got '%s'\n", name,
-                   static_cast<long long>(lo), static_cast<long long>(hi), cl.Get(name).c_str());
+    if (!v.ok()) {
+      std::fprintf(stderr, "vs_kdump: %s\n", std::string(v.status().message()).c_str());
       exit(2);
     }
     return *v;
   };
-  const int runs = quick && !cl.IsSet("runs") ? 1 : static_cast<int>(int_flag("runs", 1, 50));
-  const int arm_reps =
-      quick && !cl.IsSet("arm-reps") ? 1 : static_cast<int>(int_flag("arm-reps", 0, 20));
-  const int step = quick && !cl.IsSet("step") ? 8 : static_cast<int>(int_flag("step", 1, 64));
-  const int latency_ck = static_cast<int>(int_flag("latency-crashkernel", 64, 512));
-  const int bisect_lo = static_cast<int>(int_flag("bisect-lo", 16, 512));
+  const int runs = quick && !cl.IsSet("runs") ? 1 : static_cast<int>(int_flag("runs"));
+  const int arm_reps = quick && !cl.IsSet("arm-reps") ? 1 : static_cast<int>(int_flag("arm-reps"));
+  const int step = quick && !cl.IsSet("step") ? 8 : static_cast<int>(int_flag("step"));
+  const int latency_ck = static_cast<int>(int_flag("latency-crashkernel"));
+  const int bisect_lo = static_cast<int>(int_flag("bisect-lo"));
   const int sha_rounds =
-      quick && !cl.IsSet("sha-rounds") ? 3 : static_cast<int>(int_flag("sha-rounds", 1, 100));
-  const uint64_t default_headroom = static_cast<uint64_t>(int_flag("default-headroom", 0, 1024));
+      quick && !cl.IsSet("sha-rounds") ? 3 : static_cast<int>(int_flag("sha-rounds"));
+  const uint64_t default_headroom = static_cast<uint64_t>(int_flag("default-headroom"));
   const int kernel_runs =
-      quick && !cl.IsSet("kernel-runs") ? 1 : static_cast<int>(int_flag("kernel-runs", 1, 50));
+      quick && !cl.IsSet("kernel-runs") ? 1 : static_cast<int>(int_flag("kernel-runs"));
   std::map<std::string, bool> want;
   for (absl::string_view f : absl::StrSplit(cl.Get("figures"), ',', absl::SkipEmpty())) {
     if (f != "latency" && f != "reservation" && f != "initramfs" && f != "sha" && f != "kernels") {
@@ -1191,7 +1191,7 @@ int Main(int argc, char** argv) {
   cfg.capture_extra = cl.Get("capture-extra");
   cfg.capture_cmdline = KdumpAppend(cfg.capture_extra);
   cfg.mem = cl.Get("mem");
-  cfg.smp = static_cast<int>(int_flag("smp", 1, 8));
+  cfg.smp = static_cast<int>(int_flag("smp"));
   const size_t digits = cfg.mem.find_first_not_of("0123456789");
   if (digits == 0 || (digits != std::string::npos &&
                       (digits + 1 != cfg.mem.size() ||

@@ -9,7 +9,8 @@
 // Kernel command line options:
 //   saveoops.store=/dev/XXX    the store (default: scan block devices)
 //   saveoops.action=reboot|poweroff|halt   after writing (default reboot)
-//   saveoops.wait=SECONDS      how long to wait for the store disk (10)
+//   saveoops.wait=SECONDS      how long to wait for the store disk (10; 0..3600,
+//                              anything else is said and clamped)
 //
 // The store map (store/store_map.h, at kStoreMapPath in this initramfs,
 // verified by the purgatory with the rest of the initrd): `saveoops arm
@@ -56,6 +57,10 @@ constexpr char kModuleListPath[] = "/etc/saveoops/modules";
 
 void Say(const std::string& s) { ConsoleSay(STDERR_FILENO, "saveoops-capture: ", s); }
 
+// saveoops.wait= is clamped to this: an hour is longer than any disk takes
+// to appear, and a negative wait would never look for the store at all.
+constexpr long long kMaxWaitSeconds = 3600;
+
 struct Options {
   std::string store;
   std::string action = "reboot";
@@ -66,9 +71,10 @@ Options ParseOptions(const std::string& cmdline) {
   Options o;
   o.store = CmdlineValue(cmdline, "saveoops.store").value_or(o.store);
   o.action = CmdlineValue(cmdline, "saveoops.action").value_or(o.action);
-  if (std::optional<std::string> wait = CmdlineValue(cmdline, "saveoops.wait")) {
-    o.wait_seconds = atoi(wait->c_str());
-  }
+  const CmdlineInteger wait =
+      CmdlineIntegerInRange(cmdline, "saveoops.wait", o.wait_seconds, 0, kMaxWaitSeconds);
+  if (!wait.note.empty()) Say(wait.note);
+  o.wait_seconds = static_cast<int>(wait.value);
   return o;
 }
 
@@ -145,8 +151,20 @@ ExtractedLog ExtractLog() {
 // after their driver loads, so keep looking for `wait_seconds`.
 // With a map, a store is taken only if its superblock carries the map's
 // UUID; each store refused for another UUID is said once.
+// A store that another tool has reformatted (ReadStoreInfo's
+// kReformattedByAnotherTool) is refused whether armed or not, and said once.
 StatusOr<StoreLocation> Accept(StatusOr<StoreLocation> loc, const std::optional<StoreMap>& map,
                                std::vector<std::string>* refused) {
+  if (!loc.ok() && loc.status().message().find(kReformattedByAnotherTool) != std::string::npos) {
+    const std::string why = Concat("refusing: ", loc.status().message());
+    bool said = false;
+    for (const std::string& r : *refused) said = said || r == why;
+    if (!said) {
+      Say(why);
+      refused->push_back(why);
+    }
+    return loc;
+  }
   if (!loc.ok() || !map) return loc;
   StatusOr<StoreInfo> info = ReadStoreInfo(*loc);
   if (!info.ok()) return info.status();
@@ -192,10 +210,11 @@ StatusOr<StoreLocation> FindStore(const Options& o, const std::optional<StoreMap
     struct timespec ts = {0, 250 * 1000 * 1000};
     nanosleep(&ts, nullptr);
   }
-  if (!refused.empty() && map) {
-    return NotFoundError(Concat("no block device holds the armed store ",
-                                FormatStoreUuid(map->store_uuid), " (", refused.size(),
-                                " other store(s) refused)"));
+  if (!refused.empty()) {
+    return NotFoundError(Concat(
+        map ? Concat("no block device holds the armed store ", FormatStoreUuid(map->store_uuid))
+            : std::string("no block device holds a usable Saveoops store"),
+        " (", refused.size(), " other store(s) refused)"));
   }
   return last;
 }

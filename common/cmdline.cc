@@ -1,5 +1,7 @@
 #include "common/cmdline.h"
 
+#include <limits.h>
+
 #include "common/format.h"
 
 namespace saveoops {
@@ -28,6 +30,40 @@ Status CheckName(std::string_view key) {
 }
 
 }  // namespace
+
+CmdlineInteger CmdlineIntegerInRange(std::string_view line, std::string_view key,
+                                     long long fallback, long long min, long long max) {
+  const std::optional<std::string> text = CmdlineValue(line, key);
+  if (!text) return {fallback, ""};
+  const std::string range = Concat("(", min, "..", max, ")");
+  const std::string said = Concat(key, "=", Escaped(*text));
+  const CmdlineInteger not_a_number{
+      fallback, Concat(said, " is not an integer ", range, ": using ", fallback)};
+  std::string_view digits = *text;
+  const bool negative = !digits.empty() && digits[0] == '-';
+  if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.remove_prefix(1);
+  if (digits.empty()) return not_a_number;
+  // The value, saturated at the ends of long long: any value that saturates
+  // is out of every range a caller can give.
+  long long value = 0;
+  bool saturated = false;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return not_a_number;
+    const int d = c - '0';
+    if (saturated) continue;
+    if (negative ? value < (LLONG_MIN + d) / 10 : value > (LLONG_MAX - d) / 10) {
+      saturated = true;
+      value = negative ? LLONG_MIN : LLONG_MAX;
+      continue;
+    }
+    value = value * 10 + (negative ? -d : d);
+  }
+  if (saturated || value < min || value > max) {
+    const long long used = (saturated ? negative : value < min) ? min : max;
+    return {used, Concat(said, " is out of range ", range, ": using ", used)};
+  }
+  return {value, ""};
+}
 
 std::vector<KernelParam> KernelParams(std::string_view line) {
   std::vector<KernelParam> out;

@@ -45,6 +45,21 @@ std::optional<std::string> CmdlineValue(std::string_view line, std::string_view 
 // True if a kernel word is `key` or `key=...`.
 bool CmdlineHas(std::string_view line, std::string_view key);
 
+// An integer option read from a kernel command line, whose bytes nobody
+// checked: the value of the last `key=N` when N is a decimal integer within
+// [min, max]. Out of range (an overflowing N included) gives the nearer end
+// of the range, not a number gives `fallback`; either way `note` says what
+// was read and what is used, for the console. Absent gives `fallback` and no
+// note.
+//   CmdlineIntegerInRange("saveoops.wait=-5", "saveoops.wait", 10, 0, 3600)
+//     -> {0, "saveoops.wait=-5 is out of range (0..3600): using 0"}
+struct CmdlineInteger {
+  long long value = 0;
+  std::string note;  // "" when N was used as written, or the key is absent
+};
+CmdlineInteger CmdlineIntegerInRange(std::string_view line, std::string_view key,
+                                     long long fallback, long long min, long long max);
+
 // A command line under construction, never longer than its capacity.
 // Every insert checks what it adds and either appends it whole (a space
 // before it unless the line is empty) or fails naming the word and the

@@ -1,5 +1,7 @@
 #include "common/cmdline.h"
 
+#include <limits.h>
+
 #include <string>
 #include <vector>
 
@@ -86,6 +88,49 @@ TEST(CmdlineTest, ValueLookup) {
   EXPECT_TRUE(CmdlineHas("quiet splash", "quiet"));
   EXPECT_TRUE(CmdlineHas("console=tty0", "console"));
   EXPECT_FALSE(CmdlineHas("xconsole=tty0", "console"));
+}
+
+// An integer option takes N only within the range; every other word is
+// replaced by a stated value, never by what atoi would make of it.
+TEST(CmdlineTest, IntegerOptionsAreClampedAndSaySo) {
+  auto read = [](std::string_view line) {
+    return CmdlineIntegerInRange(line, "saveoops.wait", 10, 0, 3600);
+  };
+  EXPECT_EQ(read("quiet").value, 10);
+  EXPECT_EQ(read("quiet").note, "");
+  EXPECT_EQ(read("saveoops.wait=30").value, 30);
+  EXPECT_EQ(read("saveoops.wait=30").note, "");
+  EXPECT_EQ(read("saveoops.wait=0").value, 0);
+  EXPECT_EQ(read("saveoops.wait=3600").value, 3600);
+  EXPECT_EQ(read("saveoops.wait=+7").value, 7);
+  EXPECT_EQ(read("saveoops.wait=-5").value, 0);
+  EXPECT_EQ(read("saveoops.wait=-5").note, "saveoops.wait=-5 is out of range (0..3600): using 0");
+  EXPECT_EQ(read("saveoops.wait=3601").value, 3600);
+  // Past int and past long long: the top of the range, not a wrapped value.
+  EXPECT_EQ(read("saveoops.wait=4294967306").value, 3600);
+  EXPECT_EQ(read("saveoops.wait=99999999999999999999999").value, 3600);
+  EXPECT_EQ(read("saveoops.wait=99999999999999999999999").note,
+            "saveoops.wait=99999999999999999999999 is out of range (0..3600): using 3600");
+  EXPECT_EQ(read("saveoops.wait=-99999999999999999999999").value, 0);
+  for (const char* bad : {"saveoops.wait=", "saveoops.wait=-", "saveoops.wait=5s",
+                          "saveoops.wait=0x10", "saveoops.wait= 5"}) {
+    SCOPED_TRACE(bad);
+    const CmdlineInteger got = read(bad);
+    EXPECT_EQ(got.value, 10);
+    EXPECT_NE(got.note.find("is not an integer (0..3600): using 10"), std::string::npos)
+        << got.note;
+  }
+  EXPECT_EQ(read("saveoops.wait=\"1\x1b[2J\"").note,
+            "saveoops.wait=1\\x1b[2J is not an integer (0..3600): using 10");
+  // The ends of long long itself are exact.
+  EXPECT_EQ(CmdlineIntegerInRange("n=-9223372036854775808", "n", 0, LLONG_MIN, LLONG_MAX).value,
+            LLONG_MIN);
+  EXPECT_EQ(CmdlineIntegerInRange("n=9223372036854775807", "n", 0, LLONG_MIN, LLONG_MAX).value,
+            LLONG_MAX);
+  EXPECT_EQ(CmdlineIntegerInRange("n=9223372036854775807", "n", 0, LLONG_MIN, LLONG_MAX).note, "");
+  EXPECT_EQ(CmdlineIntegerInRange("n=-9223372036854775809", "n", 0, LLONG_MIN, LLONG_MAX).value,
+            LLONG_MIN);
+  EXPECT_NE(CmdlineIntegerInRange("n=-9223372036854775809", "n", 0, LLONG_MIN, LLONG_MAX).note, "");
 }
 
 TEST(CmdlineTest, InsertBuildsWords) {

@@ -1,5 +1,6 @@
 #include "common/files.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <utility>
+#include <vector>
 
 #include "common/format.h"
 
@@ -199,6 +201,38 @@ Status CheckTrustedDirectory(const std::string& dir, const std::string& what) {
                "another user could replace what is written there; chmod go-w it or choose another",
                what, dir, static_cast<uint64_t>(st.st_mode & 07777)));
   }
+  return OkStatus();
+}
+
+Status RemoveTree(const std::string& path) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) {
+    return errno == ENOENT ? OkStatus() : ErrnoError(errno, Format("cannot stat %s", path));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    if (unlink(path.c_str()) != 0) return ErrnoError(errno, Format("cannot remove %s", path));
+    return OkStatus();
+  }
+  // Children first, each looked at with lstat: a symlink to a directory is
+  // an entry to unlink, never a directory to descend into.
+  DIR* dir = opendir(path.c_str());
+  if (dir == nullptr) return ErrnoError(errno, Format("cannot open directory %s", path));
+  std::vector<std::string> names;
+  while (dirent* e = readdir(dir)) {
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  closedir(dir);
+  for (const std::string& name : names) {
+    const std::string child = path + "/" + name;
+    struct stat cst {};
+    if (lstat(child.c_str(), &cst) != 0) return ErrnoError(errno, Format("cannot stat %s", child));
+    if (S_ISDIR(cst.st_mode) && cst.st_dev != st.st_dev) {
+      return FailedPreconditionError(Format("%s is another file system's mount point", child));
+    }
+    if (Status s = RemoveTree(child); !s.ok()) return s;
+  }
+  if (rmdir(path.c_str()) != 0) return ErrnoError(errno, Format("cannot remove %s", path));
   return OkStatus();
 }
 

@@ -112,6 +112,11 @@ inline Status WriteFileAtomic(const std::string& path, const std::vector<uint8_t
   return WriteFileAtomic(path, data.data(), data.size(), mode);
 }
 
+// Removes `path` and everything below it, never following a symlink (a link
+// is removed, not what it points to) nor crossing into another file system.
+// A missing `path` is OK; the first failure is returned, naming the entry.
+Status RemoveTree(const std::string& path);
+
 // fsync() of the directory `dir`, making a rename or a new name in it durable
 // (rename(2) updates only the directory, which has its own dirty state).
 Status FsyncDirectory(const std::string& dir);

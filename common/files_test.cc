@@ -2,7 +2,10 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -129,6 +132,46 @@ TEST_F(FilesTest, FailedCommitLeavesNothing) {
   while (dirent* e = readdir(d)) entries += std::string(e->d_name)[0] != '.';
   closedir(d);
   EXPECT_EQ(entries, 1);  // just the directory "target"
+}
+
+// A write cut short (RLIMIT_FSIZE: EFBIG, as a full disk gives ENOSPC)
+// fails and leaves neither the file nor its temporary, and an existing file
+// of that name as it was.
+TEST_F(FilesTest, AtomicWriteFailingMidwayLeavesNothingAndKeepsTheOldFile) {
+  ASSERT_TRUE(WriteFileAtomic(Path("old"), std::string("previous"), 0600).ok());
+  const pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    const struct rlimit l = {4096, 4096};
+    if (setrlimit(RLIMIT_FSIZE, &l) != 0) _exit(3);
+    const std::string big(65536, 'x');
+    const bool failed = !WriteFileAtomic(Path("new"), big, 0600).ok() &&
+                        !WriteFileAtomic(Path("old"), big, 0600).ok();
+    _exit(failed ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a write past the limit succeeded";
+  EXPECT_EQ(Names(), std::vector<std::string>{"old"});
+  StatusOr<std::string> old = ReadTextFileBounded(Path("old"), 100, "old");
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(*old, "previous");
+}
+
+TEST_F(FilesTest, RemoveTreeRemovesLinksNotWhatTheyPointTo) {
+  ASSERT_EQ(mkdir(Path("keep").c_str(), 0700), 0);
+  ASSERT_TRUE(WriteFileAtomic(Path("keep/file"), std::string("kept"), 0600).ok());
+  ASSERT_EQ(mkdir(Path("tree").c_str(), 0700), 0);
+  ASSERT_EQ(mkdir(Path("tree/sub").c_str(), 0700), 0);
+  ASSERT_TRUE(WriteFileAtomic(Path("tree/sub/f"), std::string("x"), 0600).ok());
+  ASSERT_EQ(symlink(Path("keep").c_str(), Path("tree/dirlink").c_str()), 0);
+  ASSERT_EQ(symlink(Path("keep/file").c_str(), Path("tree/sub/filelink").c_str()), 0);
+  ASSERT_TRUE(RemoveTree(Path("tree")).ok());
+  EXPECT_EQ(Names(), std::vector<std::string>{"keep"});
+  StatusOr<std::string> kept = ReadTextFileBounded(Path("keep/file"), 100, "kept");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(*kept, "kept");
+  EXPECT_TRUE(RemoveTree(Path("missing")).ok());
 }
 
 TEST_F(FilesTest, PreadFullReportsTheEnd) {

@@ -49,6 +49,7 @@ absl::StatusOr<LaidOutKernel> LayOutKernelElf(absl::Span<const uint8_t> elf) {
         eh.e_phnum, eh.e_phentsize, eh.e_phoff, elf.size()));
   }
   std::vector<LoadSegment> loads;
+  uint64_t file_bytes = 0;
   for (int i = 0; i < eh.e_phnum; ++i) {
     const Elf64Phdr ph = Load<Elf64Phdr>(elf, eh.e_phoff + i * sizeof(Elf64Phdr));
     if (ph.p_type != kPtLoad) continue;
@@ -66,29 +67,51 @@ absl::StatusOr<LaidOutKernel> LayOutKernelElf(absl::Span<const uint8_t> elf) {
           ph.p_paddr));
     }
     loads.push_back({ph.p_paddr, ph.p_offset, ph.p_filesz, ph.p_memsz});
+    // Segments do not share file bytes: together they fit in the file, which
+    // also bounds the scan below by the input's size.
+    file_bytes += ph.p_filesz;
+    if (file_bytes > elf.size()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "kernel: vmlinux segments hold %d file bytes in all, more than its own %d", file_bytes,
+          elf.size()));
+    }
   }
   if (loads.empty()) return absl::InvalidArgumentError("kernel: vmlinux has no PT_LOAD segment");
   const uint64_t base = loads.front().paddr;
   const uint64_t end = loads.back().paddr + loads.back().memsz;
   if (end - base > kKernelImageMaxSpan) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("kernel: vmlinux spans %#x bytes of memory, more than %#x", end - base,
-                        kKernelImageMaxSpan));
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "kernel: vmlinux spans %d MiB of memory; a capture kernel spans at most %d MiB",
+        (end - base) >> 20, kKernelImageMaxSpan >> 20));
   }
   if (eh.e_entry < base || eh.e_entry >= end) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "kernel: vmlinux entry %#x lies outside its segments [%#x, %#x)", eh.e_entry, base, end));
   }
-  std::vector<uint8_t> image(end - base, 0);
+  // The image ends at the last non-zero byte the file gives a segment
+  // (memory past filesz is zero, and trailing zeroes are dropped): found by
+  // scanning the file's bytes, never by allocating the span first.
+  uint64_t used = 0;
   for (const LoadSegment& s : loads) {
-    memcpy(image.data() + (s.paddr - base), elf.data() + s.offset, s.filesz);
+    uint64_t n = s.filesz;
+    while (n > 0 && elf[s.offset + n - 1] == 0) --n;
+    if (n > 0) used = s.paddr - base + n;
   }
-  size_t used = image.size();
-  while (used > 0 && image[used - 1] == 0) --used;
   if (eh.e_entry - base >= used) {
     return absl::InvalidArgumentError("kernel: vmlinux entry point lies in zero-filled memory");
   }
-  image.resize(used);
+  if (used > elf.size() + kKernelImageMaxSlack) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "kernel: vmlinux lays out to %d bytes, more than its own %d + %d MiB: its segments leave "
+        "gaps no linker makes",
+        used, elf.size(), kKernelImageMaxSlack >> 20));
+  }
+  std::vector<uint8_t> image(used, 0);
+  for (const LoadSegment& s : loads) {
+    if (s.paddr - base >= used) break;
+    memcpy(image.data() + (s.paddr - base), elf.data() + s.offset,
+           std::min<uint64_t>(s.filesz, used - (s.paddr - base)));
+  }
   LaidOutKernel out;
   out.image = std::move(image);
   out.span = end - base;
@@ -132,7 +155,8 @@ absl::StatusOr<KernelImage> ParseKernelImage(absl::Span<const uint8_t> part) {
   if (h.alignment < 4096 || (h.alignment & (h.alignment - 1)) != 0 ||
       h.alignment > kKernelImageMaxSpan) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "kernel image: alignment %#x is not a power of two between 4 KiB and 1 GiB", h.alignment));
+        "kernel image: alignment %#x is not a power of two between 4 KiB and %d MiB", h.alignment,
+        kKernelImageMaxSpan >> 20));
   }
   KernelImage out;
   out.entry_offset = h.entry_offset;

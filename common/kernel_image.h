@@ -32,10 +32,17 @@ namespace saveoops {
 inline constexpr uint8_t kKernelImageMagic[8] = {'S', 'V', 'K', 'I', 'M', 'A', 'G', 'E'};
 inline constexpr uint32_t kKernelImageVersion = 1;
 
-// Upper bound on a prepared image's memory span: far above any x86-64
-// kernel (KERNEL_IMAGE_SIZE is 1 GiB) yet small enough that sums of spans
-// and addresses cannot wrap.
-inline constexpr uint64_t kKernelImageMaxSpan = 1ull << 30;
+// Upper bound on a capture kernel's memory span (first PT_LOAD to the end
+// of the last): the kernel runs inside a crash reservation of a few hundred
+// MiB at most, and Debian's 6.1 vmlinux spans 58 MiB. Checked before
+// anything is allocated, so a crafted ELF claiming a larger span costs
+// nothing; small enough that sums of spans and addresses cannot wrap.
+inline constexpr uint64_t kKernelImageMaxSpan = 256ull << 20;
+
+// How much larger than its ELF file a laid-out vmlinux may be: the gaps
+// between segments a linker leaves in memory but not in the file, less than
+// one segment alignment (x86-64 CONFIG_PHYSICAL_ALIGN is at most 16 MiB).
+inline constexpr uint64_t kKernelImageMaxSlack = 16ull << 20;
 
 struct __attribute__((packed)) KernelImageHeader {
   uint8_t magic[8];       // kKernelImageMagic.
@@ -71,7 +78,12 @@ struct LaidOutKernel {
 // Lays out `elf` (bytes from outside: checked, never read out of bounds):
 // 64-bit little-endian x86-64 ET_EXEC, segments inside the file, in address
 // order without overlap, span <= kKernelImageMaxSpan, entry inside the
-// non-zero part of the image.
+// non-zero part of the image, segments sharing no file bytes, and the
+// laid-out image (zero-filled gaps between segments included) at most
+// kKernelImageMaxSlack larger than `elf` itself: a linker lays segments out
+// in the file nearly as in memory (Debian's 6.1 vmlinux: 58 MiB of image
+// from 63 MiB of file), so only a crafted ELF needs more. Memory used is
+// bounded by elf.size() + kKernelImageMaxSlack, whatever the headers claim.
 absl::StatusOr<LaidOutKernel> LayOutKernelElf(absl::Span<const uint8_t> elf);
 
 // Parses and checks a kernel image part: magic, version, header size, zero

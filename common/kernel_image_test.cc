@@ -115,6 +115,48 @@ TEST(KernelImageTest, RejectsMalformedElf) {
   expect(bad, "program headers");
 }
 
+// Tiny ELFs whose headers claim far more memory than their bytes: each is
+// refused naming the bound, before anything proportional to the claim is
+// allocated or scanned (the fuzz target checks the allocation bound).
+TEST(KernelImageTest, RefusesCraftedSpansCheaplyNamingTheBound) {
+  const auto refused = [](const std::vector<uint8_t>& elf) {
+    absl::StatusOr<LaidOutKernel> k = LayOutKernelElf(elf);
+    EXPECT_FALSE(k.ok()) << "a " << elf.size() << "-byte ELF laid out to " << k->image.size();
+    return k.ok() ? std::string() : std::string(k.status().message());
+  };
+  // Two one-byte segments 1 GiB apart, in 397 bytes.
+  std::vector<uint8_t> gib = MakeElf(
+      {Load(0x1000000, 0x180, 0x8, 0x8), Load(0x1000000 + (1ull << 30) - 5, 0x188, 0x5, 0x5)}, 397,
+      0x1000000);
+  gib[0x180] = 0xcc;
+  gib[0x18c] = 0xcc;
+  EXPECT_EQ(refused(gib),
+            "kernel: vmlinux spans 1024 MiB of memory; a capture kernel spans at "
+            "most 256 MiB");
+  // Within the span bound, but 200 MiB of zero-filled gap from 397 bytes.
+  std::vector<uint8_t> gap =
+      MakeElf({Load(0x1000000, 0x180, 0x8, 0x8), Load(0x1000000 + (200ull << 20), 0x188, 0x5, 0x5)},
+              397, 0x1000000);
+  gap[0x180] = 0xcc;
+  gap[0x18c] = 0xcc;
+  EXPECT_TRUE(absl::StrContains(refused(gap), "more than its own 397 + 16 MiB")) << refused(gap);
+  // Many segments sharing the same file bytes.
+  std::vector<Elf64Phdr> shared;
+  for (int i = 0; i < 4; ++i) shared.push_back(Load(0x1000000 + i * 0x1000, 0x180, 0x100, 0x100));
+  std::vector<uint8_t> same = MakeElf(shared, 0x280, 0x1000000);
+  same[0x180] = 0xcc;
+  EXPECT_TRUE(absl::StrContains(refused(same), "file bytes in all, more than its own"))
+      << refused(same);
+  // A span of exactly the bound whose image is small is fine.
+  std::vector<uint8_t> ok =
+      MakeElf({Load(0x1000000, 0x1000, 0x10, 256ull << 20)}, 0x2000, 0x1000000);
+  ok[0x1000] = 1;
+  absl::StatusOr<LaidOutKernel> k = LayOutKernelElf(ok);
+  ASSERT_TRUE(k.ok()) << k.status();
+  EXPECT_EQ(k->span, 256ull << 20);
+  EXPECT_EQ(k->image.size(), 1u);
+}
+
 class DistroKernelTest : public ::testing::Test {
  protected:
   void SetUp() override {

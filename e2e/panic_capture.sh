@@ -11,6 +11,9 @@
 # Every case arms with --store (a copy of the store region); the capture must log the UUID match.
 # --reformat-store formats the disk again (a new store UUID) after the copy
 # arm reads: the capture must refuse it and write nothing.
+# --mkswap-store runs mkswap on the store disk after arming (our superblock
+# copy 1 survives it, with the armed UUID): the capture must refuse the swap
+# area, say why, and leave every byte of the disk as mkswap left it.
 # --kernel=NAME boots a kernel of the e2e matrix (lib.sh MATRIX_KERNEL)
 # instead of the installed one, as first and capture kernel.
 # --controller=virtio|ahci|nvme|virtio-scsi attaches the store disk to that
@@ -48,6 +51,7 @@ for arg in "$@"; do
     --crashkernel=*) CRASHKERNEL=${arg#*=} ;;
     --lockdown) LOCKDOWN=1 ;;
     --reformat-store) REFORMAT=1 ;;
+    --mkswap-store) REFORMAT=mkswap ;;
     --kernel=*) MATRIX_KERNEL=${arg#*=} ;;
     --controller=*) CONTROLLER=${arg#*=} ;;
     --disk-layout=*) LAYOUT=${arg#*=} ;;
@@ -137,8 +141,13 @@ else
 fi
 if [ -n "$REFORMAT" ]; then
   # The store is formatted again (a new UUID) between arming and the panic.
-  [ "$LAYOUT" = bare ] || fail "--reformat-store needs --disk-layout=bare"
-  "$SAVEOOPS" store format --store="$DISK" >/dev/null
+  [ "$LAYOUT" = bare ] || fail "--reformat-store and --mkswap-store need --disk-layout=bare"
+  if [ "$REFORMAT" = mkswap ]; then
+    /usr/sbin/mkswap -q "$DISK" >/dev/null
+    DISK_AFTER_MKSWAP=$(sha256sum <"$DISK")
+  else
+    "$SAVEOOPS" store format --store="$DISK" >/dev/null
+  fi
 fi
 "$MKCPIO" "$WORK/guest.cpio" "${GUEST_FILES[@]}" "/bin/saveoops=$SAVEOOPS" \
   "/saveoops.bundle=$WORK/saveoops.bundle" "/store.img=$WORK/store-at-arm.img"
@@ -295,6 +304,15 @@ if [ "$LAYOUT" = ext4-root ]; then
     fail "bytes outside the store file's ring changed during the capture"
   step "no disk byte outside the store file's extents changed (nor its superblocks)"
   DISK=$WORK/store-file
+fi
+if [ "$REFORMAT" = mkswap ]; then
+  grep -q "saveoops-capture: refusing: .*/dev/vda.*reformatted by another tool: block 0 holds a swap signature" "$SERIAL" ||
+    fail "the capture did not say it refused the swap area"
+  grep -q "saveoops-capture: no store: no block device holds the armed store" "$SERIAL" ||
+    fail "the capture did not say why nothing was written"
+  [ "$(sha256sum <"$DISK")" = "$DISK_AFTER_MKSWAP" ] || fail "the capture wrote into the swap area"
+  step "PASS: the capture refused the disk mkswap reformatted and wrote no byte into it"
+  exit 0
 fi
 if [ -n "$REFORMAT" ]; then
   grep -q "saveoops-capture: refusing store .* on /dev/vda .*armed for store" "$SERIAL" ||

@@ -122,6 +122,13 @@ grep -aq "saveoops-e2e: triggering panic" "$SERIAL" || fail "the first kernel ne
 grep -aq "saveoops purgatory: verified" "$SERIAL" || fail "purgatory did not verify the segments"
 grep -aq "saveoops purgatory: unpacked kernel image" "$SERIAL" ||
   fail "purgatory did not unpack the prepared capture kernel"
+# Pack put the image's store UUID in the bundle's store map: the capture
+# writes only there.
+STORE_UUID=$("$SAVEOOPS" list --store="$IMAGE" | sed -n 's/^store \([0-9a-f-]*\) .*/\1/p')
+[ -n "$STORE_UUID" ] || fail "no store on the image"
+grep -aq "saveoops-capture: store UUID $STORE_UUID on /dev/[a-z0-9]* matches the armed store" "$SERIAL" ||
+  fail "the capture did not log the image's store UUID matching the armed one"
+if grep -aq "the store is unverified" "$SERIAL"; then fail "the capture ran without a store map"; fi
 RECORD=$OUT/record-$CASE.txt
 "$SAVEOOPS" show --store="$IMAGE" >"$RECORD" 2>&1 ||
   fail "saveoops show found no valid record on the image: $(cat "$RECORD")"

@@ -138,6 +138,13 @@ seen "saveoops-uefi-arm: armed:" || fail "the arming program did not arm"
 seen "saveoops purgatory: verified" || fail "purgatory did not verify the segments"
 seen "saveoops purgatory: unpacked kernel image" ||
   fail "purgatory did not unpack the prepared capture kernel"
+# Pack put the image's store UUID in the bundle's store map: the capture
+# writes only there.
+STORE_UUID=$("$SAVEOOPS" list --store="$IMAGE" | sed -n 's/^store \([0-9a-f-]*\) .*/\1/p')
+[ -n "$STORE_UUID" ] || fail "no store on the image"
+seen "saveoops-capture: store UUID $STORE_UUID on /dev/[a-z0-9]* matches the armed store" ||
+  fail "the capture did not log the image's store UUID matching the armed one"
+if seen "the store is unverified"; then fail "the capture ran without a store map"; fi
 RECORD=$OUT/record-$CASE.txt
 "$SAVEOOPS" show --store="$IMAGE" >"$RECORD" 2>&1 ||
   fail "saveoops show found no valid record on the image: $(cat "$RECORD")"

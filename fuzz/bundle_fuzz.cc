@@ -27,6 +27,7 @@
 #include "common/bundle.h"
 #include "common/bundle_format.h"
 #include "common/sha256.h"
+#include "fuzz/allocation_meter.h"
 
 namespace saveoops {
 namespace {
@@ -90,7 +91,10 @@ void ParseAndRoundTrip(const std::vector<uint8_t>& bytes) {
     }
   }
 
+  // The parts are copied out of the input, never sized by a claimed length.
+  AllocationMeter meter;
   absl::StatusOr<BundleContents> parsed = ParseBundle(bytes);
+  CheckAllocatedAtMost(meter, 2 * uint64_t{bytes.size()} + kFixedAllocationSlack);
   // The host reader accepts exactly what the freestanding header check
   // accepts and every part digest verifies.
   if (header_error != BundleError::kOk) Check(!parsed.ok());

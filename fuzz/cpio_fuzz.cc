@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "fuzz/allocation_meter.h"
 #include "initramfs/cpio.h"
 
 namespace {
@@ -51,7 +52,11 @@ std::string WithoutLeadingSlash(const std::string& name) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::Span<const uint8_t> input(data, size);
+  // Entries copy names and data out of the input and each costs a header of
+  // it: linear in the input, never in a claimed size.
+  saveoops::AllocationMeter meter;
   absl::StatusOr<std::vector<saveoops::CpioEntry>> parsed = saveoops::ParseCpio(input);
+  saveoops::CheckAllocatedAtMost(meter, 8 * uint64_t{size} + saveoops::kFixedAllocationSlack);
   if (!parsed.ok()) return 0;
   for (const saveoops::CpioEntry& e : *parsed) {
     // Everything reported lies inside the input.

@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "common/elfcore.h"
+#include "fuzz/allocation_meter.h"
 
 namespace {
 
@@ -48,7 +49,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace saveoops;
 
   // 1. The reader on raw bytes.
+  AllocationMeter meter;
   absl::StatusOr<ElfCoreInfo> raw = ParseElfCoreHeader(absl::MakeConstSpan(data, size));
+  // The program headers are copied from the input, never sized by e_phnum.
+  CheckAllocatedAtMost(meter, 4 * uint64_t{size} + kFixedAllocationSlack);
   if (raw.ok()) {
     Check(raw->header_bytes <= size);
     Check(raw->header_bytes == sizeof(Elf64Ehdr) + raw->phdrs.size() * sizeof(Elf64Phdr));

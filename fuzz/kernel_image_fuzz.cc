@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "common/kernel_image.h"
 #include "common/kernel_image_decompress.h"
+#include "fuzz/allocation_meter.h"
 
 namespace {
 
@@ -66,7 +67,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Check(absl::StartsWith(out.status().message(), "fuzz: "));
     }
   }
+  // Whatever the program headers claim, the layout costs at most the
+  // input plus the slack a linker's gaps may need (kernel_image.h).
+  saveoops::AllocationMeter meter;
   absl::StatusOr<LaidOutKernel> k = LayOutKernelElf(bytes);
+  CheckAllocatedAtMost(meter, size + kKernelImageMaxSlack + kFixedAllocationSlack);
   if (k.ok()) {
     Check(k->span <= kKernelImageMaxSpan);
     Check(k->image.size() <= k->span);

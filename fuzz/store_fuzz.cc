@@ -3,7 +3,7 @@
 //           on raw bytes, and the store readers on every partition the
 //           table names. The readers must never allocate more than the
 //           region they read can justify, whatever its headers claim
-//           (AllocationMeter: ASan's malloc hooks count the bytes);
+//           (fuzz/allocation_meter.h);
 //   mode 1: a real store built from the input (format, appends with
 //           input-chosen contents), then input-chosen byte patches. After
 //           every append the round trip must hold: the new record reads
@@ -26,6 +26,7 @@
 #include "absl/types/span.h"
 #include "common/byte_source.h"
 #include "common/partition_table.h"
+#include "fuzz/allocation_meter.h"
 #include "store/ring.h"
 #include "store/store_format.h"
 
@@ -60,54 +61,21 @@ void Check(bool ok) {
   if (!ok) __builtin_trap();
 }
 
-// --- Counting allocations ------------------------------------------------------
-
-// Peak bytes allocated (and not yet freed) on this thread while a meter
-// runs, counted by ASan's allocation hooks; the fuzz target is always built
-// with ASan (fuzz/fuzz.bzl).
-thread_local bool t_counting = false;
-thread_local uint64_t t_live = 0;
-thread_local uint64_t t_peak = 0;
-
-class AllocationMeter {
- public:
-  AllocationMeter() {
-    t_live = 0;
-    t_peak = 0;
-    t_counting = true;
-  }
-  ~AllocationMeter() { t_counting = false; }
-  uint64_t peak() const { return t_peak; }
-};
-
-// What a reader may allocate beyond what its region justifies: names,
-// formatted messages, the listing's own bookkeeping.
-constexpr uint64_t kFixedAllocationSlack = 64 * 1024;
-
 // ParseStoreImage() keeps the logs (bytes of the region, each record's
 // extent disjoint from the others') plus a listing of at most one entry per
 // block; ParseStoreMetadata() keeps no log and reads in chunks no bigger
 // than a log, which lies inside the region.
 void ParseStoreChecked(absl::Span<const uint8_t> region) {
-  // The hooks must be live, or the bounds below check nothing.
-  static const bool meter_works = [] {
-    AllocationMeter meter;
-    std::vector<uint8_t>* probe = new std::vector<uint8_t>(4096);
-    const bool counted = meter.peak() >= 4096;
-    delete probe;
-    return counted;
-  }();
-  Check(meter_works);
   {
     AllocationMeter meter;
     (void)ParseStoreImage(region);
-    Check(meter.peak() <= 2 * uint64_t{region.size()} + kFixedAllocationSlack);
+    CheckAllocatedAtMost(meter, 2 * uint64_t{region.size()} + kFixedAllocationSlack);
   }
   {
     const MemoryByteSource bytes(region);
     AllocationMeter meter;
     (void)ParseStoreMetadata(bytes, "store image");
-    Check(meter.peak() <= uint64_t{region.size()} + kFixedAllocationSlack);
+    CheckAllocatedAtMost(meter, uint64_t{region.size()} + kFixedAllocationSlack);
   }
 }
 
@@ -240,24 +208,6 @@ void FuzzPartitionTable(Input& in) {
 
 }  // namespace
 }  // namespace saveoops
-
-// ASan's allocation hooks (sanitizer/allocator_interface.h), found by name
-// at startup: they feed AllocationMeter.
-extern "C" {
-size_t __sanitizer_get_allocated_size(const volatile void* p);
-
-void __sanitizer_malloc_hook(const volatile void* /*ptr*/, size_t size) {
-  if (!saveoops::t_counting) return;
-  saveoops::t_live += size;
-  saveoops::t_peak = std::max(saveoops::t_peak, saveoops::t_live);
-}
-
-void __sanitizer_free_hook(const volatile void* ptr) {
-  if (!saveoops::t_counting || ptr == nullptr) return;
-  const uint64_t size = __sanitizer_get_allocated_size(ptr);
-  saveoops::t_live -= std::min(size, saveoops::t_live);
-}
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

@@ -9,13 +9,19 @@
 
 #include <vector>
 
+#include "fuzz/allocation_meter.h"
 #include "store/store_map.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace saveoops;
   // A copy of exactly `size` bytes, so ASan sees any read past the end.
   std::vector<uint8_t> bytes(data, data + size);
-  StatusOr<StoreMap> map = ParseStoreMap(bytes.data(), bytes.size());
+  StatusOr<StoreMap> map = StoreMap();
+  {
+    AllocationMeter meter;
+    map = ParseStoreMap(bytes.data(), bytes.size());
+    CheckAllocatedAtMost(meter, bytes.size() + kFixedAllocationSlack);
+  }
   if (map.ok()) {
     const std::vector<uint8_t> again = SerializeStoreMap(*map);
     if (again != bytes) abort();

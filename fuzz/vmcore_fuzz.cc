@@ -11,6 +11,7 @@
 
 #include "capture/test_vmcore.h"
 #include "capture/vmcore.h"
+#include "fuzz/allocation_meter.h"
 
 namespace {
 
@@ -94,7 +95,11 @@ void RoundTrip(const uint8_t* data, size_t size) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   saveoops::MemoryByteSource source(absl::MakeConstSpan(data, size));
+  // Headers and notes are read out of the input: what Open keeps is
+  // bounded by it, whatever p_filesz or a note's size claims.
+  saveoops::AllocationMeter meter;
   absl::StatusOr<saveoops::Vmcore> core = saveoops::Vmcore::Open(&source);
+  saveoops::CheckAllocatedAtMost(meter, 4 * uint64_t{size} + saveoops::kFixedAllocationSlack);
   if (core.ok()) ReadEverything(*core);
   RoundTrip(data, size);
   return 0;

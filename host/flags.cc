@@ -7,6 +7,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 
 namespace saveoops {
 
@@ -16,12 +18,70 @@ CommandLine::CommandLine(std::string usage, std::string summary)
 void CommandLine::Flag(const std::string& name, const std::string& default_value,
                        const std::string& help) {
   order_.push_back(name);
-  specs_[name] = Spec{default_value, help, false};
+  specs_[name] = Spec{default_value, help};
 }
 
 void CommandLine::Switch(const std::string& name, const std::string& help) {
   order_.push_back(name);
-  specs_[name] = Spec{"false", help, true};
+  Spec spec{"false", help};
+  spec.kind = Kind::kSwitch;
+  specs_[name] = spec;
+}
+
+void CommandLine::IntFlag(const std::string& name, const std::string& default_value,
+                          const std::string& help, int64_t min, int64_t max) {
+  order_.push_back(name);
+  Spec spec{default_value, help};
+  spec.kind = Kind::kInt;
+  spec.int_min = min;
+  spec.int_max = max;
+  specs_[name] = spec;
+}
+
+void CommandLine::SizeFlag(const std::string& name, const std::string& default_value,
+                           const std::string& help, uint64_t min, uint64_t max) {
+  order_.push_back(name);
+  Spec spec{default_value, help};
+  spec.kind = Kind::kSize;
+  spec.size_min = min;
+  spec.size_max = max;
+  specs_[name] = spec;
+}
+
+absl::Status CommandLine::CheckValue(const std::string& name, const Spec& spec,
+                                     const std::string& value) const {
+  if (spec.kind == Kind::kInt) {
+    const std::string range = absl::StrCat(spec.int_min, "..", spec.int_max);
+    int64_t v = 0;
+    const bool parsed = absl::SimpleAtoi(value, &v);
+    // Digits SimpleAtoi refuses are a number past 64 bits: out of range too.
+    absl::string_view digits = value;
+    if (!absl::ConsumePrefix(&digits, "-")) absl::ConsumePrefix(&digits, "+");
+    const bool number =
+        !digits.empty() && digits.find_first_not_of("0123456789") == absl::string_view::npos;
+    if (!parsed && !number) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, "=", value, " is not an integer in ", range));
+    }
+    if (!parsed || v < spec.int_min || v > spec.int_max) {
+      return absl::OutOfRangeError(
+          absl::StrCat("--", name, "=", value, " is out of range (", range, ")"));
+    }
+  } else if (spec.kind == Kind::kSize) {
+    if (value.empty() && spec.default_value.empty()) return absl::OkStatus();
+    const std::string range =
+        absl::StrCat(FormatSizeForRange(spec.size_min), "..", FormatSizeForRange(spec.size_max));
+    absl::StatusOr<uint64_t> v = ParseSize(value);
+    if (!v.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, ": ", v.status().message(), " (want a size in ", range, ")"));
+    }
+    if (*v < spec.size_min || *v > spec.size_max) {
+      return absl::OutOfRangeError(
+          absl::StrCat("--", name, "=", value, " is out of range (", range, ")"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<bool> CommandLine::Parse(int argc, char** argv, int first) {
@@ -47,7 +107,7 @@ absl::StatusOr<bool> CommandLine::Parse(int argc, char** argv, int first) {
     if (it == specs_.end()) {
       return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name, " (see --help)"));
     }
-    if (it->second.is_switch) {
+    if (it->second.kind == Kind::kSwitch) {
       if (!has_value) value = "true";
       if (value != "true" && value != "false") {
         return absl::InvalidArgumentError(
@@ -59,6 +119,7 @@ absl::StatusOr<bool> CommandLine::Parse(int argc, char** argv, int first) {
       }
       value = argv[++i];
     }
+    if (absl::Status s = CheckValue(name, it->second, value); !s.ok()) return s;
     values_[name] = value;
   }
   return true;
@@ -76,6 +137,10 @@ bool CommandLine::IsSet(const std::string& name) const { return values_.count(na
 bool CommandLine::Enabled(const std::string& name) const { return Get(name) == "true"; }
 
 absl::StatusOr<int64_t> CommandLine::GetInt(const std::string& name) const {
+  auto spec = specs_.find(name);
+  if (spec != specs_.end()) {
+    if (absl::Status s = CheckValue(name, spec->second, Get(name)); !s.ok()) return s;
+  }
   int64_t v = 0;
   if (!absl::SimpleAtoi(Get(name), &v)) {
     return absl::InvalidArgumentError(
@@ -85,6 +150,11 @@ absl::StatusOr<int64_t> CommandLine::GetInt(const std::string& name) const {
 }
 
 absl::StatusOr<uint64_t> CommandLine::GetSize(const std::string& name) const {
+  auto spec = specs_.find(name);
+  if (spec != specs_.end()) {
+    if (absl::Status s = CheckValue(name, spec->second, Get(name)); !s.ok()) return s;
+    if (spec->second.kind == Kind::kSize && Get(name).empty()) return 0;
+  }
   absl::StatusOr<uint64_t> v = ParseSize(Get(name));
   if (!v.ok())
     return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", v.status().message()));
@@ -96,11 +166,20 @@ std::string CommandLine::Help() const {
   if (!order_.empty()) absl::StrAppend(&out, "\nflags:\n");
   for (const std::string& name : order_) {
     const Spec& s = specs_.at(name);
+    const bool is_switch = s.kind == Kind::kSwitch;
     std::string left =
-        s.is_switch ? absl::StrCat("  --", name) : absl::StrCat("  --", name, "=VALUE");
+        is_switch ? absl::StrCat("  --", name) : absl::StrCat("  --", name, "=VALUE");
     absl::StrAppendFormat(&out, "%-28s %s", left, s.help);
-    if (!s.is_switch && !s.default_value.empty()) {
-      absl::StrAppend(&out, " (default: ", s.default_value, ")");
+    if (s.kind == Kind::kInt) absl::StrAppend(&out, " (", s.int_min, "..", s.int_max);
+    if (s.kind == Kind::kSize) {
+      absl::StrAppend(&out, " (", FormatSizeForRange(s.size_min), "..",
+                      FormatSizeForRange(s.size_max));
+    }
+    const bool ranged = s.kind == Kind::kInt || s.kind == Kind::kSize;
+    if (!is_switch && !s.default_value.empty()) {
+      absl::StrAppend(&out, ranged ? "; " : " (", "default: ", s.default_value, ")");
+    } else if (ranged) {
+      absl::StrAppend(&out, ")");
     }
     absl::StrAppend(&out, "\n");
   }
@@ -111,6 +190,9 @@ std::string CommandLine::Help() const {
 absl::StatusOr<uint64_t> ParseSize(const std::string& text) {
   std::string t = std::string(absl::StripAsciiWhitespace(text));
   if (t.empty()) return absl::InvalidArgumentError("empty size");
+  // SimpleAtoi would read "-5" into a uint64_t as 2^64 - 5.
+  if (t[0] == '-' || t[0] == '+')
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not a size"));
   uint64_t mult = 1;
   const char last = absl::ascii_toupper(t.back());
   const int shift = last == 'K' ? 10 : last == 'M' ? 20 : last == 'G' ? 30 : last == 'T' ? 40 : 0;
@@ -125,6 +207,15 @@ absl::StatusOr<uint64_t> ParseSize(const std::string& text) {
   if (v > UINT64_MAX / mult)
     return absl::InvalidArgumentError(absl::StrCat("'", text, "' is too large"));
   return v * mult;
+}
+
+std::string FormatSizeForRange(uint64_t bytes) {
+  static constexpr std::pair<int, char> kUnits[] = {{40, 'T'}, {30, 'G'}, {20, 'M'}, {10, 'K'}};
+  for (const auto& [shift, unit] : kUnits) {
+    const uint64_t one = uint64_t{1} << shift;
+    if (bytes >= one && bytes % one == 0) return absl::StrCat(bytes >> shift, std::string(1, unit));
+  }
+  return absl::StrCat(bytes);
 }
 
 }  // namespace saveoops

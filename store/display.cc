@@ -179,7 +179,13 @@ std::string JsonString(absl::string_view s) {
       out += static_cast<char>(c);
       ++i;
     } else if (size_t n = Utf8SequenceLength(s, i); n != 0) {
-      out.append(s.data() + i, n);
+      // U+0080..U+009F (C1 controls, 0xc2 0x80..0x9f) are escaped too: a
+      // UTF-8 terminal acts on U+009B as on ESC [ when the JSON is printed.
+      if (n == 2 && c == 0xc2 && static_cast<uint8_t>(s[i + 1]) <= 0x9f) {
+        out += Format("\\u%04x", static_cast<uint8_t>(s[i + 1]));
+      } else {
+        out.append(s.data() + i, n);
+      }
       i += n;
     } else {
       out += "\\ufffd";

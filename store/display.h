@@ -70,7 +70,8 @@ std::string FormatRecordHeaderForDisplay(const CaptureRecord& record);
 std::string FormatRecordHeaderForDisplay(const CaptureRecord& record, const CrashSignature* sig);
 
 // A JSON string literal (RFC 8259, section 7) of arbitrary bytes: bytes
-// that are not valid UTF-8 become U+FFFD, control bytes \uXXXX, so the
+// that are not valid UTF-8 become U+FFFD, control characters (C0, DEL and
+// the C1 U+0080..U+009F) \uXXXX, so the
 // result is always valid JSON. Shared by collect's .json and show's.
 std::string JsonString(absl::string_view s);
 

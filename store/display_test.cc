@@ -151,6 +151,14 @@ TEST(DisplayTest, NoControlBytesReachTheTerminal) {
 
 // Pieces of any size give the same text as the whole: a character split
 // between two reads of the log is judged whole.
+// JSON Lines go to terminals too: C1 controls, which a UTF-8 terminal obeys
+// (U+009B is CSI), are escaped like C0; other characters stay as written.
+TEST(DisplayTest, JsonStringEscapesC0AndC1Controls) {
+  EXPECT_EQ(JsonString("a\x1b[2J\xc2\x9b"
+                       "31m\xc2\x85\xc2\xa0\xc3\xa9\x7f"),
+            "\"a\\u001b[2J\\u009b31m\\u0085\xc2\xa0\xc3\xa9\\u007f\"");
+}
+
 TEST(DisplayTest, TerminalTextIsTheSameInAnyPieces) {
   const std::string whole = TerminalSafe(kHostileLog, TerminalText::kLog);
   std::mt19937_64 rng(31);

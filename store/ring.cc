@@ -244,12 +244,40 @@ StoreInfo InfoFromSuperblock(const StoreSuperblock& sb, int copy) {
   return info;
 }
 
-// Copy 0 if it verifies, else copy 1, else an error giving both reasons.
+// The signature another tool wrote into block 0 (which in a store holds
+// copy 0 and zeroes only), or "". mkswap, mkfs and cryptsetup leave block 1,
+// our copy 1, alone: without this look a reformatted region would still be
+// taken for the store it was, and receive records (util-linux's libblkid
+// probes document these offsets).
+std::string ForeignSignatureInBlockZero(const ByteSource& r) {
+  uint8_t b[kStoreBlockSize] = {};
+  StatusOr<size_t> n = r.ReadAt(0, absl::MakeSpan(b, sizeof(b)));
+  if (!n.ok() || *n != sizeof(b)) return "";
+  if (memcmp(b + 4086, "SWAPSPACE2", 10) == 0 || memcmp(b + 4086, "SWAP-SPACE", 10) == 0) {
+    return "a swap signature (mkswap)";
+  }
+  if (b[1080] == 0x53 && b[1081] == 0xef) return "an ext2/3/4 superblock";
+  if (memcmp(b, "XFSB", 4) == 0) return "an XFS superblock";
+  if (memcmp(b, "LUKS\xba\xbe", 6) == 0) return "a LUKS header";
+  if (memcmp(b + 512, "LABELONE", 8) == 0) return "an LVM physical volume label";
+  return "";
+}
+
+// Copy 0 if it verifies, else copy 1 (unless another tool has claimed
+// block 0 since), else an error giving both reasons.
 StatusOr<StoreInfo> ReadSuperblock(const ByteSource& r, const std::string& name,
                                    Sha256Engine engine) {
   std::vector<std::string> reasons;
   for (int copy = 0; copy < kSuperblockCopies; ++copy) {
     const uint64_t at = static_cast<uint64_t>(copy) * kBlock;
+    if (copy == 1) {
+      if (const std::string other = ForeignSignatureInBlockZero(r); !other.empty()) {
+        return FailedPreconditionError(
+            Format("%s: %s: block 0 holds %s where superblock copy 0 was (%s); copy 1 is not "
+                   "taken",
+                   name, kReformattedByAnotherTool, other, Join(reasons, "; ")));
+      }
+    }
     std::string why;
     StoreSuperblock sb;
     if (r.size() < at + sizeof(sb)) {
@@ -640,22 +668,29 @@ Status WipeStore(const StoreLocation& location) {
   return SyncData(region->fd.get(), region->name);
 }
 
-Status FormatStore(const StoreLocation& location) {
+StatusOr<Uuid> RandomStoreUuid() {
   Uuid uuid;
   size_t got = 0;
   while (got < uuid.size()) {
     ssize_t n = getrandom(uuid.data() + got, uuid.size() - got, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      return InternalError(Format("%s: getrandom() for the store UUID failed: %s",
-                                  StoreName(location), ErrnoText(errno)));
+      return InternalError(Format("getrandom() for the store UUID failed: %s", ErrnoText(errno)));
     }
     got += static_cast<size_t>(n);
   }
   // RFC 4122, section 4.4: version 4 (random), variant 10.
   uuid[6] = static_cast<uint8_t>((uuid[6] & 0x0f) | 0x40);
   uuid[8] = static_cast<uint8_t>((uuid[8] & 0x3f) | 0x80);
-  return FormatStore(location, uuid);
+  return uuid;
+}
+
+Status FormatStore(const StoreLocation& location) {
+  StatusOr<Uuid> uuid = RandomStoreUuid();
+  if (!uuid.ok()) {
+    return InternalError(Format("%s: %s", StoreName(location), uuid.status().message()));
+  }
+  return FormatStore(location, *uuid);
 }
 
 StatusOr<PlannedRecordWrite> PlanAppendToImage(absl::Span<const uint8_t> image,

@@ -168,6 +168,10 @@ Status FormatStore(const StoreLocation& location, const Uuid& uuid);
 // As above with a random (RFC 4122 version 4) UUID from getrandom(2).
 Status FormatStore(const StoreLocation& location);
 
+// A random (RFC 4122 version 4) store UUID from getrandom(2), for a pack that
+// must know the UUID before it formats the store.
+StatusOr<Uuid> RandomStoreUuid();
+
 // Zeroes both superblock copies (the first kSuperblockCopies blocks of the
 // region, never past its end) and syncs: the region is no longer a store,
 // and no capture, armed or not, will write to it. What `saveoops store
@@ -219,7 +223,12 @@ StatusOr<PlannedRecordWrite> PlanAppendToImage(absl::Span<const uint8_t> image,
 // --- Reading -----------------------------------------------------------------
 
 // Reads the superblock (copy 0, else copy 1) and returns the geometry.
+// Copy 1 is not taken when copy 0 fails and block 0 holds another tool's
+// signature (swap, ext2/3/4, XFS, LUKS, LVM): the region was reformatted
+// and is somebody else's now; the error then contains
+// kReformattedByAnotherTool, which the capture program reports.
 StatusOr<StoreInfo> ReadStoreInfo(const StoreLocation& location);
+inline constexpr char kReformattedByAnotherTool[] = "reformatted by another tool";
 
 // Scans the store (read-only) and returns every valid record, by sequence.
 // Fails only if neither superblock copy verifies or the device cannot be

@@ -430,6 +430,30 @@ TEST(StoreTest, DamagedSuperblockCopyZeroUsesCopyOne) {
   EXPECT_EQ(l->records.size(), 2u);
 }
 
+// mkswap overwrites block 0 (copy 0) and leaves block 1 (copy 1): the
+// region is swap now and must not be taken for the store it was, by list or
+// by the capture (which writes only where ReadStoreInfo succeeds).
+TEST(StoreTest, RegionReformattedAsSwapIsNoLongerAStore) {
+  const std::string dir = MakeTempDir();
+  const StoreLocation loc{dir + "/s", 0, 1024 * 1024};
+  ASSERT_TRUE(FormatStore(loc, TestUuid(9)).ok());
+  const std::string cmd = absl::StrCat("/usr/sbin/mkswap -q '", loc.path, "' >/dev/null 2>&1");
+  ASSERT_EQ(system(cmd.c_str()), 0) << cmd;
+  std::vector<uint8_t> bytes = ReadFile(loc.path);
+  StoreSuperblock copy1;
+  memcpy(&copy1, bytes.data() + kBlock, sizeof(copy1));
+  ASSERT_EQ(memcmp(copy1.magic, kSuperblockMagic, 8), 0) << "mkswap no longer leaves copy 1";
+  absl::StatusOr<StoreInfo> info = ReadStoreInfo(loc);
+  ASSERT_FALSE(info.ok()) << "the swap area is still taken for store " << FormatUuid(info->uuid);
+  EXPECT_TRUE(absl::StrContains(info.status().message(), kReformattedByAnotherTool))
+      << info.status();
+  EXPECT_TRUE(absl::StrContains(info.status().message(), "swap signature")) << info.status();
+  EXPECT_FALSE(ListRecords(loc).ok());
+  std::mt19937_64 rng(9);
+  EXPECT_FALSE(AppendRecord(loc, MakeNewRecord(rng, 100)).ok());
+  EXPECT_EQ(ReadFile(loc.path), bytes) << "a write landed in the swap area";
+}
+
 TEST(StoreTest, BothSuperblocksDamagedIsAClearError) {
   const std::string dir = MakeTempDir();
   const StoreLocation loc{dir + "/s", 8192, 64 * 1024};

@@ -16,6 +16,7 @@
 #include <array>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -85,10 +86,12 @@ int CmdPlan(int argc, char** argv) {
   cl.Flag("initrd", "", "capture initramfs (default: build the standard one)");
   cl.Flag("purgatory", DefaultPurgatoryPath(), "purgatory.bin (with --kernel)");
   cl.Flag("memmap", "/proc/iomem", "memory map to plan against (/proc/iomem format)");
-  cl.Flag("cpus", std::to_string(sysconf(_SC_NPROCESSORS_CONF)), "CPUs with crash notes");
-  cl.Flag(
+  cl.IntFlag("cpus", std::to_string(sysconf(_SC_NPROCESSORS_CONF)), "CPUs with crash notes", 1,
+             kMaxCpus);
+  cl.SizeFlag(
       "headroom", absl::StrCat(kDefaultRuntimeHeadroom >> 20, "M"),
-      "free memory the capture kernel needs to run, besides its pieces and its unpacked initramfs");
+      "free memory the capture kernel needs to run, besides its pieces and its unpacked initramfs",
+      0, kMaxRuntimeHeadroom);
   cl.Flag("print", "table",
           "table | crashkernel | crashkernel-mib (the smallest) | recommended-mib (with margin)");
   int rc = 0;
@@ -254,12 +257,15 @@ int CmdArm(int argc, char** argv) {
           "gives its disk's identity and the file's extents, and the capture writes only "
           "inside them; without --store the capture writes the first store it finds, "
           "unverified");
-  cl.Flag(
+  cl.SizeFlag(
       "headroom", absl::StrCat(kDefaultRuntimeHeadroom >> 20, "M"),
-      "free memory the capture kernel needs to run, besides its pieces and its unpacked initramfs");
+      "free memory the capture kernel needs to run, besides its pieces and its unpacked initramfs",
+      0, kMaxRuntimeHeadroom);
   cl.Flag("root", "/", "read /proc and /sys under this directory (testing)");
-  cl.Flag("test-corrupt-digest", "-1",
-          "TEST ONLY: give purgatory a wrong digest for segment N, to see it refuse");
+  // ArmBundle checks N against the plan's segment count.
+  cl.IntFlag("test-corrupt-digest", "-1",
+             "TEST ONLY: give purgatory a wrong digest for segment N, to see it refuse", -1,
+             INT32_MAX);
   cl.Switch("dry-run", "plan and print, load nothing");
   cl.Switch("quiet-purgatory", "purgatory prints only refusals");
   cl.Switch("no-fallback", "never fall back to kexec_file_load");
@@ -380,7 +386,8 @@ int CmdBundle(int argc, char** argv) {
   CommandLine cl("saveoops bundle (create|verify) [flags]",
                  "create: packs the capture kernel, capture initramfs, command line and\n"
                  "purgatory into one saveoops.bundle with a SHA-256 per part.\n"
-                 "verify: checks every digest of --bundle.");
+                 "verify: checks every digest of --bundle and every structural check arm\n"
+                 "makes (capture kernel header, prepared kernel image, purgatory ABI).");
   cl.Flag("kernel", DefaultKernelPath(), "capture kernel bzImage");
   cl.Flag("initramfs", "", "capture initramfs (from `saveoops initramfs`)");
   cl.Flag("purgatory", DefaultPurgatoryPath(), "purgatory.bin");
@@ -398,6 +405,9 @@ int CmdBundle(int argc, char** argv) {
     if (sub == "verify") {
       absl::StatusOr<BundleContents> b = ReadBundleFile(cl.Get("bundle"));
       if (!b.ok()) return b.status();
+      if (absl::Status s = CheckBundleStructure(*b); !s.ok()) {
+        return absl::Status(s.code(), absl::StrCat(cl.Get("bundle"), ": ", s.message()));
+      }
       std::printf(
           "%s: ok (kernel %zu, prepared kernel image %zu, initramfs %zu, purgatory %zu bytes; "
           "cmdline \"%s\")\n",
@@ -503,13 +513,16 @@ int CmdStore(int argc, char** argv) {
       "or disk with a partition table the store must fill, or lie inside, one\n"
       "partition and overlap no other.");
   cl.Flag("store", "", "device, partition or file");
-  cl.Flag("size", "16M",
-          "store size: of a new file (default 16M), or of the region of an existing one "
-          "(default: to its end)");
-  cl.Flag("offset", "0", "byte offset of the store inside --store");
-  cl.Flag("partition", "0",
-          "format partition N of the image or disk --store (MBR 1-4, logical 5.., GPT entry "
-          "index + 1): offset and size from its table");
+  cl.SizeFlag("size", "16M",
+              "store size: of a new file (default 16M), or of the region of an existing one "
+              "(default: to its end)",
+              0, INT64_MAX);
+  // Offsets and sizes are off_t to the kernel: at most INT64_MAX.
+  cl.SizeFlag("offset", "0", "byte offset of the store inside --store", 0, INT64_MAX);
+  cl.IntFlag("partition", "0",
+             "format partition N of the image or disk --store (MBR 1-4, logical 5.., GPT entry "
+             "index + 1): offset and size from its table",
+             0, INT32_MAX);
   cl.Switch("force",
             "format even if libblkid finds another signature (swap, a file system, LVM, RAID, a "
             "partition table) in the region; with --file-store: format an existing file store "
@@ -604,10 +617,6 @@ int CmdStore(int argc, char** argv) {
     }
     absl::StatusOr<int64_t> partition = cl.GetInt("partition");
     if (!partition.ok()) return partition.status();
-    if (*partition < 0 || *partition > INT32_MAX) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--partition=", *partition, " is not a partition number"));
-    }
     req.partition = static_cast<int>(*partition);
     absl::StatusOr<StoreLocation> where = ResolveFormatRegion(req);
     if (!where.ok()) return where.status();
@@ -629,12 +638,24 @@ int CmdStore(int argc, char** argv) {
   return Finish(run(), "store");
 }
 
+// list's and show's --json: one JSON object per record and line (metadata,
+// signature, frames, log), from the same formatter for both.
+constexpr char kJsonSwitchHelp[] =
+    "print JSON Lines: one object per record (metadata, signature, frames, log)";
+
+// Prints text a formatter made, or returns why it could not make it.
+absl::Status PrintFormatted(absl::StatusOr<std::string> text) {
+  if (!text.ok()) return text.status();
+  std::fputs(text->c_str(), stdout);
+  return absl::OkStatus();
+}
+
 int CmdList(int argc, char** argv) {
   CommandLine cl("saveoops list --store=PATH [--json | --by-signature]",
                  "Lists the records of a store (a device, partition, or a disk image holding\n"
                  "one, e.g. a VM's disk).");
   cl.Flag("store", "", "device, partition or disk image");
-  cl.Switch("json", "one JSON object per record and line: metadata, signature, frames, log");
+  cl.Switch("json", kJsonSwitchHelp);
   cl.Switch("by-signature", "group records by crash signature: count, first/last seq and time");
   int rc = 0;
   if (!ParseOrHelp(cl, argc, argv, 2, "list", &rc)) return rc;
@@ -644,15 +665,9 @@ int CmdList(int argc, char** argv) {
     absl::StatusOr<StoreListing> l = ListRecordMetadata(*loc);
     if (!l.ok()) return l.status();
     if (cl.Enabled("json") || cl.Enabled("by-signature")) {
-      absl::StatusOr<std::string> text = FormatListingJson(*loc, *l, cl.Enabled("by-signature"));
-      if (!text.ok()) return text.status();
-      std::fputs(text->c_str(), stdout);
-      return absl::OkStatus();
+      return PrintFormatted(FormatListingJson(*loc, *l, cl.Enabled("by-signature")));
     }
-    absl::StatusOr<std::string> text = FormatListingWithSignatures(*loc, *l);
-    if (!text.ok()) return text.status();
-    std::fputs(text->c_str(), stdout);
-    return absl::OkStatus();
+    return PrintFormatted(FormatListingWithSignatures(*loc, *l));
   };
   return Finish(run(), "list");
 }
@@ -663,36 +678,37 @@ int CmdShow(int argc, char** argv) {
                  "metadata and the captured kernel log (control characters shown as \\xNN).");
   cl.Flag("store", "", "device, partition or disk image");
   cl.Switch("raw", "print only the log, its bytes as stored");
-  cl.Switch("json", "print the record as one JSON object (metadata, signature, frames, log)");
+  cl.Switch("json", kJsonSwitchHelp);
   int rc = 0;
   if (!ParseOrHelp(cl, argc, argv, 2, "show", &rc)) return rc;
   auto run = [&]() -> absl::Status {
     absl::StatusOr<StoreLocation> loc = Locate(cl.Get("store"));
     if (!loc.ok()) return loc.status();
+    std::optional<uint64_t> want;
+    if (!cl.positional().empty()) {
+      uint64_t n = 0;
+      if (!absl::SimpleAtoi(cl.positional()[0], &n) || cl.positional()[0][0] == '+') {
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", cl.positional()[0], "' is not a record number"));
+      }
+      want = n;
+    }
     absl::StatusOr<StoreListing> l = ListRecordMetadata(*loc);
     if (!l.ok()) return l.status();
     if (l->records.empty())
       return absl::NotFoundError(absl::StrCat(cl.Get("store"), " holds no records"));
     const CaptureRecord* pick = &l->records.back();
-    if (!cl.positional().empty()) {
-      uint64_t want = 0;
-      if (!absl::SimpleAtoi(cl.positional()[0], &want)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("'", cl.positional()[0], "' is not a record number"));
-      }
+    if (want) {
       pick = nullptr;
       for (const CaptureRecord& r : l->records)
-        if (r.sequence == want) pick = &r;
+        if (r.sequence == *want) pick = &r;
       if (pick == nullptr)
-        return absl::NotFoundError(absl::StrCat("no record with sequence ", want));
+        return absl::NotFoundError(absl::StrCat("no record with sequence ", *want));
     }
     if (cl.Enabled("json")) {
       StoreListing one;
       one.records.push_back(*pick);
-      absl::StatusOr<std::string> text = FormatListingJson(*loc, one, /*by_signature=*/false);
-      if (!text.ok()) return text.status();
-      std::fputs(text->c_str(), stdout);
-      return absl::OkStatus();
+      return PrintFormatted(FormatListingJson(*loc, one, /*by_signature=*/false));
     }
     return ShowRecord(*loc, *pick, cl.Enabled("raw") ? ShowMode::kRaw : ShowMode::kDisplay, stdout);
   };

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "arming/capture_bundle.h"
@@ -228,8 +229,66 @@ class KexecBackend : public Backend {
             "target; default: left for the user to set)");
   }
 
+  // The tree is built whole in a staging directory beside --out and only
+  // then takes --out's place, so a pack that fails midway (a full disk, a
+  // missing input) leaves no half-filled directory that install.sh would
+  // install, and a previous pack's tree stays as it was.
   absl::Status Pack(const PackContext& ctx, const CommandLine& cl) const override {
-    const std::string& out = ctx.out;
+    struct stat st;
+    if (lstat(ctx.out.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat(ctx.out, " exists and is not a directory; choose another --out"));
+    }
+    // --out's directory passed pack's CheckTrustedDirectory: nobody else
+    // can plant or replace names beside it.
+    std::string stage = ctx.out + ".tmp-XXXXXX";
+    if (mkdtemp(&stage[0]) == nullptr) {
+      return absl::InternalError(absl::StrFormat("cannot create %s: %s", stage, strerror(errno)));
+    }
+    // mkdtemp makes it 0700; the tree is 0755 like the directories below.
+    if (chmod(stage.c_str(), 0755) != 0) {
+      const int err = errno;
+      rmdir(stage.c_str());
+      return absl::InternalError(absl::StrFormat("cannot chmod %s: %s", stage, strerror(err)));
+    }
+    bool published = false;
+    absl::Cleanup remove_stage = [&] {
+      if (!published) (void)RemoveTree(stage);
+    };
+    if (absl::Status s = WriteTree(ctx, cl, stage); !s.ok()) return s;
+    if (absl::Status s = Publish(stage, ctx.out); !s.ok()) return s;
+    published = true;
+    const uint64_t mib = ctx.crashkernel_bytes >> 20;
+    ctx.progress(absl::StrCat("install with: sudo ", ctx.out,
+                              "/install.sh; boot with crashkernel=", mib, "M"));
+    return absl::OkStatus();
+  }
+
+ private:
+  // Puts the finished `stage` at `out`: a plain rename when there is no
+  // `out`, else an atomic exchange with the previous tree, which is then
+  // removed. Either way `out` is at every moment a whole tree.
+  static absl::Status Publish(const std::string& stage, const std::string& out) {
+    if (rename(stage.c_str(), out.c_str()) != 0) {
+      if (errno != EEXIST && errno != ENOTEMPTY) {
+        return absl::InternalError(
+            absl::StrFormat("cannot rename %s to %s: %s", stage, out, strerror(errno)));
+      }
+      if (renameat2(AT_FDCWD, stage.c_str(), AT_FDCWD, out.c_str(), RENAME_EXCHANGE) != 0) {
+        return absl::InternalError(
+            absl::StrFormat("cannot put %s in place of %s: %s", stage, out, strerror(errno)));
+      }
+      // `stage` now names the previous tree.
+      if (absl::Status s = RemoveTree(stage); !s.ok()) {
+        std::fprintf(stderr, "pack: note: the previous %s is left as %s: %s\n", out.c_str(),
+                     stage.c_str(), std::string(s.message()).c_str());
+      }
+    }
+    return FsyncDirectory(DirectoryOf(out));
+  }
+
+  static absl::Status WriteTree(const PackContext& ctx, const CommandLine& cl,
+                                const std::string& out) {
     for (const std::string& d :
          {out, out + "/bin", out + "/systemd", out + "/catalog", out + "/initramfs-tools",
           out + "/initramfs-tools/hooks", out + "/initramfs-tools/scripts",
@@ -267,8 +326,6 @@ class KexecBackend : public Backend {
     for (const auto& [path, content] : files) {
       if (absl::Status s = WriteFile(out + path, content.first, content.second); !s.ok()) return s;
     }
-    ctx.progress(
-        absl::StrCat("install with: sudo ", out, "/install.sh; boot with crashkernel=", mib, "M"));
     return absl::OkStatus();
   }
 };

@@ -81,7 +81,7 @@ absl::StatusOr<ImageLayout> PlanImageLayout(const ImageLayoutRequest& request) {
     layout.image_size = request.image_size;
     layout.store_size = layout.image_size - layout.store_offset;
   }
-  if (layout.image_size > (uint64_t{1} << 41)) {
+  if (layout.image_size > kMaxSyslinuxImageBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the image would be ", FormatMiB(layout.image_size), "; an MBR addresses at most 2 TiB"));
   }

@@ -31,6 +31,11 @@ inline constexpr uint64_t kMinFatSize = 16 * kMiB;
 // estimating.
 inline constexpr uint64_t kMaxFatCluster = 32 * 1024;
 inline constexpr uint64_t kDefaultStoreSize = 16 * kMiB;
+// An MBR's partition fields are 32-bit LBAs of 512 bytes: no image (and no
+// --fat-size, --store-size or --image-size) beyond 2 TiB.
+inline constexpr uint64_t kMaxSyslinuxImageBytes = uint64_t{1} << 41;
+// --min-memory's ceiling: 64 TiB, what x86-64's 4-level paging maps.
+inline constexpr uint64_t kMaxMinMemory = uint64_t{1} << 46;
 
 // A file destined for the FAT partition.
 struct FatFile {

@@ -36,6 +36,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "arming/arm.h"
 #include "arming/capture_bundle.h"
 #include "backends/backend.h"
 #include "backends/syslinux/boot_config.h"
@@ -51,6 +52,7 @@
 #include "initramfs/cpio.h"
 #include "store/locate.h"
 #include "store/ring.h"
+#include "store/store_map.h"
 
 namespace saveoops {
 namespace {
@@ -70,7 +72,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string&
 }
 
 absl::Status WriteFile(const std::string& path, absl::string_view bytes) {
-  return WriteFileAtomic(path, bytes.data(), bytes.size(), 0644);
+  return WriteFileAtomic(path, bytes.data(), bytes.size(), 0600);
 }
 
 absl::Status PwriteAll(int fd, const void* data, size_t size, uint64_t offset,
@@ -149,7 +151,9 @@ class SyslinuxPackJob {
 
   ~SyslinuxPackJob() {
     if (!tmp_.empty()) {
-      for (const char* f : {kFatEarlyCpioName, kFatConfigName}) unlink((tmp_ + "/" + f).c_str());
+      for (const char* f : {kFatEarlyCpioName, kFatConfigName, kFatBundleName}) {
+        unlink((tmp_ + "/" + f).c_str());
+      }
       rmdir(tmp_.c_str());
     }
     if (!image_.empty()) unlink(image_.c_str());  // a partial image; empty once published
@@ -209,12 +213,27 @@ class SyslinuxPackJob {
           "--out ", ctx_.out,
           " exists and is not a regular file; pack writes an image file (dd it to a disk after)"));
     }
-    absl::StatusOr<std::string> bundle = ReadFile(ctx_.bundle_path, "bundle");
-    if (!bundle.ok()) return bundle.status();
-    bundle_ = *std::move(bundle);
     char tmpl[] = "/tmp/saveoops-syslinux.XXXXXX";
     if (mkdtemp(tmpl) == nullptr) return absl::InternalError("cannot create a temporary directory");
     tmp_ = tmpl;
+    return MapTheImagesStore();
+  }
+
+  // The image holds its store, so its UUID is known now: the bundle on the
+  // image carries it as a store map (arming/arm.h WithStoreMap), and the
+  // capture armed by saveoops-early-arm writes only to this image's store.
+  absl::Status MapTheImagesStore() {
+    StatusOr<Uuid> uuid = RandomStoreUuid();
+    if (!uuid.ok()) return uuid.status();
+    store_uuid_ = *uuid;
+    StoreMap map;
+    map.store_uuid = store_uuid_;
+    bundle_path_ = tmp_ + "/" + kFatBundleName;
+    if (absl::Status s = WriteBundleFileWithStoreMap(ctx_.bundle_path, map, bundle_path_); !s.ok())
+      return s;
+    absl::StatusOr<std::string> bundle = ReadFile(bundle_path_, "bundle");
+    if (!bundle.ok()) return bundle.status();
+    bundle_ = *std::move(bundle);
     return absl::OkStatus();
   }
 
@@ -274,8 +293,9 @@ class SyslinuxPackJob {
     sources_.push_back(
         {early_cpio_path_, kFatEarlyCpioName, absl::StrCat("rdinit ", kEarlyArmPath)});
     sources_.push_back({ctx_.first_initrd_path, kFatInitrdName, "first kernel's initrd"});
-    sources_.push_back({ctx_.bundle_path, kFatBundleName,
-                        absl::StrFormat("setup_data type 0x%x", kBundleSetupDataType)});
+    sources_.push_back({bundle_path_, kFatBundleName,
+                        absl::StrFormat("setup_data type 0x%x; store map: store %s",
+                                        kBundleSetupDataType, FormatStoreUuid(store_uuid_))});
     sources_.push_back({config_path_, kFatConfigName, "boot entries"});
     ImageLayoutRequest req;
     // ldlinux.sys + ldlinux.c32, which the installer writes: ~180 KiB.
@@ -306,7 +326,9 @@ class SyslinuxPackJob {
     // is an earlier pack's; remove it (a symlink is removed, not followed)
     // and create ours exclusively, never through a planted link.
     unlink(image_.c_str());
-    const int fd = open(image_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    // 0600: the image's store partition receives records, a dead kernel's
+    // log, for its owner only (README, Syslinux).
+    const int fd = open(image_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
       return absl::InternalError(absl::StrCat("cannot create ", image_, ": ", strerror(errno)));
     const bool sized = ftruncate(fd, layout_.image_size) == 0;
@@ -331,7 +353,8 @@ class SyslinuxPackJob {
     if (absl::Status s = WriteMbr(); !s.ok()) return s;
     ctx_.progress(absl::StrCat("formatting the record store partition (",
                                FormatMiB(layout_.store_size), ")"));
-    return FormatStore(StoreLocation{image_, layout_.store_offset, layout_.store_size});
+    return FormatStore(StoreLocation{image_, layout_.store_offset, layout_.store_size},
+                       store_uuid_);
   }
 
   absl::Status WriteMbr() {
@@ -434,7 +457,9 @@ class SyslinuxPackJob {
   BzImageInfo kernel_;
   std::string early_arm_, mbr_code_, bundle_;
   std::string syslinux_dir_, mbr_path_;
-  std::string tmp_;  // scratch directory for early.cpio and syslinux.cfg
+  std::string tmp_;          // scratch directory for early.cpio, syslinux.cfg, the bundle
+  std::string bundle_path_;  // the bundle with the store map, in tmp_
+  Uuid store_uuid_{};        // the image's store, named by the bundle's store map
   std::string early_cpio_path_, config_path_;
   uint64_t early_cpio_size_ = 0;
   FirstKernelBoot boot_;
@@ -464,11 +489,16 @@ class SyslinuxBackend : public Backend {
     cl.Flag("root", HostRoot(),
             "syslinux: root= for the first kernel (default: this machine's; empty or 'none': "
             "leave it to the initrd)");
-    cl.Flag("fat-size", "", "syslinux: FAT partition size (default: what the files need + 1/16)");
-    cl.Flag("store-size", "16M", "syslinux: record store partition size");
-    cl.Flag("image-size", "", "syslinux: whole image size; the store takes what the FAT leaves");
-    cl.Flag("min-memory", "1G",
-            "syslinux: RAM of the smallest machine that must boot the image (checked)");
+    cl.SizeFlag("fat-size", "",
+                "syslinux: FAT partition size (default: what the files need + 1/16)", 0,
+                kMaxSyslinuxImageBytes);
+    cl.SizeFlag("store-size", "16M", "syslinux: record store partition size", 0,
+                kMaxSyslinuxImageBytes);
+    cl.SizeFlag("image-size", "", "syslinux: whole image size; the store takes what the FAT leaves",
+                0, kMaxSyslinuxImageBytes);
+    cl.SizeFlag("min-memory", "1G",
+                "syslinux: RAM of the smallest machine that must boot the image (checked)", 0,
+                kMaxMinMemory);
     cl.Flag("syslinux-dir", "/usr/lib/syslinux",
             "syslinux: where mbr/mbr.bin and modules/bios/*.c32 are (Debian syslinux-common)");
     cl.Flag("early-arm",

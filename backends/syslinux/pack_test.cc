@@ -1,9 +1,13 @@
 // Builds real images through the registered "syslinux" backend, with the
 // Debian mtools and Syslinux installer, and reads them back the way the
 // BIOS, Syslinux and the capture program will.
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -22,6 +26,7 @@
 #include "initramfs/cpio.h"
 #include "store/locate.h"
 #include "store/ring.h"
+#include "store/store_map.h"
 
 namespace saveoops {
 namespace {
@@ -83,10 +88,17 @@ class PackTest : public ::testing::Test {
 
 TEST_F(PackTest, ImageBootsTheWayTheBiosSyslinuxAndCaptureReadIt) {
   const std::string out = dir_.path() + "/disk.img";
+  // umask 0: the mode is the one the image is created with.
+  const mode_t old_umask = umask(0);
   absl::Status s = Pack(Context(out), {"--root=none", "--store-size=8M"});
+  umask(old_umask);
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_GE(progress_.size(), 5u);
   EXPECT_NE(access((out + ".tmp").c_str(), F_OK), 0) << "temporary image left behind";
+  // Its store receives records: for the owner only.
+  struct stat st {};
+  ASSERT_EQ(stat(out.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
   const std::string image = ReadText(out);
   ASSERT_GT(image.size(), 16u << 20);
 
@@ -116,6 +128,32 @@ TEST_F(PackTest, ImageBootsTheWayTheBiosSyslinuxAndCaptureReadIt) {
   ASSERT_TRUE(listing.ok()) << listing.status();
   EXPECT_TRUE(listing->records.empty());
 
+  // The bundle on the image: pack's, plus a store map naming this image's
+  // store in a second archive after the capture initramfs (WithStoreMap).
+  {
+    FatTools tools;
+    const FatPartition fat{out, (*parts)[0].offset, (*parts)[0].size};
+    absl::StatusOr<std::string> on_image = ReadFromFat(tools, fat, kFatBundleName);
+    ASSERT_TRUE(on_image.ok()) << on_image.status();
+    absl::StatusOr<BundleContents> packed = ParseBundle(
+        absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(on_image->data()), on_image->size()));
+    ASSERT_TRUE(packed.ok()) << packed.status();
+    const std::vector<uint8_t>& initrd = packed->capture_initramfs;
+    ASSERT_GT(initrd.size(), 200000u);
+    EXPECT_EQ(std::count(initrd.begin(), initrd.begin() + 200000, 0x22), 200000);
+    absl::StatusOr<std::vector<CpioEntry>> appended =
+        ParseCpio(absl::MakeConstSpan(initrd).subspan(200000));
+    ASSERT_TRUE(appended.ok()) << appended.status();
+    const CpioEntry* file = nullptr;
+    for (const CpioEntry& e : *appended) {
+      if (e.name == "saveoops/store.map") file = &e;
+    }
+    ASSERT_NE(file, nullptr);
+    StatusOr<StoreMap> map = ParseStoreMap(file->data.data(), file->data.size());
+    ASSERT_TRUE(map.ok()) << map.status().message();
+    EXPECT_EQ(map->store_uuid, listing->info.uuid);
+  }
+
   // The FAT partition: Syslinux's boot sector and files, byte for byte.
   const FatPartition fat{out, (*parts)[0].offset, (*parts)[0].size};
   EXPECT_EQ(image.substr(fat.offset + 3, 8), "SYSLINUX");
@@ -129,7 +167,6 @@ TEST_F(PackTest, ImageBootsTheWayTheBiosSyslinuxAndCaptureReadIt) {
   for (const auto& [fat_name, host] : std::vector<std::pair<std::string, std::string>>{
            {kFatKernelName, kernel_},
            {kFatInitrdName, initrd_},
-           {kFatBundleName, bundle_path_},
            {"linux.c32", "/usr/lib/syslinux/modules/bios/linux.c32"},
            {"libcom32.c32", "/usr/lib/syslinux/modules/bios/libcom32.c32"}}) {
     absl::StatusOr<std::string> got = ReadFromFat(tools, fat, fat_name);
@@ -178,6 +215,24 @@ TEST_F(PackTest, UserConsoleAndRootWin) {
             std::string::npos)
       << *cfg;
   EXPECT_EQ(cfg->find("SERIAL"), std::string::npos) << *cfg;
+}
+
+// A pack whose writes stop short (RLIMIT_FSIZE: EFBIG, as a full disk gives
+// ENOSPC) leaves neither the image nor its temporary file.
+TEST_F(PackTest, APackFailingMidwayLeavesNoImage) {
+  const std::string out = dir_.path() + "/full.img";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    const struct rlimit l = {4u << 20, 4u << 20};
+    if (setrlimit(RLIMIT_FSIZE, &l) != 0) _exit(3);
+    _exit(Pack(Context(out), {"--root=none", "--store-size=8M"}).ok() ? 1 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the pack did not fail";
+  EXPECT_NE(access(out.c_str(), F_OK), 0) << "an image is left";
+  EXPECT_NE(access((out + ".tmp").c_str(), F_OK), 0) << "a temporary image is left";
 }
 
 TEST_F(PackTest, ClearErrorsForBadInputs) {

@@ -23,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "arming/arm.h"
 #include "arming/capture_bundle.h"
 #include "backends/backend.h"
 #include "backends/uefi/boot_config.h"
@@ -35,6 +36,8 @@
 #include "host/runfiles.h"
 #include "initramfs/builder.h"
 #include "initramfs/modules.h"
+#include "store/ring.h"
+#include "store/store_map.h"
 
 namespace saveoops {
 namespace {
@@ -49,15 +52,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const std::string&
 }
 
 absl::Status WriteFile(const std::string& path, absl::string_view bytes) {
-  return WriteFileAtomic(path, bytes.data(), bytes.size(), 0644);
-}
-
-absl::StatusOr<uint64_t> SizeFlag(const CommandLine& cl, const std::string& name) {
-  if (cl.Get(name).empty()) return 0;
-  absl::StatusOr<uint64_t> v = cl.GetSize(name);
-  if (!v.ok())
-    return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", v.status().message()));
-  return v;
+  return WriteFileAtomic(path, bytes.data(), bytes.size(), 0600);
 }
 
 // The first kernel's efivarfs module: the arming program needs efivarfs to
@@ -113,9 +108,12 @@ class UefiBackend : public Backend {
     cl.Flag("root", HostRoot(),
             "uefi: root= for the first kernel (default: this machine's; empty or 'none': leave it "
             "to the initrd)");
-    cl.Flag("esp-size", "", "uefi: ESP size (default: what the files need + 1/16, at least 64M)");
-    cl.Flag("store-size", "16M", "uefi: record store partition size");
-    cl.Flag("image-size", "", "uefi: whole image size; the store takes what the ESP leaves");
+    cl.SizeFlag("esp-size", "",
+                "uefi: ESP size (default: what the files need + 1/16, at least 64M)", 0,
+                kMaxUefiImageBytes);
+    cl.SizeFlag("store-size", "16M", "uefi: record store partition size", 0, kMaxUefiImageBytes);
+    cl.SizeFlag("image-size", "", "uefi: whole image size; the store takes what the ESP leaves", 0,
+                kMaxUefiImageBytes);
     cl.Flag("efi-app", FindSaveoopsFile("saveoops.efi", "backends/uefi/saveoops.efi"),
             "uefi: saveoops.efi, installed as \\EFI\\BOOT\\BOOTX64.EFI");
     cl.Flag("efivarfs-module", "",
@@ -209,11 +207,24 @@ class UefiBackend : public Backend {
     if (mkdtemp(tmpl) == nullptr) return absl::InternalError("cannot create a temporary directory");
     const std::string tmp = tmpl;
     const std::string cfg_path = tmp + "/saveoops.cfg";
+    const std::string bundle_path = tmp + "/saveoops.bundle";
     auto cleanup = absl::MakeCleanup([&] {
       unlink(cfg_path.c_str());
+      unlink(bundle_path.c_str());
       rmdir(tmp.c_str());
     });
     if (absl::Status s = WriteFile(cfg_path, *cfg); !s.ok()) return s;
+    // The image holds its store, so its UUID is known now: the bundle on the
+    // ESP carries it as a store map (arming/arm.h WithStoreMap), and the
+    // capture that saveoops-uefi-arm arms writes only to this image's store.
+    StatusOr<Uuid> store_uuid = RandomStoreUuid();
+    if (!store_uuid.ok()) return store_uuid.status();
+    StoreMap map;
+    map.store_uuid = *store_uuid;
+    if (absl::Status s = WriteBundleFileWithStoreMap(ctx.bundle_path, map, bundle_path); !s.ok())
+      return s;
+    ctx.progress(absl::StrCat("store map: the bundle names the image's store ",
+                              FormatStoreUuid(*store_uuid)));
     ctx.progress(absl::StrCat("first kernel command line: ", *cmdline));
     if (boot.root.empty() && !CmdlineHas(ctx.first_append, "root")) {
       ctx.progress(
@@ -225,7 +236,7 @@ class UefiBackend : public Backend {
     std::vector<EspFile> files = {
         {kEspBootLoaderPath, efi_app},           {kEspConfigPath, cfg_path},
         {kEspKernelPath, ctx.first_kernel_path}, {kEspInitrdPath, ctx.first_initrd_path},
-        {kEspBundlePath, ctx.bundle_path},       {kEspArmPath, arm_program},
+        {kEspBundlePath, bundle_path},           {kEspArmPath, arm_program},
     };
     if (!efivarfs->empty()) files.push_back({kEspEfivarfsPath, *efivarfs});
     std::vector<uint64_t> sizes;
@@ -237,21 +248,24 @@ class UefiBackend : public Backend {
       }
       sizes.push_back(st.st_size);
     }
-    absl::StatusOr<uint64_t> esp_size = SizeFlag(cl, "esp-size");
+    absl::StatusOr<uint64_t> esp_size = cl.GetSize("esp-size");
     if (!esp_size.ok()) return esp_size.status();
-    absl::StatusOr<uint64_t> store_size = SizeFlag(cl, "store-size");
+    absl::StatusOr<uint64_t> store_size = cl.GetSize("store-size");
     if (!store_size.ok()) return store_size.status();
-    absl::StatusOr<uint64_t> image_size = SizeFlag(cl, "image-size");
+    absl::StatusOr<uint64_t> image_size = cl.GetSize("image-size");
     if (!image_size.ok()) return image_size.status();
     absl::StatusOr<UefiImageLayout> layout =
         PlanUefiImage(sizes, *esp_size, *store_size, *image_size);
     if (!layout.ok()) return layout.status();
+    // The bundle as pack built it, before the store map: the same inputs
+    // give the same disk identity (the store UUID is random either way).
     absl::StatusOr<std::string> bundle = ReadFile(ctx.bundle_path, "bundle");
     if (!bundle.ok()) return bundle.status();
     const Sha256Digest seed = Sha256Hash(bundle->data(), bundle->size(), Sha256BestEngine());
-    const UefiImageIdentity identity = DeriveUefiImageIdentity(absl::StrCat(
+    UefiImageIdentity identity = DeriveUefiImageIdentity(absl::StrCat(
         absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(seed.bytes), 32)),
         "/", *cfg));
+    identity.store_uuid = *store_uuid;
     if (absl::Status s = WriteUefiImage(*layout, identity, files, ctx.out, ctx.progress); !s.ok())
       return s;
     ctx.progress(

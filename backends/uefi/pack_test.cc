@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -21,7 +22,10 @@
 #include "common/sha256.h"
 #include "gtest/gtest.h"
 #include "host/flags.h"
+#include "initramfs/cpio.h"
 #include "store/locate.h"
+#include "store/ring.h"
+#include "store/store_map.h"
 
 namespace saveoops {
 namespace {
@@ -102,7 +106,32 @@ TEST_F(UefiPackTest, ImageBootsWhatTheConfigSaysAndHoldsAStore) {
   // The ESP carries exactly the inputs.
   EXPECT_EQ(EspFile(kEspKernelPath), Slurp(ctx_.first_kernel_path));
   EXPECT_EQ(EspFile(kEspInitrdPath), "not really an initrd");
-  EXPECT_EQ(EspFile(kEspBundlePath), Slurp(ctx_.bundle_path));
+  // The bundle: pack's, plus a store map naming the image's own store, in
+  // a second archive after the capture initramfs (arming/arm.h WithStoreMap).
+  const std::string esp_bundle = EspFile(kEspBundlePath);
+  absl::StatusOr<BundleContents> packed = ParseBundle(
+      absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(esp_bundle.data()), esp_bundle.size()));
+  ASSERT_TRUE(packed.ok()) << packed.status();
+  absl::StatusOr<BundleContents> given = ReadBundleFile(ctx_.bundle_path);
+  ASSERT_TRUE(given.ok()) << given.status();
+  EXPECT_EQ(packed->capture_kernel, given->capture_kernel);
+  const std::vector<uint8_t>& initrd = packed->capture_initramfs;
+  ASSERT_GT(initrd.size(), given->capture_initramfs.size());
+  EXPECT_TRUE(
+      std::equal(given->capture_initramfs.begin(), given->capture_initramfs.end(), initrd.begin()));
+  absl::StatusOr<std::vector<CpioEntry>> appended =
+      ParseCpio(absl::MakeConstSpan(initrd).subspan((given->capture_initramfs.size() + 3) / 4 * 4));
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  const CpioEntry* file = nullptr;
+  for (const CpioEntry& e : *appended) {
+    if (e.name == "saveoops/store.map") file = &e;
+  }
+  ASSERT_NE(file, nullptr);
+  StatusOr<StoreMap> map = ParseStoreMap(file->data.data(), file->data.size());
+  ASSERT_TRUE(map.ok()) << map.status().message();
+  absl::StatusOr<StoreInfo> info = ReadStoreInfo(*store);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(map->store_uuid, info->uuid);
   const std::string efi = EspFile(kEspBootLoaderPath);
   ASSERT_GT(efi.size(), 0x40u);
   EXPECT_EQ(efi.substr(0, 2), "MZ");

@@ -192,7 +192,9 @@ absl::Status WriteUefiImage(const UefiImageLayout& layout, const UefiImageIdenti
   // is an earlier pack's; remove it (a symlink is removed, not followed)
   // and create ours exclusively, never through a planted link.
   unlink(tmp.c_str());
-  int fd = open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  // 0600: the store partition receives records, a dead kernel's log, for
+  // the image's owner only (README, UEFI).
+  int fd = open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     return absl::InternalError(absl::StrCat("cannot create ", tmp, ": ", strerror(errno)));
   bool keep = false;
@@ -265,8 +267,12 @@ absl::Status WriteUefiImage(const UefiImageLayout& layout, const UefiImageIdenti
 
   progress(absl::StrCat("store: formatting ", MiB(layout.store_size), " at offset ",
                         layout.store_offset));
-  if (absl::Status s = FormatStore({tmp, layout.store_offset, layout.store_size}); !s.ok())
+  const StoreLocation store_at{tmp, layout.store_offset, layout.store_size};
+  if (absl::Status s = IsZeroUuid(identity.store_uuid) ? FormatStore(store_at)
+                                                       : FormatStore(store_at, identity.store_uuid);
+      !s.ok()) {
     return s;
+  }
 
   // Read back what a firmware and `saveoops show` will read.
   const FileByteSource written(fd, layout.image_size);

@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "backends/uefi/gpt.h"
+#include "store/ring.h"
 
 namespace saveoops {
 
@@ -41,6 +42,10 @@ inline constexpr uint64_t kUefiEspOffset = kUefiMiB;
 // volumes that is 32 MiB. 64 MiB leaves room to spare, and UEFI firmware is
 // only required to read FAT32 on fixed disks (UEFI 2.10 section 13.3).
 inline constexpr uint64_t kMinEspSize = 64 * kUefiMiB;
+// The largest image (and --esp-size, --store-size, --image-size) pack
+// writes: 16 TiB, ext4's largest file with 4 KiB blocks; a sparse image
+// beyond it is a typo.
+inline constexpr uint64_t kMaxUefiImageBytes = uint64_t{1} << 44;
 inline constexpr uint64_t kDefaultUefiStoreSize = 16 * kUefiMiB;
 // Largest cluster mformat may choose for an ESP of the sizes written here;
 // every file is rounded up to it when estimating.
@@ -91,6 +96,9 @@ struct UefiImageIdentity {
   GptGuid esp_guid{};
   GptGuid store_guid{};
   uint32_t volume_serial = 0;  // FAT volume serial number
+  // The store's UUID; all zero: a random one. Pack sets it to the (random)
+  // UUID the bundle's store map names, which no seed could derive.
+  Uuid store_uuid{};
 };
 
 // Deterministic identifiers derived from `seed` (e.g. the bundle's digest),
@@ -99,8 +107,8 @@ struct UefiImageIdentity {
 UefiImageIdentity DeriveUefiImageIdentity(const std::string& seed);
 
 // Writes the image to `out` (via out.tmp, renamed when complete): GPT,
-// FAT32 ESP with `files`, an empty store (random store UUID, as `saveoops
-// store format`). Re-reads the GPT strictly and finds the store with
+// FAT32 ESP with `files`, an empty store (identity.store_uuid, else a random
+// UUID as `saveoops store format`). Re-reads the GPT strictly and finds the store with
 // FindStoreInImage before renaming. `progress` gets one line per step.
 absl::Status WriteUefiImage(const UefiImageLayout& layout, const UefiImageIdentity& identity,
                             const std::vector<EspFile>& files, const std::string& out,

@@ -105,15 +105,20 @@ TEST(WriteUefiImageTest, GptEspAndStoreAllReadBack) {
   ASSERT_TRUE(layout.ok());
   const std::string image = dir + "/disk.img";
   std::vector<std::string> lines;
+  // umask 0: the mode is the one the image is created with.
+  const mode_t old_umask = umask(0);
   absl::Status s =
       WriteUefiImage(*layout, DeriveUefiImageIdentity("t"),
                      {{"/EFI/BOOT/BOOTX64.EFI", dir + "/a"}, {"/EFI/saveoops/big.bin", dir + "/b"}},
                      image, [&](const std::string& l) { lines.push_back(l); });
+  umask(old_umask);
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_GE(lines.size(), 4u);
   struct stat st;
   ASSERT_EQ(stat(image.c_str(), &st), 0);
   EXPECT_EQ(static_cast<uint64_t>(st.st_size), layout->image_size);
+  // Its store receives records: for the owner only.
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
   EXPECT_NE(stat((image + ".tmp").c_str(), &st), 0);  // renamed into place
 
   std::ifstream in(image, std::ios::binary);
