@@ -24,6 +24,7 @@
 #include <optional>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/bundle.h"
 #include "common/bzimage.h"
 #include "common/kernel_image.h"
@@ -39,6 +40,20 @@ namespace saveoops {
 // in two runs (the edge moves with boot timing); 25 MiB predicts 86 MiB,
 // within one 2 MiB step of both. See README "Sizing the reservation".
 inline constexpr uint64_t kDefaultRuntimeHeadroom = 25ull << 20;
+
+// Saveoops' own capture kernel (kernel/capture.config, built by
+// tools/build_capture_kernel.sh) names its release "<version>-saveoops"
+// (CONFIG_LOCALVERSION), so a bundle says which kind of kernel it carries.
+inline constexpr char kSaveoopsKernelReleaseSuffix[] = "-saveoops";
+
+// The same headroom for Saveoops' own kernel: no modules to load, no
+// initcalls of drivers it does not have, one CPU. Calibrated by booting it
+// in QEMU with ever smaller crashkernel= (README "Sizing the reservation").
+inline constexpr uint64_t kSaveoopsKernelRuntimeHeadroom = 8ull << 20;
+
+// Whether `kernel_version` (the bzImage's version string, "6.1.192-saveoops
+// (root@host) #1 ...") is Saveoops' own capture kernel.
+bool IsSaveoopsCaptureKernel(absl::string_view kernel_version);
 
 // Safety margin added to the planner's minimum when recommending a
 // crashkernel= (`saveoops plan`, pack's crashkernel.txt): the capture
@@ -110,6 +125,11 @@ CaptureSizes CaptureSizesForUnknownSystem(const BundleContents& bundle, const Ca
 // the piece so that unpacking never writes over it and its digest is the
 // bundle's.
 uint64_t PreparedKernelPieceSize(const KernelImage& image, uint64_t image_part_size);
+
+// The run-time headroom to size `kernel` with when no one gave one:
+// kSaveoopsKernelRuntimeHeadroom for Saveoops' own capture kernel, else
+// kDefaultRuntimeHeadroom (calibrated with Debian's kernel).
+uint64_t RuntimeHeadroomFor(const CaptureKernel& kernel);
 
 // `bytes` rounded up to a whole kexec page (kPlannerPageSize).
 inline uint64_t PageAlign(uint64_t bytes) {
