@@ -18,10 +18,14 @@
 # --disk-layout=bare|mbr|gpt: the store is the whole disk (default), or
 # partition 2 of a 64 MiB MBR or GPT disk whose partitions 1 and 3 hold random
 # bytes; every byte outside partition 2 must be unchanged after the capture.
+# --capture-kernel=saveoops captures with Saveoops' own small kernel (lib.sh
+# use_saveoops_capture_kernel; its drivers built in, the initramfs is
+# saveoops-capture alone) instead of the first kernel; crashkernel= is what
+# `saveoops plan` recommends for that bundle.
 set -euo pipefail
 
 CASE=default SMP=1 MEM=1G PANIC_CPU="" CORRUPT="" CRASHKERNEL="" LOCKDOWN="" REFORMAT=""
-CONTROLLER=virtio LAYOUT=bare
+CONTROLLER=virtio LAYOUT=bare CAPTURE_KERNEL_CHOICE=""
 for arg in "$@"; do
   case "$arg" in
     --case=*) CASE=${arg#*=} ;;
@@ -35,6 +39,7 @@ for arg in "$@"; do
     --kernel=*) MATRIX_KERNEL=${arg#*=} ;;
     --controller=*) CONTROLLER=${arg#*=} ;;
     --disk-layout=*) LAYOUT=${arg#*=} ;;
+    --capture-kernel=*) CAPTURE_KERNEL_CHOICE=${arg#*=} ;;
     *) echo "panic_capture: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -44,12 +49,25 @@ RUNFILES=${TEST_SRCDIR:-$PWD/..}/${TEST_WORKSPACE:-saveoops}
 QEMU_TIMEOUT=${SAVEOOPS_E2E_TIMEOUT:-150}
 
 step "kernel $KERNEL, smp=$SMP, mem=$MEM"
-step "building capture initramfs"
-"$SAVEOOPS" initramfs --capture-binary="$CAPTURE" --modules-dir="$MODULES_DIR" \
-  --out="$WORK/capture.cpio"
-step "building bundle"
-"$SAVEOOPS" bundle create --kernel="$KERNEL" --initramfs="$WORK/capture.cpio" \
-  --purgatory="$PURGATORY" --out="$WORK/saveoops.bundle"
+case "$CAPTURE_KERNEL_CHOICE" in
+  "")
+    step "building capture initramfs"
+    "$SAVEOOPS" initramfs --capture-binary="$CAPTURE" --modules-dir="$MODULES_DIR" \
+      --out="$WORK/capture.cpio"
+    step "building bundle"
+    "$SAVEOOPS" bundle create --kernel="$KERNEL" --initramfs="$WORK/capture.cpio" \
+      --purgatory="$PURGATORY" --out="$WORK/saveoops.bundle"
+    ;;
+  saveoops)
+    use_saveoops_capture_kernel
+    step "building bundle with Saveoops' capture kernel $CAPTURE_KERNEL"
+    "$SAVEOOPS" bundle create --capture-kernel=saveoops --capture-binary="$CAPTURE" \
+      --purgatory="$PURGATORY" --out="$WORK/saveoops.bundle" | tee "$WORK/bundle.txt"
+    grep -q "saveoops-capture alone" "$WORK/bundle.txt" ||
+      fail "the bundle's initramfs is not saveoops-capture alone"
+    ;;
+  *) fail "unknown --capture-kernel=$CAPTURE_KERNEL_CHOICE" ;;
+esac
 
 if [ -z "$CRASHKERNEL" ]; then
   # Plan against a saved map of this very guest (1 GiB QEMU PC): the
@@ -160,6 +178,11 @@ if [ -n "$LOCKDOWN" ]; then
 fi
 
 grep -q "saveoops-e2e: triggering panic" "$SERIAL" || fail "the first kernel never reached the panic"
+if [ "$CAPTURE_KERNEL_CHOICE" = saveoops ] && [ -z "$CORRUPT" ]; then
+  grep -q "Linux version [0-9.]*-saveoops " "$SERIAL" ||
+    fail "Saveoops' capture kernel never booted"
+  step "Saveoops' capture kernel booted: $(grep -o 'Linux version [0-9.]*-saveoops' "$SERIAL" | head -n 1)"
+fi
 
 if [ -n "$CORRUPT" ]; then
   grep -q "saveoops purgatory: REFUSING capture kernel: segment" "$SERIAL" ||
