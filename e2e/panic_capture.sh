@@ -12,7 +12,8 @@
 # --reformat-store formats the disk again (a new store UUID) after the copy
 # arm reads: the capture must refuse it and write nothing.
 # --kernel=NAME boots a kernel of the e2e matrix (lib.sh MATRIX_KERNEL)
-# instead of the installed one, as first and capture kernel.
+# instead of the installed one, as first and capture kernel (first kernel
+# only with --capture-kernel=saveoops).
 # --controller=virtio|ahci|nvme|virtio-scsi attaches the store disk to that
 # controller (default virtio-blk); the default capture initramfs must reach it.
 # --disk-layout=bare|mbr|gpt: the store is the whole disk (default), or
