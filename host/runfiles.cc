@@ -104,7 +104,7 @@ absl::StatusOr<std::string> SaveoopsCaptureKernelPath() {
   if (Exists(path)) return path;
   return absl::NotFoundError(absl::StrCat(
       "Saveoops' capture kernel is not built (no ", path,
-      "): run tools/build_capture_kernel.sh (tools/setup.sh runs it; about 15 minutes on 2 "
+      "): run tools/build_capture_kernel.sh (tools/setup.sh runs it; about 17 minutes on 2 "
       "cores, once per machine), or set ",
       kCaptureKernelEnv, " to its bzImage"));
 }

@@ -161,7 +161,7 @@ fi
 fetch_matrix_kernels
 
 # Saveoops' own capture kernel, into a cache keyed by the source version and
-# kernel/capture.config's hash: built once per machine (16 minutes measured on 2
+# kernel/capture.config's hash: built once per machine (about 17 minutes measured on 2
 # cores), reused by every later run and clone.
 SAVEOOPS_CAPTURE_KERNEL_CACHE=${SAVEOOPS_CAPTURE_KERNEL_CACHE:-/var/cache/saveoops-capture-kernel}
 $SUDO mkdir -p "$SAVEOOPS_CAPTURE_KERNEL_CACHE"
