@@ -4,10 +4,10 @@
 # then `make olddefconfig`, then bzImage. Run by tools/setup.sh; safe to run again.
 #
 # The result lands in a cache outside the clone, keyed by the source package's version
-# and the fragment's SHA-256, so a machine builds it once and every later run (and every
-# clone) reuses it:
+# and the SHA-256 of the fragment's option lines (not its comments), so a machine builds
+# it once and every later run (and every clone) reuses it:
 #
-#   <cache>/<version>-<sha256 of capture.config, 16 hex>/bzImage   the kernel
+#   <cache>/<version>-<16 hex of that SHA-256>/bzImage   the kernel
 #                                                     .../config    its final .config
 #                                                     .../build.log the whole make log
 #   <cache>/current -> <version>-<hash>               the one the fragment names now
@@ -55,7 +55,9 @@ die() { echo "build_capture_kernel: $*" >&2; exit 1; }
 VERSION=$(dpkg-query -W -f='${Version}' "$SOURCE_PACKAGE" 2>/dev/null || true)
 [ -n "$VERSION" ] && [ -r "$SOURCE_TARBALL" ] ||
   die "$SOURCE_PACKAGE is not installed ($SOURCE_TARBALL missing): run tools/setup.sh"
-HASH=$(sha256sum "$FRAGMENT" | cut -c1-16)
+# The options only, not their comments: rewording a reason rebuilds nothing.
+HASH=$(grep -E '^(CONFIG_[A-Za-z0-9_]+=|# CONFIG_[A-Za-z0-9_]+ is not set$)' "$FRAGMENT" |
+  sha256sum | cut -c1-16)
 KEY=$VERSION-$HASH
 OUT=$CACHE/$KEY
 
