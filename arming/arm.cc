@@ -94,9 +94,9 @@ absl::StatusOr<std::vector<uint8_t>> BuildCoreHeader(const CrashSystemInfo& syst
 // names the crashkernel= that fits.
 absl::StatusOr<Plan> PlaceCapturePieces(const BundleContents& bundle, const CaptureKernel& kernel,
                                         const CrashSystemInfo& system, const ArmOptions& options) {
-  const CaptureSizes sizes =
-      CaptureSizesFor(bundle, kernel, system.iomem.regions().size(), system.cpu_crash_notes.size(),
-                      DumpableRam(system).size(), options.runtime_headroom);
+  const CaptureSizes sizes = CaptureSizesFor(
+      bundle, kernel, system.iomem.regions().size(), system.cpu_crash_notes.size(),
+      DumpableRam(system).size(), options.runtime_headroom.value_or(RuntimeHeadroomFor(kernel)));
   absl::StatusOr<Plan> plan = PlanPlacement(MakeCaptureRequest(sizes), system.crash_reservation);
   if (plan.ok()) return plan;
   absl::StatusOr<uint64_t> need = SmallestReservation(MakeCaptureRequest(sizes));
@@ -366,8 +366,8 @@ absl::Status WithNeededReservation(const BundleContents& bundle, const ArmReques
   if (!IsNoCrashReservation(error)) return error;
   absl::StatusOr<CaptureKernel> kernel = ParseCaptureKernel(bundle);
   if (!kernel.ok()) return error;
-  const CaptureSizes sizes =
-      CaptureSizesForUnknownSystem(bundle, *kernel, request.options.runtime_headroom);
+  const CaptureSizes sizes = CaptureSizesForUnknownSystem(
+      bundle, *kernel, request.options.runtime_headroom.value_or(RuntimeHeadroomFor(*kernel)));
   absl::StatusOr<uint64_t> need = SmallestReservation(MakeCaptureRequest(sizes));
   if (!need.ok()) return error;
   return NoCrashReservationError(

@@ -45,7 +45,9 @@ struct ArmOptions {
   int corrupt_digest_segment = -1;
   // PurgatoryParams.flags (kPurgatoryFlag*).
   uint32_t purgatory_flags = 0;
-  uint64_t runtime_headroom = kDefaultRuntimeHeadroom;
+  // Free memory the capture kernel needs besides its pieces; unset:
+  // RuntimeHeadroomFor(the bundle's capture kernel).
+  std::optional<uint64_t> runtime_headroom;
 };
 
 struct ArmPlan {

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "arming/sizing.h"
 #include "common/bzimage.h"
 #include "common/files.h"
 #include "common/kernel_image_prepare.h"
@@ -17,6 +18,20 @@ absl::Status BuildInitramfs(const DefaultCaptureBundleSpec& spec, DefaultCapture
   spec.step(absl::StrCat("building the capture initramfs for ", out->release));
   CaptureInitramfsSpec initramfs;
   initramfs.capture_binary_path = spec.capture_binary_path;
+  if (IsSaveoopsCaptureKernel(out->kernel_version)) {
+    // Every store driver is built into Saveoops' own kernel, which has no
+    // modules: /init alone.
+    initramfs.modules.clear();
+    spec.detail(absl::StrCat(out->release,
+                             " has its store drivers built in: the initramfs is saveoops-capture "
+                             "alone (--modules, --modules-dir, --store-device do not apply)"));
+    absl::StatusOr<std::vector<uint8_t>> cpio =
+        BuildCaptureInitramfs(initramfs, &out->initramfs_summary);
+    if (!cpio.ok()) return cpio.status();
+    out->bundle.capture_initramfs = *std::move(cpio);
+    out->built_initramfs = true;
+    return absl::OkStatus();
+  }
   if (spec.modules_dir.empty()) {
     absl::StatusOr<std::string> dir = DefaultModulesDir(out->release);
     if (!dir.ok()) return dir.status();

@@ -62,7 +62,10 @@ struct DefaultCaptureBundleSpec {
   // capture kernel's own release (DefaultModulesDir).
   std::string modules_dir;
   // Modules (names or aliases) that reach the store disk; dependencies are
-  // added from modules.dep.
+  // added from modules.dep. For Saveoops' own capture kernel (release
+  // "*-saveoops", IsSaveoopsCaptureKernel), which has its drivers built in and
+  // no modules, this, modules_dir and store_device are ignored: the
+  // initramfs is saveoops-capture alone.
   std::vector<std::string> modules{std::begin(kDefaultCaptureModules),
                                    std::end(kDefaultCaptureModules)};
   // The store's block device on this machine (e.g. /dev/vda2): the modules

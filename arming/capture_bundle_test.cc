@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,52 @@ TEST(BuildDefaultCaptureBundle, BuildsTheInitramfsForTheKernelsRelease) {
   EXPECT_EQ(probe->modules_dir, "/lib/modules/" + probe->release);
   EXPECT_GT(probe->bundle.capture_initramfs.size(), probe->initramfs_summary.init_bytes);
   EXPECT_EQ(probe->initramfs_summary.release, probe->release);
+}
+
+// A copy of the installed kernel whose version string names the release
+// "9-saveoops", as Saveoops' own capture kernel's does ("6.1.192-saveoops").
+std::string KernelNamedSaveoops() {
+  std::ifstream in(NewestInstalledKernel(), std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The setup header's kernel_version field (0x20e) points at the string,
+  // 0x200 bytes before it (Documentation/x86/boot.rst).
+  if (bytes.size() < 0x210) return "";
+  const size_t at =
+      0x200 + (static_cast<uint8_t>(bytes[0x20e]) | static_cast<uint8_t>(bytes[0x20f]) << 8);
+  const size_t release_end = bytes.find(' ', at);
+  const std::string release = "9-saveoops";
+  if (release_end == std::string::npos || release_end - at < release.size()) return "";
+  bytes.replace(at, release_end - at,
+                release + std::string(release_end - at - release.size(), ' '));
+  const std::string path = Scratch("vmlinuz-saveoops");
+  std::ofstream(path, std::ios::binary) << bytes;
+  return path;
+}
+
+TEST(BuildDefaultCaptureBundle, SaveoopsOwnKernelGetsTheCaptureBinaryAlone) {
+  DefaultCaptureBundleSpec spec = SpecWithPrebuiltInitramfs();
+  spec.capture_kernel_path = KernelNamedSaveoops();
+  ASSERT_FALSE(spec.capture_kernel_path.empty());
+  spec.initramfs_path.clear();
+  spec.capture_binary_path = "capture/saveoops-capture";
+  // Nothing of this applies to a kernel without modules, and none is read.
+  spec.modules_dir = Scratch("no-such-modules-dir");
+  spec.store_device = "/dev/no-such-disk";
+  spec.kernel_image_mode = "none";
+  std::vector<std::string> details;
+  spec.detail = [&](const std::string& s) { details.push_back(s); };
+  absl::StatusOr<DefaultCaptureBundle> built = BuildDefaultCaptureBundle(spec);
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_EQ(built->release, "9-saveoops");
+  EXPECT_TRUE(built->built_initramfs);
+  EXPECT_TRUE(built->initramfs_summary.module_paths.empty());
+  struct stat st;
+  ASSERT_EQ(stat("capture/saveoops-capture", &st), 0);
+  EXPECT_EQ(built->initramfs_summary.init_bytes, static_cast<size_t>(st.st_size));
+  // The archive is /init and a few directory entries, nothing more.
+  EXPECT_LT(built->bundle.capture_initramfs.size(), static_cast<size_t>(st.st_size) + 4096);
+  ASSERT_FALSE(details.empty());
+  EXPECT_TRUE(absl::StrContains(details[0], "built in")) << details[0];
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/boot_params.h"
 #include "common/bootproto.h"
@@ -44,6 +45,16 @@ absl::StatusOr<CaptureKernel> ParseCaptureKernel(const BundleContents& bundle) {
     out.prepared = *image;
   }
   return out;
+}
+
+bool IsSaveoopsCaptureKernel(absl::string_view kernel_version) {
+  const absl::string_view release = kernel_version.substr(0, kernel_version.find(' '));
+  return absl::EndsWith(release, kSaveoopsKernelReleaseSuffix);
+}
+
+uint64_t RuntimeHeadroomFor(const CaptureKernel& kernel) {
+  return IsSaveoopsCaptureKernel(kernel.bzimage.kernel_version) ? kSaveoopsKernelRuntimeHeadroom
+                                                                : kDefaultRuntimeHeadroom;
 }
 
 uint64_t PreparedKernelPieceSize(const KernelImage& image, uint64_t image_part_size) {

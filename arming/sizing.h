@@ -24,6 +24,7 @@
 #include <optional>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/bundle.h"
 #include "common/bzimage.h"
 #include "common/kernel_image.h"
@@ -47,6 +48,24 @@ inline constexpr uint64_t kMaxRuntimeHeadroom = 4ull << 30;
 // The most CPUs `plan --cpus` sizes crash notes for: x86-64's NR_CPUS
 // ceiling with CONFIG_MAXSMP (arch/x86/Kconfig, NR_CPUS_RANGE_END).
 inline constexpr int64_t kMaxCpus = 8192;
+
+// Saveoops' own capture kernel (kernel/capture.config, built by
+// tools/build_capture_kernel.sh) names its release "<version>-saveoops"
+// (CONFIG_LOCALVERSION), so a bundle says which kind of kernel it carries.
+inline constexpr char kSaveoopsKernelReleaseSuffix[] = "-saveoops";
+
+// The same headroom for Saveoops' own kernel: no modules to load, no
+// initcalls of drivers it does not have, one CPU. Calibrated by booting it
+// in a 1 GiB QEMU guest with ever smaller crashkernel= (armed with
+// --headroom=0, so only the kernel decides; 2 MiB steps, then 1 MiB): it
+// captured at 24, 22 and 21 MiB and died in early boot at 20 MiB; 6 MiB
+// predicts 21.3 MiB (crashkernel=22M), one step above the edge. README
+// "Sizing the reservation".
+inline constexpr uint64_t kSaveoopsKernelRuntimeHeadroom = 6ull << 20;
+
+// Whether `kernel_version` (the bzImage's version string, "6.1.192-saveoops
+// (root@host) #1 ...") is Saveoops' own capture kernel.
+bool IsSaveoopsCaptureKernel(absl::string_view kernel_version);
 
 // Safety margin added to the planner's minimum when recommending a
 // crashkernel= (`saveoops plan`, pack's crashkernel.txt): the capture
@@ -118,6 +137,11 @@ CaptureSizes CaptureSizesForUnknownSystem(const BundleContents& bundle, const Ca
 // the piece so that unpacking never writes over it and its digest is the
 // bundle's.
 uint64_t PreparedKernelPieceSize(const KernelImage& image, uint64_t image_part_size);
+
+// The run-time headroom to size `kernel` with when no one gave one:
+// kSaveoopsKernelRuntimeHeadroom for Saveoops' own capture kernel, else
+// kDefaultRuntimeHeadroom (calibrated with Debian's kernel).
+uint64_t RuntimeHeadroomFor(const CaptureKernel& kernel);
 
 // `bytes` rounded up to a whole kexec page (kPlannerPageSize).
 inline uint64_t PageAlign(uint64_t bytes) {

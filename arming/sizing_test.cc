@@ -43,6 +43,22 @@ TEST(Sizing, ElfcorehdrArgumentIsFixedWidth) {
   EXPECT_EQ(kElfcorehdrArgLength, 29u);
 }
 
+TEST(Sizing, SaveoopsOwnKernelIsKnownByItsRelease) {
+  EXPECT_TRUE(IsSaveoopsCaptureKernel("6.1.192-saveoops (root@ci) #1 SMP"));
+  EXPECT_TRUE(IsSaveoopsCaptureKernel("6.1.192-saveoops"));
+  EXPECT_FALSE(IsSaveoopsCaptureKernel("6.1.0-41-amd64 (debian-kernel@lists.debian.org) #1"));
+  // Only the release counts, not a build host named so.
+  EXPECT_FALSE(IsSaveoopsCaptureKernel("6.1.0-41-amd64 (root@x-saveoops) #1"));
+  EXPECT_FALSE(IsSaveoopsCaptureKernel(""));
+
+  CaptureKernel kernel;
+  kernel.bzimage.kernel_version = "6.1.192-saveoops (root@ci) #1 SMP";
+  EXPECT_EQ(RuntimeHeadroomFor(kernel), kSaveoopsKernelRuntimeHeadroom);
+  kernel.bzimage.kernel_version = "6.1.0-41-amd64 (debian-kernel@lists.debian.org) #1 SMP";
+  EXPECT_EQ(RuntimeHeadroomFor(kernel), kDefaultRuntimeHeadroom);
+  EXPECT_LT(kSaveoopsKernelRuntimeHeadroom, kDefaultRuntimeHeadroom);
+}
+
 TEST(Sizing, UnknownSystemUsesTheNamedAssumptions) {
   const BundleContents bundle = TestBundle();
   absl::StatusOr<CaptureKernel> kernel = ParseCaptureKernel(bundle);

@@ -96,9 +96,17 @@ absl::Status Run(const Backend& backend, const CommandLine& cl) {
   ctx.first_append = cl.Get("append");
 
   DefaultCaptureBundleSpec spec;
-  spec.capture_kernel_path =
-      cl.Get("capture-kernel").empty() ? ctx.first_kernel_path : UserPath(cl.Get("capture-kernel"));
-  spec.capture_kernel_flag = cl.Get("capture-kernel").empty() ? "--kernel" : "--capture-kernel";
+  const std::string capture_kernel = cl.Get("capture-kernel");
+  if (capture_kernel.empty()) {
+    spec.capture_kernel_path = ctx.first_kernel_path;
+    spec.capture_kernel_flag = "--kernel";
+  } else {
+    absl::StatusOr<std::string> path = CaptureKernelPathOf(
+        capture_kernel == kSaveoopsCaptureKernelName ? capture_kernel : UserPath(capture_kernel));
+    if (!path.ok()) return path.status();
+    spec.capture_kernel_path = *path;
+    spec.capture_kernel_flag = absl::StrCat("--capture-kernel=", capture_kernel);
+  }
   spec.capture_binary_path = DefaultCaptureBinaryPath();
   spec.modules_dir = UserPath(cl.Get("modules-dir"));
   spec.modules = absl::StrSplit(cl.Get("modules"), ',', absl::SkipEmpty());
@@ -128,10 +136,10 @@ absl::Status Run(const Backend& backend, const CommandLine& cl) {
 
   progress("sizing the crash reservation");
   // Pack runs on a build host: the target's memory map is not known yet.
-  absl::StatusOr<CaptureKernel> capture_kernel = ParseCaptureKernel(ctx.bundle);
-  if (!capture_kernel.ok()) return capture_kernel.status();
+  absl::StatusOr<CaptureKernel> parsed_kernel = ParseCaptureKernel(ctx.bundle);
+  if (!parsed_kernel.ok()) return parsed_kernel.status();
   const CaptureSizes sizes =
-      CaptureSizesForUnknownSystem(ctx.bundle, *capture_kernel, kDefaultRuntimeHeadroom);
+      CaptureSizesForUnknownSystem(ctx.bundle, *parsed_kernel, RuntimeHeadroomFor(*parsed_kernel));
   absl::StatusOr<uint64_t> smallest = SmallestReservation(MakeCaptureRequest(sizes));
   if (!smallest.ok()) return smallest.status();
   ctx.crashkernel_bytes = RecommendedReservation(*smallest);
@@ -173,7 +181,11 @@ int PackMain(int argc, char** argv, const PackDefaults& defaults) {
   cl.Flag("kernel", DefaultKernelPath(), "the first kernel (the one users boot)");
   cl.Flag("initrd", "", "its initrd (default: /boot/initrd.img-RELEASE if present)");
   cl.Flag("append", "", "extra first-kernel command line");
-  cl.Flag("capture-kernel", "", "capture kernel bzImage (default: --kernel)");
+  cl.Flag("capture-kernel", "",
+          "capture kernel: a bzImage, or `saveoops` for Saveoops' own small kernel "
+          "(tools/build_capture_kernel.sh; $SAVEOOPS_CAPTURE_KERNEL overrides where it is "
+          "found; store drivers built in, the initramfs is saveoops-capture alone) "
+          "(default: --kernel)");
   cl.Flag("capture-cmdline", defaults.capture_cmdline, "capture kernel command line");
   cl.Flag("kernel-image", "auto", kKernelImageFlagHelp);
   cl.Flag("modules-dir", "",

@@ -52,3 +52,16 @@ if [ -n "${MATRIX_KERNEL:-}" ]; then
   [ -d "$MODULES_DIR" ] || MODULES_DIR=$MATRIX_TREE/lib/modules/$RELEASE
   [ -f "$MODULES_DIR/modules.dep" ] || fail "no $MODULES_DIR/modules.dep: run tools/setup.sh"
 fi
+
+# Saveoops' own capture kernel (--capture-kernel=saveoops in the scripts):
+# the bzImage tools/build_capture_kernel.sh (run by tools/setup.sh) left in
+# its cache, or $SAVEOOPS_CAPTURE_KERNEL. Exported, so the saveoops and pack
+# binaries under test find the same one. A missing kernel fails the test:
+# setup.sh always builds it.
+use_saveoops_capture_kernel() {
+  local cache=${SAVEOOPS_CAPTURE_KERNEL_CACHE:-/var/cache/saveoops-capture-kernel}
+  CAPTURE_KERNEL=${SAVEOOPS_CAPTURE_KERNEL:-$cache/current/bzImage}
+  [ -r "$CAPTURE_KERNEL" ] ||
+    fail "no Saveoops capture kernel at $CAPTURE_KERNEL: run tools/build_capture_kernel.sh (tools/setup.sh runs it)"
+  export SAVEOOPS_CAPTURE_KERNEL=$CAPTURE_KERNEL
+}

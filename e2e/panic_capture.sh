@@ -15,7 +15,8 @@
 # copy 1 survives it, with the armed UUID): the capture must refuse the swap
 # area, say why, and leave every byte of the disk as mkswap left it.
 # --kernel=NAME boots a kernel of the e2e matrix (lib.sh MATRIX_KERNEL)
-# instead of the installed one, as first and capture kernel.
+# instead of the installed one, as first and capture kernel (first kernel
+# only with --capture-kernel=saveoops).
 # --controller=virtio|ahci|nvme|virtio-scsi attaches the store disk to that
 # controller (default virtio-blk); the default capture initramfs must reach it.
 # --disk-layout=bare|mbr|gpt: the store is the whole disk (default), or
@@ -37,10 +38,14 @@
 # --reformat-store-file (with ext4-root): after arming, the guest formats the
 # store file again in place (`store format --file-store --force`: a new UUID
 # in the same blocks): the capture must refuse it the same way.
+# --capture-kernel=saveoops captures with Saveoops' own small kernel (lib.sh
+# use_saveoops_capture_kernel; its drivers built in, the initramfs is
+# saveoops-capture alone) instead of the first kernel; crashkernel= is what
+# `saveoops plan` recommends for that bundle.
 set -euo pipefail
 
 CASE=default SMP=1 MEM=1G PANIC_CPU="" CORRUPT="" CRASHKERNEL="" LOCKDOWN="" REFORMAT=""
-CONTROLLER=virtio LAYOUT=bare REPLACE_FILE="" REFORMAT_FILE=""
+CONTROLLER=virtio LAYOUT=bare REPLACE_FILE="" REFORMAT_FILE="" CAPTURE_KERNEL_CHOICE=""
 for arg in "$@"; do
   case "$arg" in
     --case=*) CASE=${arg#*=} ;;
@@ -57,6 +62,7 @@ for arg in "$@"; do
     --disk-layout=*) LAYOUT=${arg#*=} ;;
     --replace-store-file) REPLACE_FILE=1 ;;
     --reformat-store-file) REFORMAT_FILE=1 ;;
+    --capture-kernel=*) CAPTURE_KERNEL_CHOICE=${arg#*=} ;;
     *) echo "panic_capture: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -66,12 +72,25 @@ RUNFILES=${TEST_SRCDIR:-$PWD/..}/${TEST_WORKSPACE:-saveoops}
 QEMU_TIMEOUT=${SAVEOOPS_E2E_TIMEOUT:-150}
 
 step "kernel $KERNEL, smp=$SMP, mem=$MEM"
-step "building capture initramfs"
-"$SAVEOOPS" initramfs --capture-binary="$CAPTURE" --modules-dir="$MODULES_DIR" \
-  --out="$WORK/capture.cpio"
-step "building bundle"
-"$SAVEOOPS" bundle create --kernel="$KERNEL" --initramfs="$WORK/capture.cpio" \
-  --purgatory="$PURGATORY" --out="$WORK/saveoops.bundle"
+case "$CAPTURE_KERNEL_CHOICE" in
+  "")
+    step "building capture initramfs"
+    "$SAVEOOPS" initramfs --capture-binary="$CAPTURE" --modules-dir="$MODULES_DIR" \
+      --out="$WORK/capture.cpio"
+    step "building bundle"
+    "$SAVEOOPS" bundle create --kernel="$KERNEL" --initramfs="$WORK/capture.cpio" \
+      --purgatory="$PURGATORY" --out="$WORK/saveoops.bundle"
+    ;;
+  saveoops)
+    use_saveoops_capture_kernel
+    step "building bundle with Saveoops' capture kernel $CAPTURE_KERNEL"
+    "$SAVEOOPS" bundle create --capture-kernel=saveoops --capture-binary="$CAPTURE" \
+      --purgatory="$PURGATORY" --out="$WORK/saveoops.bundle" | tee "$WORK/bundle.txt"
+    grep -q "saveoops-capture alone" "$WORK/bundle.txt" ||
+      fail "the bundle's initramfs is not saveoops-capture alone"
+    ;;
+  *) fail "unknown --capture-kernel=$CAPTURE_KERNEL_CHOICE" ;;
+esac
 
 if [ -z "$CRASHKERNEL" ]; then
   # Plan against a saved map of this very guest (1 GiB QEMU PC): the
@@ -228,6 +247,11 @@ if [ -n "$LOCKDOWN" ]; then
 fi
 
 grep -q "saveoops-e2e: triggering panic" "$SERIAL" || fail "the first kernel never reached the panic"
+if [ "$CAPTURE_KERNEL_CHOICE" = saveoops ] && [ -z "$CORRUPT" ]; then
+  grep -q "Linux version [0-9.]*-saveoops " "$SERIAL" ||
+    fail "Saveoops' capture kernel never booted"
+  step "Saveoops' capture kernel booted: $(grep -o 'Linux version [0-9.]*-saveoops' "$SERIAL" | head -n 1)"
+fi
 
 if [ -n "$CORRUPT" ]; then
   grep -q "saveoops purgatory: REFUSING capture kernel: segment" "$SERIAL" ||

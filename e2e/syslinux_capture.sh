@@ -6,17 +6,20 @@
 # saveoops_e2e.skip_arm=1) panics the kernel; the capture kernel writes the
 # record to the image's store partition; `saveoops show` reads it on the host.
 #
-# Usage (from Bazel): syslinux_capture.sh --case=NAME [--corrupt-bundle]
+# Usage (from Bazel): syslinux_capture.sh --case=NAME [--corrupt-bundle] [--capture-kernel=saveoops]
+# --capture-kernel=saveoops packs Saveoops' own capture kernel (lib.sh
+# use_saveoops_capture_kernel) instead of --kernel; pack sizes crashkernel=.
 # --corrupt-bundle flips one byte of the capture kernel inside the bundle on
 # the packed image: saveoops-early-arm must refuse it, naming the part, and
 # the boot must go on (unarmed, so guest_init powers off instead of panicking).
 set -euo pipefail
 
-CASE=syslinux CORRUPT=""
+CASE=syslinux CORRUPT="" CAPTURE_KERNEL_CHOICE=""
 for arg in "$@"; do
   case "$arg" in
     --case=*) CASE=${arg#*=} ;;
     --corrupt-bundle) CORRUPT=1 ;;
+    --capture-kernel=*) CAPTURE_KERNEL_CHOICE=${arg#*=} ;;
     *) echo "syslinux_capture: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -35,8 +38,14 @@ step "kernel $KERNEL; building the test initramfs (guest_init as /init, skip_arm
 "$MKCPIO" "$WORK/guest.cpio" "/init=$GUEST_INIT" "/bin/saveoops=$SAVEOOPS"
 
 step "packing the Syslinux image"
+PACK_CAPTURE_ARGS=()
+case "$CAPTURE_KERNEL_CHOICE" in
+  "") ;;
+  saveoops) use_saveoops_capture_kernel; PACK_CAPTURE_ARGS=(--capture-kernel=saveoops) ;;
+  *) fail "unknown --capture-kernel=$CAPTURE_KERNEL_CHOICE" ;;
+esac
 "$PACK" --backend=syslinux --kernel="$KERNEL" --initrd="$WORK/guest.cpio" \
-  --modules-dir="/lib/modules/$RELEASE" --root=none \
+  --modules-dir="/lib/modules/$RELEASE" --root=none "${PACK_CAPTURE_ARGS[@]}" \
   --append="panic=1 loglevel=7 saveoops_e2e.skip_arm=1" --out="$IMAGE" \
   >"$OUT/pack-$CASE.txt" 2>&1 || { cat "$OUT/pack-$CASE.txt" >&2; fail "pack failed"; }
 sed -n 's/^ *\(crashkernel=.*\)/\1/p; s/^ *\(partition .*\)/\1/p' "$OUT/pack-$CASE.txt" |
@@ -115,7 +124,9 @@ if [ -n "$CORRUPT" ]; then
   exit 0
 fi
 
-grep -aq "saveoops-early-arm: armed: capture kernel $RELEASE" "$SERIAL" ||
+CAPTURE_RELEASE=$RELEASE
+[ "$CAPTURE_KERNEL_CHOICE" = saveoops ] && CAPTURE_RELEASE="[0-9.]*-saveoops"
+grep -aq "saveoops-early-arm: armed: capture kernel $CAPTURE_RELEASE" "$SERIAL" ||
   fail "saveoops-early-arm did not arm from the staged bundle"
 grep -aq "saveoops status: armed" "$SERIAL" || fail "the distro /init did not find the kernel armed"
 grep -aq "saveoops-e2e: triggering panic" "$SERIAL" || fail "the first kernel never reached the panic"
@@ -137,4 +148,7 @@ grep -q "Call Trace:" "$RECORD" || fail "record lacks the call trace"
 grep -q "sysrq_handle_crash" "$RECORD" || fail "record lacks the sysrq_handle_crash frame"
 grep -q "Kernel release: $RELEASE" "$RECORD" || fail "record's kernel release is not $RELEASE"
 grep -q "rdinit=/saveoops-early-arm" "$RECORD" || fail "record is not from the Syslinux-booted kernel"
+if [ "$CAPTURE_KERNEL_CHOICE" = saveoops ]; then
+  grep -aq "Linux version [0-9.]*-saveoops " "$SERIAL" || fail "Saveoops' capture kernel never booted"
+fi
 step "PASS: record with $(wc -l <"$RECORD") lines (panic line, call trace, release $RELEASE); total $(( $(date +%s) - T0 ))s"

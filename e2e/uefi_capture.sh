@@ -10,17 +10,20 @@
 # kernel writes the record to the image's store partition; `saveoops show`
 # reads it on the host.
 #
-# Usage (from Bazel): uefi_capture.sh --case=NAME [--corrupt-bundle]
+# Usage (from Bazel): uefi_capture.sh --case=NAME [--corrupt-bundle] [--capture-kernel=saveoops]
+# --capture-kernel=saveoops packs Saveoops' own capture kernel (lib.sh
+# use_saveoops_capture_kernel) instead of --kernel; pack sizes crashkernel=.
 # --corrupt-bundle flips one byte of the capture kernel inside the bundle on
 # the ESP (with mtools): saveoops.efi must report it, naming the part, and
 # boot the kernel unarmed (guest_init then powers off instead of panicking).
 set -euo pipefail
 
-CASE=uefi CORRUPT=""
+CASE=uefi CORRUPT="" CAPTURE_KERNEL_CHOICE=""
 for arg in "$@"; do
   case "$arg" in
     --case=*) CASE=${arg#*=} ;;
     --corrupt-bundle) CORRUPT=1 ;;
+    --capture-kernel=*) CAPTURE_KERNEL_CHOICE=${arg#*=} ;;
     *) echo "uefi_capture: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -50,8 +53,14 @@ step "kernel $KERNEL; building the test initramfs (guest_init as /init, skip_arm
 "$MKCPIO" "$WORK/guest.cpio" "/init=$GUEST_INIT" "/bin/saveoops=$SAVEOOPS"
 
 step "packing the UEFI image"
+PACK_CAPTURE_ARGS=()
+case "$CAPTURE_KERNEL_CHOICE" in
+  "") ;;
+  saveoops) use_saveoops_capture_kernel; PACK_CAPTURE_ARGS=(--capture-kernel=saveoops) ;;
+  *) fail "unknown --capture-kernel=$CAPTURE_KERNEL_CHOICE" ;;
+esac
 "$PACK" --backend=uefi --kernel="$KERNEL" --initrd="$WORK/guest.cpio" \
-  --modules-dir="/lib/modules/$RELEASE" --root=none \
+  --modules-dir="/lib/modules/$RELEASE" --root=none "${PACK_CAPTURE_ARGS[@]}" \
   --append="panic=1 loglevel=7 saveoops_e2e.skip_arm=1" --out="$IMAGE" \
   >"$OUT/pack-$CASE.txt" 2>&1 || { cat "$OUT/pack-$CASE.txt" >&2; fail "pack failed"; }
 sed -n 's/^ *\(crashkernel=.*\)/\1/p; s/^ *\(GPT: .*\)/\1/p' "$OUT/pack-$CASE.txt" |
@@ -156,4 +165,7 @@ grep -q "release: $RELEASE" "$RECORD" || grep -q "Kernel release: $RELEASE" "$RE
 # The arming program logs to the kernel log, so the dead kernel's record
 # proves the panicking kernel is the one it armed.
 grep -q "saveoops-uefi-arm: armed:" "$RECORD" || fail "record lacks the arming program's log line"
+if [ "$CAPTURE_KERNEL_CHOICE" = saveoops ]; then
+  seen "Linux version [0-9.]*-saveoops " || fail "Saveoops' capture kernel never booted"
+fi
 step "PASS: record with $(wc -l <"$RECORD") lines on the image's store partition ($(( $(date +%s) - START ))s)"

@@ -91,4 +91,27 @@ std::string DefaultKernelPath() {
   return *std::max_element(kernels.begin(), kernels.end(), VersionLess);
 }
 
+absl::StatusOr<std::string> SaveoopsCaptureKernelPath() {
+  if (const char* env = getenv(kCaptureKernelEnv); env != nullptr && *env != '\0') {
+    if (Exists(env)) return std::string(env);
+    return absl::NotFoundError(
+        absl::StrCat(kCaptureKernelEnv, "=", env, ": no such readable file (Saveoops' capture ",
+                     "kernel: tools/build_capture_kernel.sh prints where it builds it)"));
+  }
+  const char* cache = getenv(kCaptureKernelCacheEnv);
+  const std::string path = absl::StrCat(
+      cache != nullptr && *cache != '\0' ? cache : kDefaultCaptureKernelCache, "/current/bzImage");
+  if (Exists(path)) return path;
+  return absl::NotFoundError(absl::StrCat(
+      "Saveoops' capture kernel is not built (no ", path,
+      "): run tools/build_capture_kernel.sh (tools/setup.sh runs it; about 17 minutes on 2 "
+      "cores, once per machine), or set ",
+      kCaptureKernelEnv, " to its bzImage"));
+}
+
+absl::StatusOr<std::string> CaptureKernelPathOf(const std::string& value) {
+  if (value == kSaveoopsCaptureKernelName) return SaveoopsCaptureKernelPath();
+  return value;
+}
+
 }  // namespace saveoops

@@ -161,16 +161,22 @@ absl::StatusOr<std::vector<uint8_t>> BuildCaptureInitramfs(const CaptureInitramf
   }
   facts.init_bytes = init->size();
 
-  absl::StatusOr<std::string> release = ReleaseOf(spec.modules_dir);
-  if (!release.ok()) return Prefixed(release.status());
-  facts.release = *release;
-  absl::StatusOr<ModuleIndex> index = LoadModuleIndex(spec.modules_dir);
-  if (!index.ok()) return Prefixed(index.status());
-  absl::StatusOr<std::vector<std::string>> wanted =
-      AvailableModules(*index, spec.modules, &facts.skipped_modules);
-  if (!wanted.ok()) return Prefixed(wanted.status());
-  absl::StatusOr<std::vector<std::string>> modules = ResolveModules(*index, *wanted);
-  if (!modules.ok()) return Prefixed(modules.status());
+  // A kernel with every driver built in (Saveoops' own) has no modules
+  // directory: no modules asked for and none named, nothing to resolve.
+  std::vector<std::string> modules;
+  if (!spec.modules_dir.empty() || !spec.modules.empty()) {
+    absl::StatusOr<std::string> release = ReleaseOf(spec.modules_dir);
+    if (!release.ok()) return Prefixed(release.status());
+    facts.release = *release;
+    absl::StatusOr<ModuleIndex> index = LoadModuleIndex(spec.modules_dir);
+    if (!index.ok()) return Prefixed(index.status());
+    absl::StatusOr<std::vector<std::string>> wanted =
+        AvailableModules(*index, spec.modules, &facts.skipped_modules);
+    if (!wanted.ok()) return Prefixed(wanted.status());
+    absl::StatusOr<std::vector<std::string>> resolved = ResolveModules(*index, *wanted);
+    if (!resolved.ok()) return Prefixed(resolved.status());
+    modules = *std::move(resolved);
+  }
 
   CpioWriter writer;
   // The kernel unpacks members in order, so directories come first.
@@ -186,7 +192,7 @@ absl::StatusOr<std::vector<uint8_t>> BuildCaptureInitramfs(const CaptureInitramf
   }
 
   std::string module_list;
-  for (const std::string& relative : *modules) {
+  for (const std::string& relative : modules) {
     absl::StatusOr<std::string> bytes = ReadHostFile(absl::StrCat(spec.modules_dir, "/", relative));
     if (!bytes.ok()) return Prefixed(bytes.status());
     std::string plain_relative = relative;

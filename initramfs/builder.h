@@ -94,7 +94,10 @@ struct CaptureInitramfsSpec {
   std::string capture_binary_path;
   // Host modules directory of the capture kernel's release, e.g.
   // "/lib/modules/6.1.0-56-amd64" (see DefaultModulesDir()). Its last path
-  // component is taken as the release name inside the initramfs.
+  // component is taken as the release name inside the initramfs. Empty,
+  // with `modules` empty too: a kernel with every driver built in and no
+  // modules (Saveoops' own capture kernel); the initramfs carries /init and
+  // an empty module list, and nothing is read from /lib/modules.
   std::string modules_dir;
   // Module names (or aliases) the capture kernel must load to reach the
   // store disk; dependencies are added automatically and built-in modules

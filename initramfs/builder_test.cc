@@ -232,6 +232,29 @@ TEST_F(SyntheticBuilderTest, UnpacksCompressedModulesAndListsThemPlain) {
   EXPECT_EQ(e["lib/modules"].mode, 040755u);
 }
 
+TEST_F(SyntheticBuilderTest, AKernelWithDriversBuiltInGetsInitAlone) {
+  spec_.modules_dir.clear();
+  spec_.modules.clear();
+  CaptureInitramfsSummary summary;
+  absl::StatusOr<std::vector<uint8_t>> archive = BuildCaptureInitramfs(spec_, &summary);
+  ASSERT_TRUE(archive.ok()) << archive.status();
+  EXPECT_THAT(summary.module_paths, IsEmpty());
+  EXPECT_EQ(summary.module_bytes, 0u);
+  absl::StatusOr<std::vector<CpioEntry>> parsed = ParseCpio(*archive);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  std::map<std::string, CpioEntry> e = ByName(*parsed);
+  EXPECT_EQ(Str(e["init"].data),
+            "\x7f"
+            "ELF tiny");
+  EXPECT_EQ(Str(e["etc/saveoops/modules"].data), "");
+  for (const auto& [name, entry] : e) EXPECT_FALSE(absl::StartsWith(name, "lib")) << name;
+}
+
+TEST_F(SyntheticBuilderTest, ModulesWithoutAModulesDirectoryAreRefused) {
+  spec_.modules_dir.clear();
+  EXPECT_FALSE(BuildCaptureInitramfs(spec_).ok());
+}
+
 TEST_F(SyntheticBuilderTest, UnpacksZstdAndGzipModulesToo) {
   tmp_.Write("modules/9.9.9-test/modules.dep",
              "kernel/disk/disk-drv.ko.zst: kernel/lib/base.ko.gz\n"

@@ -77,21 +77,55 @@ bool ParseOrHelp(CommandLine& cl, int argc, char** argv, int first, const char* 
 
 // ---- plan ----------------------------------------------------------------
 
+// The --capture-kernel flag of plan and bundle create, and the --headroom
+// flag of plan and arm, worded once.
+constexpr char kCaptureKernelFlagHelp[] =
+    "capture kernel instead of --kernel: `saveoops` for Saveoops' own small kernel "
+    "(tools/build_capture_kernel.sh; $SAVEOOPS_CAPTURE_KERNEL overrides where it is found), "
+    "or a bzImage path";
+std::string HeadroomFlagHelp() {
+  return absl::StrCat(
+      "free memory the capture kernel needs to run, besides its pieces and its unpacked "
+      "initramfs (default: ",
+      kDefaultRuntimeHeadroom >> 20, "M for a distribution kernel, ",
+      kSaveoopsKernelRuntimeHeadroom >> 20, "M for Saveoops' own, release *-saveoops)");
+}
+
+// --headroom if given, else unset (RuntimeHeadroomFor the bundle's kernel).
+absl::StatusOr<std::optional<uint64_t>> HeadroomFlag(const CommandLine& cl) {
+  if (cl.Get("headroom").empty()) return std::optional<uint64_t>();
+  absl::StatusOr<uint64_t> headroom = cl.GetSize("headroom");
+  if (!headroom.ok()) return headroom.status();
+  return std::optional<uint64_t>(*headroom);
+}
+
+// The capture kernel of `spec`: --capture-kernel if given, else --kernel.
+absl::Status ChooseCaptureKernel(const CommandLine& cl, DefaultCaptureBundleSpec* spec) {
+  if (cl.Get("capture-kernel").empty()) {
+    spec->capture_kernel_path = cl.Get("kernel");
+    spec->capture_kernel_flag = "--kernel";
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> path = CaptureKernelPathOf(cl.Get("capture-kernel"));
+  if (!path.ok()) return path.status();
+  spec->capture_kernel_path = *path;
+  spec->capture_kernel_flag = absl::StrCat("--capture-kernel=", cl.Get("capture-kernel"));
+  return absl::OkStatus();
+}
+
 int CmdPlan(int argc, char** argv) {
   CommandLine cl("saveoops plan [--bundle=FILE | --kernel=FILE [--initrd=FILE]] [flags]",
                  "Plans where the capture pieces go inside the crash reservation and prints\n"
                  "the smallest crashkernel= that fits this bundle on this machine.");
   cl.Flag("bundle", "", "a saveoops.bundle");
   cl.Flag("kernel", DefaultKernelPath(), "capture kernel bzImage (instead of --bundle)");
+  cl.Flag("capture-kernel", "", kCaptureKernelFlagHelp);
   cl.Flag("initrd", "", "capture initramfs (default: build the standard one)");
   cl.Flag("purgatory", DefaultPurgatoryPath(), "purgatory.bin (with --kernel)");
   cl.Flag("memmap", "/proc/iomem", "memory map to plan against (/proc/iomem format)");
   cl.IntFlag("cpus", std::to_string(sysconf(_SC_NPROCESSORS_CONF)), "CPUs with crash notes", 1,
              kMaxCpus);
-  cl.SizeFlag(
-      "headroom", absl::StrCat(kDefaultRuntimeHeadroom >> 20, "M"),
-      "free memory the capture kernel needs to run, besides its pieces and its unpacked initramfs",
-      0, kMaxRuntimeHeadroom);
+  cl.SizeFlag("headroom", "", HeadroomFlagHelp(), 0, kMaxRuntimeHeadroom);
   cl.Flag("print", "table",
           "table | crashkernel | crashkernel-mib (the smallest) | recommended-mib (with margin)");
   int rc = 0;
@@ -104,19 +138,22 @@ int CmdPlan(int argc, char** argv) {
       bundle = *std::move(b);
     } else {
       // No bundle: plan for the one `pack` would build by default.
-      if (cl.Get("kernel").empty()) {
-        return absl::NotFoundError("no /boot/vmlinuz-*: give --kernel or --bundle");
-      }
       DefaultCaptureBundleSpec spec;
-      spec.capture_kernel_path = cl.Get("kernel");
-      spec.capture_kernel_flag = "--kernel";
+      if (absl::Status s = ChooseCaptureKernel(cl, &spec); !s.ok()) return s;
+      if (spec.capture_kernel_path.empty()) {
+        return absl::NotFoundError(
+            "no /boot/vmlinuz-*: give --kernel, --capture-kernel or --bundle");
+      }
       spec.initramfs_path = cl.Get("initrd");
       spec.initramfs_flag = "--initrd";
       spec.capture_binary_path = DefaultCaptureBinaryPath();
       spec.purgatory_path = cl.Get("purgatory");
       absl::StatusOr<DefaultCaptureBundle> built = BuildDefaultCaptureBundle(spec);
       if (!built.ok()) return built.status();
-      if (built->built_initramfs) {
+      if (built->built_initramfs && built->initramfs_summary.module_paths.empty()) {
+        std::printf("capture initramfs: saveoops-capture alone (%.2f MiB)\n",
+                    built->bundle.capture_initramfs.size() / 1048576.0);
+      } else if (built->built_initramfs) {
         std::printf("capture initramfs: saveoops-capture + modules from %s (%.2f MiB)\n",
                     built->modules_dir.c_str(), built->bundle.capture_initramfs.size() / 1048576.0);
       }
@@ -125,8 +162,9 @@ int CmdPlan(int argc, char** argv) {
     }
     absl::StatusOr<CaptureKernel> kernel = ParseCaptureKernel(bundle);
     if (!kernel.ok()) return kernel.status();
-    absl::StatusOr<uint64_t> headroom = cl.GetSize("headroom");
-    if (!headroom.ok()) return headroom.status();
+    absl::StatusOr<std::optional<uint64_t>> headroom_flag = HeadroomFlag(cl);
+    if (!headroom_flag.ok()) return headroom_flag.status();
+    const uint64_t headroom = headroom_flag->value_or(RuntimeHeadroomFor(*kernel));
     absl::StatusOr<int64_t> cpus = cl.GetInt("cpus");
     if (!cpus.ok()) return cpus.status();
     absl::StatusOr<std::string> text =
@@ -138,7 +176,7 @@ int CmdPlan(int argc, char** argv) {
                           absl::StrCat(cl.Get("memmap"), ": ", map.status().message()));
     const CaptureSizes sizes =
         CaptureSizesFor(bundle, *kernel, map->regions().size(), *cpus,
-                        map->RangesOf(MemoryType::kRam).size() + 1, *headroom);
+                        map->RangesOf(MemoryType::kRam).size() + 1, headroom);
     const CaptureRequest request = MakeCaptureRequest(sizes);
     absl::StatusOr<uint64_t> smallest = SmallestReservation(request);
     if (!smallest.ok()) return smallest.status();
@@ -167,7 +205,7 @@ int CmdPlan(int argc, char** argv) {
         "+ the initramfs again for its unpacked files\n",
         sizes.kernel_init_size / 1048576.0,
         static_cast<unsigned long long>(sizes.kernel_alignment / 1024),
-        bundle.capture_initramfs.size() / 1048576.0, *headroom / 1048576.0);
+        bundle.capture_initramfs.size() / 1048576.0, headroom / 1048576.0);
     std::printf("smallest reservation: %.1f MiB (%s)\n", *smallest / 1048576.0,
                 CrashkernelArgument(*smallest).c_str());
     std::printf("boot with %s (the smallest + %llu MiB margin)\n",
@@ -257,10 +295,7 @@ int CmdArm(int argc, char** argv) {
           "gives its disk's identity and the file's extents, and the capture writes only "
           "inside them; without --store the capture writes the first store it finds, "
           "unverified");
-  cl.SizeFlag(
-      "headroom", absl::StrCat(kDefaultRuntimeHeadroom >> 20, "M"),
-      "free memory the capture kernel needs to run, besides its pieces and its unpacked initramfs",
-      0, kMaxRuntimeHeadroom);
+  cl.SizeFlag("headroom", "", HeadroomFlagHelp(), 0, kMaxRuntimeHeadroom);
   cl.Flag("root", "/", "read /proc and /sys under this directory (testing)");
   // ArmBundle checks N against the plan's segment count.
   cl.IntFlag("test-corrupt-digest", "-1",
@@ -287,7 +322,7 @@ int CmdArm(int argc, char** argv) {
     ArmRequest request;
     request.root = cl.Get("root");
     request.options.append = cl.Get("append");
-    absl::StatusOr<uint64_t> headroom = cl.GetSize("headroom");
+    absl::StatusOr<std::optional<uint64_t>> headroom = HeadroomFlag(cl);
     if (!headroom.ok()) return headroom.status();
     request.options.runtime_headroom = *headroom;
     absl::StatusOr<int64_t> corrupt = cl.GetInt("test-corrupt-digest");
@@ -389,7 +424,12 @@ int CmdBundle(int argc, char** argv) {
                  "verify: checks every digest of --bundle and every structural check arm\n"
                  "makes (capture kernel header, prepared kernel image, purgatory ABI).");
   cl.Flag("kernel", DefaultKernelPath(), "capture kernel bzImage");
-  cl.Flag("initramfs", "", "capture initramfs (from `saveoops initramfs`)");
+  cl.Flag("capture-kernel", "", kCaptureKernelFlagHelp);
+  cl.Flag("initramfs", "",
+          "capture initramfs (from `saveoops initramfs`); required but with "
+          "--capture-kernel=saveoops, whose default is saveoops-capture alone");
+  cl.Flag("capture-binary", DefaultCaptureBinaryPath(),
+          "the static saveoops-capture binary (when the initramfs is built here)");
   cl.Flag("purgatory", DefaultPurgatoryPath(), "purgatory.bin");
   cl.Flag("cmdline", kDefaultCaptureCmdline, "capture kernel command line");
   cl.Flag("kernel-image", "auto", kKernelImageFlagHelp);
@@ -415,17 +455,21 @@ int CmdBundle(int argc, char** argv) {
           b->capture_initramfs.size(), b->purgatory.size(), b->capture_cmdline.c_str());
       return absl::OkStatus();
     }
-    if (cl.Get("initramfs").empty()) return absl::InvalidArgumentError("--initramfs is required");
     DefaultCaptureBundleSpec spec;
-    spec.capture_kernel_path = cl.Get("kernel");
-    spec.capture_kernel_flag = "--kernel";
+    if (absl::Status s = ChooseCaptureKernel(cl, &spec); !s.ok()) return s;
+    if (cl.Get("initramfs").empty() && cl.Get("capture-kernel") != kSaveoopsCaptureKernelName) {
+      return absl::InvalidArgumentError(
+          "--initramfs is required (but with --capture-kernel=saveoops)");
+    }
     spec.initramfs_path = cl.Get("initramfs");
+    spec.capture_binary_path = cl.Get("capture-binary");
     spec.purgatory_path = cl.Get("purgatory");
     spec.cmdline = cl.Get("cmdline");
     spec.kernel_image_mode = cl.Get("kernel-image");
+    // What was decided (the initramfs, the staged kernel image), a line each.
+    spec.detail = [](const std::string& line) { std::printf("%s\n", line.c_str()); };
     absl::StatusOr<DefaultCaptureBundle> built = BuildDefaultCaptureBundle(spec);
     if (!built.ok()) return built.status();
-    std::printf("%s\n", built->kernel_image_note.c_str());
     absl::Status s = WriteBundleFile(cl.Get("out"), built->bundle);
     if (!s.ok()) return s;
     std::printf("wrote %s: capture kernel %s\n", cl.Get("out").c_str(),
