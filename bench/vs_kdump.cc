@@ -587,6 +587,37 @@ std::string TailOf(const BootOutcome& o, size_t n) {
   return out;
 }
 
+// Boots `rounds` pairs, one boot per stack each, in ABBA order (Saveoops,
+// kdump, kdump, Saveoops, ...): the stacks alternate, and a drift in the
+// shared machine's speed hits both alike. Calls on_boot for each boot that
+// captured; a boot that did not capture is an error naming it, its reason
+// and the end of its serial log.
+absl::Status RunAbbaBoots(
+    const BenchConfig& cfg, const Inputs& in, const Artifacts& art, int rounds, int crashkernel_mib,
+    int arm_reps, const std::string& label_prefix,
+    const std::function<void(int round, Stack stack, const BootOutcome& o)>& on_boot) {
+  for (int round = 0; round < rounds; ++round) {
+    const Stack first = round % 2 == 0 ? Stack::kSaveoops : Stack::kKdump;
+    const Stack second = round % 2 == 0 ? Stack::kKdump : Stack::kSaveoops;
+    for (Stack stack : {first, second}) {
+      Boot b;
+      b.stack = stack;
+      b.crashkernel_mib = crashkernel_mib;
+      b.arm_reps = arm_reps;
+      b.label = absl::StrCat(label_prefix, "-", round + 1, "-", StackName(stack));
+      absl::StatusOr<BootOutcome> o = RunBoot(cfg, in, art, b);
+      if (!o.ok()) return o.status();
+      if (!o->captured) {
+        return absl::InternalError(
+            absl::StrFormat("%s did not capture: %s\n  serial log %s ends:\n%s", b.label, o->why,
+                            o->serial_log, TailOf(*o, 30)));
+      }
+      on_boot(round, stack, *o);
+    }
+  }
+  return absl::OkStatus();
+}
+
 // ---- figures ------------------------------------------------------------------------
 
 struct LatencyRun {
@@ -1245,33 +1276,17 @@ int Main(int argc, char** argv) {
   if (want["latency"]) {
     Progress(absl::StrCat("latency + arm time: ", runs,
                           " boot(s) per stack, alternating, crashkernel=", latency_ck, "M"));
-    for (int round = 0; round < runs; ++round) {
-      // ABBA order (Saveoops, kdump, kdump, Saveoops, ...): the stacks
-      // alternate, and a drift in the shared machine's speed hits both alike.
-      const Stack first = round % 2 == 0 ? Stack::kSaveoops : Stack::kKdump;
-      const Stack second = round % 2 == 0 ? Stack::kKdump : Stack::kSaveoops;
-      for (Stack stack : {first, second}) {
-        Boot b;
-        b.stack = stack;
-        b.crashkernel_mib = latency_ck;
-        b.arm_reps = arm_reps;
-        b.label = absl::StrCat("latency-", round + 1, "-", StackName(stack));
-        absl::StatusOr<BootOutcome> o = RunBoot(cfg, *in, *art, b);
-        if (!o.ok()) return fail(o.status());
-        if (!o->captured) {
-          std::fprintf(stderr, "vs_kdump: %s did not capture: %s\n  serial log %s ends:\n%s",
-                       b.label.c_str(), o->why.c_str(), o->serial_log.c_str(),
-                       TailOf(*o, 30).c_str());
-          return 1;
-        }
-        latency_ok[static_cast<int>(stack)] = true;
-        r.latency.push_back({round, stack, o->timeline, o->load});
-        for (int64_t us : o->timeline.kexec_arm_us) r.arm_kexec_ms.push_back(us / 1000.0);
-        for (int64_t us : o->timeline.saveoops_arm_us) r.arm_saveoops_ms.push_back(us / 1000.0);
-        Progress(absl::StrFormat("  run %d %-8s panic -> on disk %.2f s (boot %.0f s)", round + 1,
-                                 StackName(stack), *o->timeline.Latency(), o->wall));
-      }
-    }
+    absl::Status s = RunAbbaBoots(
+        cfg, *in, *art, runs, latency_ck, arm_reps, "latency",
+        [&](int round, Stack stack, const BootOutcome& o) {
+          latency_ok[static_cast<int>(stack)] = true;
+          r.latency.push_back({round, stack, o.timeline, o.load});
+          for (int64_t us : o.timeline.kexec_arm_us) r.arm_kexec_ms.push_back(us / 1000.0);
+          for (int64_t us : o.timeline.saveoops_arm_us) r.arm_saveoops_ms.push_back(us / 1000.0);
+          Progress(absl::StrFormat("  run %d %-8s panic -> on disk %.2f s (boot %.0f s)", round + 1,
+                                   StackName(stack), *o.timeline.Latency(), o.wall));
+        });
+    if (!s.ok()) return fail(s);
   }
 
   if (want["kernels"]) {
@@ -1288,27 +1303,14 @@ int Main(int argc, char** argv) {
       BenchConfig kcfg = cfg;
       kcfg.work = kwork;
       std::vector<double> lat[2];
-      for (int round = 0; round < kernel_runs; ++round) {
-        const Stack first = round % 2 == 0 ? Stack::kSaveoops : Stack::kKdump;
-        const Stack second = round % 2 == 0 ? Stack::kKdump : Stack::kSaveoops;
-        for (Stack stack : {first, second}) {
-          Boot b;
-          b.stack = stack;
-          b.crashkernel_mib = latency_ck;
-          b.label = absl::StrCat("kernel-", name, "-", round + 1, "-", StackName(stack));
-          absl::StatusOr<BootOutcome> o = RunBoot(kcfg, *kin, *kart, b);
-          if (!o.ok()) return fail(o.status());
-          if (!o->captured) {
-            std::fprintf(stderr, "vs_kdump: %s did not capture: %s\n  serial log %s ends:\n%s",
-                         b.label.c_str(), o->why.c_str(), o->serial_log.c_str(),
-                         TailOf(*o, 30).c_str());
-            return 1;
-          }
-          lat[static_cast<int>(stack)].push_back(*o->timeline.Latency());
-          Progress(absl::StrFormat("  %s run %d %-8s panic -> on disk %.2f s (boot %.0f s)", name,
-                                   round + 1, StackName(stack), *o->timeline.Latency(), o->wall));
-        }
-      }
+      absl::Status s = RunAbbaBoots(
+          kcfg, *kin, *kart, kernel_runs, latency_ck, 0, absl::StrCat("kernel-", name),
+          [&](int round, Stack stack, const BootOutcome& o) {
+            lat[static_cast<int>(stack)].push_back(*o.timeline.Latency());
+            Progress(absl::StrFormat("  %s run %d %-8s panic -> on disk %.2f s (boot %.0f s)", name,
+                                     round + 1, StackName(stack), *o.timeline.Latency(), o.wall));
+          });
+      if (!s.ok()) return fail(s);
       KernelLatencyRow row;
       row.release = kin->release;
       row.runs = kernel_runs;
