@@ -44,9 +44,17 @@ absl::StatusOr<SaveoopsConfig> ParseSaveoopsConfig(std::string_view text, const 
       StatusOr<uint64_t> n = KeyValueNumber(kv, name, kMaxRetention);
       if (!n.ok()) return n.status();
       config.retention = *n;
+    } else if (kv.key == "capture_action") {
+      if (kv.value != "reboot" && kv.value != "poweroff" && kv.value != "halt") {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "%s:%d: capture_action=%s: want reboot, poweroff or halt", name, kv.line, kv.value));
+      }
+      config.capture_action = kv.value;
     } else {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s:%d: unknown key '%s' (known: store, retention, collect_dir)", name, kv.line, kv.key));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s:%d: unknown key '%s' (known: store, retention, collect_dir, "
+                          "capture_action)",
+                          name, kv.line, kv.key));
     }
   }
   return config;
@@ -91,7 +99,13 @@ std::string DefaultSaveoopsConfigText(const std::string& store) {
       "#\n"
       "# Where collect puts records (records/<UTC time>-<seq>/dmesg.txt, record.json).\n"
       "collect_dir=",
-      kDefaultCollectDir, "\n");
+      kDefaultCollectDir,
+      "\n"
+      "#\n"
+      "# What the capture kernel does once the record is on disk: reboot, poweroff or\n"
+      "# halt (arm puts saveoops.action= on the capture command line, which the\n"
+      "# purgatory verifies with the rest of boot_params).\n"
+      "#capture_action=reboot\n");
 }
 
 }  // namespace saveoops

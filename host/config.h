@@ -9,11 +9,11 @@
 //   collect_dir=/var/lib/saveoops
 //
 // Keys: store (an absolute path), retention (0 ..
-// kMaxRetention), collect_dir (an absolute path). Anything else is an
-// error naming FILE:LINE and the keys there are. There is no capture
-// action setting: the capture program always reboots once the record is
-// written (panic= of the capture command line), and a setting for it would
-// have to reach the capture program inside the verified initramfs.
+// kMaxRetention), collect_dir (an absolute path), capture_action (reboot,
+// poweroff or halt: what the capture kernel does once the record is written;
+// `arm` passes it as saveoops.action= on the capture command line, which is
+// inside boot_params, a segment the purgatory verifies). Anything else is an
+// error naming FILE:LINE and the keys there are.
 //
 // The file decides where a root `arm` lets the capture write: it is refused
 // unless owned by root or the invoking user and not writable by group or
@@ -38,6 +38,7 @@ struct SaveoopsConfig {
   std::string store;
   std::optional<uint64_t> retention;
   std::string collect_dir;
+  std::string capture_action;  // "", "reboot", "poweroff" or "halt"
 };
 
 // Parses the text of a config file; `name` (its path) prefixes errors.

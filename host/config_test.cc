@@ -17,13 +17,16 @@ namespace {
 
 TEST(ConfigTest, ParsesEveryKey) {
   absl::StatusOr<SaveoopsConfig> c = ParseSaveoopsConfig(
-      "# x\nstore = /var/lib/saveoops/store\nretention=7\ncollect_dir=/srv/oops\n", "f.conf");
+      "# x\nstore = /var/lib/saveoops/store\nretention=7\ncollect_dir=/srv/oops\n"
+      "capture_action=poweroff\n",
+      "f.conf");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->path, "f.conf");
   EXPECT_EQ(c->store, "/var/lib/saveoops/store");
   ASSERT_TRUE(c->retention.has_value());
   EXPECT_EQ(*c->retention, 7u);
   EXPECT_EQ(c->collect_dir, "/srv/oops");
+  EXPECT_EQ(c->capture_action, "poweroff");
   c = ParseSaveoopsConfig("", "f");
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(c->store.empty());
@@ -36,8 +39,11 @@ TEST(ConfigTest, ErrorsNameFileLineAndKey) {
     const char* want;
   };
   for (const Case& k : std::initializer_list<Case>{
-           {"retention=50\ncapture_action=poweroff\n",
-            "/etc/s.conf:2: unknown key 'capture_action' (known: store, retention, collect_dir)"},
+           {"retention=50\ncapture=poweroff\n",
+            "/etc/s.conf:2: unknown key 'capture' (known: store, retention, collect_dir, "
+            "capture_action)"},
+           {"capture_action=explode\n",
+            "/etc/s.conf:1: capture_action=explode: want reboot, poweroff or halt"},
            {"\nstore=dev/sda9\n", "/etc/s.conf:2: store=dev/sda9: not an absolute path"},
            {"collect_dir=\n", "/etc/s.conf:1: collect_dir=: not an absolute path"},
            {"retention=-1\n", "/etc/s.conf:1: retention=-1: not a number"},

@@ -32,6 +32,7 @@
 #include "arming/kexec_syscalls.h"
 #include "arming/sizing.h"
 #include "common/bundle.h"
+#include "common/cmdline.h"
 #include "common/files.h"
 #include "common/kernel_image_prepare.h"
 #include "common/memmap.h"
@@ -322,6 +323,16 @@ int CmdArm(int argc, char** argv) {
     ArmRequest request;
     request.root = cl.Get("root");
     request.options.append = cl.Get("append");
+    if (!config->capture_action.empty() &&
+        !CmdlineValue(request.options.append, "saveoops.action")) {
+      // After the bundle's own words, so this one is the last: the one the
+      // capture program reads.
+      request.options.append =
+          absl::StrCat(request.options.append, request.options.append.empty() ? "" : " ",
+                       "saveoops.action=", config->capture_action);
+      std::printf("saveoops arm: capture action %s (capture_action= of %s)\n",
+                  config->capture_action.c_str(), config->path.c_str());
+    }
     absl::StatusOr<std::optional<uint64_t>> headroom = HeadroomFlag(cl);
     if (!headroom.ok()) return headroom.status();
     request.options.runtime_headroom = *headroom;

@@ -23,6 +23,9 @@ PACKAGES=(
   # Images, boot loaders and emulation for e2e tests.
   qemu-system-x86 qemu-utils ovmf syslinux syslinux-common extlinux isolinux
   syslinux-utils mtools dosfstools fdisk cpio kmod binutils file
+  # The real Debian 12 guest (tools/build_debian_guest.sh): built from
+  # Debian's archive, its ext4 root made and read without loop mounts.
+  mmdebstrap
   # The file-store e2e cases: mke2fs -d builds the guest's ext4 root file
   # system, debugfs copies the store file out, e2fsck -fn checks it.
   e2fsprogs
@@ -170,6 +173,11 @@ SAVEOOPS_CAPTURE_KERNEL_CACHE=${SAVEOOPS_CAPTURE_KERNEL_CACHE:-/var/cache/saveoo
 $SUDO mkdir -p "$SAVEOOPS_CAPTURE_KERNEL_CACHE"
 $SUDO env SAVEOOPS_CAPTURE_KERNEL_CACHE="$SAVEOOPS_CAPTURE_KERNEL_CACHE" \
   "$(dirname "$0")/build_capture_kernel.sh"
+
+# The real Debian 12 guest of e2e/debian_guest.sh (mmdebstrap, about 4 minutes
+# on 2 cores), built once per set of inputs into $SAVEOOPS_DEBIAN_GUEST_CACHE
+# (default /var/cache/saveoops-debian-guest).
+"$(dirname "$0")/build_debian_guest.sh"
 
 # The guest kernel must be readable by the (non-root) Bazel sandbox user too.
 for k in /boot/vmlinuz-*; do

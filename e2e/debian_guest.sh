@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# End-to-end on a real Debian 12 system: the guest tools/build_debian_guest.sh
+# builds (systemd as PID 1, udev, initramfs-tools, Debian's kernel and its own
+# initrd), not a test initramfs of ours.
+#
+# Usage (from Bazel): debian_guest.sh --case=NAME
+#   --case=debian12_boot     the guest boots its own kernel and initrd to
+#                            systemd and runs the e2e step: proves the guest.
+#   --case=debian12_kexec_install
+#       boot 1: install.sh of `pack --backend=kexec` installs Saveoops on the
+#               guest (binary, bundle, saveoops-arm.service, the initramfs-tools
+#               hook, update-initramfs), then powers off;
+#       boot 2: the guest boots the initrd update-initramfs rebuilt, with the
+#               crashkernel= pack printed; the initramfs-tools init-bottom script
+#               and saveoops-arm.service arm; the step panics the kernel; the
+#               capture kernel writes the record to the store disk.
+#       On the host `saveoops show` finds the panic in the store.
+# The guest drives itself: a FAT disk labelled SVOOPSE2E holds step.sh, which
+# the image's saveoops-e2e.service runs at each boot (output on the serial
+# console). No network, no loop mounts: debugfs reads the guest's files.
+set -euo pipefail
+
+CASE=debian12_boot
+for arg in "$@"; do
+  case "$arg" in
+    --case=*) CASE=${arg#*=} ;;
+    *) echo "debian_guest: unknown argument $arg" >&2; exit 2 ;;
+  esac
+done
+
+RUNFILES=${TEST_SRCDIR:-$PWD/..}/${TEST_WORKSPACE:-saveoops}
+. "$RUNFILES/e2e/lib.sh"
+# Per boot; install.sh's update-initramfs alone takes minutes under TCG.
+QEMU_TIMEOUT=${SAVEOOPS_E2E_TIMEOUT:-1500}
+
+GUEST_CACHE=${SAVEOOPS_DEBIAN_GUEST_CACHE:-/var/cache/saveoops-debian-guest}
+GUEST=$GUEST_CACHE/current
+[ -f "$GUEST/.complete" ] ||
+  fail "no Debian guest in $GUEST_CACHE: run tools/setup.sh (tools/build_debian_guest.sh)"
+# shellcheck disable=SC1091
+. "$GUEST/guest.env"
+step "Debian guest $GUEST (kernel $RELEASE)"
+
+# The guest's disk: a sparse copy of the cached image, which stays untouched.
+DISK=$WORK/debian.img
+cp --sparse=always "$GUEST/disk.img" "$DISK"
+ROOTFS="$DISK?offset=$((PART_START_SECTOR * 512))"
+GUEST_KERNEL=$GUEST/vmlinuz
+GUEST_INITRD=$GUEST/initrd.img
+
+# The step disk: a FAT image with step.sh and whatever the case gives it.
+make_step_disk() {  # make_step_disk IMG STEP_SCRIPT [DIR_TO_ADD]
+  rm -f "$1"
+  /sbin/mkfs.vfat -C -n SVOOPSE2E "$1" 65536 >/dev/null
+  mcopy -i "$1" "$2" ::step.sh
+  if [ -n "${3:-}" ]; then mcopy -s -i "$1" "$3" ::; fi
+}
+
+# boot_guest NAME KERNEL INITRD APPEND [extra QEMU args...]: one boot, until
+# the guest powers off or reboots (-no-reboot), or QEMU_TIMEOUT.
+boot_guest() {
+  local name=$1 kernel=$2 initrd=$3 append=$4
+  shift 4
+  SERIAL=$OUT/serial-$CASE-$name.log
+  step "boot '$name' (timeout ${QEMU_TIMEOUT}s)"
+  local start; start=$(date +%s)
+  timeout -k 5 "$QEMU_TIMEOUT" qemu-system-x86_64 -accel tcg -machine pc -cpu qemu64 \
+    -m 1G -smp 1 -kernel "$kernel" -initrd "$initrd" -append "$append" \
+    -drive "file=$DISK,format=raw,if=virtio" -drive "file=$WORK/step.img,format=raw,if=virtio" \
+    "$@" -display none -monitor none -serial "file:$SERIAL" -no-reboot -nodefaults \
+    </dev/null || {
+    local rc=$?
+    [ "$rc" -eq 124 ] && fail "boot '$name' timed out after ${QEMU_TIMEOUT}s"
+    fail "QEMU failed (rc $rc) in boot '$name'"
+  }
+  step "boot '$name' ended after $(($(date +%s) - start))s"
+}
+
+BASE_APPEND="root=PARTUUID=$ROOT_PARTUUID ro console=ttyS0 panic=1 loglevel=6"
+
+case "$CASE" in
+  debian12_boot)
+    cat >"$WORK/step.sh" <<'EOF'
+# The serial getty hangs up /dev/ttyS0 (vhangup) when it starts: write to
+# /dev/console, which that does not revoke.
+exec >/dev/console 2>&1
+echo "E2E: kernel $(uname -r)"
+echo "E2E: pid1 $(readlink /proc/1/exe)"
+echo "E2E: root $(findmnt -n -o SOURCE,FSTYPE /)"
+echo "E2E: failed units: $(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\n' ' ')"
+echo "E2E: step done"
+systemctl poweroff
+EOF
+    make_step_disk "$WORK/step.img" "$WORK/step.sh"
+    boot_guest first "$GUEST_KERNEL" "$GUEST_INITRD" "$BASE_APPEND"
+    grep -q "E2E: step done" "$SERIAL" || fail "the guest never ran its e2e step"
+    grep -q "E2E: kernel $RELEASE" "$SERIAL" || fail "the guest did not run its own kernel $RELEASE"
+    grep -q "E2E: pid1 /usr/lib/systemd/systemd" "$SERIAL" || fail "PID 1 is not systemd"
+    grep -q "E2E: root /dev/vda1 ext4" "$SERIAL" || fail "the root filesystem is not /dev/vda1 ext4"
+    failed=$(sed -n 's/.*E2E: failed units: //p' "$SERIAL" | tr -d '\r' | xargs)
+    [ -z "$failed" ] || fail "units failed at boot: $failed"
+    step "PASS: Debian $RELEASE booted its own initrd to systemd, no failed units"
+    ;;
+
+  debian12_kexec_install)
+    step "pack --backend=kexec"
+    "$PACK" --backend=kexec --out="$WORK/pack" --kernel="$KERNEL" >"$OUT/pack-$CASE.log" 2>&1 ||
+      fail "pack failed: $(tail -n 5 "$OUT/pack-$CASE.log")"
+    CRASHKERNEL=$(sed -n 's/^crashkernel=//p' "$WORK/pack/crashkernel.txt")
+    [ -n "$CRASHKERNEL" ] || fail "pack wrote no crashkernel.txt"
+    STORE=$WORK/store.img
+    "$SAVEOOPS" store format --store="$STORE" --size=16M >/dev/null
+    STORE_ARGS=(-drive "file=$STORE,format=raw,if=virtio")
+
+    # Boot 1: install as a user would, from a root-owned copy of the pack.
+    cat >"$WORK/step.sh" <<'EOF'
+# The serial getty hangs up /dev/ttyS0 (vhangup) when it starts: write to
+# /dev/console, which that does not revoke.
+exec >/dev/console 2>&1
+set -e
+rm -rf /root/saveoops-kexec
+cp -r /run/e2e/pack /root/saveoops-kexec
+chmod -R go-w /root/saveoops-kexec
+chown -R root:root /root/saveoops-kexec
+echo "E2E: install.sh begins"
+start=$(date +%s)
+/root/saveoops-kexec/install.sh
+echo "E2E: install.sh took $(($(date +%s) - start)) s"
+# The store disk and the capture action, as a user sets them.
+sed -i 's|^#store=.*|store=/dev/vdc|; s|^#capture_action=.*|capture_action=poweroff|' \
+  /etc/saveoops/saveoops.conf
+grep -v '^#' /etc/saveoops/saveoops.conf | sed 's/^/E2E conf: /'
+echo "E2E: arm unit $(systemctl is-enabled saveoops-arm.service)"
+echo "E2E: collect unit $(systemctl is-enabled saveoops-collect.service)"
+echo "E2E: hook in initrd $(lsinitramfs /boot/initrd.img-$(uname -r) | grep -c 'sbin/saveoops$')"
+sync
+echo "E2E: step done"
+systemctl poweroff
+EOF
+    make_step_disk "$WORK/step.img" "$WORK/step.sh" "$WORK/pack"
+    boot_guest install "$GUEST_KERNEL" "$GUEST_INITRD" "$BASE_APPEND" "${STORE_ARGS[@]}"
+    grep -q "E2E: step done" "$SERIAL" || fail "install.sh did not complete in the guest"
+    grep -q "E2E: arm unit enabled" "$SERIAL" || fail "saveoops-arm.service is not enabled"
+    grep -q "E2E: hook in initrd 1" "$SERIAL" ||
+      fail "update-initramfs did not put saveoops into the guest's initrd"
+
+    # The initrd update-initramfs rebuilt, read out of the guest's root fs.
+    /usr/sbin/debugfs -R "dump /boot/initrd.img-$RELEASE $WORK/initrd-installed.img" "$ROOTFS" 2>/dev/null
+    [ -s "$WORK/initrd-installed.img" ] || fail "cannot read the guest's rebuilt initrd"
+
+    # Boot 2: armed at boot (with the configured store and capture action),
+    # then a panic.
+    cat >"$WORK/step.sh" <<'EOF'
+# The serial getty hangs up /dev/ttyS0 (vhangup) when it starts: write to
+# /dev/console, which that does not revoke.
+exec >/dev/console 2>&1
+echo "E2E: arm unit $(systemctl is-active saveoops-arm.service)"
+journalctl -b -u saveoops-arm.service --no-pager -o cat | sed 's/^/E2E arm: /'
+echo "E2E: kexec_crash_loaded $(cat /sys/kernel/kexec_crash_loaded)"
+echo "E2E: boot id $(cat /proc/sys/kernel/random/boot_id)"
+echo "E2E: triggering panic"
+sync
+echo c > /proc/sysrq-trigger
+EOF
+    make_step_disk "$WORK/step.img" "$WORK/step.sh"
+    boot_guest panic "$GUEST_KERNEL" "$WORK/initrd-installed.img" \
+      "$BASE_APPEND crashkernel=${CRASHKERNEL}M" "${STORE_ARGS[@]}"
+    grep -q "E2E: arm unit active" "$SERIAL" || fail "saveoops-arm.service did not arm at boot"
+    grep -q "E2E arm: saveoops arm: store /dev/vdc (store= of /etc/saveoops/saveoops.conf)" \
+      "$SERIAL" || fail "arm did not take the store from /etc/saveoops/saveoops.conf"
+    grep -q "E2E arm: saveoops arm: capture action poweroff" "$SERIAL" ||
+      fail "arm did not take capture_action= from the config"
+    grep -q "E2E: kexec_crash_loaded 1" "$SERIAL" || fail "no capture kernel loaded at the panic"
+    grep -q "E2E: triggering panic" "$SERIAL" || fail "the guest never reached the panic"
+    CRASHED_BOOT=$(sed -n 's/.*E2E: boot id \([0-9a-f-]*\).*/\1/p' "$SERIAL" | head -n 1)
+    grep -q "saveoops purgatory: verified" "$SERIAL" || fail "purgatory did not verify the segments"
+    grep -q "saveoops-capture: store UUID .* matches the armed store" "$SERIAL" ||
+      fail "the capture did not find the armed store"
+    grep -q "reboot: Power down" "$SERIAL" ||
+      fail "the capture kernel did not power off (capture_action=poweroff)"
+    "$SAVEOOPS" show --store="$STORE" >"$OUT/record-$CASE.txt" 2>&1 ||
+      fail "saveoops show found no record: $(tail -n 3 "$OUT/record-$CASE.txt")"
+    RECORD=$OUT/record-$CASE.txt
+    grep -q "Kernel panic - not syncing: sysrq triggered crash" "$RECORD" ||
+      fail "record lacks the panic line"
+    grep -q "sysrq_handle_crash" "$RECORD" || fail "record lacks the sysrq_handle_crash frame"
+    grep -q "release: $RELEASE" "$RECORD" || fail "record's kernel release is not $RELEASE"
+    grep -q "systemd" "$RECORD" || fail "record's log does not show the guest's systemd boot"
+    SIGNATURE=$(grep -o "Signature: *[0-9a-f]\{16\}" "$RECORD" | head -n 1 | awk '{print $2}')
+    step "captured; signature ${SIGNATURE:-?}"
+
+    # Boot 3: saveoops-collect.service moves the record into
+    # /var/lib/saveoops/records and into the real journald.
+    cat >"$WORK/step.sh" <<'EOF'
+exec >/dev/console 2>&1
+echo "E2E: collect unit $(systemctl show -p Result --value saveoops-collect.service)"
+journalctl -b -u saveoops-collect.service --no-pager -o cat | sed 's/^/E2E collect: /'
+for d in /var/lib/saveoops/records/*/; do
+  echo "E2E: record dir $(stat -c %a "$d") $(basename "$d")"
+  for f in "$d"dmesg.txt "$d"record.json; do echo "E2E: record file $(stat -c %a "$f") ${f##*/}"; done
+  grep -c "sysrq triggered crash" "$d"dmesg.txt | sed 's/^/E2E: panic lines in dmesg.txt /'
+done
+journalctl MESSAGE_ID=0a5408bae23243a592f789604e67cc94 --no-pager -o verbose |
+  grep -E '^ *(PRIORITY|SAVEOOPS_SIGNATURE|KERNEL_RELEASE|SAVEOOPS_SEQ|SAVEOOPS_BOOT_ID|MESSAGE)=' |
+  sed 's/^ */E2E journal: /'
+echo "E2E: step done"
+systemctl poweroff
+EOF
+    make_step_disk "$WORK/step.img" "$WORK/step.sh"
+    boot_guest collect "$GUEST_KERNEL" "$WORK/initrd-installed.img" \
+      "$BASE_APPEND crashkernel=${CRASHKERNEL}M" "${STORE_ARGS[@]}"
+    grep -q "E2E: step done" "$SERIAL" || fail "the collect boot never ran its step"
+    grep -q "E2E: collect unit success" "$SERIAL" || fail "saveoops-collect.service did not succeed"
+    grep -q "E2E: record dir 700 [0-9]\{8\}T[0-9]\{6\}Z-" "$SERIAL" ||
+      fail "no 0700 record directory <UTC>-<seq> in /var/lib/saveoops/records"
+    [ "$(grep -c "E2E: record file 600" "$SERIAL")" -eq 2 ] ||
+      fail "dmesg.txt and record.json are not both 0600"
+    grep -q "E2E: panic lines in dmesg.txt [1-9]" "$SERIAL" || fail "dmesg.txt lacks the panic line"
+    grep -q "E2E journal: PRIORITY=2" "$SERIAL" || fail "no journal entry at priority crit"
+    grep -q "E2E journal: KERNEL_RELEASE=$RELEASE" "$SERIAL" ||
+      fail "the journal entry lacks KERNEL_RELEASE=$RELEASE"
+    if [ -n "$SIGNATURE" ]; then
+      grep -q "E2E journal: SAVEOOPS_SIGNATURE=$SIGNATURE" "$SERIAL" ||
+        fail "the journal entry's signature is not $SIGNATURE"
+    fi
+    if [ -n "$CRASHED_BOOT" ]; then
+      grep -qi "E2E journal: SAVEOOPS_BOOT_ID=\($CRASHED_BOOT\|$(echo "$CRASHED_BOOT" | tr -d -)\)" \
+        "$SERIAL" || fail "the journal entry's boot id is not the crashed boot's $CRASHED_BOOT"
+    fi
+    step "PASS: installed with install.sh on Debian $RELEASE, armed at boot from saveoops.conf, panic captured, collected at the next boot into /var/lib/saveoops/records and the journal"
+    ;;
+  *) fail "unknown --case=$CASE" ;;
+esac
