@@ -106,7 +106,7 @@ EOF
     step "pack --backend=kexec"
     "$PACK" --backend=kexec --out="$WORK/pack" --kernel="$KERNEL" >"$OUT/pack-$CASE.log" 2>&1 ||
       fail "pack failed: $(tail -n 5 "$OUT/pack-$CASE.log")"
-    CRASHKERNEL=$(sed -n 's/^crashkernel=//p' "$WORK/pack/crashkernel.txt")
+    CRASHKERNEL=$(sed -n 's/^crashkernel=\([0-9]*\)M$/\1/p' "$WORK/pack/crashkernel.txt")
     [ -n "$CRASHKERNEL" ] || fail "pack wrote no crashkernel.txt"
     STORE=$WORK/store.img
     "$SAVEOOPS" store format --store="$STORE" --size=16M >/dev/null
