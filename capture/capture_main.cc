@@ -65,7 +65,32 @@ struct Options {
   std::string store;
   std::string action = "reboot";
   int wait_seconds = 10;
+  Uuid boot_id{};  // the panicked boot's (saveoops.boot_id=), zero if unknown
 };
+
+// "8-4-4-4-12" lowercase hex, as /proc/sys/kernel/random/boot_id reads.
+bool ParseBootId(const std::string& text, Uuid* out) {
+  if (text.size() != 36) return false;
+  size_t n = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+      continue;
+    }
+    int v;
+    if (c >= '0' && c <= '9') {
+      v = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      v = c - 'a' + 10;
+    } else {
+      return false;
+    }
+    (*out)[n / 2] = static_cast<uint8_t>(n % 2 == 0 ? v << 4 : ((*out)[n / 2] | v));
+    ++n;
+  }
+  return n == 32;
+}
 
 Options ParseOptions(const std::string& cmdline) {
   Options o;
@@ -75,6 +100,14 @@ Options ParseOptions(const std::string& cmdline) {
       CmdlineIntegerInRange(cmdline, "saveoops.wait", o.wait_seconds, 0, kMaxWaitSeconds);
   if (!wait.note.empty()) Say(wait.note);
   o.wait_seconds = static_cast<int>(wait.value);
+  if (std::optional<std::string> id = CmdlineValue(cmdline, "saveoops.boot_id")) {
+    Uuid parsed{};
+    if (ParseBootId(*id, &parsed)) {
+      o.boot_id = parsed;
+    } else {
+      Say("saveoops.boot_id= is not a boot id; the record's boot is unknown");
+    }
+  }
   return o;
 }
 
@@ -311,6 +344,7 @@ int main() {
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
   record.capture_time_unix = now.tv_sec;
+  record.boot_id = options.boot_id;
   record.kernel_release = log.release;
   record.panic_reason = log.panic_reason;
   record.log_text = std::move(log.text);

@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -323,6 +324,21 @@ int CmdArm(int argc, char** argv) {
     ArmRequest request;
     request.root = cl.Get("root");
     request.options.append = cl.Get("append");
+    // The running boot's id, so the record (and the journal entry collect
+    // makes of it) names the boot that panicked. On the capture command
+    // line, inside boot_params, which the purgatory verifies.
+    if (StatusOr<std::string> id =
+            ReadTextFileBounded((cl.Get("root") == "/" ? std::string() : cl.Get("root")) +
+                                    "/proc/sys/kernel/random/boot_id",
+                                64, "boot id");
+        id.ok()) {
+      std::string word(absl::StripAsciiWhitespace(*id));
+      if (word.size() == 36 && word.find_first_not_of("0123456789abcdef-") == std::string::npos) {
+        request.options.append =
+            absl::StrCat(request.options.append, request.options.append.empty() ? "" : " ",
+                         "saveoops.boot_id=", word);
+      }
+    }
     if (!config->capture_action.empty() &&
         !CmdlineValue(request.options.append, "saveoops.action")) {
       // After the bundle's own words, so this one is the last: the one the
