@@ -11,6 +11,8 @@
 //   saveoops.action=reboot|poweroff|halt   after writing (default reboot)
 //   saveoops.wait=SECONDS      how long to wait for the store disk (10; 0..3600,
 //                              anything else is said and clamped)
+//   saveoops.boot_id=UUID      the panicked boot's id, which `saveoops arm`
+//                              puts here (8-4-4-4-12 lowercase hex)
 //
 // The store map (store/store_map.h, at kStoreMapPath in this initramfs,
 // verified by the purgatory with the rest of the initrd): `saveoops arm
