@@ -34,8 +34,11 @@ struct PackContext {
   // The capture bundle, already verified, and where pack wrote it.
   BundleContents bundle;
   std::string bundle_path;
-  // The static saveoops binary (arm, status, show...) to ship.
+  // The static saveoops binary (arm, status, show...) to ship, and what it
+  // needs to build bundles on a target (the Debian package does).
   std::string saveoops_binary_path;
+  std::string capture_binary_path;
+  std::string purgatory_path;
   // Reservation for crashkernel=: the planner's smallest figure plus
   // kCrashkernelMarginBytes (arming/sizing.h), rounded up to a MiB.
   uint64_t crashkernel_bytes = 0;

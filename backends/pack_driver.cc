@@ -133,6 +133,8 @@ absl::Status Run(const Backend& backend, const CommandLine& cl) {
   absl::Status written = WriteBundleFile(ctx.bundle_path, ctx.bundle);
   if (!written.ok()) return written;
   ctx.saveoops_binary_path = FindSaveoopsFile("saveoops", "tools/saveoops");
+  ctx.capture_binary_path = spec.capture_binary_path;
+  ctx.purgatory_path = spec.purgatory_path;
 
   progress("sizing the crash reservation");
   // Pack runs on a build host: the target's memory map is not known yet.

@@ -26,6 +26,9 @@ PACKAGES=(
   # The real Debian 12 guest (tools/build_debian_guest.sh): built from
   # Debian's archive, its ext4 root made and read without loop mounts.
   mmdebstrap
+  # The Debian package (pack --backend=kexec --format=deb): built with
+  # dpkg-deb, checked by lintian and its scripts by shellcheck (//tools:deb_test).
+  lintian shellcheck
   # The file-store e2e cases: mke2fs -d builds the guest's ext4 root file
   # system, debugfs copies the store file out, e2fsck -fn checks it.
   e2fsprogs

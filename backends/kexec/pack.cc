@@ -23,6 +23,8 @@
 #include "absl/strings/str_format.h"
 #include "arming/capture_bundle.h"
 #include "backends/backend.h"
+#include "backends/kexec/deb.h"
+#include "backends/kexec/kexec_files.h"
 #include "common/files.h"
 #include "host/config.h"
 #include "host/flags.h"
@@ -61,111 +63,6 @@ absl::Status MakeDir(const std::string& path) {
   }
   // An existing directory (a previous pack's) must still be ours alone.
   return CheckTrustedDirectory(path, "--out");
-}
-
-constexpr char kInstalledBinary[] = "/usr/sbin/saveoops";
-constexpr char kInstalledBundle[] = "/var/lib/saveoops/saveoops.bundle";
-
-std::string SystemdUnit() {
-  return absl::StrCat(
-      "# Arms the Saveoops capture kernel at boot (kexec backend).\n"
-      "[Unit]\n"
-      "Description=Saveoops: stage the capture kernel for kernel panics\n"
-      "Documentation=man:saveoops(8)\n"
-      "DefaultDependencies=no\n"
-      "After=local-fs.target\n"
-      "Before=sysinit.target shutdown.target\n"
-      "Conflicts=shutdown.target\n"
-      "ConditionKernelCommandLine=crashkernel\n"
-      "\n"
-      "[Service]\n"
-      "Type=oneshot\n"
-      "RemainAfterExit=yes\n"
-      "ExecStart=",
-      kInstalledBinary, " arm --bundle=", kInstalledBundle, "\n", "ExecStop=", kInstalledBinary,
-      " disarm\n"
-      "\n"
-      "[Install]\n"
-      "WantedBy=sysinit.target\n");
-}
-
-// Collects at boot what the capture wrote (store= of the config).
-std::string CollectUnit() {
-  return absl::StrCat(
-      "# Collects Saveoops records at boot: /var/lib/saveoops/records and the journal.\n"
-      "[Unit]\n"
-      "Description=Saveoops: collect captured kernel panic records\n"
-      "Documentation=man:saveoops(8)\n"
-      "After=local-fs.target\n"
-      "RequiresMountsFor=/var/lib/saveoops\n"
-      "\n"
-      "[Service]\n"
-      "Type=oneshot\n"
-      "ExecStart=",
-      kInstalledBinary,
-      " collect\n"
-      "\n"
-      "[Install]\n"
-      "WantedBy=multi-user.target\n");
-}
-
-// systemd catalog entry (journalctl -x, journalctl --catalog) for the
-// MESSAGE_ID of a collected panic record.
-std::string CatalogEntry() {
-  return absl::StrCat(
-      "# Saveoops: the journal entry `saveoops collect` writes for each captured panic.\n"
-      "-- ",
-      kSaveoopsPanicMessageId,
-      "\n"
-      "Subject: Kernel panic on boot @SAVEOOPS_BOOT_ID@ captured by Saveoops\n"
-      "Defined-By: saveoops\n"
-      "Documentation: man:saveoops(8)\n"
-      "\n"
-      "The kernel of boot @SAVEOOPS_BOOT_ID@ (release @KERNEL_RELEASE@) panicked:\n"
-      "@PANIC_REASON@\n"
-      "\n"
-      "Saveoops' capture kernel saved its log to the record store (store\n"
-      "@SAVEOOPS_STORE_UUID@, record @SAVEOOPS_SEQ@), and saveoops collect copied it to\n"
-      "@SAVEOOPS_RECORD_DIR@ (dmesg.txt, record.json). The log is the SAVEOOPS_DMESG\n"
-      "field of this entry.\n"
-      "\n"
-      "Panics with the same crash signature (@SAVEOOPS_SIGNATURE@: the panic reason\n"
-      "and the first frames of the call trace) are the same bug: list them with\n"
-      "journalctl SAVEOOPS_SIGNATURE=@SAVEOOPS_SIGNATURE@, or every panic with\n"
-      "journalctl MESSAGE_ID=",
-      kSaveoopsPanicMessageId, "\n");
-}
-
-std::string InitramfsHook() {
-  return absl::StrCat(
-      "#!/bin/sh\n"
-      "# initramfs-tools hook: puts saveoops and the capture bundle into the initrd.\n"
-      "PREREQ=\"\"\n"
-      "prereqs() { echo \"$PREREQ\"; }\n"
-      "case \"$1\" in prereqs) prereqs; exit 0 ;; esac\n"
-      ". /usr/share/initramfs-tools/hook-functions\n"
-      "copy_exec ",
-      kInstalledBinary,
-      " /sbin/saveoops\n"
-      "mkdir -p \"${DESTDIR}/var/lib/saveoops\"\n"
-      "cp ",
-      kInstalledBundle, " \"${DESTDIR}", kInstalledBundle, "\"\n");
-}
-
-std::string InitBottomScript() {
-  return absl::StrCat(
-      "#!/bin/sh\n"
-      "# initramfs-tools init-bottom: arm before the real init runs. Never blocks\n"
-      "# boot: a failure is logged and boot continues.\n"
-      "PREREQ=\"\"\n"
-      "prereqs() { echo \"$PREREQ\"; }\n"
-      "case \"$1\" in prereqs) prereqs; exit 0 ;; esac\n"
-      "grep -q crashkernel= /proc/cmdline || exit 0\n"
-      "/sbin/saveoops arm --bundle=",
-      kInstalledBundle,
-      " >/dev/kmsg 2>&1 || "
-      "echo \"saveoops: arming failed; boot continues unprotected\" >/dev/kmsg\n"
-      "exit 0\n");
 }
 
 std::string InstallScript(uint64_t crashkernel_mib) {
@@ -226,7 +123,14 @@ class KexecBackend : public Backend {
   void DeclareFlags(CommandLine& cl) const override {
     cl.Flag("store", "",
             "kexec: the store= of the saveoops.conf written (a device or store file path on the "
-            "target; default: left for the user to set)");
+            "target; default: left for the user to set; --format=deb: /var/lib/saveoops/store, "
+            "a store file the package creates)");
+    cl.Flag("format", "tree",
+            "kexec: tree (files + install.sh, with a bundle built here for --kernel) or deb (a "
+            "Debian package, saveoops_VERSION_amd64.deb in --out, that builds a bundle for "
+            "each kernel of the target)");
+    cl.Flag("deb-maintainer", "Saveoops developers <saveoops@saveoops.invalid>",
+            "kexec --format=deb: the package's Maintainer");
   }
 
   // The tree is built whole in a staging directory beside --out and only
@@ -234,6 +138,11 @@ class KexecBackend : public Backend {
   // missing input) leaves no half-filled directory that install.sh would
   // install, and a previous pack's tree stays as it was.
   absl::Status Pack(const PackContext& ctx, const CommandLine& cl) const override {
+    if (cl.Get("format") == "deb") return PackDeb(ctx, cl);
+    if (cl.Get("format") != "tree") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--format=", cl.Get("format"), ": must be tree or deb"));
+    }
     struct stat st;
     if (lstat(ctx.out.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
       return absl::AlreadyExistsError(
@@ -265,6 +174,30 @@ class KexecBackend : public Backend {
   }
 
  private:
+  static absl::Status PackDeb(const PackContext& ctx, const CommandLine& cl) {
+    DebSpec spec;
+    spec.maintainer = cl.Get("deb-maintainer");
+    spec.store = cl.Get("store").empty() ? "/var/lib/saveoops/store" : cl.Get("store");
+    absl::StatusOr<SaveoopsConfig> parsed =
+        ParseSaveoopsConfig(DefaultSaveoopsConfigText(spec.store), "saveoops.conf");
+    if (!parsed.ok() || parsed->store != spec.store) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--store=", spec.store, ": not a path saveoops.conf can hold (absolute, one line)"));
+    }
+    if (spec.maintainer.find('\n') != std::string::npos ||
+        spec.maintainer.find('<') == std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("--deb-maintainer=", spec.maintainer,
+                                                     ": must be one line, \"Name <address>\""));
+    }
+    if (absl::Status s = MakeDir(ctx.out); !s.ok()) return s;
+    absl::StatusOr<std::string> deb = WriteDebPackage(ctx, spec);
+    if (!deb.ok()) return deb.status();
+    ctx.progress(absl::StrCat("install with: sudo apt install ", *deb,
+                              " (it builds a bundle per installed kernel and sets crashkernel= "
+                              "for GRUB), then reboot"));
+    return absl::OkStatus();
+  }
+
   // Puts the finished `stage` at `out`: a plain rename when there is no
   // `out`, else an atomic exchange with the previous tree, which is then
   // removed. Either way `out` is at every moment a whole tree.
@@ -314,12 +247,13 @@ class KexecBackend : public Backend {
     ctx.progress("writing the systemd units, saveoops.conf, the catalog and initramfs-tools hook");
     const uint64_t mib = ctx.crashkernel_bytes >> 20;
     const std::pair<std::string, std::pair<std::string, mode_t>> files[] = {
-        {"/systemd/saveoops-arm.service", {SystemdUnit(), 0644}},
+        {"/systemd/saveoops-arm.service", {ArmUnit(BundleLayout::kOne), 0644}},
         {"/systemd/saveoops-collect.service", {CollectUnit(), 0644}},
         {"/catalog/saveoops.catalog", {CatalogEntry(), 0644}},
         {"/saveoops.conf", {config, 0644}},
-        {"/initramfs-tools/hooks/saveoops", {InitramfsHook(), 0755}},
-        {"/initramfs-tools/scripts/init-bottom/saveoops", {InitBottomScript(), 0755}},
+        {"/initramfs-tools/hooks/saveoops", {InitramfsHook(BundleLayout::kOne), 0755}},
+        {"/initramfs-tools/scripts/init-bottom/saveoops",
+         {InitBottomScript(BundleLayout::kOne), 0755}},
         {"/install.sh", {InstallScript(mib), 0755}},
         {"/crashkernel.txt", {absl::StrCat("crashkernel=", mib, "M\n"), 0644}},
     };

@@ -48,6 +48,7 @@ class KexecPackTest : public ::testing::Test {
     ctx.out = out_;
     ctx.progress = [](const std::string&) {};
     CommandLine cl("pack", "test");
+    backend_->DeclareFlags(cl);
     return backend_->Pack(ctx, cl);
   }
 
@@ -120,6 +121,43 @@ TEST_F(KexecPackTest, APackFailingMidwayKeepsThePreviousTree) {
   EXPECT_EQ(Names(), std::vector<std::string>{"out"});
   EXPECT_EQ(Read(out_ + "/saveoops.bundle"), std::string(8192, 's'));
   EXPECT_EQ(Read(out_ + "/install.sh"), install);
+}
+
+TEST_F(KexecPackTest, ADebWithAMissingInputNamesItAndLeavesNoPackage) {
+  PackContext ctx;
+  ctx.saveoops_binary_path = binary_;
+  ctx.capture_binary_path = dir_ + "/in-no-such-capture";
+  ctx.purgatory_path = small_bundle_;
+  ctx.out = out_;
+  ctx.progress = [](const std::string&) {};
+  CommandLine cl("pack", "test");
+  backend_->DeclareFlags(cl);
+  const char* argv[] = {"pack", "--format=deb"};
+  ASSERT_TRUE(cl.Parse(2, const_cast<char**>(argv), 1).ok());
+  const absl::Status s = backend_->Pack(ctx, cl);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("in-no-such-capture"), std::string::npos) << s;
+  // --out exists (made before the inputs were read) but holds nothing.
+  DIR* d = opendir(out_.c_str());
+  ASSERT_NE(d, nullptr);
+  int entries = 0;
+  while (dirent* e = readdir(d))
+    entries += std::string(e->d_name) != "." && std::string(e->d_name) != "..";
+  closedir(d);
+  EXPECT_EQ(entries, 0);
+}
+
+TEST_F(KexecPackTest, AnUnknownFormatIsRefusedNamingIt) {
+  PackContext ctx;
+  ctx.out = out_;
+  ctx.progress = [](const std::string&) {};
+  CommandLine cl("pack", "test");
+  backend_->DeclareFlags(cl);
+  const char* argv[] = {"pack", "--format=rpm"};
+  ASSERT_TRUE(cl.Parse(2, const_cast<char**>(argv), 1).ok());
+  const absl::Status s = backend_->Pack(ctx, cl);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("--format=rpm: must be tree or deb"), std::string::npos) << s;
 }
 
 }  // namespace

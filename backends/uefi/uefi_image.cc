@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "common/byte_source.h"
 #include "common/sha256.h"
+#include "host/run_tool.h"
 #include "store/locate.h"
 #include "store/ring.h"
 #include "store/store_format.h"
@@ -31,45 +32,9 @@ uint64_t RoundUp(uint64_t v, uint64_t to) { return (v + to - 1) / to * to; }
 
 std::string MiB(uint64_t bytes) { return absl::StrFormat("%.1f MiB", bytes / 1048576.0); }
 
-// Runs argv with MTOOLS_SKIP_CHECK=1 (mtools otherwise insists on a
-// geometry check meant for floppies), capturing its output for errors.
-absl::Status RunTool(const std::vector<std::string>& argv) {
-  int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
-  const pid_t pid = fork();
-  if (pid < 0) {
-    close(pipefd[0]);
-    close(pipefd[1]);
-    return absl::InternalError(absl::StrCat("cannot start ", argv[0], ": ", strerror(errno)));
-  }
-  if (pid == 0) {
-    dup2(pipefd[1], STDOUT_FILENO);
-    dup2(pipefd[1], STDERR_FILENO);
-    setenv("MTOOLS_SKIP_CHECK", "1", 1);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  close(pipefd[1]);
-  std::string output;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = read(pipefd[0], buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    output.append(buf, n);
-  }
-  close(pipefd[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
-  return absl::InternalError(
-      absl::StrCat(absl::StrJoin(argv, " "), " failed (",
-                   WIFEXITED(status) ? absl::StrCat("exit ", WEXITSTATUS(status)) : "killed",
-                   "): ", absl::StripTrailingAsciiWhitespace(output)));
+// mtools otherwise insists on a geometry check meant for floppies.
+absl::Status RunMtool(const std::vector<std::string>& argv) {
+  return RunTool(argv, {{"MTOOLS_SKIP_CHECK", "1"}});
 }
 
 absl::Status PwriteAll(int fd, const uint8_t* p, size_t size, uint64_t offset,
@@ -235,9 +200,10 @@ absl::Status WriteUefiImage(const UefiImageLayout& layout, const UefiImageIdenti
   const std::string target = absl::StrCat(tmp, "@@", layout.esp_offset);
   // -T: sectors; -H: hidden sectors = the partition's first LBA, as a FAT
   // on a partitioned disk records it; -F: FAT32; -N: serial, reproducible.
-  if (absl::Status s = RunTool({*mformat, "-i", target, "-T", absl::StrCat(layout.esp_size / 512),
-                                "-H", absl::StrCat(layout.esp_offset / 512), "-F", "-v", "SAVEOOPS",
-                                "-N", absl::StrFormat("%08x", identity.volume_serial), "::"});
+  if (absl::Status s =
+          RunMtool({*mformat, "-i", target, "-T", absl::StrCat(layout.esp_size / 512), "-H",
+                    absl::StrCat(layout.esp_offset / 512), "-F", "-v", "SAVEOOPS", "-N",
+                    absl::StrFormat("%08x", identity.volume_serial), "::"});
       !s.ok()) {
     return s;
   }
@@ -250,7 +216,7 @@ absl::Status WriteUefiImage(const UefiImageLayout& layout, const UefiImageIdenti
   std::vector<std::string> mmd_argv = {*mmd, "-i", target};
   for (const std::string& d : dirs) mmd_argv.push_back("::" + d);
   if (dirs.size() > 0) {
-    if (absl::Status s = RunTool(mmd_argv); !s.ok()) return s;
+    if (absl::Status s = RunMtool(mmd_argv); !s.ok()) return s;
   }
   for (const EspFile& f : files) {
     struct stat st;
@@ -259,7 +225,8 @@ absl::Status WriteUefiImage(const UefiImageLayout& layout, const UefiImageIdenti
           absl::StrCat("cannot read ", f.host_path, " (for ", f.esp_path, ")"));
     }
     progress(absl::StrCat("  ", f.esp_path, " (", MiB(st.st_size), ") from ", f.host_path));
-    if (absl::Status s = RunTool({*mcopy, "-i", target, f.host_path, "::" + f.esp_path}); !s.ok()) {
+    if (absl::Status s = RunMtool({*mcopy, "-i", target, f.host_path, "::" + f.esp_path});
+        !s.ok()) {
       return absl::InternalError(absl::StrCat(s.message(), " (ESP of ", MiB(layout.esp_size),
                                               "; raise --esp-size if it is full)"));
     }
