@@ -15,6 +15,14 @@
 #               and saveoops-arm.service arm; the step panics the kernel; the
 #               capture kernel writes the record to the store disk.
 #       On the host `saveoops show` finds the panic in the store.
+#   --case=debian12_deb_install
+#       boot 1: `apt-get install ./saveoops_*.deb` (pack --format=deb): postinst
+#               makes the store file, the bundle, crashkernel= for GRUB
+#               (update-grub), initramfs-tools' trigger the initrd;
+#       boots 2+: SeaBIOS and the guest's GRUB boot the disk; armed at boot;
+#               a panic; the capture kernel writes the store file and
+#               reboots; the next boot collects into /var/lib/saveoops and
+#               the journal, and powers off.
 # The guest drives itself: a FAT disk labelled SVOOPSE2E holds step.sh, which
 # the image's saveoops-e2e.service runs at each boot (output on the serial
 # console). No network, no loop mounts: debugfs reads the guest's files.
@@ -183,6 +191,125 @@ EOF
     grep -qi "E2E journal: SAVEOOPS_BOOT_ID=\($CRASHED_BOOT\|$(echo "$CRASHED_BOOT" | tr -d -)\)" \
       "$SERIAL" || fail "the journal entry's boot id is not the crashed boot's $CRASHED_BOOT"
     step "PASS: installed with install.sh on Debian $RELEASE, armed at boot from saveoops.conf, panic captured, collected at the next boot into /var/lib/saveoops/records and the journal"
+    ;;
+  debian12_deb_install)
+    step "pack --backend=kexec --format=deb"
+    "$PACK" --backend=kexec --format=deb --out="$WORK/deb" >"$OUT/pack-$CASE.log" 2>&1 ||
+      fail "pack --format=deb failed: $(tail -n 5 "$OUT/pack-$CASE.log")"
+    DEB=$(ls "$WORK"/deb/saveoops_*_amd64.deb)
+    mkdir -p "$WORK/add" && cp "$DEB" "$WORK/add/"
+
+    # Boot 1: apt installs the package as a user would; postinst runs here.
+    cat >"$WORK/step.sh" <<'EOF'
+exec >/dev/console 2>&1
+echo "E2E: apt-get install begins"
+start=$(date +%s)
+cp /run/e2e/add/saveoops_*_amd64.deb /root/
+if apt-get install -y /root/saveoops_*_amd64.deb </dev/null; then
+  echo "E2E: apt-get install ok"
+else
+  echo "E2E: apt-get install failed"
+fi
+echo "E2E: install took $(($(date +%s) - start)) s"
+echo "E2E: package $(dpkg-query -W -f='${Status} ${Version}' saveoops)"
+echo "E2E: arm unit $(systemctl is-enabled saveoops-arm.service)"
+echo "E2E: collect unit $(systemctl is-enabled saveoops-collect.service)"
+ls /var/lib/saveoops/bundles | sed 's/^/E2E bundle: /'
+stat -c 'E2E: store %a %s %n' /var/lib/saveoops/store
+lsattr /var/lib/saveoops/store | sed 's/^/E2E: store attrs /'
+sed 's/^/E2E grub.d: /' /etc/default/grub.d/saveoops.cfg
+grep -m1 -o 'linux\s.*crashkernel=[0-9]*M' /boot/grub/grub.cfg | sed 's/^/E2E grub.cfg: /'
+echo "E2E: bundle in initrd $(lsinitramfs /boot/initrd.img-$(uname -r) | grep -c "var/lib/saveoops/bundles/$(uname -r).bundle")"
+sync
+echo "E2E: step done"
+systemctl poweroff
+EOF
+    make_step_disk "$WORK/step.img" "$WORK/step.sh" "$WORK/add"
+    boot_guest install "$GUEST_KERNEL" "$GUEST_INITRD" "$BASE_APPEND"
+    grep -q "E2E: step done" "$SERIAL" || fail "the install step did not complete"
+    grep -q "E2E: apt-get install ok" "$SERIAL" || fail "apt-get install of the .deb failed"
+    grep -q "E2E: package install ok installed" "$SERIAL" || fail "dpkg does not list saveoops as installed"
+    grep -q "saveoops: created the store file /var/lib/saveoops/store (16 MiB)" "$SERIAL" ||
+      fail "postinst did not create the store file"
+    grep -q "E2E: store 600 16777216 /var/lib/saveoops/store" "$SERIAL" || fail "the store file is not 0600, 16 MiB"
+    grep -q "E2E: store attrs ....i" "$SERIAL" || fail "the store file is not immutable"
+    grep -q "E2E bundle: $RELEASE.bundle" "$SERIAL" || fail "postinst built no bundle for $RELEASE"
+    grep -q "capture initramfs: the drivers of /dev/vda1" "$SERIAL" ||
+      fail "update-bundles did not take the modules of the store's disk"
+    CRASHKERNEL=$(sed -n 's/.*E2E grub.d: GRUB_CMDLINE_LINUX_DEFAULT=.*crashkernel=\([0-9]*\)M.*/\1/p' "$SERIAL" | tr -d '\r')
+    [ -n "$CRASHKERNEL" ] || fail "postinst wrote no crashkernel= into /etc/default/grub.d/saveoops.cfg"
+    grep -q "E2E grub.cfg: .*crashkernel=${CRASHKERNEL}M" "$SERIAL" ||
+      fail "update-grub did not put crashkernel=${CRASHKERNEL}M into /boot/grub/grub.cfg"
+    grep -q "E2E: arm unit enabled" "$SERIAL" || fail "saveoops-arm.service is not enabled"
+    grep -q "E2E: collect unit enabled" "$SERIAL" || fail "saveoops-collect.service is not enabled"
+    grep -q "E2E: bundle in initrd 1" "$SERIAL" ||
+      fail "initramfs-tools' trigger did not put the bundle into the initrd"
+    step "installed; crashkernel=${CRASHKERNEL}M ($(sed -n 's/.*E2E: install took //p' "$SERIAL" | tr -d '\r'))"
+
+    # Boots 2-3, one run: SeaBIOS and GRUB boot the disk with the
+    # crashkernel= update-grub wrote; the guest panics, the capture kernel
+    # writes the store file and reboots; the next boot collects and powers off.
+    cat >"$WORK/step.sh" <<'EOF'
+exec >/dev/console 2>&1
+if [ -z "$(ls /var/lib/saveoops/records 2>/dev/null)" ]; then
+  echo "E2E: panic boot: cmdline $(cat /proc/cmdline)"
+  echo "E2E: arm unit $(systemctl is-active saveoops-arm.service)"
+  journalctl -b -u saveoops-arm.service --no-pager -o cat | sed 's/^/E2E arm: /'
+  saveoops status | sed 's/^/E2E status: /'
+  echo "E2E: kexec_crash_loaded $(cat /sys/kernel/kexec_crash_loaded)"
+  echo "E2E: boot id $(cat /proc/sys/kernel/random/boot_id)"
+  echo "E2E: triggering panic"
+  sync
+  echo c >/proc/sysrq-trigger
+  exit 0
+fi
+echo "E2E: collect boot"
+echo "E2E: collect unit $(systemctl show -p Result --value saveoops-collect.service)"
+journalctl -b -u saveoops-collect.service --no-pager -o cat | sed 's/^/E2E collect: /'
+for d in /var/lib/saveoops/records/*/; do
+  echo "E2E: record dir $(stat -c %a "$d") $(basename "$d")"
+  for f in "$d"dmesg.txt "$d"record.json; do echo "E2E: record file $(stat -c %a "$f") ${f##*/}"; done
+  grep -c "sysrq triggered crash" "$d"dmesg.txt | sed 's/^/E2E: panic lines in dmesg.txt /'
+done
+journalctl MESSAGE_ID=0a5408bae23243a592f789604e67cc94 --no-pager -o verbose |
+  grep -E '^ *(PRIORITY|SAVEOOPS_SIGNATURE|KERNEL_RELEASE|SAVEOOPS_BOOT_ID|MESSAGE)=' |
+  sed 's/^ */E2E journal: /'
+echo "E2E: step done"
+systemctl poweroff
+EOF
+    make_step_disk "$WORK/step.img" "$WORK/step.sh"
+    boot_disk panic-collect 3
+    grep -q "E2E: panic boot: cmdline .*crashkernel=${CRASHKERNEL}M" "$SERIAL" ||
+      fail "GRUB did not boot with crashkernel=${CRASHKERNEL}M"
+    grep -q "E2E: arm unit active" "$SERIAL" || fail "saveoops-arm.service did not arm at boot"
+    grep -q "E2E arm: saveoops arm: store /var/lib/saveoops/store (store= of /etc/saveoops/saveoops.conf)" \
+      "$SERIAL" || fail "arm did not take the store file from saveoops.conf"
+    grep -q "E2E status: .*armed" "$SERIAL" || fail "saveoops status does not say armed"
+    grep -q "E2E: kexec_crash_loaded 1" "$SERIAL" || fail "no capture kernel loaded at the panic"
+    CRASHED_BOOT=$(sed -n 's/.*E2E: boot id \([0-9a-f-]*\).*/\1/p' "$SERIAL" | head -n 1)
+    grep -q "saveoops purgatory: verified" "$SERIAL" || fail "purgatory did not verify the segments"
+    grep -q "saveoops-capture: .*record .* written" "$SERIAL" || fail "the capture wrote no record"
+    grep -q "E2E: collect boot" "$SERIAL" || fail "the guest did not reboot into a collect boot"
+    grep -q "E2E: step done" "$SERIAL" || fail "the collect boot never finished its step"
+    grep -q "E2E: collect unit success" "$SERIAL" || fail "saveoops-collect.service did not succeed"
+    grep -q "E2E: record dir 700 [0-9]\{8\}T[0-9]\{6\}Z-" "$SERIAL" ||
+      fail "no 0700 record directory in /var/lib/saveoops/records"
+    [ "$(grep -c "E2E: record file 600" "$SERIAL")" -eq 2 ] || fail "dmesg.txt and record.json are not both 0600"
+    grep -q "E2E: panic lines in dmesg.txt [1-9]" "$SERIAL" || fail "dmesg.txt lacks the panic line"
+    grep -q "E2E journal: PRIORITY=2" "$SERIAL" || fail "no journal entry at priority crit"
+    grep -q "E2E journal: KERNEL_RELEASE=$RELEASE" "$SERIAL" || fail "the journal entry lacks KERNEL_RELEASE=$RELEASE"
+    grep -q "E2E journal: MESSAGE=.*Kernel panic - not syncing: sysrq triggered crash" "$SERIAL" ||
+      fail "the journal entry lacks the panic line"
+    grep -q "E2E journal: SAVEOOPS_SIGNATURE=[0-9a-f]\{16\}" "$SERIAL" || fail "the journal entry has no signature"
+    [ -n "$CRASHED_BOOT" ] || fail "the guest printed no boot id before the panic"
+    grep -qi "E2E journal: SAVEOOPS_BOOT_ID=\($CRASHED_BOOT\|$(echo "$CRASHED_BOOT" | tr -d -)\)" "$SERIAL" ||
+      fail "the journal entry's boot id is not the crashed boot's $CRASHED_BOOT"
+    # The store file itself, read out of the guest's root file system.
+    /usr/sbin/debugfs -R "dump /var/lib/saveoops/store $WORK/store" "$ROOTFS" 2>/dev/null
+    "$SAVEOOPS" show --store="$WORK/store" >"$OUT/record-$CASE.txt" 2>&1 ||
+      fail "saveoops show finds no record in the guest's store file: $(tail -n 3 "$OUT/record-$CASE.txt")"
+    grep -q "release: $RELEASE" "$OUT/record-$CASE.txt" || fail "the stored record's release is not $RELEASE"
+    step "PASS: apt installed the .deb on Debian $RELEASE (store file, bundle, crashkernel=${CRASHKERNEL}M via update-grub, initrd); SeaBIOS+GRUB booted it armed; the panic was captured into the store file, the guest rebooted by itself and collected it into /var/lib/saveoops/records and the journal"
     ;;
   *) fail "unknown --case=$CASE" ;;
 esac

@@ -50,4 +50,41 @@ boot_guest() {
   step "boot '$name' ended after $(($(date +%s) - start))s"
 }
 
+# boot_disk NAME MAX_KERNELS [extra QEMU args...]: SeaBIOS boots the disk
+# (its GRUB, its /boot/grub/grub.cfg), and the guest may reboot by itself
+# (a capture kernel's reboot, a reboot after that) until it powers off. A
+# boot loop is cut short: QEMU is stopped when a kernel starts after
+# MAX_KERNELS have (first kernels and capture kernels alike), or at
+# QEMU_TIMEOUT.
+boot_disk() {
+  local name=$1 max=$2
+  shift 2
+  SERIAL=$OUT/serial-$CASE-$name.log
+  : >"$SERIAL"
+  step "boot '$name' from the disk (SeaBIOS, GRUB; at most $max kernels; timeout ${QEMU_TIMEOUT}s)"
+  local start; start=$(date +%s)
+  qemu-system-x86_64 -accel tcg -machine pc -cpu qemu64 -m 1G -smp 1 \
+    -drive "file=$DISK,format=raw,if=virtio" -drive "file=$WORK/step.img,format=raw,if=virtio" \
+    "$@" -display none -monitor none -serial "file:$SERIAL" -nodefaults </dev/null &
+  local qemu=$! kernels=0 seen=0
+  while kill -0 "$qemu" 2>/dev/null; do
+    sleep 2
+    kernels=$(grep -ac "Linux version " "$SERIAL" || true)
+    if [ "$kernels" -gt "$seen" ]; then
+      seen=$kernels
+      step "  kernel $kernels started ($(($(date +%s) - start))s)"
+    fi
+    if [ "$kernels" -gt "$max" ]; then
+      kill "$qemu"; wait "$qemu" 2>/dev/null
+      fail "boot '$name': a boot loop ($kernels kernels started, at most $max expected)"
+    fi
+    if [ $(($(date +%s) - start)) -gt "$QEMU_TIMEOUT" ]; then
+      kill "$qemu"; wait "$qemu" 2>/dev/null
+      fail "boot '$name' timed out after ${QEMU_TIMEOUT}s"
+    fi
+  done
+  wait "$qemu" || fail "QEMU failed (rc $?) in boot '$name'"
+  step "boot '$name' ended after $(($(date +%s) - start))s ($kernels kernels)"
+}
+
 BASE_APPEND="root=PARTUUID=$ROOT_PARTUUID ro console=ttyS0 panic=1 loglevel=6"

@@ -149,6 +149,40 @@ fetch_matrix_kernels() {
   done
 }
 
+# The kernel-upgrade e2e case (//e2e:debian12_kernel_upgrade) installs a newer
+# kernel package into the Debian 12 guest: bookworm-backports' linux-image-amd64
+# target and the linux-base it pre-depends on, kept as .deb files in
+# $KERNEL_CACHE/debs/bookworm-backports/ (current -> the fetched set).
+UPGRADE_SUITE=bookworm-backports
+fetch_upgrade_kernel_debs() {
+  local base="$KERNEL_CACHE/debs/$UPGRADE_SUITE"
+  if [ -f "$base/current/.complete" ]; then
+    echo "setup: upgrade kernel packages already in $base/current"
+    return
+  fi
+  local uri; uri=$(debian_archive_uri)
+  local apt_root="$KERNEL_CACHE/apt/$UPGRADE_SUITE"
+  $SUDO mkdir -p "$apt_root/lists/partial" "$apt_root/cache/archives/partial" "$base"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $UPGRADE_SUITE main" |
+    $SUDO tee "$apt_root/sources.list" >/dev/null
+  echo "setup: reading the $UPGRADE_SUITE package lists from $uri"
+  $SUDO env -u APT_CONFIG bash -c "$(declare -f private_apt); private_apt '$apt_root' apt-get update -q"
+  local pkg
+  pkg=$(private_apt "$apt_root" apt-cache depends linux-image-amd64 |
+    awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ {print $2; exit}')
+  [ -n "$pkg" ] || { echo "setup: linux-image-amd64 in $UPGRADE_SUITE names no linux-image-<release>" >&2; exit 1; }
+  local dir="$base/$pkg"
+  echo "setup: fetching $pkg and linux-base from $UPGRADE_SUITE (about 110 MB)"
+  $SUDO rm -rf "$dir" && $SUDO mkdir -p "$dir"
+  (cd "$dir" && $SUDO bash -c "$(declare -f private_apt); private_apt '$apt_root' apt-get download -q '$pkg' linux-base/$UPGRADE_SUITE")
+  ls "$dir"/linux-image-*.deb "$dir"/linux-base_*.deb >/dev/null ||
+    { echo "setup: the $UPGRADE_SUITE kernel packages did not download" >&2; exit 1; }
+  $SUDO chmod -R a+rX "$dir"
+  $SUDO touch "$dir/.complete"
+  $SUDO ln -sfn "$pkg" "$base/current"
+  echo "setup: upgrade kernel packages in $dir"
+}
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -168,6 +202,7 @@ else
 fi
 
 fetch_matrix_kernels
+fetch_upgrade_kernel_debs
 
 # Saveoops' own capture kernel, into a cache keyed by the source version and
 # kernel/capture.config's hash: built once per machine (about 17 minutes measured on 2
