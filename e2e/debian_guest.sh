@@ -23,6 +23,10 @@
 #               a panic; the capture kernel writes the store file and
 #               reboots; the next boot collects into /var/lib/saveoops and
 #               the journal, and powers off.
+#   --case=debian12_kernel_upgrade
+#       the same, with a newer kernel package (bookworm-backports') installed
+#       after the .deb in boot 1: Saveoops' kernel hook builds its bundle and
+#       recomputes crashkernel=, GRUB boots it, its panic is captured.
 # The guest drives itself: a FAT disk labelled SVOOPSE2E holds step.sh, which
 # the image's saveoops-e2e.service runs at each boot (output on the serial
 # console). No network, no loop mounts: debugfs reads the guest's files.
@@ -192,12 +196,25 @@ EOF
       "$SERIAL" || fail "the journal entry's boot id is not the crashed boot's $CRASHED_BOOT"
     step "PASS: installed with install.sh on Debian $RELEASE, armed at boot from saveoops.conf, panic captured, collected at the next boot into /var/lib/saveoops/records and the journal"
     ;;
-  debian12_deb_install)
+  debian12_deb_install | debian12_kernel_upgrade)
+    # The release the panic boot runs: the guest's own, or after the upgrade
+    # the newer kernel package's (GRUB's default is the newest kernel).
+    PANIC_RELEASE=$RELEASE
+    mkdir -p "$WORK/add"
+    if [ "$CASE" = debian12_kernel_upgrade ]; then
+      UPGRADE=${SAVEOOPS_KERNEL_CACHE:-/var/cache/saveoops-kernels}/debs/bookworm-backports/current
+      [ -f "$UPGRADE/.complete" ] || fail "no upgrade kernel packages in $UPGRADE: run tools/setup.sh"
+      NEW_DEB=$(ls "$UPGRADE"/linux-image-*.deb)
+      PANIC_RELEASE=$(dpkg-deb -f "$NEW_DEB" Package | sed 's/^linux-image-//')
+      mkdir -p "$WORK/add/kernel" && cp "$UPGRADE"/*.deb "$WORK/add/kernel/"
+      step "kernel upgrade to $PANIC_RELEASE ($(basename "$NEW_DEB"))"
+    fi
+    echo "$PANIC_RELEASE" >"$WORK/add/panic-release"
     step "pack --backend=kexec --format=deb"
     "$PACK" --backend=kexec --format=deb --out="$WORK/deb" >"$OUT/pack-$CASE.log" 2>&1 ||
       fail "pack --format=deb failed: $(tail -n 5 "$OUT/pack-$CASE.log")"
     DEB=$(ls "$WORK"/deb/saveoops_*_amd64.deb)
-    mkdir -p "$WORK/add" && cp "$DEB" "$WORK/add/"
+    cp "$DEB" "$WORK/add/"
 
     # Boot 1: apt installs the package as a user would; postinst runs here.
     cat >"$WORK/step.sh" <<'EOF'
@@ -211,6 +228,26 @@ else
   echo "E2E: apt-get install failed"
 fi
 echo "E2E: install took $(($(date +%s) - start)) s"
+# The upgrade case: a newer kernel package, as apt installs one; its
+# postinst runs /etc/kernel/postinst.d (Saveoops' hook, initramfs-tools,
+# zz-update-grub).
+if [ -d /run/e2e/add/kernel ]; then
+  cp /run/e2e/add/kernel/*.deb /root/
+  echo "E2E: kernel upgrade begins"
+  start=$(date +%s)
+  # linux-base from backports only if the guest's is older than the kernel needs.
+  debs=$(ls /root/linux-image-*.deb)
+  dpkg --compare-versions "$(dpkg-query -W -f='${Version}' linux-base)" ge 4.12~ ||
+    debs="$(ls /root/linux-base_*.deb) $debs"
+  # shellcheck disable=SC2086
+  if apt-get install -y $debs </dev/null; then
+    echo "E2E: kernel upgrade ok"
+  else
+    echo "E2E: kernel upgrade failed"
+  fi
+  echo "E2E: kernel upgrade took $(($(date +%s) - start)) s"
+fi
+new=$(cat /run/e2e/add/panic-release)
 echo "E2E: package $(dpkg-query -W -f='${Status} ${Version}' saveoops)"
 echo "E2E: arm unit $(systemctl is-enabled saveoops-arm.service)"
 echo "E2E: collect unit $(systemctl is-enabled saveoops-collect.service)"
@@ -219,7 +256,7 @@ stat -c 'E2E: store %a %s %n' /var/lib/saveoops/store
 lsattr /var/lib/saveoops/store | sed 's/^/E2E: store attrs /'
 sed 's/^/E2E grub.d: /' /etc/default/grub.d/saveoops.cfg
 grep -m1 -o 'linux\s.*crashkernel=[0-9]*M' /boot/grub/grub.cfg | sed 's/^/E2E grub.cfg: /'
-echo "E2E: bundle in initrd $(lsinitramfs /boot/initrd.img-$(uname -r) | grep -c "var/lib/saveoops/bundles/$(uname -r).bundle")"
+echo "E2E: bundle in initrd $(lsinitramfs /boot/initrd.img-$new | grep -c "var/lib/saveoops/bundles/$new.bundle")"
 sync
 echo "E2E: step done"
 systemctl poweroff
@@ -234,6 +271,17 @@ EOF
     grep -q "E2E: store 600 16777216 /var/lib/saveoops/store" "$SERIAL" || fail "the store file is not 0600, 16 MiB"
     grep -q "E2E: store attrs ....i" "$SERIAL" || fail "the store file is not immutable"
     grep -q "E2E bundle: $RELEASE.bundle" "$SERIAL" || fail "postinst built no bundle for $RELEASE"
+    if [ "$CASE" = debian12_kernel_upgrade ]; then
+      grep -q "E2E: kernel upgrade ok" "$SERIAL" || fail "apt-get install of the kernel packages failed"
+      grep -q "saveoops: bundle of $PANIC_RELEASE: /var/lib/saveoops/bundles/$PANIC_RELEASE.bundle" "$SERIAL" ||
+        fail "the kernel hook built no bundle for $PANIC_RELEASE"
+      grep -q "E2E bundle: $PANIC_RELEASE.bundle" "$SERIAL" || fail "no bundle of $PANIC_RELEASE after the upgrade"
+      grep -q "crashkernel=[0-9]*M in /etc/default/grub.d/saveoops.cfg (for 2 bundle(s))" "$SERIAL" ||
+        fail "the kernel hook did not recompute crashkernel= for both kernels' bundles"
+      grep -q "E2E grub.cfg: linux.*/boot/vmlinuz-$PANIC_RELEASE " "$SERIAL" ||
+        fail "GRUB's first entry is not the new kernel $PANIC_RELEASE"
+      step "kernel upgrade: $(sed -n 's/.*E2E: kernel upgrade took //p' "$SERIAL" | tr -d '\r')"
+    fi
     grep -q "capture initramfs: the drivers of /dev/vda1" "$SERIAL" ||
       fail "update-bundles did not take the modules of the store's disk"
     CRASHKERNEL=$(sed -n 's/.*E2E grub.d: GRUB_CMDLINE_LINUX_DEFAULT=.*crashkernel=\([0-9]*\)M.*/\1/p' "$SERIAL" | tr -d '\r')
@@ -243,7 +291,7 @@ EOF
     grep -q "E2E: arm unit enabled" "$SERIAL" || fail "saveoops-arm.service is not enabled"
     grep -q "E2E: collect unit enabled" "$SERIAL" || fail "saveoops-collect.service is not enabled"
     grep -q "E2E: bundle in initrd 1" "$SERIAL" ||
-      fail "initramfs-tools' trigger did not put the bundle into the initrd"
+      fail "the initrd of $PANIC_RELEASE does not carry its bundle"
     step "installed; crashkernel=${CRASHKERNEL}M ($(sed -n 's/.*E2E: install took //p' "$SERIAL" | tr -d '\r'))"
 
     # Boots 2-3, one run: SeaBIOS and GRUB boot the disk with the
@@ -274,10 +322,26 @@ done
 journalctl MESSAGE_ID=0a5408bae23243a592f789604e67cc94 --no-pager -o verbose |
   grep -E '^ *(PRIORITY|SAVEOOPS_SIGNATURE|KERNEL_RELEASE|SAVEOOPS_BOOT_ID|MESSAGE)=' |
   sed 's/^ */E2E journal: /'
+if [ ! -d /run/e2e/add/kernel ]; then
+  # The package's life after the capture: an upgrade (a reinstall) keeps the
+  # store and its record; remove keeps them and drops the reservation;
+  # purge removes the store and keeps the collected records.
+  apt-get install -y --reinstall /root/saveoops_*_amd64.deb </dev/null >/tmp/reinstall.log 2>&1 &&
+    echo "E2E: reinstall ok" || echo "E2E: reinstall failed"
+  grep -c "created the store file" /tmp/reinstall.log | sed 's/^/E2E: reinstall created the store: /'
+  saveoops list --store=/var/lib/saveoops/store 2>&1 | grep -c "sysrq triggered crash" |
+    sed 's/^/E2E: records in the store after reinstall: /'
+  apt-get remove -y saveoops </dev/null >/tmp/remove.log 2>&1 && echo "E2E: remove ok" || echo "E2E: remove failed"
+  sed 's/^/E2E remove: /' /tmp/remove.log | grep "saveoops:"
+  echo "E2E: after remove: store $([ -f /var/lib/saveoops/store ] && echo kept || echo gone), records $(ls /var/lib/saveoops/records | wc -l), grub.d $([ -e /etc/default/grub.d/saveoops.cfg ] && echo kept || echo gone), bundles $([ -e /var/lib/saveoops/bundles ] && echo kept || echo gone), crashkernel in grub.cfg $(grep -c crashkernel= /boot/grub/grub.cfg), saveoops in initrd $(lsinitramfs /boot/initrd.img-$(uname -r) | grep -c 'sbin/saveoops$')"
+  apt-get purge -y saveoops </dev/null >/tmp/purge.log 2>&1 && echo "E2E: purge ok" || echo "E2E: purge failed"
+  sed 's/^/E2E purge: /' /tmp/purge.log | grep "saveoops:"
+  echo "E2E: after purge: store $([ -e /var/lib/saveoops/store ] && echo kept || echo gone), records $(ls /var/lib/saveoops/records | wc -l), conf $([ -e /etc/saveoops/saveoops.conf ] && echo kept || echo gone), package $(dpkg-query -W -f='${Status}' saveoops 2>/dev/null || echo none)"
+fi
 echo "E2E: step done"
 systemctl poweroff
 EOF
-    make_step_disk "$WORK/step.img" "$WORK/step.sh"
+    make_step_disk "$WORK/step.img" "$WORK/step.sh" "$WORK/add"
     boot_disk panic-collect 3
     grep -q "E2E: panic boot: cmdline .*crashkernel=${CRASHKERNEL}M" "$SERIAL" ||
       fail "GRUB did not boot with crashkernel=${CRASHKERNEL}M"
@@ -297,19 +361,41 @@ EOF
     [ "$(grep -c "E2E: record file 600" "$SERIAL")" -eq 2 ] || fail "dmesg.txt and record.json are not both 0600"
     grep -q "E2E: panic lines in dmesg.txt [1-9]" "$SERIAL" || fail "dmesg.txt lacks the panic line"
     grep -q "E2E journal: PRIORITY=2" "$SERIAL" || fail "no journal entry at priority crit"
-    grep -q "E2E journal: KERNEL_RELEASE=$RELEASE" "$SERIAL" || fail "the journal entry lacks KERNEL_RELEASE=$RELEASE"
+    grep -q "E2E journal: KERNEL_RELEASE=$PANIC_RELEASE" "$SERIAL" ||
+      fail "the journal entry lacks KERNEL_RELEASE=$PANIC_RELEASE"
     grep -q "E2E journal: MESSAGE=.*Kernel panic - not syncing: sysrq triggered crash" "$SERIAL" ||
       fail "the journal entry lacks the panic line"
     grep -q "E2E journal: SAVEOOPS_SIGNATURE=[0-9a-f]\{16\}" "$SERIAL" || fail "the journal entry has no signature"
     [ -n "$CRASHED_BOOT" ] || fail "the guest printed no boot id before the panic"
     grep -qi "E2E journal: SAVEOOPS_BOOT_ID=\($CRASHED_BOOT\|$(echo "$CRASHED_BOOT" | tr -d -)\)" "$SERIAL" ||
       fail "the journal entry's boot id is not the crashed boot's $CRASHED_BOOT"
-    # The store file itself, read out of the guest's root file system.
-    /usr/sbin/debugfs -R "dump /var/lib/saveoops/store $WORK/store" "$ROOTFS" 2>/dev/null
-    "$SAVEOOPS" show --store="$WORK/store" >"$OUT/record-$CASE.txt" 2>&1 ||
-      fail "saveoops show finds no record in the guest's store file: $(tail -n 3 "$OUT/record-$CASE.txt")"
-    grep -q "release: $RELEASE" "$OUT/record-$CASE.txt" || fail "the stored record's release is not $RELEASE"
-    step "PASS: apt installed the .deb on Debian $RELEASE (store file, bundle, crashkernel=${CRASHKERNEL}M via update-grub, initrd); SeaBIOS+GRUB booted it armed; the panic was captured into the store file, the guest rebooted by itself and collected it into /var/lib/saveoops/records and the journal"
+    if [ "$CASE" = debian12_deb_install ]; then
+      grep -q "E2E: reinstall ok" "$SERIAL" || fail "apt-get install --reinstall failed"
+      grep -q "E2E: reinstall created the store: 0" "$SERIAL" || fail "the reinstall made a new store file"
+      grep -q "E2E: records in the store after reinstall: [1-9]" "$SERIAL" ||
+        fail "the record is not in the store after the reinstall"
+      grep -q "E2E: remove ok" "$SERIAL" || fail "apt-get remove failed"
+      grep -q "E2E: after remove: store kept, records 1, grub.d gone, bundles gone, crashkernel in grub.cfg 0, saveoops in initrd 0" \
+        "$SERIAL" || fail "remove did not keep the store and records and drop the rest: $(grep -a "E2E: after remove" "$SERIAL")"
+      grep -q "E2E: purge ok" "$SERIAL" || fail "apt-get purge failed"
+      grep -q "E2E purge: saveoops: removing the store file /var/lib/saveoops/store" "$SERIAL" ||
+        fail "purge did not say it removes the store file"
+      grep -q "E2E purge: saveoops: the collected records stay in /var/lib/saveoops/records" "$SERIAL" ||
+        fail "purge did not say where the records stay"
+      grep -q "E2E: after purge: store gone, records 1, conf gone, package \(none\|unknown ok not-installed\)" "$SERIAL" ||
+        fail "purge left: $(grep -a "E2E: after purge" "$SERIAL")"
+      step "reinstall kept the store and its record; remove kept store and records, dropped crashkernel= and the initrd hook; purge removed store and settings, kept the records"
+    else
+      # The store file itself, read out of the guest's root file system.
+      /usr/sbin/debugfs -R "dump /var/lib/saveoops/store $WORK/store" "$ROOTFS" 2>/dev/null
+      "$SAVEOOPS" show --store="$WORK/store" >"$OUT/record-$CASE.txt" 2>&1 ||
+        fail "saveoops show finds no record in the guest's store file: $(tail -n 3 "$OUT/record-$CASE.txt")"
+      grep -q "release: $PANIC_RELEASE" "$OUT/record-$CASE.txt" ||
+        fail "the stored record's release is not $PANIC_RELEASE"
+    fi
+    [ "$CASE" = debian12_kernel_upgrade ] &&
+      step "PASS: after the upgrade to $PANIC_RELEASE the kernel hook built its bundle, GRUB booted it armed, and its panic was captured and collected with its release"
+    step "PASS: apt installed the .deb on Debian 12 (store file, bundle, crashkernel=${CRASHKERNEL}M via update-grub, initrd); SeaBIOS+GRUB booted it armed; the panic was captured into the store file, the guest rebooted by itself and collected it into /var/lib/saveoops/records and the journal"
     ;;
   *) fail "unknown --case=$CASE" ;;
 esac

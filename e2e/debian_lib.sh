@@ -24,8 +24,10 @@ GUEST_INITRD=$GUEST/initrd.img
 
 # The step disk: a FAT image with step.sh and whatever the case gives it.
 make_step_disk() {  # make_step_disk IMG STEP_SCRIPT [DIR_TO_ADD]
+  local kib=65536
+  if [ -n "${3:-}" ]; then kib=$(($(du -sk "$3" | cut -f1) + 32768)); fi
   rm -f "$1"
-  /sbin/mkfs.vfat -C -n SVOOPSE2E "$1" 65536 >/dev/null
+  /sbin/mkfs.vfat -C -n SVOOPSE2E "$1" "$kib" >/dev/null
   mcopy -i "$1" "$2" ::step.sh
   if [ -n "${3:-}" ]; then mcopy -s -i "$1" "$3" ::; fi
 }
