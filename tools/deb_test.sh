@@ -50,6 +50,7 @@ grep -q "^d.* root/root ./var" "$tmp/contents" && fail "the package ships /var (
 [ "$(dpkg-deb -f "$deb" Architecture)" = amd64 ] || fail "Architecture is not amd64"
 version=$(dpkg-deb -f "$deb" Version)
 [[ "$deb" == *"_${version}_amd64.deb" ]] || fail "file name does not carry Version $version"
+[ "$("$saveoops" --version)" = "saveoops $version" ] || fail "saveoops --version is not the package's $version"
 size=$(dpkg-deb -f "$deb" Installed-Size)
 [ "$size" -gt 1000 ] || fail "Installed-Size $size KiB is too small for the binaries"
 

@@ -38,6 +38,7 @@
 #include "common/kernel_image_prepare.h"
 #include "common/memmap.h"
 #include "common/planner.h"
+#include "common/version.h"
 #include "host/config.h"
 #include "host/flags.h"
 #include "host/runfiles.h"
@@ -844,7 +845,8 @@ int CmdCollect(int argc, char** argv) {
 
 int Usage(FILE* out) {
   std::fputs(
-      "usage: saveoops COMMAND [flags]   (saveoops COMMAND --help for each)\n\n"
+      "usage: saveoops COMMAND [flags]   (saveoops COMMAND --help for each;\n"
+      "       saveoops --version)\n\n"
       "Saveoops stages a verified capture kernel that saves a panicking kernel's log.\n\n"
       "commands:\n"
       "  plan        plan the layout; print the crashkernel= this bundle needs\n"
@@ -875,6 +877,10 @@ int main(int argc, char** argv) {
       {"collect", CmdCollect},
   };
   if (cmd == "--help" || cmd == "-h" || cmd == "help") return Usage(stdout);
+  if (cmd == "--version") {
+    std::printf("saveoops %s\n", kSaveoopsVersion);
+    return 0;
+  }
   auto it = kCommands.find(cmd);
   if (it == kCommands.end()) {
     std::fprintf(stderr, "saveoops: unknown command '%s'\n", cmd.c_str());
