@@ -40,10 +40,11 @@ namespace saveoops {
 // edge came out at 84, 86 and 88 MiB in single-probe runs (it moves with
 // boot timing) with 61 MiB of pieces, so it needs up to 27 MiB free (25 MiB
 // predicted 86 MiB, below the 88 measured: a machine set up so would not
-// capture); 27 MiB predicts 88 MiB. Debian 13's 6.12 needs only about 5 MiB
-// (its edge is 64 MiB for 59 MiB of pieces): one figure for every
-// distribution kernel must cover the hungriest, so plan asks 6.12 for more
-// than it needs, never less. See README "Sizing the reservation".
+// capture); 27 MiB predicts 88 MiB (the confirmed run measured 86). Debian
+// 13's 6.12 needs only about 4 MiB (edge 63 MiB, plan 86) and Debian 11's
+// 5.10 about 16 (edge 75 MiB, plan 84): one figure for every distribution
+// kernel must cover the hungriest, so plan asks those for more than they
+// need, never less. See README "Sizing the reservation".
 inline constexpr uint64_t kDefaultRuntimeHeadroom = 27ull << 20;
 
 // What the calibration measured for Debian 6.1 in the benchmark's 1 GiB
