@@ -59,6 +59,18 @@ TEST(Sizing, SaveoopsOwnKernelIsKnownByItsRelease) {
   EXPECT_LT(kSaveoopsKernelRuntimeHeadroom, kDefaultRuntimeHeadroom);
 }
 
+// The default headroom against the benchmark's calibration: with it, the
+// Debian 6.1 prediction (pieces + headroom) is at or above the largest
+// edge the bisection measured, and at most one 2 MiB step above it.
+TEST(Sizing, DefaultHeadroomCoversTheBisectedEdge) {
+  const uint64_t predicted_mib = kCalibrationDebian61PiecesMiB + (kDefaultRuntimeHeadroom >> 20);
+  EXPECT_GE(predicted_mib, kCalibrationDebian61EdgeMiB);
+  EXPECT_LE(predicted_mib, kCalibrationDebian61EdgeMiB + 2);
+  EXPECT_EQ(kDefaultRuntimeHeadroom % (1 << 20), 0u);
+  // The figure before the calibration predicted 86 MiB: below the edge.
+  EXPECT_LT(kCalibrationDebian61PiecesMiB + 25, kCalibrationDebian61EdgeMiB);
+}
+
 TEST(Sizing, UnknownSystemUsesTheNamedAssumptions) {
   const BundleContents bundle = TestBundle();
   absl::StatusOr<CaptureKernel> kernel = ParseCaptureKernel(bundle);

@@ -8,13 +8,17 @@
 // Files the benchmark puts into this initramfs:
 //   /bin/saveoops, /saveoops.bundle      Saveoops (bundle = /vmlinuz +
 //                                        /capture.cpio + purgatory)
+//   /saveoops-tiny.bundle                Saveoops with its own capture
+//                                        kernel (saveoops-capture alone as
+//                                        its initramfs)
 //   /sbin/kexec + its shared libraries   kexec-tools
 //   /vmlinuz, /capture.cpio              the capture kernel and Saveoops'
 //                                        capture initramfs (arm-time samples)
 //   /kdump.cpio                          the kdump baseline initramfs
 //
 // Kernel command line options:
-//   bench.stack=saveoops|kdump   which stack to arm before the panic
+//   bench.stack=saveoops|kdump|saveoops-tiny
+//                                which stack to arm before the panic
 //   bench.arm_reps=N             time N rounds of `kexec -p` and
 //                                `saveoops arm` first (default 0)
 //   bench.headroom=SIZE          --headroom for the final `saveoops arm`
@@ -106,8 +110,9 @@ std::vector<std::string> KexecLoad(const std::string& initrd) {
   return {"/sbin/kexec", "-p", "/vmlinuz", "--initrd=" + initrd, "--append=" + KdumpAppend()};
 }
 
-std::vector<std::string> SaveoopsArm(const std::string& headroom) {
-  std::vector<std::string> argv = {"/bin/saveoops", "arm", "--bundle=/saveoops.bundle"};
+std::vector<std::string> SaveoopsArm(const std::string& headroom,
+                                     const std::string& bundle = "/saveoops.bundle") {
+  std::vector<std::string> argv = {"/bin/saveoops", "arm", "--bundle=" + bundle};
   if (!headroom.empty()) argv.push_back("--headroom=" + headroom);
   return argv;
 }
@@ -139,7 +144,9 @@ int main() {
   const std::string cmdline = ReadFileOrEmpty("/proc/cmdline");
   Say("first kernel up; cmdline: " + cmdline.substr(0, cmdline.find('\n')));
   const std::string stack = CmdlineValue(cmdline, "bench.stack").value_or("");
-  if (stack != "saveoops" && stack != "kdump") PowerOff("bench.stack must be saveoops or kdump");
+  if (stack != "saveoops" && stack != "kdump" && stack != "saveoops-tiny") {
+    PowerOff("bench.stack must be saveoops, kdump or saveoops-tiny");
+  }
   if (KdumpAppend().empty()) PowerOff("bench.kdump_append is missing");
 
   // Alternate which tool goes first so neither always finds a warm page
@@ -152,10 +159,11 @@ int main() {
   }
 
   int64_t us = 0;
-  const int rc =
-      stack == "kdump"
-          ? Run(KexecLoad("/kdump.cpio"), "", &us)
-          : Run(SaveoopsArm(CmdlineValue(cmdline, "bench.headroom").value_or("")), "", &us);
+  const std::string headroom = CmdlineValue(cmdline, "bench.headroom").value_or("");
+  const int rc = stack == "kdump" ? Run(KexecLoad("/kdump.cpio"), "", &us)
+                 : stack == "saveoops-tiny"
+                     ? Run(SaveoopsArm(headroom, "/saveoops-tiny.bundle"), "", &us)
+                     : Run(SaveoopsArm(headroom), "", &us);
   if (rc != 0) {
     Say("arm failed stack=" + stack + " rc=" + std::to_string(rc));
     PowerOff("not armed");

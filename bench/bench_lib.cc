@@ -14,7 +14,41 @@
 
 namespace saveoops {
 
-const char* StackName(Stack stack) { return stack == Stack::kSaveoops ? "saveoops" : "kdump"; }
+const char* StackName(Stack stack) {
+  switch (stack) {
+    case Stack::kSaveoops:
+      return "saveoops";
+    case Stack::kKdump:
+      return "kdump";
+    case Stack::kSaveoopsTiny:
+      return "saveoops-tiny";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<std::vector<Stack>> ParseStackList(absl::string_view list) {
+  std::vector<Stack> out;
+  for (absl::string_view name : absl::StrSplit(list, ',', absl::SkipEmpty())) {
+    const Stack* found = std::find_if(std::begin(kAllStacks), std::end(kAllStacks),
+                                      [&](Stack s) { return name == StackName(s); });
+    if (found == std::end(kAllStacks)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown stack '", name, "' (saveoops, kdump or saveoops-tiny)"));
+    }
+    if (std::find(out.begin(), out.end(), *found) != out.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("stack '", name, "' named twice"));
+    }
+    out.push_back(*found);
+  }
+  if (out.empty()) return absl::InvalidArgumentError("no stack named");
+  return out;
+}
+
+std::vector<Stack> RoundOrder(const std::vector<Stack>& stacks, int round) {
+  std::vector<Stack> order = stacks;
+  if (round % 2 != 0) std::reverse(order.begin(), order.end());
+  return order;
+}
 
 void SerialLineSplitter::Feed(absl::string_view bytes, double t) {
   for (char c : bytes) {
@@ -65,9 +99,9 @@ void SetOnce(std::optional<double>* slot, double t) {
 
 RunTimeline ParseRunTimeline(const std::vector<SerialLine>& lines, Stack stack) {
   RunTimeline r;
-  const absl::string_view init_marker = stack == Stack::kSaveoops
-                                            ? "saveoops-capture: capture kernel up"
-                                            : "kdump-bench: capture kernel up";
+  const bool saveoops = stack != Stack::kKdump;
+  const absl::string_view init_marker =
+      saveoops ? "saveoops-capture: capture kernel up" : "kdump-bench: capture kernel up";
   for (const SerialLine& line : lines) {
     const absl::string_view text = line.text;
     if (absl::StrContains(text, "bench-guest: arm-sample tool=")) {
@@ -78,6 +112,10 @@ RunTimeline ParseRunTimeline(const std::vector<SerialLine>& lines, Stack stack) 
       continue;
     }
     if (absl::StrContains(text, "bench-guest: arm failed")) r.arm_failed = true;
+    if (absl::StrContains(text, "bench-guest: armed stack=")) {
+      if (std::optional<int64_t> us = MicrosecondsField(text); us && !r.armed_us) r.armed_us = us;
+      continue;
+    }
     if (absl::StrContains(text, "Kernel panic - not syncing")) {
       SetOnce(&r.panic, line.t);
       continue;
@@ -85,10 +123,9 @@ RunTimeline ParseRunTimeline(const std::vector<SerialLine>& lines, Stack stack) 
     if (!r.panic) continue;
     if (absl::StrContains(text, "Linux version ")) SetOnce(&r.capture_kernel, line.t);
     if (absl::StrContains(text, init_marker)) SetOnce(&r.capture_init, line.t);
-    const bool done = stack == Stack::kSaveoops
-                          ? absl::StrContains(text, "saveoops-capture: record ") &&
-                                absl::StrContains(text, " written")
-                          : absl::StrContains(text, "kdump-bench: dmesg synced");
+    const bool done = saveoops ? absl::StrContains(text, "saveoops-capture: record ") &&
+                                     absl::StrContains(text, " written")
+                               : absl::StrContains(text, "kdump-bench: dmesg synced");
     if (done) SetOnce(&r.done, line.t);
   }
   return r;
@@ -182,6 +219,33 @@ absl::StatusOr<uint64_t> BisectSmallest(uint64_t lo, uint64_t hi, uint64_t step,
   return value(good);
 }
 
+absl::StatusOr<uint64_t> BisectSmallestRefined(uint64_t lo, uint64_t hi, uint64_t step,
+                                               uint64_t fine_step,
+                                               const std::function<bool(uint64_t)>& captures,
+                                               std::vector<std::pair<uint64_t, bool>>* probes) {
+  if (fine_step == 0 || fine_step > step) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("fine bisection step ", fine_step, " must be in [1, ", step, "]"));
+  }
+  absl::StatusOr<uint64_t> coarse = BisectSmallest(lo, hi, step, captures, probes);
+  if (!coarse.ok() || *coarse == lo || fine_step == step) return coarse;
+  // The largest coarse grid point below the answer failed (BisectSmallest
+  // only moves past a point that failed).
+  const uint64_t failed = lo + (*coarse - lo - 1) / step * step;
+  if (failed + fine_step >= *coarse) return coarse;
+  return BisectSmallest(failed + fine_step, *coarse, fine_step, captures, probes);
+}
+
+std::function<bool(uint64_t)> RequireRepeatedSuccess(std::function<bool(uint64_t)> probe,
+                                                     int times) {
+  return [probe = std::move(probe), times](uint64_t v) {
+    for (int i = 0; i < std::max(times, 1); ++i) {
+      if (!probe(v)) return false;
+    }
+    return true;
+  };
+}
+
 std::vector<ShaResult> ParseShaBenchOutput(absl::string_view text) {
   std::vector<ShaResult> out;
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipWhitespace())) {
@@ -269,6 +333,96 @@ std::string KernelRowsMarkdown(const std::vector<KernelLatencyRow>& rows) {
                     r.runs, " |\n");
   }
   return md;
+}
+
+bool PlanCheckRow::WithinStepAtOrAbove() const {
+  return measured_mib && predicted_mib && *predicted_mib >= *measured_mib &&
+         *predicted_mib - *measured_mib <= step_mib;
+}
+
+bool PlanCheckRow::Below() const {
+  return measured_mib && predicted_mib && *predicted_mib < *measured_mib;
+}
+
+std::optional<HeadroomRange> HeadroomWithinStepForAll(const std::vector<PlanCheckRow>& rows) {
+  std::vector<const PlanCheckRow*> measured;
+  for (const PlanCheckRow& r : rows) {
+    if (r.measured_mib) measured.push_back(&r);
+  }
+  if (measured.empty()) return std::nullopt;
+  // Candidate headrooms: those the first measured row tried (the others
+  // must have tried them too).
+  std::optional<HeadroomRange> range;
+  for (const auto& [h, unused] : measured[0]->prediction_by_headroom) {
+    bool all = true;
+    for (const PlanCheckRow* r : measured) {
+      const auto it = r->prediction_by_headroom.find(h);
+      if (it == r->prediction_by_headroom.end() || it->second < *r->measured_mib ||
+          it->second - *r->measured_mib > r->step_mib) {
+        all = false;
+        break;
+      }
+    }
+    if (all && !range) {
+      range = HeadroomRange{h, h};
+    } else if (all && range && h == range->hi + 1) {
+      range->hi = h;
+    } else if (range) {
+      break;
+    }
+  }
+  return range;
+}
+
+namespace {
+
+std::string JsonMib(std::optional<uint64_t> v) { return v ? absl::StrCat(*v) : "null"; }
+
+}  // namespace
+
+std::string PlanChecksJson(const std::vector<PlanCheckRow>& rows) {
+  std::vector<std::string> items;
+  for (const PlanCheckRow& r : rows) {
+    const bool known = r.measured_mib && r.predicted_mib;
+    items.push_back(
+        absl::StrCat("    {\"release\": ", JsonString(r.release), ", \"measured_mib\": ",
+                     JsonMib(r.measured_mib), ", \"predicted_mib\": ", JsonMib(r.predicted_mib),
+                     ", \"headroom_mib\": ", r.headroom_mib, ", \"within_step_at_or_above\": ",
+                     known ? (r.WithinStepAtOrAbove() ? "true" : "false") : "null", "}"));
+  }
+  if (items.empty()) return "  \"plan_checks\": []";
+  return absl::StrCat("  \"plan_checks\": [\n", absl::StrJoin(items, ",\n"), "\n  ]");
+}
+
+std::string PlanChecksMarkdown(const std::vector<PlanCheckRow>& rows) {
+  std::string md =
+      "| capture kernel | bisected smallest | `saveoops plan` predicts (headroom) | plan − "
+      "measured | within one step, at or above |\n"
+      "|---|---|---|---|---|\n";
+  for (const PlanCheckRow& r : rows) {
+    const std::string measured =
+        r.measured_mib ? absl::StrCat(*r.measured_mib, " MiB") : std::string("n/a");
+    const std::string predicted =
+        r.predicted_mib ? absl::StrCat(*r.predicted_mib, " MiB (", r.headroom_mib, " MiB)")
+                        : std::string("n/a");
+    std::string diff = "n/a", verdict = "n/a";
+    if (r.measured_mib && r.predicted_mib) {
+      const int64_t d =
+          static_cast<int64_t>(*r.predicted_mib) - static_cast<int64_t>(*r.measured_mib);
+      diff = absl::StrCat(d > 0 ? "+" : "", d, " MiB");
+      verdict = r.WithinStepAtOrAbove() ? "yes"
+                : r.Below()             ? "**no** (below: would not capture)"
+                                        : "**no** (more than one step above)";
+    }
+    absl::StrAppend(&md, "| ", r.release, " | ", measured, " | ", predicted, " | ", diff, " | ",
+                    verdict, " |\n");
+  }
+  return md;
+}
+
+std::string TargetMet(std::optional<double> value, double limit, bool at_most) {
+  if (!value) return "n/a";
+  return (at_most ? *value <= limit : *value >= limit) ? "yes" : "**no**";
 }
 
 }  // namespace saveoops

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,11 +18,30 @@
 
 namespace saveoops {
 
-// The two capture stacks under comparison.
-enum class Stack { kSaveoops, kKdump };
+// The capture stacks under comparison: Saveoops with the distribution's
+// kernel as capture kernel, the kdump baseline (same kernel), and Saveoops
+// with its own small capture kernel (kernel/capture.config,
+// tools/build_capture_kernel.sh). The values index per-stack arrays.
+enum class Stack { kSaveoops = 0, kKdump = 1, kSaveoopsTiny = 2 };
+inline constexpr int kStackCount = 3;
+inline constexpr Stack kAllStacks[kStackCount] = {Stack::kSaveoops, Stack::kKdump,
+                                                  Stack::kSaveoopsTiny};
 
-// "saveoops" or "kdump" (also the value of bench.stack= in the guest).
+// "saveoops", "kdump" or "saveoops-tiny" (also the value of bench.stack= in
+// the guest).
 const char* StackName(Stack stack);
+
+// The stacks a ','-separated list of StackName()s names (vs_kdump --stacks),
+// in the order given. Fails on an empty list, an unknown name or one named
+// twice, naming it.
+absl::StatusOr<std::vector<Stack>> ParseStackList(absl::string_view list);
+
+// The boot order of latency round `round` (0-based) over `stacks`: as given
+// on even rounds, reversed on odd ones, so three stacks A, B, C run
+// ABC CBA ABC ... (the ABBA rotation generalised). Each stack's mean
+// position over two rounds is the same, so a steady drift in the shared
+// machine's speed hits all stacks alike.
+std::vector<Stack> RoundOrder(const std::vector<Stack>& stacks, int round);
 
 // One line of a guest's serial console, as the host received it.
 struct SerialLine {
@@ -57,6 +77,7 @@ class SerialLineSplitter {
 //                  capture kernel up" or "kdump-bench: capture kernel up"
 //   done           the record is durably on disk: "saveoops-capture: record
 //                  N written" or "kdump-bench: dmesg synced"
+// Both Saveoops stacks run saveoops-capture and share its markers.
 struct RunTimeline {
   std::optional<double> panic;
   std::optional<double> capture_kernel;
@@ -68,6 +89,9 @@ struct RunTimeline {
   std::vector<int64_t> saveoops_arm_us;
   // "bench-guest: arm failed" seen: the stack refused to arm.
   bool arm_failed = false;
+  // "bench-guest: armed stack=S us=N": the final arm before the panic, in
+  // microseconds (the stack's own tool, its own capture kernel).
+  std::optional<int64_t> armed_us;
 
   // done - panic, if both were seen.
   std::optional<double> Latency() const;
@@ -116,6 +140,29 @@ absl::StatusOr<uint64_t> BisectSmallest(uint64_t lo, uint64_t hi, uint64_t step,
                                         const std::function<bool(uint64_t)>& captures,
                                         std::vector<std::pair<uint64_t, bool>>* probes = nullptr);
 
+// BisectSmallest on the `step` grid, then on the finer `fine_step` grid
+// just below its answer v: when v is above lo, the coarse grid point below v
+// (v - step on the grid) is known to fail, so the answer lies in
+// (v - step, v] and is bisected there with fine_step (at most
+// log2(step / fine_step) + 1 more probes). A coarse answer of lo is final
+// (nothing below lo is probed). Fails if a step is 0 or fine_step > step,
+// or as BisectSmallest does. `probes` receives the probes of both passes.
+// Example: lo 32, hi 256, step 2, fine 1, success from 85 up: the coarse pass
+// answers 86 (84 failed), the fine pass probes 85: answer 85.
+absl::StatusOr<uint64_t> BisectSmallestRefined(
+    uint64_t lo, uint64_t hi, uint64_t step, uint64_t fine_step,
+    const std::function<bool(uint64_t)>& captures,
+    std::vector<std::pair<uint64_t, bool>>* probes = nullptr);
+
+// A probe that counts as success only when `probe` succeeds `times` times
+// in a row for the value; it stops at the first failure, so a failing value
+// costs one call and a succeeding one `times` calls. A reservation that only
+// sometimes captures (the edge moves with boot timing) is then a failure,
+// which keeps the bisected minimum stable between runs. `times` < 1 is
+// taken as 1.
+std::function<bool(uint64_t)> RequireRepeatedSuccess(std::function<bool(uint64_t)> probe,
+                                                     int times);
+
 // One line of bench/sha_bench's output:
 //   "sha256 engine=<name> best_mbps=<x> median_mbps=<y>"
 struct ShaResult {
@@ -153,6 +200,54 @@ std::string KernelRowsJson(const std::vector<KernelLatencyRow>& rows);
 
 // The markdown table "panic -> on disk per kernel", one row per kernel.
 std::string KernelRowsMarkdown(const std::vector<KernelLatencyRow>& rows);
+
+// `saveoops plan`'s prediction for one capture kernel against the
+// bisected smallest crashkernel= (the reservation and kernel-plans figures).
+struct PlanCheckRow {
+  // The capture kernel's release ("6.1.0-57-amd64", "6.1.158-saveoops").
+  std::string release;
+  // Bisected smallest crashkernel= (MiB) that captured; nullopt if not
+  // measured.
+  std::optional<uint64_t> measured_mib;
+  // `saveoops plan --print=crashkernel-mib` with plan's default headroom for
+  // this kernel, and the headroom it used (MiB).
+  std::optional<uint64_t> predicted_mib;
+  uint64_t headroom_mib = 0;
+  // The bisection's coarse step (MiB): "within one step".
+  uint64_t step_mib = 2;
+  // `saveoops plan` with headroom h (MiB) -> crashkernel MiB, for the
+  // headrooms the benchmark tried (calibration).
+  std::map<uint64_t, uint64_t> prediction_by_headroom;
+
+  // measured <= predicted <= measured + step: plan never asks for less than
+  // what captured, and at most one step more.
+  bool WithinStepAtOrAbove() const;
+  // predicted < measured: a machine set up as plan says would not capture.
+  bool Below() const;
+};
+
+// The headroom values (MiB) of PlanCheckRow::prediction_by_headroom under
+// which every row is within one step at or above its measurement: [lo, hi]
+// of the contiguous range starting at the smallest such headroom, nullopt
+// if no tried headroom satisfies all rows (or no row was measured). Rows
+// without a measurement are ignored; a headroom some measured row did not
+// try does not count.
+struct HeadroomRange {
+  uint64_t lo = 0, hi = 0;
+};
+std::optional<HeadroomRange> HeadroomWithinStepForAll(const std::vector<PlanCheckRow>& rows);
+
+// `"plan_checks": [{...}, ...]` (no trailing comma or newline) for
+// results.json: release, measured_mib, predicted_mib, headroom_mib,
+// within_step_at_or_above per row; a missing figure is null.
+std::string PlanChecksJson(const std::vector<PlanCheckRow>& rows);
+
+// The markdown table "plan vs bisection", one row per capture kernel.
+std::string PlanChecksMarkdown(const std::vector<PlanCheckRow>& rows);
+
+// "yes" when `value` is at most (at_most) / at least `limit`, "**no**"
+// when not, "n/a" without a value: the "met" cells of RESULTS.md.
+std::string TargetMet(std::optional<double> value, double limit, bool at_most);
 
 }  // namespace saveoops
 

@@ -1,5 +1,8 @@
 #include "bench/bench_lib.h"
 
+#include <algorithm>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -213,6 +216,208 @@ TEST(KernelRowsTest, MarkdownRowPerKernel) {
             "|---|---|---|---|---|\n"
             "| 6.1.0-57-amd64 | 2.84 | 5.87 | 0.48× | 7 |\n"
             "| 6.12.117+deb13-amd64 | n/a | 0.00 | n/a | 3 |\n");
+}
+
+TEST(StackTest, NamesAndLists) {
+  EXPECT_STREQ(StackName(Stack::kSaveoopsTiny), "saveoops-tiny");
+  absl::StatusOr<std::vector<Stack>> all = ParseStackList("saveoops,kdump,saveoops-tiny");
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(*all, (std::vector<Stack>{Stack::kSaveoops, Stack::kKdump, Stack::kSaveoopsTiny}));
+  absl::StatusOr<std::vector<Stack>> one = ParseStackList("saveoops-tiny,");
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(*one, std::vector<Stack>{Stack::kSaveoopsTiny});
+  EXPECT_NE(ParseStackList("saveoops,tiny").status().message().find("'tiny'"), std::string::npos);
+  EXPECT_NE(ParseStackList("kdump,kdump").status().message().find("twice"), std::string::npos);
+  EXPECT_FALSE(ParseStackList("").ok());
+  EXPECT_FALSE(ParseStackList(",").ok());
+}
+
+TEST(RoundOrderTest, ThreeStacksRotateAbcCba) {
+  const std::vector<Stack> abc = {Stack::kSaveoops, Stack::kKdump, Stack::kSaveoopsTiny};
+  std::vector<Stack> seen;
+  for (int round = 0; round < 4; ++round) {
+    for (Stack s : RoundOrder(abc, round)) seen.push_back(s);
+  }
+  const Stack a = Stack::kSaveoops, b = Stack::kKdump, c = Stack::kSaveoopsTiny;
+  EXPECT_EQ(seen, (std::vector<Stack>{a, b, c, c, b, a, a, b, c, c, b, a}));
+  // Over every pair of rounds each stack's positions add up to the same sum.
+  for (Stack s : abc) {
+    int sum = 0;
+    for (int round = 0; round < 2; ++round) {
+      const std::vector<Stack> order = RoundOrder(abc, round);
+      sum += static_cast<int>(std::find(order.begin(), order.end(), s) - order.begin());
+    }
+    EXPECT_EQ(sum, 2) << StackName(s);
+  }
+  EXPECT_EQ(RoundOrder({a, b}, 1), (std::vector<Stack>{b, a}));
+}
+
+TEST(ParseRunTimelineTest, TinyStackUsesSaveoopsMarkersAndFinalArmTime) {
+  const auto lines = Lines({
+      {1.0, "bench-guest: armed stack=saveoops-tiny us=81234"},
+      {1.1, "bench-guest: armed stack=saveoops-tiny us=99"},
+      {3.0, "Kernel panic - not syncing: sysrq triggered crash"},
+      {3.6, "[    0.000000] Linux version 6.1.158-saveoops (root@x) #1"},
+      {4.0, "saveoops-capture: capture kernel up; saving the dead kernel's log"},
+      {4.5, "kdump-bench: dmesg synced"},
+      {4.7, "saveoops-capture: record 1 written to /dev/vda"},
+  });
+  const RunTimeline t = ParseRunTimeline(lines, Stack::kSaveoopsTiny);
+  ASSERT_TRUE(t.done && t.capture_init && t.capture_kernel);
+  EXPECT_DOUBLE_EQ(*t.Latency(), 1.7);
+  EXPECT_EQ(*t.capture_kernel, 3.6);
+  EXPECT_EQ(*t.capture_init, 4.0);
+  ASSERT_TRUE(t.armed_us.has_value());
+  EXPECT_EQ(*t.armed_us, 81234);
+  EXPECT_FALSE(
+      ParseRunTimeline(Lines({{1.0, "bench-guest: armed stack=kdump us=x"}}), Stack::kKdump)
+          .armed_us.has_value());
+}
+
+TEST(BisectSmallestRefinedTest, CoarseThenFineNearTheEdge) {
+  for (uint64_t threshold : {32, 33, 84, 85, 86, 87, 255, 256}) {
+    std::vector<std::pair<uint64_t, bool>> probes;
+    absl::StatusOr<uint64_t> got = BisectSmallestRefined(
+        32, 256, 2, 1, [&](uint64_t v) { return v >= threshold; }, &probes);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, threshold);
+    EXPECT_LE(probes.size(), 8u) << "threshold " << threshold;
+    for (const auto& [v, ok] : probes) EXPECT_EQ(ok, v >= threshold);
+  }
+  // Coarse step 8, fine step 1: the answer to the MiB, a few more probes.
+  std::vector<std::pair<uint64_t, bool>> probes;
+  absl::StatusOr<uint64_t> got = BisectSmallestRefined(
+      8, 64, 8, 1, [](uint64_t v) { return v >= 21; }, &probes);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, 21u);
+  EXPECT_LE(probes.size(), 3u + 3u);
+  // Success at lo: nothing below lo is probed.
+  probes.clear();
+  got = BisectSmallestRefined(
+      32, 256, 2, 1, [](uint64_t) { return true; }, &probes);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, 32u);
+  for (const auto& [v, ok] : probes) EXPECT_GE(v, 32u);
+  EXPECT_FALSE(BisectSmallestRefined(32, 256, 2, 0, [](uint64_t) { return true; }).ok());
+  EXPECT_FALSE(BisectSmallestRefined(32, 256, 2, 3, [](uint64_t) { return true; }).ok());
+}
+
+TEST(RequireRepeatedSuccessTest, AFlakyValueCountsAsFailure) {
+  // 84 captures every other boot, 86 always, 82 never.
+  std::map<uint64_t, int> calls;
+  auto boot = [&](uint64_t v) {
+    const int n = calls[v]++;
+    return v >= 86 || (v == 84 && n % 2 == 0);
+  };
+  const std::function<bool(uint64_t)> twice = RequireRepeatedSuccess(boot, 2);
+  EXPECT_TRUE(twice(86));
+  EXPECT_EQ(calls[86], 2);
+  EXPECT_FALSE(twice(84));
+  EXPECT_EQ(calls[84], 2);
+  EXPECT_FALSE(twice(82));
+  EXPECT_EQ(calls[82], 1) << "a failure is not tried again";
+  absl::StatusOr<uint64_t> edge = BisectSmallestRefined(32, 256, 2, 1, twice);
+  ASSERT_TRUE(edge.ok());
+  EXPECT_EQ(*edge, 86u);
+  EXPECT_TRUE(RequireRepeatedSuccess(boot, 0)(90));
+}
+
+PlanCheckRow Check(uint64_t measured, uint64_t predicted, std::map<uint64_t, uint64_t> by_h) {
+  PlanCheckRow r;
+  r.release = "6.1.0-57-amd64";
+  r.measured_mib = measured;
+  r.predicted_mib = predicted;
+  r.headroom_mib = 25;
+  r.prediction_by_headroom = std::move(by_h);
+  return r;
+}
+
+TEST(PlanCheckTest, WithinOneStepAtOrAbove) {
+  EXPECT_TRUE(Check(88, 88, {}).WithinStepAtOrAbove());
+  EXPECT_TRUE(Check(88, 90, {}).WithinStepAtOrAbove());
+  EXPECT_FALSE(Check(88, 91, {}).WithinStepAtOrAbove());
+  EXPECT_FALSE(Check(88, 91, {}).Below());
+  EXPECT_FALSE(Check(88, 86, {}).WithinStepAtOrAbove());
+  EXPECT_TRUE(Check(88, 86, {}).Below());
+  PlanCheckRow unknown;
+  unknown.predicted_mib = 40;
+  EXPECT_FALSE(unknown.WithinStepAtOrAbove());
+  EXPECT_FALSE(unknown.Below());
+}
+
+TEST(PlanCheckTest, HeadroomRangeForEveryKernel) {
+  // Kernel A captures at 86 and predicts headroom + 61; kernel B at 100,
+  // predicting headroom + 72. A wants h in [25, 27], B h in [28, 30]: none.
+  std::map<uint64_t, uint64_t> a, b, c;
+  for (uint64_t h = 20; h <= 32; ++h) {
+    a[h] = h + 61;
+    b[h] = h + 72;
+    c[h] = h + 73;
+  }
+  EXPECT_FALSE(HeadroomWithinStepForAll({Check(86, 86, a), Check(100, 97, b)}).has_value());
+  // With kernel C (needs h in [27, 29]) instead of B: h 27 only.
+  std::optional<HeadroomRange> r = HeadroomWithinStepForAll({Check(86, 86, a), Check(100, 97, c)});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->lo, 27u);
+  EXPECT_EQ(r->hi, 27u);
+  r = HeadroomWithinStepForAll({Check(86, 86, a)});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->lo, 25u);
+  EXPECT_EQ(r->hi, 27u);
+  // A row without a measurement does not count; no measured row: nothing.
+  PlanCheckRow unmeasured;
+  unmeasured.prediction_by_headroom = {{1, 1}};
+  r = HeadroomWithinStepForAll({unmeasured, Check(86, 86, a)});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->lo, 25u);
+  EXPECT_FALSE(HeadroomWithinStepForAll({unmeasured}).has_value());
+  // A headroom one row did not try breaks the range.
+  std::map<uint64_t, uint64_t> gap = a;
+  gap.erase(26);
+  r = HeadroomWithinStepForAll({Check(86, 86, a), Check(86, 86, gap)});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->hi, 25u);
+}
+
+TEST(PlanCheckTest, JsonAndMarkdown) {
+  PlanCheckRow tiny;
+  tiny.release = "6.1.158-saveoops";
+  tiny.measured_mib = 21;
+  tiny.predicted_mib = 22;
+  tiny.headroom_mib = 6;
+  PlanCheckRow below = Check(88, 86, {});
+  PlanCheckRow unmeasured;
+  unmeasured.release = "5.10.0-32-amd64";
+  unmeasured.predicted_mib = 80;
+  unmeasured.headroom_mib = 25;
+  const std::vector<PlanCheckRow> rows = {tiny, below, unmeasured};
+  EXPECT_EQ(PlanChecksJson(rows),
+            "  \"plan_checks\": [\n"
+            "    {\"release\": \"6.1.158-saveoops\", \"measured_mib\": 21, \"predicted_mib\": 22, "
+            "\"headroom_mib\": 6, \"within_step_at_or_above\": true},\n"
+            "    {\"release\": \"6.1.0-57-amd64\", \"measured_mib\": 88, \"predicted_mib\": 86, "
+            "\"headroom_mib\": 25, \"within_step_at_or_above\": false},\n"
+            "    {\"release\": \"5.10.0-32-amd64\", \"measured_mib\": null, \"predicted_mib\": 80, "
+            "\"headroom_mib\": 25, \"within_step_at_or_above\": null}\n"
+            "  ]");
+  EXPECT_EQ(PlanChecksJson({}), "  \"plan_checks\": []");
+  const std::string md = PlanChecksMarkdown(rows);
+  EXPECT_NE(md.find("| 6.1.158-saveoops | 21 MiB | 22 MiB (6 MiB) | +1 MiB | yes |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| 6.1.0-57-amd64 | 88 MiB | 86 MiB (25 MiB) | -2 MiB | **no** (below"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| 5.10.0-32-amd64 | n/a | 80 MiB (25 MiB) | n/a | n/a |"), std::string::npos)
+      << md;
+}
+
+TEST(TargetMetTest, AtMostAtLeastAndUnknown) {
+  EXPECT_EQ(TargetMet(0.25, 0.25, true), "yes");
+  EXPECT_EQ(TargetMet(0.26, 0.25, true), "**no**");
+  EXPECT_EQ(TargetMet(0.8, 0.8, false), "yes");
+  EXPECT_EQ(TargetMet(0.7, 0.8, false), "**no**");
+  EXPECT_EQ(TargetMet(std::nullopt, 1, true), "n/a");
 }
 
 }  // namespace

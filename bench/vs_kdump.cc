@@ -1,6 +1,8 @@
 // vs_kdump: Saveoops against the standard kdump stack (kexec-tools
 // `kexec -p` + a capture initramfs running `makedumpfile --dump-dmesg`), on
-// the same Debian kernel, QEMU settings and store disk, in one run.
+// the same Debian kernel, QEMU settings and store disk, in one run; and
+// Saveoops with its own small capture kernel (--capture-kernel=saveoops,
+// stack "saveoops-tiny") beside them.
 //
 //   bazel run //bench:vs_kdump             # full run, ~10-15 min
 //   bazel run //bench:vs_kdump -- --quick  # 1 boot each, coarse bisection
@@ -14,6 +16,8 @@
 //   5. SHA-256 throughput of the purgatory's code vs BoringSSL (sha_bench)
 //   6. kernels: figure 1 again per --kernels entry of the kernel cache
 //      (Debian 13's 6.12 kernels), first and capture kernel alike
+//   7. kernel-plans: figure 2's Saveoops bisection per --kernels entry, and
+//      `saveoops plan`'s prediction for it
 // Writes bench/results.json, bench/RESULTS.md and bench/latency.png (plus
 // bench/latency.tsv, the chart's data) into the workspace.
 #include <errno.h>
@@ -27,6 +31,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -53,6 +58,7 @@
 #include "bench/bench_lib.h"
 #include "bench/kdump_initramfs.h"
 #include "common/bundle.h"
+#include "common/bzimage.h"
 #include "common/cmdline.h"
 #include "common/files.h"
 #include "host/flags.h"
@@ -164,6 +170,9 @@ absl::Status MustRun(const std::vector<std::string>& argv, std::string* output =
 struct Inputs {
   std::string saveoops, capture, purgatory, guest_init, kdump_init, sha_bench, iomem_1g;
   std::string kernel, release, modules_dir;
+  // Saveoops' own capture kernel (stack saveoops-tiny); empty when that
+  // stack is not benchmarked.
+  std::string tiny_kernel;
 };
 
 // A data dependency of this binary: $RUNFILES_DIR/saveoops/<path>, else
@@ -269,9 +278,24 @@ absl::StatusOr<std::string> CacheKernel(const std::string& name) {
 
 struct Artifacts {
   std::string capture_cpio, bundle, kdump_cpio, guest_cpio;
+  // Saveoops with its own capture kernel; empty without Inputs::tiny_kernel.
+  std::string tiny_bundle, tiny_release;
   KdumpInitramfsSummary kdump;
   size_t capture_init_bytes = 0;
+  // Per stack (indexed by Stack): the capture initramfs, the capture
+  // kernel's bzImage file, and the memory its kernel piece takes in the
+  // reservation (the prepared image's piece or the bzImage's init_size).
+  size_t initramfs_bytes[kStackCount] = {};
+  size_t kernel_file_bytes[kStackCount] = {};
+  size_t kernel_piece_bytes[kStackCount] = {};
 };
+
+// The kernel piece a bundle's capture kernel takes in the reservation.
+size_t KernelPieceBytes(const BundleContents& bundle) {
+  absl::StatusOr<CaptureKernel> kernel = ParseCaptureKernel(bundle);
+  if (!kernel.ok()) return 0;
+  return CaptureSizesForUnknownSystem(bundle, *kernel, 0).kernel_init_size;
+}
 
 absl::Status AddHostFileTo(CpioWriter& w, const std::string& dest, const std::string& src) {
   absl::StatusOr<std::string> bytes = ReadFile(src);
@@ -311,6 +335,38 @@ absl::StatusOr<Artifacts> BuildArtifacts(const Inputs& in, const std::string& wo
   if (!s.ok()) return s;
   s = WriteBundleFile(a.bundle, built->bundle);
   if (!s.ok()) return s;
+  const int sv = static_cast<int>(Stack::kSaveoops), kd = static_cast<int>(Stack::kKdump),
+            ti = static_cast<int>(Stack::kSaveoopsTiny);
+  a.initramfs_bytes[sv] = built->bundle.capture_initramfs.size();
+  a.kernel_file_bytes[sv] = a.kernel_file_bytes[kd] = FileSize(in.kernel);
+  a.kernel_piece_bytes[sv] = KernelPieceBytes(built->bundle);
+  if (absl::StatusOr<BzImageInfo> bz = ParseBzImage(built->bundle.capture_kernel); bz.ok()) {
+    // kexec-tools places the bzImage's protected-mode part and lets it
+    // decompress in place: init_size bytes.
+    a.kernel_piece_bytes[kd] = bz->init_size;
+  }
+
+  if (!in.tiny_kernel.empty()) {
+    Progress(absl::StrCat("building the bundle with Saveoops' own capture kernel ", in.tiny_kernel,
+                          " (as saveoops bundle create --capture-kernel=saveoops)"));
+    DefaultCaptureBundleSpec tiny = capture;
+    tiny.capture_kernel_path = in.tiny_kernel;
+    tiny.capture_kernel_flag = "--tiny-kernel";
+    absl::StatusOr<DefaultCaptureBundle> tb = BuildDefaultCaptureBundle(tiny);
+    if (!tb.ok()) return tb.status();
+    if (!IsSaveoopsCaptureKernel(tb->kernel_version)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--tiny-kernel ", in.tiny_kernel, " is not Saveoops' capture kernel (release ",
+          tb->release, " does not end in ", kSaveoopsKernelReleaseSuffix, ")"));
+    }
+    a.tiny_bundle = work + "/saveoops-tiny.bundle";
+    a.tiny_release = tb->release;
+    s = WriteBundleFile(a.tiny_bundle, tb->bundle);
+    if (!s.ok()) return s;
+    a.initramfs_bytes[ti] = tb->bundle.capture_initramfs.size();
+    a.kernel_file_bytes[ti] = FileSize(in.tiny_kernel);
+    a.kernel_piece_bytes[ti] = KernelPieceBytes(tb->bundle);
+  }
 
   Progress(
       "building the kdump baseline initramfs (kdump_init + makedumpfile + libraries + same "
@@ -324,6 +380,7 @@ absl::StatusOr<Artifacts> BuildArtifacts(const Inputs& in, const std::string& wo
   if (!kdump.ok()) return kdump.status();
   s = WriteFile(a.kdump_cpio, std::string(kdump->begin(), kdump->end()));
   if (!s.ok()) return s;
+  a.initramfs_bytes[kd] = kdump->size();
 
   Progress("building the first kernel's initramfs (both stacks, bench_guest_init as /init)");
   CpioWriter w;
@@ -338,6 +395,7 @@ absl::StatusOr<Artifacts> BuildArtifacts(const Inputs& in, const std::string& wo
       {"/capture.cpio", a.capture_cpio},  {"/kdump.cpio", a.kdump_cpio},
       {"/sbin/kexec", "/usr/sbin/kexec"},
   };
+  if (!a.tiny_bundle.empty()) files.push_back({"/saveoops-tiny.bundle", a.tiny_bundle});
   absl::StatusOr<std::vector<std::string>> libs = SharedLibrariesOf("/usr/sbin/kexec");
   if (!libs.ok()) return libs.status();
   for (const std::string& lib : *libs) files.push_back({lib, lib});
@@ -360,6 +418,11 @@ struct BenchConfig {
   int smp = 1;
   double boot_timeout = 240;    // whole boot, seconds
   double capture_timeout = 90;  // from the panic line to the record
+  // From the panic line to the capture kernel's banner: the purgatory and
+  // kexec-tools' take under 5 s even on a loaded machine; a capture kernel
+  // that dies before its console is up says nothing more, so waiting the
+  // whole capture_timeout would only slow the bisection down.
+  double banner_timeout = 30;
   // Extra capture kernel arguments for both stacks, ',' separated.
   std::string capture_extra;
   // The capture command line of both stacks, as `saveoops arm` builds it
@@ -501,7 +564,7 @@ absl::StatusOr<BootOutcome> RunBoot(const BenchConfig& cfg, const Inputs& in, co
 
   SerialLineSplitter splitter;
   size_t scanned = 0;
-  std::optional<double> panic_at, done_at;
+  std::optional<double> panic_at, done_at, banner_at;
   bool timed_out = false, exited = false;
   int status = 0;
   char buf[16384];
@@ -521,6 +584,7 @@ absl::StatusOr<BootOutcome> RunBoot(const BenchConfig& cfg, const Inputs& in, co
     for (; scanned < splitter.lines().size(); ++scanned) {
       const std::string& text = splitter.lines()[scanned].text;
       if (!panic_at && absl::StrContains(text, "Kernel panic - not syncing")) panic_at = t;
+      if (panic_at && !banner_at && absl::StrContains(text, "Linux version ")) banner_at = t;
       if (panic_at && (absl::StrContains(text, "saveoops-capture: record ") ||
                        absl::StrContains(text, "kdump-bench: dmesg synced"))) {
         done_at = t;
@@ -538,6 +602,7 @@ absl::StatusOr<BootOutcome> RunBoot(const BenchConfig& cfg, const Inputs& in, co
     }
     const bool too_long = t > cfg.boot_timeout ||
                           (panic_at && t - *panic_at > cfg.capture_timeout) ||
+                          (panic_at && !banner_at && t - *panic_at > cfg.banner_timeout) ||
                           (done_at && t - *done_at > 20);
     if (too_long) {
       timed_out = !done_at;
@@ -558,7 +623,7 @@ absl::StatusOr<BootOutcome> RunBoot(const BenchConfig& cfg, const Inputs& in, co
 
   // The verdict comes from the disk, not from the console.
   std::string text;
-  if (boot.stack == Stack::kSaveoops) {
+  if (boot.stack != Stack::kKdump) {
     const int rc = RunCommand({in.saveoops, "show", "--store=" + disk}, &text);
     o.captured = rc == 0 && absl::StrContains(text, kPanicLine);
   } else {
@@ -587,23 +652,24 @@ std::string TailOf(const BootOutcome& o, size_t n) {
   return out;
 }
 
-// Boots `rounds` pairs, one boot per stack each, in ABBA order (Saveoops,
-// kdump, kdump, Saveoops, ...): the stacks alternate, and a drift in the
-// shared machine's speed hits both alike. Calls on_boot for each boot that
-// captured; a boot that did not capture is an error naming it, its reason
-// and the end of its serial log.
+// Boots `rounds` rounds, one boot per stack each, in the ABBA rotation
+// generalised to `stacks` (RoundOrder: ABC CBA ABC ...): a drift in the
+// shared machine's speed hits every stack alike. Arm-time samples (which
+// time both tools on the Debian kernel) are taken in the saveoops and kdump
+// boots only. Calls on_boot for each boot that captured; a boot that did
+// not capture is an error naming it, its reason and the end of its serial
+// log.
 absl::Status RunAbbaBoots(
-    const BenchConfig& cfg, const Inputs& in, const Artifacts& art, int rounds, int crashkernel_mib,
-    int arm_reps, const std::string& label_prefix,
+    const BenchConfig& cfg, const Inputs& in, const Artifacts& art,
+    const std::vector<Stack>& stacks, int rounds, int crashkernel_mib, int arm_reps,
+    const std::string& label_prefix,
     const std::function<void(int round, Stack stack, const BootOutcome& o)>& on_boot) {
   for (int round = 0; round < rounds; ++round) {
-    const Stack first = round % 2 == 0 ? Stack::kSaveoops : Stack::kKdump;
-    const Stack second = round % 2 == 0 ? Stack::kKdump : Stack::kSaveoops;
-    for (Stack stack : {first, second}) {
+    for (Stack stack : RoundOrder(stacks, round)) {
       Boot b;
       b.stack = stack;
       b.crashkernel_mib = crashkernel_mib;
-      b.arm_reps = arm_reps;
+      b.arm_reps = stack == Stack::kSaveoopsTiny ? 0 : arm_reps;
       b.label = absl::StrCat(label_prefix, "-", round + 1, "-", StackName(stack));
       absl::StatusOr<BootOutcome> o = RunBoot(cfg, in, art, b);
       if (!o.ok()) return o.status();
@@ -635,7 +701,9 @@ struct ProbeResult {
 
 struct ReservationResult {
   uint64_t smallest_mib = 0;
+  // Every boot, in order (a confirmed value appears once per boot).
   std::vector<ProbeResult> probes;
+  uint64_t lo_mib = 0, hi_mib = 0;
 };
 
 struct PlanFit {
@@ -649,40 +717,63 @@ struct PlanFit {
   std::map<uint64_t, uint64_t> prediction;  // headroom MiB -> crashkernel MiB
 };
 
+// The kernel-plans figure for one --kernels entry.
+struct KernelPlan {
+  std::string name;
+  ReservationResult reservation;
+  PlanCheckRow check;
+};
+
 struct Results {
+  std::vector<Stack> stacks;
   std::vector<LatencyRun> latency;
   // The "kernels" figure: one row per --kernels entry (the main latency
   // figure's kernel is added in front when reporting).
   std::vector<KernelLatencyRow> kernels;
-  std::optional<ReservationResult> reservation[2];
-  std::optional<PlanFit> plan;
+  std::optional<ReservationResult> reservation[kStackCount];
+  // `saveoops plan` against the bisection, for the two Saveoops stacks.
+  std::optional<PlanFit> plan[kStackCount];
+  std::optional<PlanCheckRow> plan_check[kStackCount];
+  std::vector<KernelPlan> kernel_plans;
+  int fine_step_mib = 1;
+  int confirm = 2;
   std::vector<ShaResult> sha;
   size_t capture_cpio_bytes = 0, kdump_cpio_bytes = 0;
   Artifacts art;
   std::vector<double> arm_kexec_ms, arm_saveoops_ms;
   int step_mib = 2;
   int arm_reps = 0;
+  std::string tiny_release, tiny_kernel;
   std::string load_start, load_end;
   int latency_crashkernel_mib = 256;
   double elapsed_s = 0;
   std::string release;  // of the main figures' kernel
 };
 
+// The smallest crashkernel= (MiB) with which `stack` captures: a bisection
+// on the `step` grid in [lo, hi], then on the `fine_step` grid near the
+// edge (BisectSmallestRefined); a value counts as capturing only when
+// `confirm` boots in a row capture (RequireRepeatedSuccess), so a flaky
+// edge reads as failing and the figure is stable between runs.
 absl::StatusOr<ReservationResult> BisectReservation(const BenchConfig& cfg, const Inputs& in,
                                                     const Artifacts& art, Stack stack, uint64_t lo,
-                                                    uint64_t hi, uint64_t step,
-                                                    bool hi_known_good) {
+                                                    uint64_t hi, uint64_t step, uint64_t fine_step,
+                                                    int confirm, bool hi_known_good,
+                                                    const std::string& label_prefix) {
   ReservationResult r;
   absl::Status error = absl::OkStatus();
-  auto captures = [&](uint64_t mib) -> bool {
+  std::map<uint64_t, int> boots_at;
+  auto boot_once = [&](uint64_t mib) -> bool {
     if (!error.ok()) return false;
     Boot b;
     b.stack = stack;
     b.crashkernel_mib = static_cast<int>(mib);
     // Saveoops arms whatever fits: the bisection measures how much the
     // capture really needs, not what the planner asks for.
-    if (stack == Stack::kSaveoops) b.headroom = "0";
-    b.label = absl::StrCat("reservation-", StackName(stack), "-", mib, "M");
+    if (stack != Stack::kKdump) b.headroom = "0";
+    const int attempt = ++boots_at[mib];
+    b.label = absl::StrCat(label_prefix, "-", StackName(stack), "-", mib, "M",
+                           attempt > 1 ? absl::StrCat("-", attempt) : "");
     absl::StatusOr<BootOutcome> o = RunBoot(cfg, in, art, b);
     if (!o.ok()) {
       error = o.status();
@@ -693,6 +784,7 @@ absl::StatusOr<ReservationResult> BisectReservation(const BenchConfig& cfg, cons
                              o->captured ? "captured" : "FAILED: " + o->why, o->wall));
     return o->captured;
   };
+  const std::function<bool(uint64_t)> captures = RequireRepeatedSuccess(boot_once, confirm);
   // The upper end must capture; grow it if not (up to half the guest).
   while (!hi_known_good) {
     if (captures(hi)) break;
@@ -704,23 +796,34 @@ absl::StatusOr<ReservationResult> BisectReservation(const BenchConfig& cfg, cons
     lo = hi;
     hi *= 2;
   }
-  absl::StatusOr<uint64_t> smallest = BisectSmallest(lo, hi, step, captures);
+  r.lo_mib = lo;
+  r.hi_mib = hi;
+  absl::StatusOr<uint64_t> smallest = BisectSmallestRefined(lo, hi, step, fine_step, captures);
   if (!error.ok()) return error;
   if (!smallest.ok()) return smallest.status();
   r.smallest_mib = *smallest;
   return r;
 }
 
-absl::StatusOr<PlanFit> FitPlan(const Inputs& in, const Artifacts& art, uint64_t measured_mib,
-                                uint64_t step_mib, uint64_t default_headroom_mib) {
+// `saveoops plan` for `bundle` against the measured minimum: its prediction
+// with `default_headroom_mib` (plan's own default for the bundle's kernel
+// when nullopt), and with every headroom from 0 MiB up to a little past the
+// measurement (calibration).
+absl::StatusOr<PlanFit> FitPlan(const Inputs& in, const std::string& bundle, uint64_t measured_mib,
+                                uint64_t step_mib, std::optional<uint64_t> default_headroom_mib,
+                                uint64_t plan_default_headroom_mib) {
   PlanFit fit;
-  fit.default_headroom_mib = default_headroom_mib;
-  auto predict = [&](uint64_t headroom_mib) -> absl::StatusOr<uint64_t> {
+  fit.default_headroom_mib = default_headroom_mib.value_or(plan_default_headroom_mib);
+  auto predict = [&](std::optional<uint64_t> headroom_mib) -> absl::StatusOr<uint64_t> {
     std::string out;
-    absl::Status s = MustRun(
-        {in.saveoops, "plan", "--bundle=" + art.bundle, "--cpus=1", "--memmap=" + in.iomem_1g,
-         absl::StrCat("--headroom=", headroom_mib, "M"), "--print=crashkernel-mib"},
-        &out);
+    std::vector<std::string> argv = {in.saveoops,
+                                     "plan",
+                                     "--bundle=" + bundle,
+                                     "--cpus=1",
+                                     "--memmap=" + in.iomem_1g,
+                                     "--print=crashkernel-mib"};
+    if (headroom_mib) argv.push_back(absl::StrCat("--headroom=", *headroom_mib, "M"));
+    absl::Status s = MustRun(argv, &out);
     if (!s.ok()) return s;
     uint64_t mib = 0;
     if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(out), &mib)) {
@@ -733,8 +836,7 @@ absl::StatusOr<PlanFit> FitPlan(const Inputs& in, const Artifacts& art, uint64_t
     if (!p.ok()) return p.status();
     fit.prediction[h] = *p;
     if (!fit.safe_headroom_mib && *p >= measured_mib) fit.safe_headroom_mib = h;
-    const uint64_t diff = *p > measured_mib ? *p - measured_mib : measured_mib - *p;
-    if (diff <= step_mib) {
+    if (*p >= measured_mib && *p - measured_mib <= step_mib) {
       if (!fit.within_step_lo) fit.within_step_lo = h;
       fit.within_step_hi = h;
     }
@@ -745,6 +847,18 @@ absl::StatusOr<PlanFit> FitPlan(const Inputs& in, const Artifacts& art, uint64_t
   fit.predicted_default_mib = *d;
   fit.predicted_zero_headroom_mib = fit.prediction[0];
   return fit;
+}
+
+PlanCheckRow MakePlanCheck(const std::string& release, uint64_t measured_mib, const PlanFit& fit,
+                           uint64_t step_mib) {
+  PlanCheckRow row;
+  row.release = release;
+  row.measured_mib = measured_mib;
+  row.predicted_mib = fit.predicted_default_mib;
+  row.headroom_mib = fit.default_headroom_mib;
+  row.step_mib = step_mib;
+  row.prediction_by_headroom = fit.prediction;
+  return row;
 }
 
 // ---- reporting -------------------------------------------------------------------------
@@ -782,15 +896,28 @@ struct Figures {
   std::vector<KernelLatencyRow> kernels;
   std::optional<double> latency_ratio, reservation_ratio, reservation_mib, initramfs_ratio,
       arm_ratio, sha_ni_vs_boringssl, sha_portable_vs_boringssl;
-  Summary lat[2], kernel_phase[2], init_phase[2], tool_phase[2];
+  // Saveoops with its own capture kernel against kdump.
+  std::optional<double> tiny_latency_ratio, tiny_reservation_ratio, tiny_reservation_mib,
+      tiny_initramfs_ratio, kdump_reservation_mib;
+  Summary lat[kStackCount], kernel_phase[kStackCount], init_phase[kStackCount],
+      tool_phase[kStackCount], final_arm[kStackCount];
   Summary arm_kexec, arm_saveoops;
   std::optional<double> sha_mbps_portable, sha_mbps_ni, sha_mbps_boringssl;
+  // Every plan-vs-bisection row: the main kernel, Saveoops' own kernel, the
+  // kernel-plans figure's kernels.
+  std::vector<PlanCheckRow> plan_checks;
+  // The headroom range that puts every Debian kernel within one step.
+  std::optional<HeadroomRange> debian_headroom_range;
 };
+
+constexpr int kSv = static_cast<int>(Stack::kSaveoops);
+constexpr int kKd = static_cast<int>(Stack::kKdump);
+constexpr int kTi = static_cast<int>(Stack::kSaveoopsTiny);
 
 Figures Compute(const Results& r) {
   Figures f;
-  for (int s = 0; s < 2; ++s) {
-    std::vector<double> total, kern, init, tool;
+  for (int s = 0; s < kStackCount; ++s) {
+    std::vector<double> total, kern, init, tool, arm;
     for (const LatencyRun& run : r.latency) {
       if (static_cast<int>(run.stack) != s) continue;
       const RunTimeline& t = run.timeline;
@@ -798,31 +925,40 @@ Figures Compute(const Results& r) {
       if (t.panic && t.capture_kernel) kern.push_back(*t.capture_kernel - *t.panic);
       if (t.capture_kernel && t.capture_init) init.push_back(*t.capture_init - *t.capture_kernel);
       if (t.capture_init && t.done) tool.push_back(*t.done - *t.capture_init);
+      if (t.armed_us) arm.push_back(*t.armed_us / 1000.0);
     }
     f.lat[s] = Summarize(total);
     f.kernel_phase[s] = Summarize(kern);
     f.init_phase[s] = Summarize(init);
     f.tool_phase[s] = Summarize(tool);
+    f.final_arm[s] = Summarize(arm);
   }
-  if (f.lat[0].n && f.lat[1].n) f.latency_ratio = f.lat[0].median / f.lat[1].median;
+  if (f.lat[kSv].n && f.lat[kKd].n) f.latency_ratio = f.lat[kSv].median / f.lat[kKd].median;
+  if (f.lat[kTi].n && f.lat[kKd].n) f.tiny_latency_ratio = f.lat[kTi].median / f.lat[kKd].median;
   if (!r.kernels.empty()) {
-    if (f.lat[0].n || f.lat[1].n) {
+    if (f.lat[kSv].n || f.lat[kKd].n) {
       KernelLatencyRow main;
       main.release = r.release;
-      if (f.lat[0].n) main.saveoops_s = f.lat[0].median;
-      if (f.lat[1].n) main.kdump_s = f.lat[1].median;
-      main.runs = static_cast<int>(std::max(f.lat[0].n, f.lat[1].n));
+      if (f.lat[kSv].n) main.saveoops_s = f.lat[kSv].median;
+      if (f.lat[kKd].n) main.kdump_s = f.lat[kKd].median;
+      main.runs = static_cast<int>(std::max(f.lat[kSv].n, f.lat[kKd].n));
       f.kernels.push_back(main);
     }
     f.kernels.insert(f.kernels.end(), r.kernels.begin(), r.kernels.end());
   }
-  if (r.reservation[0] && r.reservation[1]) {
-    f.reservation_ratio =
-        static_cast<double>(r.reservation[0]->smallest_mib) / r.reservation[1]->smallest_mib;
-  }
-  if (r.reservation[0]) f.reservation_mib = static_cast<double>(r.reservation[0]->smallest_mib);
-  if (r.capture_cpio_bytes && r.kdump_cpio_bytes) {
-    f.initramfs_ratio = static_cast<double>(r.capture_cpio_bytes) / r.kdump_cpio_bytes;
+  auto mib = [&](int s) -> std::optional<double> {
+    if (!r.reservation[s]) return std::nullopt;
+    return static_cast<double>(r.reservation[s]->smallest_mib);
+  };
+  f.reservation_mib = mib(kSv);
+  f.tiny_reservation_mib = mib(kTi);
+  f.kdump_reservation_mib = mib(kKd);
+  f.reservation_ratio = Ratio(f.reservation_mib, f.kdump_reservation_mib);
+  f.tiny_reservation_ratio = Ratio(f.tiny_reservation_mib, f.kdump_reservation_mib);
+  const size_t* ib = r.art.initramfs_bytes;
+  if (r.capture_cpio_bytes && ib[kKd]) {
+    f.initramfs_ratio = static_cast<double>(ib[kSv]) / ib[kKd];
+    if (ib[kTi]) f.tiny_initramfs_ratio = static_cast<double>(ib[kTi]) / ib[kKd];
   }
   f.arm_kexec = Summarize(r.arm_kexec_ms);
   f.arm_saveoops = Summarize(r.arm_saveoops_ms);
@@ -834,19 +970,37 @@ Figures Compute(const Results& r) {
   }
   f.sha_ni_vs_boringssl = Ratio(f.sha_mbps_ni, f.sha_mbps_boringssl);
   f.sha_portable_vs_boringssl = Ratio(f.sha_mbps_portable, f.sha_mbps_boringssl);
+  std::vector<PlanCheckRow> debian;
+  if (r.plan_check[kSv]) debian.push_back(*r.plan_check[kSv]);
+  for (const KernelPlan& k : r.kernel_plans) debian.push_back(k.check);
+  f.debian_headroom_range = HeadroomWithinStepForAll(debian);
+  f.plan_checks = debian;
+  // Saveoops' own kernel second, after the main Debian kernel.
+  if (r.plan_check[kTi]) {
+    f.plan_checks.insert(f.plan_checks.begin() + (f.plan_checks.empty() ? 0 : 1),
+                         *r.plan_check[kTi]);
+  }
   return f;
 }
 
 std::string ResultsJson(const Figures& f) {
-  return absl::StrCat("{\n", "  \"latency_ratio\": ", Json(f.latency_ratio), ",\n",
-                      "  \"reservation_ratio\": ", Json(f.reservation_ratio), ",\n",
-                      "  \"reservation_mib\": ", Json(f.reservation_mib, 0), ",\n",
-                      "  \"initramfs_ratio\": ", Json(f.initramfs_ratio), ",\n",
-                      "  \"arm_ratio\": ", Json(f.arm_ratio), ",\n",
-                      "  \"sha_ni_vs_boringssl\": ", Json(f.sha_ni_vs_boringssl), ",\n",
-                      "  \"sha_portable_vs_boringssl\": ", Json(f.sha_portable_vs_boringssl),
-                      f.kernels.empty() ? "" : ",\n",
-                      f.kernels.empty() ? "" : KernelRowsJson(f.kernels), "\n}\n");
+  std::string json =
+      absl::StrCat("{\n", "  \"latency_ratio\": ", Json(f.latency_ratio), ",\n",
+                   "  \"reservation_ratio\": ", Json(f.reservation_ratio), ",\n",
+                   "  \"reservation_mib\": ", Json(f.reservation_mib, 0), ",\n",
+                   "  \"kdump_reservation_mib\": ", Json(f.kdump_reservation_mib, 0), ",\n",
+                   "  \"tiny_reservation_mib\": ", Json(f.tiny_reservation_mib, 0), ",\n",
+                   "  \"tiny_reservation_ratio\": ", Json(f.tiny_reservation_ratio), ",\n",
+                   "  \"tiny_latency_ratio\": ", Json(f.tiny_latency_ratio), ",\n",
+                   "  \"initramfs_ratio\": ", Json(f.initramfs_ratio), ",\n",
+                   "  \"tiny_initramfs_ratio\": ", Json(f.tiny_initramfs_ratio), ",\n",
+                   "  \"arm_ratio\": ", Json(f.arm_ratio), ",\n",
+                   "  \"sha_ni_vs_boringssl\": ", Json(f.sha_ni_vs_boringssl), ",\n",
+                   "  \"sha_portable_vs_boringssl\": ", Json(f.sha_portable_vs_boringssl));
+  if (!f.plan_checks.empty()) absl::StrAppend(&json, ",\n", PlanChecksJson(f.plan_checks));
+  if (!f.kernels.empty()) absl::StrAppend(&json, ",\n", KernelRowsJson(f.kernels));
+  absl::StrAppend(&json, "\n}\n");
+  return json;
 }
 
 std::string Spread(const Summary& s, double scale, int digits) {
@@ -856,6 +1010,17 @@ std::string Spread(const Summary& s, double scale, int digits) {
 }
 
 std::string Mib(size_t bytes) { return absl::StrFormat("%.2f", bytes / 1048576.0); }
+
+std::string MibOrNa(size_t bytes) { return bytes ? Mib(bytes) : std::string("n/a"); }
+
+std::string ProbeList(const ReservationResult& res) {
+  std::vector<std::string> probes;
+  for (const ProbeResult& p : res.probes) {
+    probes.push_back(
+        absl::StrCat(p.mib, "M ", p.captured ? "ok" : absl::StrCat("failed (", p.why, ")")));
+  }
+  return absl::StrJoin(probes, "; ");
+}
 
 std::string ResultsMarkdown(const Results& r, const Figures& f, const Inputs& in,
                             const BenchConfig& cfg, const std::string& flags) {
@@ -870,79 +1035,125 @@ std::string ResultsMarkdown(const Results& r, const Figures& f, const Inputs& in
                   " at the end)\n", "- QEMU: ", FirstLineOf({"qemu-system-x86_64", "--version"}),
                   ", `-accel tcg -machine pc -cpu qemu64 -smp ", cfg.smp, " -m ", cfg.mem,
                   "`, virtio disk (16 MiB Saveoops store image, fresh per boot)\n",
-                  "- Kernel (first and capture): Debian ", in.release, "\n",
-                  "- Baseline: ", FirstLineOf({"/usr/sbin/kexec", "--version"}),
+                  "- First kernel (all stacks), and capture kernel of saveoops and kdump: Debian ",
+                  in.release, "\n");
+  if (!r.tiny_release.empty()) {
+    absl::StrAppend(&md, "- Capture kernel of saveoops-tiny: Saveoops' own ", r.tiny_release, " (`",
+                    r.tiny_kernel,
+                    "`, built by tools/build_capture_kernel.sh from linux-source-6.1 and "
+                    "kernel/capture.config; store drivers built in, no modules)\n");
+  }
+  absl::StrAppend(&md, "- Baseline: ", FirstLineOf({"/usr/sbin/kexec", "--version"}),
                   " (`kexec -p`, kexec_load), ",
                   FirstLineOf({"sh", "-c", "/usr/bin/makedumpfile -v 2>&1 | head -n 1"}),
                   " (`--dump-dmesg`, output written raw to the disk and fdatasync'ed)\n",
-                  "- Both capture kernels boot with `", cfg.capture_cmdline,
-                  "` (plus `elfcorehdr=`; Saveoops' bundle also has its `saveoops.*` options)\n\n");
+                  "- Every capture kernel boots with `", cfg.capture_cmdline,
+                  "` (plus `elfcorehdr=`; Saveoops' bundles also have their `saveoops.*` "
+                  "options)\n\n");
 
-  absl::StrAppend(&md, "| # | figure | Saveoops | kdump (baseline) | ratio | target | met |\n",
-                  "|---|---|---|---|---|---|---|\n");
   auto ratio = [](std::optional<double> v) {
     return v ? absl::StrFormat("%.2f×", *v) : std::string("n/a");
   };
-  auto met = [](std::optional<double> v, double limit, bool at_most) -> std::string {
-    if (!v) return "n/a";
-    return (at_most ? *v <= limit : *v >= limit) ? "yes" : "**no**";
+  auto res_text = [&](int s) {
+    return r.reservation[s] ? absl::StrCat(r.reservation[s]->smallest_mib, " MiB")
+                            : std::string("n/a");
   };
+  absl::StrAppend(
+      &md,
+      "Columns: **saveoops** = Saveoops with the Debian kernel as capture kernel; **tiny** = "
+      "Saveoops with its own capture kernel (`--capture-kernel=saveoops`); **kdump** = the "
+      "baseline. Ratios are against kdump, from this one run.\n\n",
+      "| # | figure | saveoops | tiny | kdump | saveoops ÷ kdump | target | met | tiny ÷ kdump "
+      "| target | met |\n",
+      "|---|---|---|---|---|---|---|---|---|---|---|\n");
   absl::StrAppend(&md, "| 1 | panic → record on disk, s (median, min–max) | ",
-                  Spread(f.lat[0], 1, 2), " | ", Spread(f.lat[1], 1, 2), " | ",
-                  ratio(f.latency_ratio), " | ≤ 0.6× | ", met(f.latency_ratio, 0.6, true), " |\n");
-  const std::string res_s =
-      r.reservation[0] ? absl::StrCat(r.reservation[0]->smallest_mib, " MiB") : "n/a";
-  const std::string res_k =
-      r.reservation[1] ? absl::StrCat(r.reservation[1]->smallest_mib, " MiB") : "n/a";
-  std::string res_met = met(f.reservation_ratio, 0.5, true);
+                  Spread(f.lat[kSv], 1, 2), " | ", Spread(f.lat[kTi], 1, 2), " | ",
+                  Spread(f.lat[kKd], 1, 2), " | ", ratio(f.latency_ratio), " | ≤ 0.6× | ",
+                  TargetMet(f.latency_ratio, 0.6, true), " | ", ratio(f.tiny_latency_ratio),
+                  " | ≤ 0.25× | ", TargetMet(f.tiny_latency_ratio, 0.25, true), " |\n");
+  std::string res_met = TargetMet(f.reservation_ratio, 0.5, true);
   if (f.reservation_mib) {
-    absl::StrAppend(&res_met, "; ≤ 64 MiB: ", met(f.reservation_mib, 64, true));
+    absl::StrAppend(&res_met, "; ≤ 64 MiB: ", TargetMet(f.reservation_mib, 64, true));
   }
-  absl::StrAppend(&md, "| 2 | smallest crashkernel= that captures (step ", r.step_mib, " MiB) | ",
-                  res_s, " | ", res_k, " | ", ratio(f.reservation_ratio),
-                  " | ≤ 0.5× and ≤ 64 MiB | ", res_met, " |\n");
-  absl::StrAppend(&md, "| 3 | capture initramfs, MiB | ",
-                  r.capture_cpio_bytes ? Mib(r.capture_cpio_bytes) : "n/a", " | ",
-                  r.kdump_cpio_bytes ? Mib(r.kdump_cpio_bytes) : "n/a", " | ",
-                  ratio(f.initramfs_ratio), " | ≤ 0.25× | ", met(f.initramfs_ratio, 0.25, true),
-                  " |\n");
-  absl::StrAppend(&md, "| 4 | arm time in the guest, ms (median, min–max) | ",
-                  Spread(f.arm_saveoops, 1, 0), " | ", Spread(f.arm_kexec, 1, 0), " | ",
-                  ratio(f.arm_ratio), " | ≤ 1× | ", met(f.arm_ratio, 1.0, true), " |\n");
+  std::string tiny_met = TargetMet(f.tiny_reservation_ratio, 0.35, true);
+  if (f.tiny_reservation_mib) {
+    absl::StrAppend(&tiny_met, "; ≤ 32 MiB: ", TargetMet(f.tiny_reservation_mib, 32, true),
+                    "; moonshot ≤ 16 MiB: ", TargetMet(f.tiny_reservation_mib, 16, true));
+  }
+  absl::StrAppend(&md, "| 2 | smallest crashkernel= that captures (", r.step_mib,
+                  " MiB grid, then ", r.fine_step_mib, " MiB; ", r.confirm,
+                  " captures in a row) | ", res_text(kSv), " | ", res_text(kTi), " | ",
+                  res_text(kKd), " | ", ratio(f.reservation_ratio), " | ≤ 0.5× and ≤ 64 MiB | ",
+                  res_met, " | ", ratio(f.tiny_reservation_ratio),
+                  " | ≤ 0.35× and ≤ 32 MiB (moonshot ≤ 16 MiB) | ", tiny_met, " |\n");
+  const size_t* ib = r.art.initramfs_bytes;
+  const bool have_sizes = r.capture_cpio_bytes != 0;
+  absl::StrAppend(&md, "| 3 | capture initramfs, MiB | ", have_sizes ? MibOrNa(ib[kSv]) : "n/a",
+                  " | ", have_sizes ? MibOrNa(ib[kTi]) : "n/a", " | ",
+                  have_sizes ? MibOrNa(ib[kKd]) : "n/a", " | ", ratio(f.initramfs_ratio),
+                  " | ≤ 0.25× | ", TargetMet(f.initramfs_ratio, 0.25, true), " | ",
+                  ratio(f.tiny_initramfs_ratio), " | — | — |\n");
+  const size_t* kf = r.art.kernel_file_bytes;
+  const size_t* kp = r.art.kernel_piece_bytes;
+  auto kratio = [&](const size_t* v, int s) -> std::optional<double> {
+    if (!v[s] || !v[kKd]) return std::nullopt;
+    return static_cast<double>(v[s]) / v[kKd];
+  };
+  absl::StrAppend(&md, "| 3b | capture kernel image (bzImage file), MiB | ", MibOrNa(kf[kSv]),
+                  " | ", MibOrNa(kf[kTi]), " | ", MibOrNa(kf[kKd]), " | ", ratio(kratio(kf, kSv)),
+                  " | — | — | ", ratio(kratio(kf, kTi)), " | — | — |\n");
+  absl::StrAppend(&md, "| 3c | capture kernel's piece in the reservation, MiB | ", MibOrNa(kp[kSv]),
+                  " | ", MibOrNa(kp[kTi]), " | ", MibOrNa(kp[kKd]), " | ", ratio(kratio(kp, kSv)),
+                  " | — | — | ", ratio(kratio(kp, kTi)), " | — | — |\n");
+  absl::StrAppend(&md, "| 4 | arm time in the guest, ms (median, min–max; Debian kernel) | ",
+                  Spread(f.arm_saveoops, 1, 0), " | — | ", Spread(f.arm_kexec, 1, 0), " | ",
+                  ratio(f.arm_ratio), " | ≤ 1× | ", TargetMet(f.arm_ratio, 1.0, true),
+                  " | — | — | — |\n");
+  absl::StrAppend(&md, "| 4b | the final arm before the panic, ms (median, min–max) | ",
+                  Spread(f.final_arm[kSv], 1, 0), " | ", Spread(f.final_arm[kTi], 1, 0), " | ",
+                  Spread(f.final_arm[kKd], 1, 0), " | — | — | — | — | — | — |\n");
   auto mbps = [](std::optional<double> v) {
     return v ? absl::StrFormat("%.0f MB/s", *v) : std::string("n/a");
   };
   absl::StrAppend(&md, "| 5a | SHA-256, purgatory code, SHA-NI engine (host, 64 MiB, best) | ",
-                  mbps(f.sha_mbps_ni), " | BoringSSL ", mbps(f.sha_mbps_boringssl), " | ",
+                  mbps(f.sha_mbps_ni), " | (same) | BoringSSL ", mbps(f.sha_mbps_boringssl), " | ",
                   ratio(f.sha_ni_vs_boringssl), " | ≥ 0.8× | ",
-                  met(f.sha_ni_vs_boringssl, 0.8, false), " |\n");
+                  TargetMet(f.sha_ni_vs_boringssl, 0.8, false), " | — | — | — |\n");
   absl::StrAppend(&md, "| 5b | SHA-256, purgatory code, portable engine | ",
-                  mbps(f.sha_mbps_portable), " | BoringSSL ", mbps(f.sha_mbps_boringssl), " | ",
-                  ratio(f.sha_portable_vs_boringssl), " | — | — |\n\n");
+                  mbps(f.sha_mbps_portable), " | (same) | BoringSSL ", mbps(f.sha_mbps_boringssl),
+                  " | ", ratio(f.sha_portable_vs_boringssl), " | — | — | — | — | — |\n\n");
   absl::StrAppend(
       &md,
-      "`bench/results.json` holds the ratios (Saveoops / kdump; ours / BoringSSL for SHA) "
-      "and `reservation_mib`.\n\n");
+      "`bench/results.json` holds the ratios (Saveoops / kdump; ours / BoringSSL for SHA), "
+      "`reservation_mib`, `tiny_reservation_mib`, `tiny_reservation_ratio`, `tiny_latency_ratio` "
+      "and `plan_checks` (plan's prediction against the bisection per capture kernel).\n\n");
 
   // 1. Latency.
+  std::vector<std::string> names;
+  for (Stack s : r.stacks) names.push_back(StackName(s));
   absl::StrAppend(
       &md, "## 1. Panic → record on disk\n\n",
       "Host-side timestamps of serial lines: from the first-kernel line `Kernel panic - not "
       "syncing` to `saveoops-capture: record N written` (after the store's fdatasync) or "
       "`kdump-bench: dmesg synced` (after makedumpfile's output was written to the disk and "
-      "fdatasync'ed). Runs alternate in ABBA order (Saveoops, kdump, kdump, Saveoops, "
-      "...), so a drift in the shared machine's speed hits both stacks alike; crashkernel=",
-      r.latency_crashkernel_mib, "M for both.\n\n![latency per run](latency.png)\n\n",
-      "| phase (median s, min–max) | Saveoops | kdump |\n|---|---|---|\n",
-      "| panic → capture kernel banner (purgatory, capture kernel entry) | ",
-      Spread(f.kernel_phase[0], 1, 2), " | ", Spread(f.kernel_phase[1], 1, 2), " |\n",
-      "| banner → capture /init's first line (kernel boot) | ", Spread(f.init_phase[0], 1, 2),
-      " | ", Spread(f.init_phase[1], 1, 2), " |\n",
-      "| /init → log durable on disk (capture tool) | ", Spread(f.tool_phase[0], 1, 2), " | ",
-      Spread(f.tool_phase[1], 1, 2), " |\n", "| **total** | ", Spread(f.lat[0], 1, 2), " | ",
-      Spread(f.lat[1], 1, 2), " |\n\n");
+      "fdatasync'ed). Each round boots every stack once, the order reversed every other round (",
+      absl::StrJoin(names, ", "),
+      ", then back), so a drift in the shared machine's speed hits every stack alike; "
+      "crashkernel=",
+      r.latency_crashkernel_mib, "M for all.\n\n![latency per run](latency.png)\n\n",
+      "| phase (median s, min–max) | saveoops | tiny | kdump |\n|---|---|---|---|\n");
+  const std::pair<const char*, const Summary*> phases[] = {
+      {"panic → capture kernel banner (purgatory, capture kernel entry)", f.kernel_phase},
+      {"banner → capture /init's first line (kernel boot)", f.init_phase},
+      {"/init → log durable on disk (capture tool)", f.tool_phase},
+      {"**total**", f.lat}};
+  for (const auto& [name, sum] : phases) {
+    absl::StrAppend(&md, "| ", name, " | ", Spread(sum[kSv], 1, 2), " | ", Spread(sum[kTi], 1, 2),
+                    " | ", Spread(sum[kKd], 1, 2), " |\n");
+  }
   absl::StrAppend(
-      &md, "| run | stack | panic → on disk, s | host load (1 min) at boot |\n|---|---|---|---|\n");
+      &md,
+      "\n| round | stack | panic → on disk, s | host load (1 min) at boot |\n|---|---|---|---|\n");
   for (const LatencyRun& run : r.latency) {
     absl::StrAppend(
         &md, "| ", run.round + 1, " | ", StackName(run.stack), " | ",
@@ -965,70 +1176,99 @@ std::string ResultsMarkdown(const Results& r, const Figures& f, const Inputs& in
   // 2. Reservation.
   absl::StrAppend(
       &md, "## 2. Smallest crash reservation\n\n", "Bisection of `crashkernel=XM` on a ",
-      r.step_mib,
-      " MiB grid; a probe succeeds when the record (Saveoops) or the dmesg (kdump) holding `",
-      kPanicLine,
-      "` is on the disk. Saveoops arms with `--headroom=0` here, so the planner "
-      "places whatever fits and the boot shows what the capture really needs.\n\n");
-  for (int s = 0; s < 2; ++s) {
-    if (!r.reservation[s]) continue;
-    absl::StrAppend(&md, "- ", StackName(static_cast<Stack>(s)), ": smallest ",
-                    r.reservation[s]->smallest_mib, " MiB; probes: ");
-    std::vector<std::string> probes;
-    for (const ProbeResult& p : r.reservation[s]->probes) {
-      probes.push_back(
-          absl::StrCat(p.mib, "M ", p.captured ? "ok" : absl::StrCat("failed (", p.why, ")")));
-    }
-    absl::StrAppend(&md, absl::StrJoin(probes, "; "), "\n");
+      r.step_mib, " MiB grid, then on a ", r.fine_step_mib,
+      " MiB grid between the last failing grid point and the answer; a probe succeeds when the "
+      "record (Saveoops) or the dmesg (kdump) holding `",
+      kPanicLine, "` is on the disk in ", r.confirm,
+      " boots in a row (the first failure ends the probe), so a reservation that captures only "
+      "sometimes counts as too small and the edge does not move between runs. Both Saveoops "
+      "stacks arm with `--headroom=0` here, so the planner places whatever fits and the boot "
+      "shows what the capture really needs.\n\n");
+  for (Stack s : kAllStacks) {
+    const int i = static_cast<int>(s);
+    if (!r.reservation[i]) continue;
+    absl::StrAppend(&md, "- ", StackName(s), ": smallest ", r.reservation[i]->smallest_mib,
+                    " MiB (bisected in [", r.reservation[i]->lo_mib, ", ", r.reservation[i]->hi_mib,
+                    "] MiB); boots: ", ProbeList(*r.reservation[i]), "\n");
   }
-  if (r.plan && r.reservation[0]) {
-    const PlanFit& p = *r.plan;
-    const uint64_t m = r.reservation[0]->smallest_mib;
-    const uint64_t d =
-        p.predicted_default_mib > m ? p.predicted_default_mib - m : m - p.predicted_default_mib;
+  for (const KernelPlan& k : r.kernel_plans) {
+    absl::StrAppend(&md, "- saveoops with ", k.name, " (", k.check.release,
+                    ") as first and capture kernel: smallest ", k.reservation.smallest_mib,
+                    " MiB (bisected in [", k.reservation.lo_mib, ", ", k.reservation.hi_mib,
+                    "] MiB); boots: ", ProbeList(k.reservation), "\n");
+  }
+  if (!f.plan_checks.empty()) {
     absl::StrAppend(
-        &md, "\n`saveoops plan --cpus=1 --memmap=<the 1 GiB QEMU map>` against the measured ", m,
-        " MiB:\n\n", "- with the default headroom (", p.default_headroom_mib, " MiB): predicts ",
-        p.predicted_default_mib, " MiB — ",
-        d <= static_cast<uint64_t>(r.step_mib) ? "within one step" : "**not** within one step",
-        "\n- placement alone (headroom 0): ", p.predicted_zero_headroom_mib,
-        " MiB, so the capture kernel needs about ",
-        m > p.predicted_zero_headroom_mib ? m - p.predicted_zero_headroom_mib : 0,
-        " MiB free beyond its pieces (kernel, initramfs, the other segments) and the files it "
-        "unpacks from its initramfs\n");
-    if (p.safe_headroom_mib) {
-      absl::StrAppend(&md, "- smallest headroom whose prediction is not below the measurement: ",
-                      *p.safe_headroom_mib, " MiB (predicts ",
-                      p.prediction.at(*p.safe_headroom_mib), " MiB)\n");
+        &md, "\n### `saveoops plan` against the bisection\n\n",
+        "`saveoops plan --bundle=B --cpus=1 --memmap=<the 1 GiB QEMU map> --print=crashkernel-mib` "
+        "with plan's default headroom for the bundle's capture kernel (",
+        kDefaultRuntimeHeadroom >> 20, " MiB for a distribution kernel, ",
+        kSaveoopsKernelRuntimeHeadroom >> 20,
+        " MiB for Saveoops' own), against the smallest crashkernel= that captured. Plan must "
+        "never predict below the measurement (a machine set up as it says would not capture), "
+        "and at most one ",
+        r.step_mib, " MiB step above it.\n\n", PlanChecksMarkdown(f.plan_checks), "\n");
+    for (Stack s : {Stack::kSaveoops, Stack::kSaveoopsTiny}) {
+      const int i = static_cast<int>(s);
+      if (!r.plan[i] || !r.reservation[i]) continue;
+      const PlanFit& p = *r.plan[i];
+      const uint64_t m = r.reservation[i]->smallest_mib;
+      absl::StrAppend(&md, "- ", StackName(s), ": placement alone (headroom 0) ",
+                      p.predicted_zero_headroom_mib, " MiB, so the capture kernel needs about ",
+                      m > p.predicted_zero_headroom_mib ? m - p.predicted_zero_headroom_mib : 0,
+                      " MiB free beyond its pieces and the files it unpacks from its initramfs");
+      if (p.safe_headroom_mib) {
+        absl::StrAppend(&md, "; smallest headroom not below the measurement ", *p.safe_headroom_mib,
+                        " MiB");
+      }
+      if (p.within_step_lo) {
+        absl::StrAppend(&md, "; headrooms within one step at or above: ", *p.within_step_lo, "–",
+                        *p.within_step_hi, " MiB");
+      }
+      absl::StrAppend(&md, "\n");
     }
-    if (p.within_step_lo) {
-      absl::StrAppend(&md, "- headroom values that predict within one step: ", *p.within_step_lo,
-                      "–", *p.within_step_hi, " MiB\n");
+    if (!r.kernel_plans.empty()) {
+      absl::StrAppend(&md, "- every Debian kernel above at once: ",
+                      f.debian_headroom_range
+                          ? absl::StrCat("headrooms ", f.debian_headroom_range->lo, "–",
+                                         f.debian_headroom_range->hi,
+                                         " MiB put each within one step at or above")
+                          : std::string("no single headroom puts each within one step at or above "
+                                        "(plan's headroom is one figure for every distribution "
+                                        "kernel; it must not be below any of them)"),
+                      "\n");
     }
   }
   absl::StrAppend(&md, "\n");
 
-  // 3. Initramfs.
+  // 3. Initramfs and kernel.
   absl::StrAppend(
-      &md, "## 3. Capture initramfs\n\n",
-      "Both uncompressed newc archives built by `initramfs/builder.h` with the same modules "
-      "(those of the guest's virtio disk: ",
+      &md, "## 3. Capture initramfs and capture kernel\n\n",
+      "Uncompressed newc archives built by `initramfs/builder.h`. The Debian-kernel stacks carry "
+      "the same modules (those of the guest's virtio disk: ",
       absl::StrJoin(kGuestDiskModules, ", "), " and dependencies, ", r.art.kdump.module_count,
-      " files, ", Mib(r.art.kdump.module_bytes), " MiB).\n\n",
-      "| part | Saveoops | kdump |\n|---|---|---|\n", "| /init | saveoops-capture (static) ",
-      Mib(r.art.capture_init_bytes), " MiB | kdump_init (static) ", Mib(r.art.kdump.init_bytes),
-      " MiB |\n");
+      " files, ", Mib(r.art.kdump.module_bytes),
+      " MiB); Saveoops' own kernel has its store drivers built in and no modules, so its "
+      "initramfs is saveoops-capture alone.\n\n",
+      "| part | saveoops | tiny | kdump |\n|---|---|---|---|\n",
+      "| /init | saveoops-capture (static) ", Mib(r.art.capture_init_bytes),
+      " MiB | saveoops-capture (static) ", Mib(r.art.capture_init_bytes),
+      " MiB | kdump_init (static) ", Mib(r.art.kdump.init_bytes), " MiB |\n");
   size_t programs = 0;
-  std::vector<std::string> names;
+  std::vector<std::string> tools;
   for (const auto& [path, size] : r.art.kdump.programs) {
     programs += size;
-    names.push_back(path.substr(path.rfind('/') + 1));
+    tools.push_back(path.substr(path.rfind('/') + 1));
   }
-  absl::StrAppend(&md, "| capture tool + shared libraries | (in /init) | ", Mib(programs), " MiB (",
-                  absl::StrJoin(names, ", "), ") |\n", "| modules | ",
-                  Mib(r.art.kdump.module_bytes), " MiB | ", Mib(r.art.kdump.module_bytes),
-                  " MiB |\n", "| **total** | ", Mib(r.capture_cpio_bytes), " MiB | ",
-                  Mib(r.kdump_cpio_bytes), " MiB |\n\n");
+  absl::StrAppend(&md, "| capture tool + shared libraries | (in /init) | (in /init) | ",
+                  Mib(programs), " MiB (", absl::StrJoin(tools, ", "), ") |\n", "| modules | ",
+                  Mib(r.art.kdump.module_bytes), " MiB | none | ", Mib(r.art.kdump.module_bytes),
+                  " MiB |\n", "| **total** | ", MibOrNa(ib[kSv]), " MiB | ", MibOrNa(ib[kTi]),
+                  " MiB | ", MibOrNa(ib[kKd]), " MiB |\n", "| capture kernel bzImage | ",
+                  MibOrNa(kf[kSv]), " MiB | ", MibOrNa(kf[kTi]), " MiB | ", MibOrNa(kf[kKd]),
+                  " MiB |\n", "| kernel piece in the reservation | ", MibOrNa(kp[kSv]),
+                  " MiB (prepared image) | ", MibOrNa(kp[kTi]), " MiB | ", MibOrNa(kp[kKd]),
+                  " MiB (bzImage init_size) |\n\n");
 
   // 4. Arm.
   absl::StrAppend(
@@ -1037,8 +1277,9 @@ std::string ResultsMarkdown(const Results& r, const Figures& f, const Inputs& in
       "initramfs (Saveoops' capture.cpio; `saveoops arm` reads them from the bundle and checks "
       "their SHA-256, `kexec -p` from files). ",
       r.arm_reps,
-      " sample(s) of each tool in every latency boot, the order alternating; each sample is "
-      "unloaded again (`kexec -p -u`, `saveoops disarm`).\n\n");
+      " sample(s) of each tool in every saveoops and kdump latency boot, the order alternating; "
+      "each sample is unloaded again (`kexec -p -u`, `saveoops disarm`). Row 4b is the one arm "
+      "each latency boot makes before its panic, with its own stack's capture kernel.\n\n");
 
   // 5. SHA.
   absl::StrAppend(
@@ -1068,18 +1309,19 @@ std::string QemuSizeText(const std::string& size) {
 
 absl::Status WriteChart(const Results& r, const Figures& f, const BenchConfig& cfg,
                         const std::string& out_dir) {
-  // latency.tsv: round, Saveoops seconds, kdump seconds.
-  std::map<int, std::pair<std::string, std::string>> rows;
+  // latency.tsv: round, then seconds per stack (saveoops, kdump, tiny).
+  std::map<int, std::array<std::string, kStackCount>> rows;
   for (const LatencyRun& run : r.latency) {
-    const std::string v =
+    rows[run.round][static_cast<int>(run.stack)] =
         run.timeline.Latency() ? absl::StrFormat("%.3f", *run.timeline.Latency()) : "NaN";
-    (run.stack == Stack::kSaveoops ? rows[run.round].first : rows[run.round].second) = v;
   }
   std::string tsv =
-      "# round\tsaveoops_s\tkdump_s  (panic line -> log durable on disk, host serial timestamps)\n";
+      "# round\tsaveoops_s\tkdump_s\tsaveoops_tiny_s  (panic line -> log durable on disk, host "
+      "serial timestamps)\n";
   for (const auto& [round, v] : rows) {
-    absl::StrAppend(&tsv, round + 1, "\t", v.first.empty() ? "NaN" : v.first, "\t",
-                    v.second.empty() ? "NaN" : v.second, "\n");
+    absl::StrAppend(&tsv, round + 1);
+    for (const std::string& x : v) absl::StrAppend(&tsv, "\t", x.empty() ? "NaN" : x);
+    absl::StrAppend(&tsv, "\n");
   }
   const std::string tsv_path = out_dir + "/latency.tsv";
   if (absl::Status s = WriteFile(tsv_path, tsv); !s.ok()) return s;
@@ -1088,17 +1330,21 @@ absl::Status WriteChart(const Results& r, const Figures& f, const BenchConfig& c
         "gnuplot is missing (tools/setup.sh installs gnuplot-nox): no latency.png");
   }
   const std::string script = absl::StrCat(
-      "set terminal pngcairo size 800,450 font 'sans,10'\n", "set output '", out_dir,
+      "set terminal pngcairo size 900,450 font 'sans,10'\n", "set output '", out_dir,
       "/latency.png'\n",
       absl::StrFormat("set title \"Panic -> log durable on disk (QEMU TCG, %d vCPU, %s)\\n"
-                      "median: Saveoops %.2f s, kdump %.2f s (%.2fx)\"\n",
-                      cfg.smp, QemuSizeText(cfg.mem), f.lat[0].median, f.lat[1].median,
-                      f.latency_ratio.value_or(0)),
-      "set ylabel 'seconds'\nset xlabel 'round (ABBA order)'\nset yrange [0:*]\nset grid ytics\n",
+                      "median: Saveoops %.2f s, Saveoops own kernel %.2f s, kdump %.2f s "
+                      "(%.2fx, %.2fx)\"\n",
+                      cfg.smp, QemuSizeText(cfg.mem), f.lat[kSv].median, f.lat[kTi].median,
+                      f.lat[kKd].median, f.latency_ratio.value_or(0),
+                      f.tiny_latency_ratio.value_or(0)),
+      "set ylabel 'seconds'\nset xlabel 'round (ABC CBA order)'\nset yrange [0:*]\nset grid "
+      "ytics\n",
       "set style data histograms\nset style histogram clustered gap 1\n",
       "set style fill solid 0.8 border -1\nset boxwidth 0.9\n",
       "set key outside top center horizontal\n", "plot '", tsv_path,
-      "' using 2:xtic(1) title 'Saveoops' lc rgb '#2a7ab0', '' using 3 title "
+      "' using 2:xtic(1) title 'Saveoops (Debian kernel)' lc rgb '#2a7ab0', '' using 4 title "
+      "'Saveoops (own capture kernel)' lc rgb '#5aa02c', '' using 3 title "
       "'kdump (kexec-tools + makedumpfile)' lc rgb '#c0504d'\n");
   const std::string script_path = out_dir + "/.latency.gnuplot";
   if (absl::Status s = WriteFile(script_path, script); !s.ok()) return s;
@@ -1113,26 +1359,46 @@ int Main(int argc, char** argv) {
   CommandLine cl(
       "vs_kdump [flags]",
       "Benchmarks Saveoops against kdump (kexec-tools `kexec -p` + makedumpfile --dump-dmesg)\n"
-      "in QEMU (-accel tcg) with the installed Debian kernel: panic-to-disk latency, smallest\n"
-      "crashkernel=, capture initramfs size, arm time and SHA-256 throughput, and panic-to-disk\n"
-      "latency again with each --kernels entry of the kernel cache (Debian 13's 6.12). Writes\n"
+      "in QEMU (-accel tcg) with the installed Debian kernel, and Saveoops with its own capture\n"
+      "kernel (stack saveoops-tiny, --tiny-kernel): panic-to-disk latency, smallest\n"
+      "crashkernel= and `saveoops plan`'s prediction of it, capture initramfs and kernel size,\n"
+      "arm time and SHA-256 throughput; panic-to-disk latency and the plan check again with\n"
+      "each --kernels entry of the kernel cache (Debian 13's 6.12, Debian 11's 5.10). Writes\n"
       "results.json, RESULTS.md, latency.tsv and latency.png into --out-dir.\n"
       "Run it with `bazel run //bench:vs_kdump [-- flags]`; a full run takes ~10-15 min on 2 cores "
       "(more on a loaded machine).");
-  cl.Switch("quick", "one latency boot per stack, 8 MiB bisection steps (development)");
-  cl.IntFlag("runs", "7", "latency boots per stack (alternating, ABBA)", 1, 50);
+  cl.Switch("quick",
+            "one latency boot per stack, 8 MiB bisection steps, one capture per probe "
+            "(development)");
+  cl.Flag("stacks", "saveoops,kdump,saveoops-tiny",
+          "',' separated stacks to benchmark, in latency-round order: saveoops (Debian kernel), "
+          "kdump, saveoops-tiny (Saveoops' own capture kernel)");
+  cl.Flag("tiny-kernel", "saveoops",
+          "saveoops-tiny's capture kernel: 'saveoops' (tools/build_capture_kernel.sh's cache, "
+          "as --capture-kernel=saveoops finds it) or a bzImage path");
+  cl.IntFlag("runs", "7", "latency boots per stack (rounds in ABC CBA order)", 1, 50);
   cl.IntFlag("arm-reps", "2", "arm-time samples per tool in each latency boot", 0, 20);
   cl.IntFlag("step", "2", "bisection step in MiB", 1, 64);
+  cl.IntFlag("fine-step", "1", "bisection step in MiB near the edge, after the --step pass", 1, 64);
+  cl.IntFlag("confirm", "2",
+             "captures in a row for a bisection probe to count as success (a flaky edge reads as "
+             "failing)",
+             1, 10);
   cl.IntFlag("latency-crashkernel", "256", "crashkernel= (MiB) for the latency boots", 64, 512);
-  cl.IntFlag("bisect-lo", "32", "lowest crashkernel= (MiB) the bisection probes", 16, 512);
+  cl.IntFlag("bisect-lo", "32",
+             "lowest crashkernel= (MiB) the bisection probes (Debian-kernel stacks)", 16, 512);
+  cl.IntFlag("bisect-lo-tiny", "8", "lowest crashkernel= (MiB) the saveoops-tiny bisection probes",
+             1, 512);
   cl.IntFlag("sha-rounds", "7", "rounds of the SHA-256 benchmark", 1, 100);
-  cl.Flag("figures", "latency,reservation,initramfs,sha,kernels",
+  cl.Flag("figures", "latency,reservation,initramfs,sha,kernels,kernel-plans",
           "which figures to measure (arm time comes with latency; kernels: panic -> on disk per "
-          "--kernels entry)");
+          "--kernels entry; kernel-plans: Saveoops' smallest crashkernel= per --kernels entry "
+          "against `saveoops plan`)");
   cl.Flag("kernels", "trixie",
           "for the kernels figure: ',' separated kernel-cache entries (tools/setup.sh unpacks them "
           "into $SAVEOOPS_KERNEL_CACHE, default /var/cache/saveoops-kernels: trixie, "
-          "trixie-cloud, trixie-rt, bullseye), each first and capture kernel");
+          "trixie-cloud, trixie-rt, bullseye), each first and capture kernel (kernels and "
+          "kernel-plans figures)");
   cl.IntFlag("kernel-runs", "3", "latency boots per stack and kernel for the kernels figure (ABBA)",
              1, 50);
   cl.Flag("mem", "1G", "guest memory (QEMU -m); the issue's figures use 1G");
@@ -1146,8 +1412,10 @@ int Main(int argc, char** argv) {
           "scratch directory with serial logs (default: a new /tmp/saveoops-bench.*)");
   cl.Flag("capture-extra", "",
           "extra capture kernel arguments for both stacks, ',' separated (e.g. quiet)");
-  cl.IntFlag("default-headroom", absl::StrCat(kDefaultRuntimeHeadroom >> 20),
-             "the headroom (MiB) `saveoops plan` uses by default", 0, 1024);
+  cl.IntFlag("default-headroom", "",
+             "a headroom (MiB) to predict the Debian kernels' reservation with instead of "
+             "`saveoops plan`'s own default (calibration)",
+             0, 1024);
   absl::StatusOr<bool> parsed = cl.Parse(argc, argv, 1);
   if (!parsed.ok()) {
     std::fprintf(stderr, "vs_kdump: %s\n", std::string(parsed.status().message()).c_str());
@@ -1179,23 +1447,40 @@ int Main(int argc, char** argv) {
   const int runs = quick && !cl.IsSet("runs") ? 1 : static_cast<int>(int_flag("runs"));
   const int arm_reps = quick && !cl.IsSet("arm-reps") ? 1 : static_cast<int>(int_flag("arm-reps"));
   const int step = quick && !cl.IsSet("step") ? 8 : static_cast<int>(int_flag("step"));
+  const int fine_step = std::min(step, static_cast<int>(int_flag("fine-step")));
+  const int confirm = quick && !cl.IsSet("confirm") ? 1 : static_cast<int>(int_flag("confirm"));
+  const int bisect_lo_tiny = static_cast<int>(int_flag("bisect-lo-tiny"));
   const int latency_ck = static_cast<int>(int_flag("latency-crashkernel"));
   const int bisect_lo = static_cast<int>(int_flag("bisect-lo"));
   const int sha_rounds =
       quick && !cl.IsSet("sha-rounds") ? 3 : static_cast<int>(int_flag("sha-rounds"));
-  const uint64_t default_headroom = static_cast<uint64_t>(int_flag("default-headroom"));
+  const std::optional<uint64_t> default_headroom =
+      cl.Get("default-headroom").empty()
+          ? std::nullopt
+          : std::optional<uint64_t>(static_cast<uint64_t>(int_flag("default-headroom")));
+  absl::StatusOr<std::vector<Stack>> stacks = ParseStackList(cl.Get("stacks"));
+  if (!stacks.ok()) {
+    std::fprintf(stderr, "vs_kdump: --stacks: %s\n",
+                 std::string(stacks.status().message()).c_str());
+    return 2;
+  }
+  auto benched = [&](Stack s) {
+    return std::find(stacks->begin(), stacks->end(), s) != stacks->end();
+  };
   const int kernel_runs =
       quick && !cl.IsSet("kernel-runs") ? 1 : static_cast<int>(int_flag("kernel-runs"));
   std::map<std::string, bool> want;
   for (absl::string_view f : absl::StrSplit(cl.Get("figures"), ',', absl::SkipEmpty())) {
-    if (f != "latency" && f != "reservation" && f != "initramfs" && f != "sha" && f != "kernels") {
+    if (f != "latency" && f != "reservation" && f != "initramfs" && f != "sha" && f != "kernels" &&
+        f != "kernel-plans") {
       std::fprintf(stderr, "vs_kdump: --figures: unknown figure '%s'\n", std::string(f).c_str());
       return 2;
     }
     want[std::string(f)] = true;
   }
 
-  const bool full = !quick && want.size() == 5 && !cl.IsSet("mem") && !cl.IsSet("smp");
+  const bool full = !quick && want.size() == 6 && stacks->size() == kStackCount &&
+                    !cl.IsSet("mem") && !cl.IsSet("smp");
   std::string out_dir = cl.Get("out-dir");
   const char* ws = getenv("BUILD_WORKSPACE_DIRECTORY");
   if (out_dir.empty() && full) {
@@ -1241,12 +1526,23 @@ int Main(int argc, char** argv) {
   };
   absl::StatusOr<Inputs> in = FindInputs(cl.Get("kernel"));
   if (!in.ok()) return fail(in.status());
+  if (benched(Stack::kSaveoopsTiny)) {
+    absl::StatusOr<std::string> tiny = CaptureKernelPathOf(cl.Get("tiny-kernel"));
+    if (!tiny.ok()) return fail(tiny.status());
+    if (!Exists(*tiny)) return fail(absl::NotFoundError(absl::StrCat("--tiny-kernel: no ", *tiny)));
+    in->tiny_kernel = *tiny;
+  }
   Progress(absl::StrCat("kernel ", in->kernel, "; work dir ", cfg.work, "; results to ", out_dir));
   absl::StatusOr<Artifacts> art = BuildArtifacts(*in, cfg.work, cfg.capture_extra);
   if (!art.ok()) return fail(art.status());
 
   Results r;
   r.art = *art;
+  r.stacks = *stacks;
+  r.fine_step_mib = fine_step;
+  r.confirm = confirm;
+  r.tiny_release = art->tiny_release;
+  r.tiny_kernel = in->tiny_kernel;
   r.load_start = LoadAverage();
   r.arm_reps = arm_reps;
   r.step_mib = step;
@@ -1255,7 +1551,8 @@ int Main(int argc, char** argv) {
   if (want["initramfs"]) {
     r.capture_cpio_bytes = FileSize(art->capture_cpio);
     r.kdump_cpio_bytes = FileSize(art->kdump_cpio);
-    Progress(absl::StrFormat("initramfs: Saveoops %s MiB, kdump %s MiB", Mib(r.capture_cpio_bytes),
+    Progress(absl::StrFormat("initramfs: Saveoops %s MiB, saveoops-tiny %s MiB, kdump %s MiB",
+                             Mib(r.capture_cpio_bytes), MibOrNa(art->initramfs_bytes[kTi]),
                              Mib(r.kdump_cpio_bytes)));
   }
 
@@ -1272,45 +1569,67 @@ int Main(int argc, char** argv) {
     }
   }
 
-  bool latency_ok[2] = {false, false};
+  bool latency_ok[kStackCount] = {};
   if (want["latency"]) {
     Progress(absl::StrCat("latency + arm time: ", runs,
-                          " boot(s) per stack, alternating, crashkernel=", latency_ck, "M"));
+                          " boot(s) per stack, ABC CBA order, crashkernel=", latency_ck, "M"));
     absl::Status s = RunAbbaBoots(
-        cfg, *in, *art, runs, latency_ck, arm_reps, "latency",
+        cfg, *in, *art, *stacks, runs, latency_ck, arm_reps, "latency",
         [&](int round, Stack stack, const BootOutcome& o) {
           latency_ok[static_cast<int>(stack)] = true;
           r.latency.push_back({round, stack, o.timeline, o.load});
           for (int64_t us : o.timeline.kexec_arm_us) r.arm_kexec_ms.push_back(us / 1000.0);
           for (int64_t us : o.timeline.saveoops_arm_us) r.arm_saveoops_ms.push_back(us / 1000.0);
-          Progress(absl::StrFormat("  run %d %-8s panic -> on disk %.2f s (boot %.0f s)", round + 1,
-                                   StackName(stack), *o.timeline.Latency(), o.wall));
+          Progress(absl::StrFormat("  run %d %-13s panic -> on disk %.2f s (boot %.0f s)",
+                                   round + 1, StackName(stack), *o.timeline.Latency(), o.wall));
         });
     if (!s.ok()) return fail(s);
   }
 
-  if (want["kernels"]) {
+  // The kernels of the kernel cache, with their artifacts (built once for
+  // both figures that use them).
+  struct CacheEntry {
+    std::string name, work;
+    Inputs in;
+    Artifacts art;
+    bool latency_ok = false;
+  };
+  std::vector<CacheEntry> cache_kernels;
+  if (want["kernels"] || want["kernel-plans"]) {
     for (absl::string_view name : absl::StrSplit(cl.Get("kernels"), ',', absl::SkipEmpty())) {
       absl::StatusOr<std::string> kernel = CacheKernel(std::string(name));
       if (!kernel.ok()) return fail(kernel.status());
       absl::StatusOr<Inputs> kin = FindInputs(*kernel);
       if (!kin.ok()) return fail(kin.status());
-      const std::string kwork = absl::StrCat(cfg.work, "/kernel-", name);
-      mkdir(kwork.c_str(), 0755);
+      CacheEntry e;
+      e.name = std::string(name);
+      e.work = absl::StrCat(cfg.work, "/kernel-", name);
+      mkdir(e.work.c_str(), 0755);
       Progress(absl::StrCat("kernel ", name, ": ", kin->kernel, ", modules ", kin->modules_dir));
-      absl::StatusOr<Artifacts> kart = BuildArtifacts(*kin, kwork, cfg.capture_extra);
+      absl::StatusOr<Artifacts> kart = BuildArtifacts(*kin, e.work, cfg.capture_extra);
       if (!kart.ok()) return fail(kart.status());
+      e.in = *kin;
+      e.art = *kart;
+      cache_kernels.push_back(std::move(e));
+    }
+  }
+  if (want["kernels"]) {
+    for (CacheEntry& e : cache_kernels) {
+      const std::string& name = e.name;
+      const Inputs* kin = &e.in;
+      const Artifacts* kart = &e.art;
       BenchConfig kcfg = cfg;
-      kcfg.work = kwork;
-      std::vector<double> lat[2];
+      kcfg.work = e.work;
+      std::vector<double> lat[kStackCount];
       absl::Status s = RunAbbaBoots(
-          kcfg, *kin, *kart, kernel_runs, latency_ck, 0, absl::StrCat("kernel-", name),
-          [&](int round, Stack stack, const BootOutcome& o) {
+          kcfg, *kin, *kart, {Stack::kSaveoops, Stack::kKdump}, kernel_runs, latency_ck, 0,
+          absl::StrCat("kernel-", name), [&](int round, Stack stack, const BootOutcome& o) {
             lat[static_cast<int>(stack)].push_back(*o.timeline.Latency());
             Progress(absl::StrFormat("  %s run %d %-8s panic -> on disk %.2f s (boot %.0f s)", name,
                                      round + 1, StackName(stack), *o.timeline.Latency(), o.wall));
           });
       if (!s.ok()) return fail(s);
+      e.latency_ok = true;
       KernelLatencyRow row;
       row.release = kin->release;
       row.runs = kernel_runs;
@@ -1322,24 +1641,62 @@ int Main(int argc, char** argv) {
     }
   }
 
+  const uint64_t debian_headroom_mib = kDefaultRuntimeHeadroom >> 20;
+  const uint64_t tiny_headroom_mib = kSaveoopsKernelRuntimeHeadroom >> 20;
   if (want["reservation"]) {
     Progress(absl::StrCat("smallest crashkernel=: bisection in [", bisect_lo, ", ", latency_ck,
-                          "] MiB, step ", step, " MiB"));
-    for (Stack stack : {Stack::kSaveoops, Stack::kKdump}) {
-      absl::StatusOr<ReservationResult> res = BisectReservation(
-          cfg, *in, *art, stack, bisect_lo, latency_ck, step, latency_ok[static_cast<int>(stack)]);
+                          "] MiB (saveoops-tiny from ", bisect_lo_tiny, "), step ", step,
+                          " MiB then ", fine_step, " MiB, ", confirm, " capture(s) per probe"));
+    for (Stack stack : *stacks) {
+      const int i = static_cast<int>(stack);
+      const uint64_t lo = stack == Stack::kSaveoopsTiny ? bisect_lo_tiny : bisect_lo;
+      absl::StatusOr<ReservationResult> res =
+          BisectReservation(cfg, *in, *art, stack, lo, latency_ck, step, fine_step, confirm,
+                            latency_ok[i], "reservation");
       if (!res.ok()) return fail(res.status());
       Progress(
           absl::StrCat("  ", StackName(stack), ": smallest crashkernel=", res->smallest_mib, "M"));
-      r.reservation[static_cast<int>(stack)] = *res;
+      r.reservation[i] = *res;
+      if (stack == Stack::kKdump) continue;
+      const bool tiny = stack == Stack::kSaveoopsTiny;
+      absl::StatusOr<PlanFit> fit = FitPlan(
+          *in, tiny ? art->tiny_bundle : art->bundle, res->smallest_mib, step,
+          tiny ? std::nullopt : default_headroom, tiny ? tiny_headroom_mib : debian_headroom_mib);
+      if (!fit.ok()) return fail(fit.status());
+      r.plan[i] = *fit;
+      r.plan_check[i] =
+          MakePlanCheck(tiny ? art->tiny_release : in->release, res->smallest_mib, *fit, step);
+      Progress(
+          absl::StrFormat("  saveoops plan (%s): %dM with the default %dM headroom, %dM with "
+                          "none",
+                          StackName(stack), fit->predicted_default_mib, fit->default_headroom_mib,
+                          fit->predicted_zero_headroom_mib));
     }
-    absl::StatusOr<PlanFit> fit =
-        FitPlan(*in, *art, r.reservation[0]->smallest_mib, step, default_headroom);
-    if (!fit.ok()) return fail(fit.status());
-    r.plan = *fit;
-    Progress(absl::StrFormat("  saveoops plan: %dM with the default %dM headroom, %dM with none",
-                             fit->predicted_default_mib, default_headroom,
-                             fit->predicted_zero_headroom_mib));
+  }
+
+  if (want["kernel-plans"]) {
+    for (CacheEntry& e : cache_kernels) {
+      BenchConfig kcfg = cfg;
+      kcfg.work = e.work;
+      Progress(absl::StrCat("kernel ", e.name, ": Saveoops' smallest crashkernel="));
+      absl::StatusOr<ReservationResult> res =
+          BisectReservation(kcfg, e.in, e.art, Stack::kSaveoops, bisect_lo, latency_ck, step,
+                            fine_step, confirm, e.latency_ok, absl::StrCat("plan-", e.name));
+      if (!res.ok()) return fail(res.status());
+      absl::StatusOr<PlanFit> fit = FitPlan(e.in, e.art.bundle, res->smallest_mib, step,
+                                            default_headroom, debian_headroom_mib);
+      if (!fit.ok()) return fail(fit.status());
+      KernelPlan k;
+      k.name = e.name;
+      k.reservation = *res;
+      k.check = MakePlanCheck(e.in.release, res->smallest_mib, *fit, step);
+      Progress(absl::StrFormat("  %s: smallest %dM, saveoops plan predicts %dM (%s)", e.name,
+                               res->smallest_mib, fit->predicted_default_mib,
+                               k.check.WithinStepAtOrAbove() ? "within one step at or above"
+                               : k.check.Below()             ? "BELOW the measurement"
+                                                             : "more than one step above"));
+      r.kernel_plans.push_back(std::move(k));
+    }
   }
 
   r.elapsed_s = Now() - t0;

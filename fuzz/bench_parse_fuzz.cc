@@ -1,13 +1,14 @@
 // Fuzzes the benchmark's readers of outside bytes (bench/bench_lib.h): the
 // guest's serial console (line splitting and marker parsing), the kdump
-// baseline's disk header, ldd output and sha_bench output. They must never
-// read out of bounds, whatever the bytes; a parsed kdump disk must hold
-// exactly what its header promised.
+// baseline's disk header, ldd output, sha_bench output and a --stacks
+// list. They must never read out of bounds, whatever the bytes; a parsed
+// kdump disk must hold exactly what its header promised.
 #include <stddef.h>
 #include <stdint.h>
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "bench/bench_lib.h"
@@ -21,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     splitter.Feed(bytes.substr(at, chunk), static_cast<double>(at));
   }
   splitter.Flush();
-  for (saveoops::Stack stack : {saveoops::Stack::kSaveoops, saveoops::Stack::kKdump}) {
+  for (saveoops::Stack stack : saveoops::kAllStacks) {
     const saveoops::RunTimeline t = saveoops::ParseRunTimeline(splitter.lines(), stack);
     if (t.Latency() && *t.Latency() < 0) std::abort();  // done is only taken after panic
   }
@@ -36,5 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   (void)saveoops::ParseShaBenchOutput(bytes);
+  // vs_kdump --stacks: every stack listed is a known one, each once.
+  absl::StatusOr<std::vector<saveoops::Stack>> stacks = saveoops::ParseStackList(bytes);
+  if (stacks.ok() && (stacks->empty() || stacks->size() > saveoops::kStackCount)) std::abort();
   return 0;
 }
