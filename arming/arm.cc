@@ -374,7 +374,8 @@ absl::Status WithNeededReservation(const BundleContents& bundle, const ArmReques
       absl::StrCat(error.message(), "; this bundle needs ", CrashkernelArgument(*need)));
 }
 
-// kexec_load, or where the kernel refuses it to root (lockdown: EPERM),
+// kexec_load, or where the kernel refuses it to root (lockdown: EPERM; IMA
+// under Secure Boot: EACCES),
 // kexec_file_load with the kernel's own purgatory.
 absl::Status LoadPlan(const BundleContents& bundle, const ArmRequest& request,
                       ArmOutcome* outcome) {

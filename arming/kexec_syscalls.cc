@@ -38,6 +38,11 @@ std::string KexecErrnoAdvice(int err) {
                             : "EPERM: refused although running as root; the kernel is locked "
                               "down (see /sys/kernel/security/lockdown) or kexec is disabled "
                               "(sysctl kernel.kexec_load_disabled)";
+    case EACCES:
+      // IMA (security/integrity/ima/ima_main.c, ima_load_data) refuses
+      // kexec_load on a Secure Boot machine before lockdown is asked.
+      return "EACCES: refused by the kernel's integrity policy (IMA under Secure Boot cannot "
+             "appraise a kernel given without a file descriptor; kexec_file_load is needed)";
     case ENOSYS:
       return "ENOSYS: this kernel was built without kexec support (CONFIG_KEXEC)";
     case EBUSY:
@@ -69,9 +74,9 @@ absl::Status KexecLoadOnCrash(uint64_t entry, const std::vector<KexecSegment>& s
   const unsigned long flags = KEXEC_ON_CRASH | KEXEC_ARCH_X86_64;
   if (syscall(SYS_kexec_load, entry, segs.size(), segs.data(), flags) != 0) {
     const int err = errno;
-    return absl::Status(
-        err == EPERM ? absl::StatusCode::kPermissionDenied : absl::StatusCode::kFailedPrecondition,
-        absl::StrCat("kexec_load(KEXEC_ON_CRASH) failed: ", KexecErrnoAdvice(err)));
+    return absl::Status(err == EPERM || err == EACCES ? absl::StatusCode::kPermissionDenied
+                                                      : absl::StatusCode::kFailedPrecondition,
+                        absl::StrCat("kexec_load(KEXEC_ON_CRASH) failed: ", KexecErrnoAdvice(err)));
   }
   return absl::OkStatus();
 }

@@ -41,8 +41,10 @@ struct KexecSegment {
 std::string KexecErrnoAdvice(int err);
 
 // kexec_load(entry, segments, KEXEC_ON_CRASH | KEXEC_ARCH_X86_64).
-// PermissionDenied on EPERM (the caller may fall back to kexec_file_load),
-// FailedPrecondition otherwise; the message says why (KexecErrnoAdvice).
+// PermissionDenied on EPERM (lockdown) or EACCES (IMA's Secure Boot policy,
+// which refuses before lockdown is asked), where the caller may fall back to
+// kexec_file_load; FailedPrecondition otherwise. The message says why
+// (KexecErrnoAdvice).
 absl::Status KexecLoadOnCrash(uint64_t entry, const std::vector<KexecSegment>& segments);
 
 // kexec_file_load(KEXEC_FILE_ON_CRASH) of `kernel` and `initrd` (through

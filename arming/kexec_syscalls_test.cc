@@ -16,6 +16,7 @@ namespace {
 
 TEST(KexecErrnoAdvice, SaysWhatToDo) {
   EXPECT_TRUE(absl::StartsWith(KexecErrnoAdvice(EPERM), "EPERM: "));
+  EXPECT_TRUE(absl::StrContains(KexecErrnoAdvice(EACCES), "kexec_file_load is needed"));
   EXPECT_TRUE(absl::StrContains(KexecErrnoAdvice(ENOSYS), "CONFIG_KEXEC"));
   EXPECT_TRUE(absl::StrContains(KexecErrnoAdvice(ENOMEM), "crash reservation is too small"));
   EXPECT_TRUE(absl::StartsWith(KexecErrnoAdvice(EADDRNOTAVAIL), "EADDRNOTAVAIL: "));

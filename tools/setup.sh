@@ -183,6 +183,48 @@ fetch_upgrade_kernel_debs() {
   echo "setup: upgrade kernel packages in $dir"
 }
 
+# The Secure Boot e2e case (e2e/debian_secure_boot.sh): Debian's signed shim
+# (shimx64.efi.signed, Microsoft's signature), MokManager (shim-helpers) and
+# signed GRUB (grubx64.efi.signed, Debian's signature), fetched with
+# `apt-get download` and unpacked with `dpkg -x`, never installed: their
+# maintainer scripts would change this machine's boot. Keyed by the three
+# package versions: <cache>/<key>/ holds the unpacked trees, <cache>/current
+# links to the one in use. A second run with the same candidate versions
+# downloads nothing.
+SECURE_BOOT_CACHE=${SAVEOOPS_SECURE_BOOT_CACHE:-/var/cache/saveoops-secureboot}
+SECURE_BOOT_PACKAGES=(shim-signed shim-helpers-amd64-signed grub-efi-amd64-signed)
+
+fetch_secure_boot_loaders() {
+  local key="" pkg version
+  for pkg in "${SECURE_BOOT_PACKAGES[@]}"; do
+    version=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | awk '/^Version:/ {print $2; exit}')
+    [ -n "$version" ] || { echo "setup: no $pkg in the package lists (apt-get update?)" >&2; exit 1; }
+    key+="${key:+_}${pkg}-${version}"
+  done
+  key=${key//[^A-Za-z0-9._+-]/-}
+  local tree="$SECURE_BOOT_CACHE/$key"
+  if [ ! -f "$tree/.complete" ]; then
+    echo "setup: fetching ${SECURE_BOOT_PACKAGES[*]} into $tree"
+    $SUDO mkdir -p "$SECURE_BOOT_CACHE"
+    $SUDO chmod a+rx "$SECURE_BOOT_CACHE"
+    local dl; dl=$($SUDO mktemp -d "$SECURE_BOOT_CACHE/download.XXXXXX")
+    (cd "$dl" && $SUDO apt-get download -q -o APT::Sandbox::User=root "${SECURE_BOOT_PACKAGES[@]}")
+    $SUDO rm -rf "$tree"
+    local deb
+    for deb in "$dl"/*.deb; do $SUDO dpkg -x "$deb" "$tree"; done
+    $SUDO rm -rf "$dl"
+    local f
+    for f in usr/lib/shim/shimx64.efi.signed usr/lib/shim/mmx64.efi.signed \
+      usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed; do
+      [ -f "$tree/$f" ] || { echo "setup: the Secure Boot packages lack $f" >&2; exit 1; }
+    done
+    $SUDO chmod -R a+rX "$tree"
+    $SUDO touch "$tree/.complete"
+  fi
+  $SUDO ln -sfn "$key" "$SECURE_BOOT_CACHE/current"
+  echo "setup: signed shim and GRUB in $SECURE_BOOT_CACHE/current ($key)"
+}
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -203,6 +245,7 @@ fi
 
 fetch_matrix_kernels
 fetch_upgrade_kernel_debs
+fetch_secure_boot_loaders
 
 # Saveoops' own capture kernel, into a cache keyed by the source version and
 # kernel/capture.config's hash: built once per machine (about 17 minutes measured on 2
