@@ -17,7 +17,7 @@ COVERAGE_FLOORS = {
     "uefi_memmap_fuzz": 339,
     "e820_fuzz": 333,
     "bundle_fuzz": 262,
-    "store_fuzz": 578,
+    "store_fuzz": 810,
     "syslinux_fuzz": 597,
     "uefi_boot_fuzz": 188,
     "gpt_fuzz": 501,
