@@ -10,7 +10,7 @@ COVERAGE_FLOORS = {
     "elfcore_fuzz": 189,
     "vmcoreinfo_fuzz": 261,
     "vmcore_fuzz": 559,
-    "printk_fuzz": 747,
+    "printk_fuzz": 880,
     "cpio_fuzz": 160,
     "modules_dep_fuzz": 651,
     "iomem_fuzz": 90,
