@@ -11,7 +11,7 @@ COVERAGE_FLOORS = {
     "vmcoreinfo_fuzz": 261,
     "vmcore_fuzz": 559,
     "printk_fuzz": 880,
-    "cpio_fuzz": 160,
+    "cpio_fuzz": 295,
     "modules_dep_fuzz": 651,
     "iomem_fuzz": 90,
     "uefi_memmap_fuzz": 339,
