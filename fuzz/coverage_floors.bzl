@@ -27,7 +27,7 @@ COVERAGE_FLOORS = {
     "partition_table_fuzz": 370,
     "purgatory_image_fuzz": 22,
     "cmdline_fuzz": 236,
-    "store_map_fuzz": 390,
+    "store_map_fuzz": 440,
     "signature_fuzz": 320,
     "config_fuzz": 600,
     "file_store_fuzz": 320,
