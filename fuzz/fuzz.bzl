@@ -11,7 +11,9 @@ Under `bazel test` each target runs a fixed-seed smoke pass and fails if it
 reaches less coverage (`cov:` in libFuzzer's final line) than its floor in
 fuzz/coverage_floors.bzl, so a target that goes blind again is caught. Given
 arguments (`bazel run //fuzz:NAME -- -max_total_time=600 CORPUS`, or
-tools/fuzz_all.sh) it runs them as a campaign instead.
+tools/fuzz_all.sh) it runs them as a campaign instead; `--list-seeds` alone
+prints its seed files and directories, one a line (tools/fuzz_all.sh starts
+each campaign from them).
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_binary")
@@ -45,6 +47,11 @@ _SCRIPT = """#!/usr/bin/env bash
 set -uo pipefail
 runfiles="${{TEST_SRCDIR:-${{RUNFILES_DIR:-$0.runfiles}}}}"
 bin="$runfiles/{workspace}/{binary}"
+if [ "$#" -eq 1 ] && [ "$1" = "--list-seeds" ]; then
+  # For tools/fuzz_all.sh: the smoke pass's seed files and directories.
+  for seed in {seeds}; do echo "$seed"; done
+  exit 0
+fi
 if [ "$#" -gt 0 ]; then exec "$bin" "$@"; fi
 log="${{TEST_UNDECLARED_OUTPUTS_DIR:-${{TMPDIR:-/tmp}}}}/{name}.log"
 # A fresh corpus directory first (libFuzzer adds new inputs to the first

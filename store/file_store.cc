@@ -378,6 +378,15 @@ StatusOr<std::vector<StoreExtent>> PlaceFileExtents(const std::vector<FileExtent
                                                     uint64_t file_size, const BackingDevice& device,
                                                     const std::string& name) {
   const uint64_t lbs = std::max<uint64_t>(device.logical_block_size, kStoreMapSectorSize);
+  // Aligned extents inside a misaligned partition are misaligned on the disk,
+  // where the capture writes whole logical blocks.
+  if (device.partition_start % lbs != 0) {
+    return FailedPreconditionError(
+        Format("'%s': %s starts at disk byte %u, not a multiple of the disk's %u-byte logical "
+               "blocks: the store's blocks would not be the disk's",
+               name, device.partition.empty() ? device.disk : device.partition,
+               device.partition_start, lbs));
+  }
   if (extents.size() > kStoreMapMaxExtents) {
     return FailedPreconditionError(
         Format("'%s': more than %u extents (too fragmented to map); delete it and format it "

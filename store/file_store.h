@@ -92,7 +92,8 @@ StatusOr<std::vector<FileExtent>> ReadFileExtents(int fd, const std::string& nam
 
 // The store map extents of a file of `file_size` bytes on `device`, from
 // its FIEMAP extents: each checked (flags above, every offset and length a
-// multiple of the disk's logical block size, inside the partition), sorted
+// multiple of the disk's logical block size, inside the partition, which
+// must itself start on a logical block), sorted
 // and required to cover [0, file_size) exactly, physically adjacent ones
 // merged, and translated to WHOLE-disk bytes (+ partition_start). At most
 // kStoreMapMaxExtents. Errors name the extent and the rule, e.g.

@@ -175,6 +175,21 @@ TEST(FileStoreTest, PlacesExtentsOnTheWholeDiskAndMergesNeighbours) {
   EXPECT_TRUE((*r)[1] == (StoreExtent{1 << 20, (1 << 20) + (12 << 20), 3 << 20}));
 }
 
+// Found by a file_store_fuzz campaign (fuzz/seeds/file_store/
+// misaligned_partition.bin): a partition at disk byte 4608 on a 4096-byte
+// block disk made aligned extents misaligned on the disk.
+TEST(FileStoreTest, RefusesAPartitionNotOnALogicalBlock) {
+  BackingDevice d = Partition2();
+  d.partition_start = 4608;
+  d.logical_block_size = 4096;
+  const std::vector<FileExtent> e = {{0, 4 << 20, 8 << 20, FIEMAP_EXTENT_LAST}};
+  const std::string error = PlaceError(e, 8 << 20, d);
+  EXPECT_TRUE(absl::StrContains(error, "vda2 starts at disk byte 4608")) << error;
+  EXPECT_TRUE(absl::StrContains(error, "4096-byte logical blocks")) << error;
+  d.partition_start = 8192;
+  EXPECT_TRUE(PlaceFileExtents(e, 8 << 20, d, "store").ok());
+}
+
 TEST(FileStoreTest, RefusesExtentsItCannotTrust) {
   const struct {
     uint32_t flag;
