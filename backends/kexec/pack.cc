@@ -113,6 +113,19 @@ std::string InstallScript(uint64_t crashkernel_mib) {
       "update-grub) and reboot.\"\n");
 }
 
+// The saveoops.conf both formats ship, naming `store`. It must read back
+// as written: a store path with a newline or that is not absolute would make
+// every arm and collect fail.
+absl::StatusOr<std::string> ConfigTextFor(const std::string& store) {
+  std::string config = DefaultSaveoopsConfigText(store);
+  absl::StatusOr<SaveoopsConfig> parsed = ParseSaveoopsConfig(config, "saveoops.conf");
+  if (!parsed.ok() || parsed->store != store) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--store=", store, ": not a path saveoops.conf can hold (absolute, one line)"));
+  }
+  return config;
+}
+
 class KexecBackend : public Backend {
  public:
   std::string name() const override { return "kexec"; }
@@ -178,12 +191,7 @@ class KexecBackend : public Backend {
     DebSpec spec;
     spec.maintainer = cl.Get("deb-maintainer");
     spec.store = cl.Get("store").empty() ? "/var/lib/saveoops/store" : cl.Get("store");
-    absl::StatusOr<SaveoopsConfig> parsed =
-        ParseSaveoopsConfig(DefaultSaveoopsConfigText(spec.store), "saveoops.conf");
-    if (!parsed.ok() || parsed->store != spec.store) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--store=", spec.store, ": not a path saveoops.conf can hold (absolute, one line)"));
-    }
+    if (absl::Status s = ConfigTextFor(spec.store).status(); !s.ok()) return s;
     if (spec.maintainer.find('\n') != std::string::npos ||
         spec.maintainer.find('<') == std::string::npos) {
       return absl::InvalidArgumentError(absl::StrCat("--deb-maintainer=", spec.maintainer,
@@ -236,21 +244,15 @@ class KexecBackend : public Backend {
     if (absl::Status s = CopyFile(ctx.bundle_path, "bundle", out + "/saveoops.bundle", 0644);
         !s.ok())
       return s;
-    // The config must read back as written: a store path with a newline or
-    // that is not absolute would make every arm and collect fail.
-    const std::string config = DefaultSaveoopsConfigText(cl.Get("store"));
-    absl::StatusOr<SaveoopsConfig> parsed = ParseSaveoopsConfig(config, "saveoops.conf");
-    if (!parsed.ok() || parsed->store != cl.Get("store")) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--store=", cl.Get("store"), ": not a path saveoops.conf can hold (absolute, one line)"));
-    }
+    absl::StatusOr<std::string> config = ConfigTextFor(cl.Get("store"));
+    if (!config.ok()) return config.status();
     ctx.progress("writing the systemd units, saveoops.conf, the catalog and initramfs-tools hook");
     const uint64_t mib = ctx.crashkernel_bytes >> 20;
     const std::pair<std::string, std::pair<std::string, mode_t>> files[] = {
         {"/systemd/saveoops-arm.service", {ArmUnit(BundleLayout::kOne), 0644}},
         {"/systemd/saveoops-collect.service", {CollectUnit(), 0644}},
         {"/catalog/saveoops.catalog", {CatalogEntry(), 0644}},
-        {"/saveoops.conf", {config, 0644}},
+        {"/saveoops.conf", {*config, 0644}},
         {"/initramfs-tools/hooks/saveoops", {InitramfsHook(BundleLayout::kOne), 0755}},
         {"/initramfs-tools/scripts/init-bottom/saveoops",
          {InitBottomScript(BundleLayout::kOne), 0755}},

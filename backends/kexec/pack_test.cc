@@ -52,6 +52,18 @@ class KexecPackTest : public ::testing::Test {
     return backend_->Pack(ctx, cl);
   }
 
+  // Packs `ctx` into out_ with pack's command line given `flag`.
+  absl::Status PackWithFlag(PackContext ctx, const char* flag) const {
+    ctx.out = out_;
+    ctx.progress = [](const std::string&) {};
+    CommandLine cl("pack", "test");
+    backend_->DeclareFlags(cl);
+    const char* argv[] = {"pack", flag};
+    absl::StatusOr<bool> parsed = cl.Parse(2, const_cast<char**>(argv), 1);
+    if (!parsed.ok()) return parsed.status();
+    return backend_->Pack(ctx, cl);
+  }
+
   // Packs in a child whose writes stop at kLimit bytes of any file
   // (RLIMIT_FSIZE: write(2) past it fails with EFBIG, as a full disk fails
   // with ENOSPC); true if the pack reported the failure.
@@ -128,13 +140,7 @@ TEST_F(KexecPackTest, ADebWithAMissingInputNamesItAndLeavesNoPackage) {
   ctx.saveoops_binary_path = binary_;
   ctx.capture_binary_path = dir_ + "/in-no-such-capture";
   ctx.purgatory_path = small_bundle_;
-  ctx.out = out_;
-  ctx.progress = [](const std::string&) {};
-  CommandLine cl("pack", "test");
-  backend_->DeclareFlags(cl);
-  const char* argv[] = {"pack", "--format=deb"};
-  ASSERT_TRUE(cl.Parse(2, const_cast<char**>(argv), 1).ok());
-  const absl::Status s = backend_->Pack(ctx, cl);
+  const absl::Status s = PackWithFlag(ctx, "--format=deb");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("in-no-such-capture"), std::string::npos) << s;
   // --out exists (made before the inputs were read) but holds nothing.
@@ -148,14 +154,7 @@ TEST_F(KexecPackTest, ADebWithAMissingInputNamesItAndLeavesNoPackage) {
 }
 
 TEST_F(KexecPackTest, AnUnknownFormatIsRefusedNamingIt) {
-  PackContext ctx;
-  ctx.out = out_;
-  ctx.progress = [](const std::string&) {};
-  CommandLine cl("pack", "test");
-  backend_->DeclareFlags(cl);
-  const char* argv[] = {"pack", "--format=rpm"};
-  ASSERT_TRUE(cl.Parse(2, const_cast<char**>(argv), 1).ok());
-  const absl::Status s = backend_->Pack(ctx, cl);
+  const absl::Status s = PackWithFlag(PackContext(), "--format=rpm");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("--format=rpm: must be tree or deb"), std::string::npos) << s;
 }
